@@ -1,0 +1,29 @@
+"""Shared fixtures. One Ray instance per test session (starting Ray costs seconds)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    """A local Ray instance shared by every test that needs actors. 2 CPUs, no dashboard."""
+    import ray
+
+    if not ray.is_initialized():
+        ray.init(num_cpus=2, include_dashboard=False, namespace="smallcode-tests",
+                 log_to_driver=False, configure_logging=False)
+    yield ray
+    # left running until the session ends; ray.shutdown at exit is implicit
+
+
+@pytest.fixture()
+def workspace(tmp_path):
+    from smallcode.core.tools.workspace import Workspace
+
+    return Workspace(tmp_path)
