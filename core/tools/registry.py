@@ -98,8 +98,8 @@ class ToolContext:
         self.refused_writes: set[str] = set()  # read-before-write guard memory
         self.allowed_edit_paths: set[str] | None = None  # step workers: only declared files
 
-    def get(self, name: str) -> Any:
-        return self.services.get(name)
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.services.get(name, default)
 
     def set(self, name: str, value: Any) -> None:
         self.services[name] = value

@@ -1,0 +1,280 @@
+"""File tools: read_file, write_file, patch, find_files, search, finish.
+
+All paths go through :class:`Workspace` (nothing outside it is read or written). Edits record the
+pre-edit content for snapshots, respect a step worker's declared files, and report a diff plus the
+validation result at once, so the model sees a broken edit in the same turn.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from .registry import Tool, ToolContext, ToolError, ToolRegistry, ToolResult
+from .workspace import WorkspaceError
+
+MAX_READ_LINES = 400
+MAX_READ_CHARS = 24_000
+MAX_FILE_BYTES = 2_000_000
+LARGE_WRITE_LINES = 400
+MAX_FIND = 100
+MAX_SEARCH = 60
+
+
+def resolve_path(ctx: ToolContext, path: str, *, must_exist: bool = False) -> Path:
+    try:
+        return ctx.workspace.resolve(path, must_exist=must_exist)
+    except WorkspaceError as exc:
+        raise ToolError(str(exc)) from None
+
+
+def read_text(p: Path) -> str:
+    if not p.is_file():
+        raise ToolError(f"{p.name} is not a file")
+    if p.stat().st_size > MAX_FILE_BYTES:
+        raise ToolError(f"{p.name} is too large to read ({p.stat().st_size} bytes)")
+    data = p.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise ToolError(f"{p.name} looks binary; not reading it")
+    return data.decode("utf-8", errors="replace")
+
+
+def number_lines(text: str, start: int = 1) -> str:
+    lines = text.splitlines()
+    width = len(str(start + len(lines)))
+    return "\n".join(f"{i:>{width}}| {line}" for i, line in enumerate(lines, start))
+
+
+def unified_diff(rel: str, old: str, new: str) -> str:
+    return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                        f"a/{rel}", f"b/{rel}", n=2))
+
+
+def check_edit_allowed(ctx: ToolContext, rel: str) -> None:
+    allowed = ctx.allowed_edit_paths
+    if allowed is not None and rel not in allowed:
+        raise ToolError(f"this step may only edit {', '.join(sorted(allowed)) or 'no files'}; "
+                        f"{rel} belongs to another step")
+
+
+def record_pre_edit(ctx: ToolContext, rel: str, p: Path) -> None:
+    """Give the snapshot recorder the file's content before we change it (None = new file)."""
+    snaps = ctx.get("snapshots")
+    if snaps is not None:
+        snaps.record(rel, p.read_bytes() if p.exists() else None)
+
+
+def validate_after_edit(ctx: ToolContext, p: Path) -> tuple[str, list[Any]]:
+    """Validate an edited file at once; returns (text for the model, diagnostics)."""
+    if not ctx.get("validate_edits", True):
+        return "", []
+    try:
+        from smallcode.core.edit.validate import format_diagnostics, validate_file
+    except ImportError:
+        return "", []
+    diags = validate_file(p, ctx.workspace.root)
+    if not diags:
+        return "", []
+    return "\nVALIDATION FAILED:\n" + format_diagnostics(diags), diags
+
+
+def write_checked(ctx: ToolContext, rel: str, p: Path, new: str) -> ToolResult:
+    """Write ``new`` to ``p`` after the guards; returns the result with diff and validation."""
+    check_edit_allowed(ctx, rel)
+    old = read_text(p) if p.exists() else ""
+    record_pre_edit(ctx, rel, p)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(new, encoding="utf-8")
+    ctx.files_read.add(rel)  # the model knows the content it just wrote
+    diff = unified_diff(rel, old, new)
+    note, diags = validate_after_edit(ctx, p)
+    return ToolResult(ok=not diags, output=note.strip(), changed_files=[rel], diff=diff,
+                      data={"diagnostics": [getattr(d, "__dict__", d) for d in diags]})
+
+
+# -- read_file ---------------------------------------------------------------------------
+class ReadFileArgs(BaseModel):
+    path: str = Field(description="file path relative to the project root")
+    start_line: int | None = Field(None, ge=1, description="first line to show (1-based)")
+    end_line: int | None = Field(None, ge=1, description="last line to show")
+
+
+def read_file(args: ReadFileArgs, ctx: ToolContext) -> ToolResult:
+    p = resolve_path(ctx, args.path, must_exist=True)
+    if p.is_dir():
+        entries = sorted(ctx.workspace.rel(c) + ("/" if c.is_dir() else "") for c in p.iterdir()
+                         if not ctx.workspace.is_ignored(ctx.workspace.rel(c), c.is_dir()))
+        return ToolResult(ok=True, output=f"{args.path} is a directory:\n" + "\n".join(entries[:200]))
+    text = read_text(p)
+    rel = ctx.workspace.rel(p)
+    lines = text.splitlines()
+    start = max(1, args.start_line or 1)
+    end = min(len(lines), args.end_line or len(lines))
+    if start > max(1, len(lines)):
+        raise ToolError(f"{rel} has only {len(lines)} lines")
+    chosen = lines[start - 1:end]
+    note = ""
+    if len(chosen) > MAX_READ_LINES:
+        chosen = chosen[:MAX_READ_LINES]
+        end = start + MAX_READ_LINES - 1
+        note = f"\n[showing lines {start}-{end} of {len(lines)}; read more with start_line={end + 1}]"
+    body = number_lines("\n".join(chosen), start)
+    if len(body) > MAX_READ_CHARS:
+        body = body[:MAX_READ_CHARS]
+        note = f"\n[cut at {MAX_READ_CHARS} characters; use start_line/end_line for a range]"
+    ctx.files_read.add(rel)
+    header = f"{rel} ({len(lines)} lines)" if (start, end) == (1, len(lines)) else \
+        f"{rel} lines {start}-{end} of {len(lines)}"
+    return ToolResult(ok=True, output=f"{header}\n{body}{note}", data={"path": rel})
+
+
+# -- write_file --------------------------------------------------------------------------
+class WriteFileArgs(BaseModel):
+    path: str = Field(description="file path relative to the project root")
+    content: str = Field(description="the complete new file content")
+
+
+def write_file(args: WriteFileArgs, ctx: ToolContext) -> ToolResult:
+    p = resolve_path(ctx, args.path)
+    rel = ctx.workspace.rel(p)
+    if p.is_dir():
+        raise ToolError(f"{rel} is a directory")
+    if p.exists() and rel not in ctx.files_read and rel not in ctx.refused_writes:
+        ctx.refused_writes.add(rel)
+        raise ToolError(f"{rel} exists and you have not read it. Read it first, or use patch to "
+                        f"change part of it (writing again will overwrite it).")
+    result = write_checked(ctx, rel, p, args.content)
+    n = args.content.count("\n") + 1
+    verb = "wrote" if result.diff else "unchanged"
+    result.output = f"{verb} {rel} ({n} lines)" + ("\n" + result.output if result.output else "")
+    if n > LARGE_WRITE_LINES:
+        result.output += ("\nHint: for large files write a short skeleton first, then fill it in "
+                          "with patch calls.")
+    return result
+
+
+# -- patch --------------------------------------------------------------------------------
+class PatchArgs(BaseModel):
+    path: str = Field(description="file to edit, relative to the project root")
+    old_str: str = Field(description="exact existing text to replace (include enough lines to be unique)")
+    new_str: str = Field(description="replacement text")
+
+
+def patch(args: PatchArgs, ctx: ToolContext) -> ToolResult:
+    from smallcode.core.edit.patch import PatchError, apply_patch
+
+    p = resolve_path(ctx, args.path, must_exist=True)
+    rel = ctx.workspace.rel(p)
+    check_edit_allowed(ctx, rel)
+    text = read_text(p)
+    try:
+        outcome = apply_patch(text, args.old_str, args.new_str,
+                              ladder=bool(ctx.get("patch_ladder", True)))
+    except PatchError as exc:
+        raise ToolError(f"patch failed on {rel}: {exc}") from None
+    result = write_checked(ctx, rel, p, outcome.new_text)
+    how = "" if outcome.strategy == "exact" else f" (matched by {outcome.strategy})"
+    head = f"patched {rel} lines {outcome.start_line}-{outcome.end_line}{how}"
+    result.output = head + ("\n" + result.output if result.output else "")
+    result.data["strategy"] = outcome.strategy
+    return result
+
+
+# -- find_files / search ------------------------------------------------------------------
+class FindFilesArgs(BaseModel):
+    pattern: str = Field(description="glob like '**/*.py' or 'src/*.js', or part of a file name")
+
+
+def find_files(args: FindFilesArgs, ctx: ToolContext) -> ToolResult:
+    pat = args.pattern.strip().lstrip("./") or "*"
+    wild = any(c in pat for c in "*?[")
+    hits: list[str] = []
+    total = 0
+    for f in ctx.workspace.iter_files():
+        rel = ctx.workspace.rel(f)
+        if wild:
+            ok = fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(f.name, pat) or \
+                (pat.startswith("**/") and fnmatch.fnmatch(rel, pat[3:]))
+        else:
+            ok = pat.lower() in rel.lower()
+        if ok:
+            total += 1
+            if len(hits) < MAX_FIND:
+                hits.append(rel)
+    if not hits:
+        return ToolResult(ok=True, output=f"no files match {args.pattern!r}")
+    more = f"\n[{total - len(hits)} more not shown; narrow the pattern]" if total > len(hits) else ""
+    return ToolResult(ok=True, output="\n".join(hits) + more, data={"files": hits})
+
+
+class SearchArgs(BaseModel):
+    query: str = Field(description="text or regular expression to search for")
+    path: str | None = Field(None, description="limit to this folder or file")
+    regex: bool = Field(False, description="treat query as a regular expression")
+
+
+def search(args: SearchArgs, ctx: ToolContext) -> ToolResult:
+    if not args.query:
+        raise ToolError("query is empty")
+    try:
+        rx = re.compile(args.query if args.regex else re.escape(args.query), re.I)
+    except re.error as exc:
+        raise ToolError(f"bad regular expression: {exc}") from None
+    under = None
+    if args.path:
+        under = ctx.workspace.rel(resolve_path(ctx, args.path, must_exist=True))
+    hits: list[str] = []
+    total = 0
+    for f in ctx.workspace.iter_files(under):
+        try:
+            if f.stat().st_size > MAX_FILE_BYTES:
+                continue
+            data = f.read_bytes()
+        except OSError:
+            continue
+        if b"\x00" in data[:4096]:
+            continue
+        rel = ctx.workspace.rel(f)
+        for n, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
+            if rx.search(line):
+                total += 1
+                if len(hits) < MAX_SEARCH:
+                    hits.append(f"{rel}:{n}: {line.strip()[:200]}")
+    if not hits:
+        return ToolResult(ok=True, output=f"no matches for {args.query!r}")
+    more = f"\n[{total - len(hits)} more matches not shown; narrow the query or path]" \
+        if total > len(hits) else ""
+    return ToolResult(ok=True, output="\n".join(hits) + more, data={"matches": total})
+
+
+# -- finish ---------------------------------------------------------------------------------
+class FinishArgs(BaseModel):
+    summary: str = Field("", description="what you did, in one or two sentences")
+
+
+def finish(args: FinishArgs, ctx: ToolContext) -> ToolResult:
+    return ToolResult(ok=True, output=args.summary or "done", data={"finish": True})
+
+
+def register(registry: ToolRegistry, settings: Any = None) -> None:
+    registry.register(Tool("read_file", "Read a file with numbered lines (optionally a line range).",
+                           ReadFileArgs, read_file, frozenset({"read", "write", "search", "run",
+                                                               "code_intel", "plan"})))
+    registry.register(Tool("write_file", "Create a file or replace its whole content.",
+                           WriteFileArgs, write_file, frozenset({"write", "plan"}), mutates=True))
+    registry.register(Tool("patch", "Replace one exact snippet of a file with new text.",
+                           PatchArgs, patch, frozenset({"write", "plan"}), mutates=True))
+    registry.register(Tool("find_files", "List project files matching a glob or name.",
+                           FindFilesArgs, find_files, frozenset({"read", "search", "plan",
+                                                                 "code_intel"})))
+    registry.register(Tool("search", "Search file contents for text (grep); returns file:line hits.",
+                           SearchArgs, search, frozenset({"search", "read", "write", "code_intel",
+                                                          "plan"})))
+    registry.register(Tool("finish", "Call when the task is complete, with a short summary.",
+                           FinishArgs, finish, frozenset({"read", "write", "search", "run", "plan",
+                                                          "code_intel", "web"})))
