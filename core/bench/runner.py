@@ -1,0 +1,376 @@
+"""The benchmark runner: each task in a fresh git-initialised copy, the agent as a subprocess, verify.
+
+For every task (and every repeat) the runner copies ``repo/`` into a temporary folder, commits it,
+runs ``smallcode run --yes --json --max-turns K "<instruction>"`` there under the task's timeout,
+then copies ``hidden/`` in and runs the verify command. The agent's JSON event lines are the
+transcript; the final ``done`` event (or the ``usage`` events) give turns, tool calls and tokens.
+Settings to compare (``agent.router=false`` ...) reach the agent as ``SMALLCODE_<SECTION>__<KEY>``
+environment variables, so an ablation is one command.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ValidationError
+from smallcode.core import __version__
+from smallcode.core.bench.results import BenchRun, TaskRecord, results_dir, save_run
+from smallcode.core.bench.tasks import (
+    BenchTask,
+    filter_tasks,
+    load_suite,
+    prepare_workspace,
+    run_verify,
+)
+
+DEFAULT_AGENT_COMMAND: tuple[str, ...] = (sys.executable, "-m", "smallcode.cli.main", "run")
+DEFAULT_MAX_TURNS = 12
+STDERR_TAIL = 2000
+
+
+class BenchError(ValueError):
+    """Bad benchmark options (unknown setting, empty task selection ...)."""
+
+
+def parse_setting_overrides(items: list[str]) -> dict[str, str]:
+    """``["agent.router=false", ...]`` -> ``{"agent.router": "false"}``, checked against Settings.
+
+    Unknown sections or keys and values of the wrong type are rejected with a message naming them,
+    before any task runs.
+    """
+    from smallcode.core.config import Settings
+
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise BenchError(f"--set '{item}': expected section.key=value, e.g. agent.router=false")
+        parts = key.split(".")
+        if len(parts) < 2 or not all(parts):
+            raise BenchError(f"--set '{item}': the key needs a section, e.g. agent.{key}")
+        section, name = parts[0], parts[1]
+        if section not in Settings.model_fields:
+            raise BenchError(f"--set '{item}': unknown section '{section}' "
+                             f"(one of {', '.join(Settings.model_fields)})")
+        if section != "extra":
+            if len(parts) != 2:
+                raise BenchError(f"--set '{item}': expected exactly section.key")
+            section_model = Settings.model_fields[section].annotation
+            fields = getattr(section_model, "model_fields", {})
+            if name not in fields:
+                raise BenchError(f"--set '{item}': unknown setting '{name}' in [{section}] "
+                                 f"(one of {', '.join(fields)})")
+            try:
+                Settings.model_validate({section: {name: value}})
+            except ValidationError as exc:
+                raise BenchError(f"--set '{item}': {exc.errors()[0]['msg']}") from None
+        out[key] = value
+    return out
+
+
+def settings_env(settings: dict[str, str]) -> dict[str, str]:
+    """``{"agent.router": "false"}`` -> ``{"SMALLCODE_AGENT__ROUTER": "false"}``."""
+    return {"SMALLCODE_" + "__".join(p.upper() for p in key.split(".")): value
+            for key, value in settings.items()}
+
+
+@dataclass
+class BenchOptions:
+    suite: str = "smoke"
+    task_patterns: list[str] = field(default_factory=list)
+    model: str | None = None
+    base_url: str | None = None
+    repeats: int = 1
+    settings: dict[str, str] = field(default_factory=dict)  # already parsed: "agent.router" -> "false"
+    label: str = ""
+    jobs: int = 1
+    max_turns: int | None = None  # None: the task's own max_turns, else DEFAULT_MAX_TURNS
+    timeout_scale: float = 1.0
+    agent_command: list[str] = field(default_factory=lambda: list(DEFAULT_AGENT_COMMAND))
+    project_dir: Path = field(default_factory=Path.cwd)  # results go to <project>/.smallcode/benchmarks
+    keep_workspaces: bool = False
+
+
+@dataclass(frozen=True)
+class ProgressUpdate:
+    """Sent to the progress callback when an attempt starts and when it finishes."""
+
+    task: BenchTask
+    attempt: int
+    state: Literal["running", "done"]
+    record: TaskRecord | None = None
+
+
+@dataclass
+class TranscriptStats:
+    events: list[dict[str, Any]]
+    turns: int = 0
+    tool_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    success: bool | None = None
+    reason: str = ""
+
+
+def parse_transcript(text: str) -> TranscriptStats:
+    """Read ``--json`` event lines. Lines that are not JSON objects are kept as ``raw`` events.
+
+    The ``done`` event's figures win; without one, usage events are summed and tool_call events
+    and usage events counted (one usage event per model call).
+    """
+    events: list[dict[str, Any]] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            obj = None
+        events.append(obj if isinstance(obj, dict) else {"type": "raw", "text": line})
+    usage = [e for e in events if e.get("type") == "usage"]
+    stats = TranscriptStats(
+        events=events,
+        turns=len(usage),
+        tool_calls=sum(1 for e in events if e.get("type") == "tool_call"),
+        prompt_tokens=sum(int(e.get("prompt_tokens") or 0) for e in usage),
+        completion_tokens=sum(int(e.get("completion_tokens") or 0) for e in usage),
+    )
+    done = next((e for e in reversed(events) if e.get("type") == "done"), None)
+    if done is not None:
+        stats.success = bool(done.get("success"))
+        stats.reason = str(done.get("reason") or "")
+        stats.turns = int(done.get("turns") or stats.turns)
+        stats.tool_calls = int(done.get("tool_calls") or stats.tool_calls)
+        stats.prompt_tokens = int(done.get("prompt_tokens") or stats.prompt_tokens)
+        stats.completion_tokens = int(done.get("completion_tokens") or stats.completion_tokens)
+    return stats
+
+
+def _timestamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _clean_label(label: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-") or "run"
+
+
+def _changed_files(workdir: Path) -> list[str]:
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
+                             cwd=workdir, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    files = []
+    for line in out.stdout.splitlines():
+        name = line[3:].strip()
+        if " -> " in name:
+            name = name.split(" -> ", 1)[1]
+        if not name.startswith(".smallcode/"):
+            files.append(name)
+    return files
+
+
+class BenchRunner:
+    """Runs a suite's tasks against the agent command and records every attempt."""
+
+    def __init__(self, options: BenchOptions,
+                 progress: Callable[[ProgressUpdate], None] | None = None) -> None:
+        if options.repeats < 1:
+            raise BenchError("repeats must be at least 1")
+        if options.jobs < 1:
+            raise BenchError("jobs must be at least 1")
+        if options.timeout_scale <= 0:
+            raise BenchError("timeout scale must be positive")
+        if not options.agent_command:
+            raise BenchError("the agent command is empty")
+        self.options = options
+        self.progress = progress
+        self.suite = load_suite(options.suite)
+        self.tasks = filter_tasks(self.suite.tasks, options.task_patterns)
+        if not self.tasks:
+            raise BenchError(f"no task in suite '{self.suite.name}' matches "
+                             f"{' '.join(options.task_patterns)}")
+        label = _clean_label(options.label or self.suite.name)
+        stamp = _timestamp()
+        out_dir = results_dir(options.project_dir)
+        self.results_path = out_dir / f"{stamp}-{label}.json"
+        n = 1
+        while self.results_path.exists():
+            n += 1
+            self.results_path = out_dir / f"{stamp}-{label}-{n}.json"
+        self.transcripts_dir = self.results_path.with_suffix("")
+        self.run_record = BenchRun(
+            label=options.label or self.suite.name,
+            suite=self.suite.name,
+            suite_path=str(self.suite.path),
+            started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            smallcode_version=__version__,
+            model=options.model,
+            base_url=options.base_url,
+            settings=dict(options.settings),
+            repeats=options.repeats,
+            max_turns=options.max_turns,
+            task_filter=list(options.task_patterns),
+            agent_command=list(options.agent_command),
+            host={"platform": platform.platform(), "python": platform.python_version(),
+                  "cpus": os.cpu_count() or 0, "jobs": options.jobs},
+        )
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen[bytes]] = set()
+        self._cancelled = threading.Event()
+
+    # --- one attempt -------------------------------------------------------------------------
+
+    def agent_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(settings_env(self.options.settings))
+        if self.options.model:
+            env["SMALLCODE_MODEL"] = env["SMALLCODE_MODEL__MODEL"] = self.options.model
+        if self.options.base_url:
+            env["SMALLCODE_BASE_URL"] = env["SMALLCODE_MODEL__BASE_URL"] = self.options.base_url
+        env["SMALLCODE_BENCH"] = "1"
+        return env
+
+    def agent_argv(self, task: BenchTask) -> list[str]:
+        turns = self.options.max_turns or task.max_turns or DEFAULT_MAX_TURNS
+        return [*self.options.agent_command, "--yes", "--json", "--max-turns", str(turns),
+                task.instruction]
+
+    def _run_agent(self, task: BenchTask, workdir: Path) -> tuple[int | None, bool, str, str]:
+        timeout = task.timeout * self.options.timeout_scale
+        proc = subprocess.Popen(self.agent_argv(task), cwd=workdir, env=self.agent_env(),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, start_new_session=True)
+        with self._lock:
+            self._running.add(proc)
+        timed_out = False
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            self._kill(proc)
+            out, err = proc.communicate()
+        finally:
+            with self._lock:
+                self._running.discard(proc)
+        return (proc.returncode, timed_out, out.decode("utf-8", "replace"),
+                err.decode("utf-8", "replace"))
+
+    @staticmethod
+    def _kill(proc: subprocess.Popen[bytes]) -> None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            proc.kill()
+
+    def run_attempt(self, task: BenchTask, attempt: int = 0) -> TaskRecord:
+        """One attempt in a fresh temporary copy; the copy is removed afterwards."""
+        workdir = Path(tempfile.mkdtemp(prefix=f"smallcode-bench-{task.id}-"))
+        start = time.monotonic()
+        base: dict[str, Any] = {"task_id": task.id, "category": task.category,
+                                "language": task.language, "attempt": attempt}
+        try:
+            prepare_workspace(task, workdir)
+            try:
+                code, timed_out, stdout, stderr = self._run_agent(task, workdir)
+            except OSError as exc:
+                return TaskRecord(**base, passed=False, wall_seconds=time.monotonic() - start,
+                                  error=f"could not start the agent: {exc}")
+            wall = time.monotonic() - start
+            stats = parse_transcript(stdout)
+            transcript = self._save_transcript(task, attempt, stdout, stderr)
+            changed = _changed_files(workdir)
+            verdict = run_verify(task, workdir)
+            error = ""
+            if code not in (0, None) and not stats.events:
+                error = f"agent exited {code} without events: {stderr.strip()[-STDERR_TAIL:]}"
+            return TaskRecord(
+                **base, passed=verdict.passed, wall_seconds=wall, turns=stats.turns,
+                tool_calls=stats.tool_calls, prompt_tokens=stats.prompt_tokens,
+                completion_tokens=stats.completion_tokens, agent_exit_code=code,
+                agent_timed_out=timed_out, agent_success=stats.success,
+                agent_reason=stats.reason, verify_exit_code=verdict.exit_code,
+                verify_output=verdict.output, verify_seconds=verdict.seconds,
+                changed_files=changed, error=error, transcript=transcript,
+                events=len(stats.events))
+        finally:
+            if not self.options.keep_workspaces:
+                shutil.rmtree(workdir, ignore_errors=True)
+
+    def _save_transcript(self, task: BenchTask, attempt: int, stdout: str, stderr: str) -> str:
+        self.transcripts_dir.mkdir(parents=True, exist_ok=True)
+        name = f"{task.id}.{attempt}.jsonl"
+        (self.transcripts_dir / name).write_text(stdout, encoding="utf-8")
+        if stderr.strip():
+            (self.transcripts_dir / f"{task.id}.{attempt}.stderr.txt").write_text(
+                stderr, encoding="utf-8")
+        return f"{self.transcripts_dir.name}/{name}"
+
+    # --- the whole run ----------------------------------------------------------------------
+
+    def _one(self, task: BenchTask, attempt: int) -> TaskRecord | None:
+        if self._cancelled.is_set():
+            return None
+        if self.progress:
+            self.progress(ProgressUpdate(task, attempt, "running"))
+        record = self.run_attempt(task, attempt)
+        with self._lock:
+            self.run_record.records.append(record)
+            save_run(self.run_record, self.results_path)
+        if self.progress:
+            self.progress(ProgressUpdate(task, attempt, "done", record))
+        return record
+
+    def run(self) -> BenchRun:
+        """Run every selected task ``repeats`` times; results are saved after each attempt.
+
+        On KeyboardInterrupt the running agents are killed, the partial results are saved
+        (``complete`` stays false) and the interrupt is re-raised.
+        """
+        work = [(t, a) for a in range(self.options.repeats) for t in self.tasks]
+        save_run(self.run_record, self.results_path)
+        pool = ThreadPoolExecutor(max_workers=self.options.jobs,
+                                  thread_name_prefix="smallcode-bench")
+        futures: list[Future[TaskRecord | None]] = []
+        try:
+            futures = [pool.submit(self._one, t, a) for t, a in work]
+            for fut in futures:
+                fut.result()
+        except BaseException:
+            self._cancelled.set()
+            for fut in futures:
+                fut.cancel()
+            with self._lock:
+                for proc in list(self._running):
+                    self._kill(proc)
+            pool.shutdown(wait=True, cancel_futures=True)
+            self._finish(complete=False)
+            raise
+        pool.shutdown(wait=True)
+        self._finish(complete=True)
+        return self.run_record
+
+    def _finish(self, complete: bool) -> None:
+        with self._lock:
+            order = {t.id: i for i, t in enumerate(self.tasks)}
+            self.run_record.records.sort(key=lambda r: (order.get(r.task_id, 0), r.attempt))
+            self.run_record.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+            self.run_record.complete = complete
+            save_run(self.run_record, self.results_path)

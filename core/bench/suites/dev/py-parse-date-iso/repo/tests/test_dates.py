@@ -1,0 +1,11 @@
+from datetime import date
+
+from dates import parse_date
+
+
+def test_parse_european():
+    assert parse_date("05/03/2024") == date(2024, 3, 5)
+
+
+def test_parse_iso():
+    assert parse_date("2024-03-05") == date(2024, 3, 5)

@@ -1,0 +1,79 @@
+"""Self-check of the shipped suites: every task's verify fails on the untouched repo and passes on
+the reference solution (both with ``hidden/`` copied in), so every oracle can tell the two apart."""
+
+from __future__ import annotations
+
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from smallcode.core.bench.tasks import (
+    BenchTask,
+    VerifyResult,
+    list_suites,
+    load_suite,
+    prepare_workspace,
+    run_verify,
+)
+
+SUITES = {info.name: load_suite(info.path) for info in list_suites()}
+ALL_TASKS: list[BenchTask] = [t for s in SUITES.values() for t in s.tasks]
+
+
+def _check(task: BenchTask, with_solution: bool) -> VerifyResult:
+    with tempfile.TemporaryDirectory(prefix=f"bench-selfcheck-{task.id}-") as tmp:
+        work = prepare_workspace(task, Path(tmp) / "w", with_solution=with_solution, git=False)
+        return run_verify(task, work)
+
+
+@pytest.fixture(scope="module")
+def verdicts() -> dict[tuple[str, bool], VerifyResult]:
+    """All verifications at once on a small thread pool (each one is a subprocess)."""
+    jobs = [(t, sol) for t in ALL_TASKS for sol in (False, True)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda job: _check(*job), jobs))
+    return {(t.id, sol): r for (t, sol), r in zip(jobs, results, strict=True)}
+
+
+def test_shipped_suites_have_the_promised_sizes() -> None:
+    assert set(SUITES) >= {"smoke", "dev"}
+    assert len(SUITES["smoke"].tasks) == 5
+    assert len(SUITES["dev"].tasks) >= 40
+
+
+def test_dev_suite_covers_every_kind_of_task() -> None:
+    dev = SUITES["dev"].tasks
+    categories = {t.category for t in dev}
+    assert categories == {"bugfix", "feature", "rename", "threading", "config", "shell",
+                          "question", "search"}
+    assert {"python", "javascript"} <= {t.language for t in dev}
+
+
+def test_task_ids_are_unique_across_suites() -> None:
+    ids = [t.id for t in ALL_TASKS]
+    assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize("task", ALL_TASKS, ids=[t.id for t in ALL_TASKS])
+def test_verify_fails_on_the_untouched_repo(task: BenchTask, verdicts) -> None:
+    result = verdicts[(task.id, False)]
+    assert not result.timed_out, f"verify timed out on the untouched repo:\n{result.output}"
+    assert not result.passed, f"verify passes without any change:\n{result.output}"
+
+
+@pytest.mark.parametrize("task", ALL_TASKS, ids=[t.id for t in ALL_TASKS])
+def test_verify_passes_on_the_reference_solution(task: BenchTask, verdicts) -> None:
+    result = verdicts[(task.id, True)]
+    assert result.passed, f"verify fails on the reference solution:\n{result.output}"
+
+
+@pytest.mark.parametrize("task", ALL_TASKS, ids=[t.id for t in ALL_TASKS])
+def test_hidden_files_are_not_in_the_starting_repo_unless_they_restore_it(task: BenchTask) -> None:
+    """hidden/ may overwrite a visible test (so edits to it cannot cheat) but the solution must
+    never need a hidden file that the starting repo lacks for anything but checking."""
+    assert task.solution_dir.is_dir() or task.solution_removes
+    for f in task.solution_dir.rglob("*") if task.solution_dir.is_dir() else []:
+        rel = f.relative_to(task.solution_dir)
+        assert not (task.hidden_dir / rel).exists(), f"{rel} is both solution and hidden"
