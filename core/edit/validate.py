@@ -1,0 +1,451 @@
+"""Validators per language, run right after every write or patch.
+
+``validate_file`` returns compact :class:`Diagnostic` records (file, line, column, message, tool).
+Each external toolchain (ruff, node, tsc, go, cargo) runs with a timeout and is *skipped* when it
+is missing or the project does not configure it; a missing toolchain is never an error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+DEFAULT_TIMEOUT = 30.0  # seconds per external tool
+BUILD_TIMEOUT = 120.0  # go build / cargo check / tsc compile a whole project
+
+PY_SUFFIXES = {".py", ".pyi"}
+JS_SUFFIXES = {".js", ".mjs", ".cjs"}
+TS_SUFFIXES = {".ts", ".tsx", ".mts", ".cts"}
+YAML_SUFFIXES = {".yaml", ".yml"}
+RUFF_SELECT = "E9,F63,F7,F82"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found by a validator. ``file`` is workspace-relative when possible."""
+
+    file: str
+    line: int
+    col: int
+    message: str
+    tool: str
+
+    def compact(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.message}"
+
+
+def format_diagnostics(diags: Sequence[Diagnostic], limit: int = 5) -> str:
+    """``file:line: message`` lines, at most ``limit``, plus a count of the rest."""
+    shown = [d.compact() for d in diags[:limit]]
+    if len(diags) > limit:
+        shown.append(f"... and {len(diags) - limit} more")
+    return "\n".join(shown)
+
+
+# ----------------------------------------------------------------------------------------------
+# running external tools
+
+
+@dataclass(frozen=True)
+class ToolRun:
+    """Result of one external command: None ``returncode`` means it timed out."""
+
+    returncode: int | None
+    stdout: str
+    stderr: str
+
+
+def run_command(
+    cmd: Sequence[str], cwd: Path, timeout: float, env: dict[str, str] | None = None
+) -> ToolRun:
+    """Run a command in its own process group; on timeout kill the whole group."""
+    proc = subprocess.Popen(
+        list(cmd),
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+        env=env,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        out, err = proc.communicate()
+        return ToolRun(None, out, err)
+    return ToolRun(proc.returncode, out, err)
+
+
+def _find_up(start: Path, names: Sequence[str], stop: Path) -> Path | None:
+    """The nearest ancestor of ``start`` (up to ``stop``) holding one of ``names``."""
+    d = start if start.is_dir() else start.parent
+    stop = stop.resolve()
+    while True:
+        for name in names:
+            if (d / name).exists():
+                return d / name
+        if d == stop or stop not in d.parents:
+            return None
+        d = d.parent
+
+
+def _rel(path: Path | str, root: Path) -> str:
+    p = Path(path)
+    try:
+        return p.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _tool_path(name: str, root: Path) -> str | None:
+    local = root / "node_modules" / ".bin" / name
+    if local.is_file() and os.access(local, os.X_OK):
+        return str(local)
+    return shutil.which(name)
+
+
+# ----------------------------------------------------------------------------------------------
+# Python
+
+
+def _python_compile(path: Path, rel: str, source: str) -> list[Diagnostic]:
+    try:
+        compile(source, str(path), "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        msg = exc.msg
+        if exc.text and exc.text.strip():
+            msg = f"{msg}: {exc.text.strip()[:120]}"
+        return [Diagnostic(rel, exc.lineno or 0, exc.offset or 0, f"SyntaxError: {msg}", "python")]
+    except ValueError as exc:  # source with NUL bytes
+        return [Diagnostic(rel, 0, 0, f"cannot compile: {exc}", "python")]
+    return []
+
+
+def ruff_configured(path: Path, root: Path) -> bool:
+    """True when the project configures ruff (ruff.toml, .ruff.toml or pyproject [tool.ruff])."""
+    d = path if path.is_dir() else path.parent
+    stop = root.resolve()
+    while True:
+        if (d / "ruff.toml").is_file() or (d / ".ruff.toml").is_file():
+            return True
+        pp = d / "pyproject.toml"
+        if pp.is_file():
+            try:
+                if "ruff" in tomllib.loads(pp.read_text(errors="replace")).get("tool", {}):
+                    return True
+            except tomllib.TOMLDecodeError:
+                pass
+        if d == stop or stop not in d.parents:
+            return False
+        d = d.parent
+
+
+def _python_ruff(path: Path, root: Path) -> list[Diagnostic]:
+    ruff = shutil.which("ruff")
+    if ruff is None or not ruff_configured(path, root):
+        return []
+    run = run_command(
+        [
+            ruff,
+            "check",
+            "--select",
+            RUFF_SELECT,
+            "--output-format",
+            "json",
+            "--no-cache",
+            "--no-fix",
+            str(path),
+        ],
+        root,
+        DEFAULT_TIMEOUT,
+    )
+    if run.returncode is None or not run.stdout.strip().startswith("["):
+        return []
+    out = []
+    for item in json.loads(run.stdout):
+        loc = item.get("location") or {}
+        out.append(
+            Diagnostic(
+                _rel(item.get("filename", path), root),
+                int(loc.get("row", 0)),
+                int(loc.get("column", 0)),
+                f"{item.get('code', '')} {item.get('message', '')}".strip(),
+                "ruff",
+            )
+        )
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# JavaScript / TypeScript
+
+_NODE_LOC = re.compile(r"^(?P<file>.+?):(?P<line>\d+)\s*$", re.MULTILINE)
+_NODE_ERR = re.compile(r"^(?P<kind>\w*Error): (?P<msg>.+)$", re.MULTILINE)
+_TSC = re.compile(
+    r"^(?P<file>[^\n(]+)\((?P<line>\d+),(?P<col>\d+)\): error (?P<msg>.+)$", re.MULTILINE
+)
+
+
+def parse_node_check(output: str, rel: str) -> list[Diagnostic]:
+    """Parse ``node --check`` stderr: ``file:LINE``, the source line, a caret, ``SyntaxError: ...``."""
+    err = _NODE_ERR.search(output)
+    if err is None:
+        return [
+            Diagnostic(
+                rel,
+                0,
+                0,
+                output.strip().splitlines()[-1][:200] if output.strip() else "node --check failed",
+                "node",
+            )
+        ]
+    loc = _NODE_LOC.search(output)
+    line = int(loc.group("line")) if loc else 0
+    return [Diagnostic(rel, line, 0, f"{err.group('kind')}: {err.group('msg').strip()}", "node")]
+
+
+def _javascript(path: Path, rel: str, root: Path) -> list[Diagnostic]:
+    node = shutil.which("node")
+    if node is None:
+        return []
+    run = run_command([node, "--check", str(path)], root, DEFAULT_TIMEOUT)
+    if run.returncode in (0, None):
+        return []
+    return parse_node_check(run.stderr or run.stdout, rel)
+
+
+def parse_tsc(output: str, cwd: Path, root: Path) -> list[Diagnostic]:
+    out = []
+    for m in _TSC.finditer(output):
+        out.append(
+            Diagnostic(
+                _rel(cwd / m.group("file").strip(), root),
+                int(m.group("line")),
+                int(m.group("col")),
+                m.group("msg").strip(),
+                "tsc",
+            )
+        )
+    return out
+
+
+def _typescript(path: Path, rel: str, root: Path) -> list[Diagnostic]:
+    config = _find_up(path, ["tsconfig.json"], root)
+    if config is None:
+        return []
+    tsc = _tool_path("tsc", config.parent) or _tool_path("tsc", root)
+    if tsc is None:
+        return []
+    run = run_command(
+        [tsc, "--noEmit", "--pretty", "false", "-p", str(config)], config.parent, BUILD_TIMEOUT
+    )
+    if run.returncode in (0, None):
+        return []
+    diags = parse_tsc(run.stdout + run.stderr, config.parent, root)
+    return _this_file_first(diags, rel)
+
+
+# ----------------------------------------------------------------------------------------------
+# data files
+
+_TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def _json(rel: str, source: str) -> list[Diagnostic]:
+    try:
+        json.loads(source)
+    except json.JSONDecodeError as exc:
+        return [Diagnostic(rel, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}", "json")]
+    return []
+
+
+def _is_jsonc(path: Path) -> bool:
+    """Files that are JSON-with-comments by convention (tsconfig, jsconfig, VS Code settings)."""
+    name = path.name.lower()
+    return (
+        name.startswith(("tsconfig", "jsconfig"))
+        or path.parent.name == ".vscode"
+        or name in {"devcontainer.json", ".eslintrc.json"}
+    )
+
+
+def _toml(rel: str, source: str) -> list[Diagnostic]:
+    try:
+        tomllib.loads(source)
+    except tomllib.TOMLDecodeError as exc:
+        text = str(exc)
+        m = _TOML_AT.search(text)
+        line, col = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+        return [
+            Diagnostic(rel, line, col, f"invalid TOML: {_TOML_AT.sub('', text).strip()}", "toml")
+        ]
+    return []
+
+
+def _yaml(rel: str, source: str) -> list[Diagnostic]:
+    try:
+        for _ in yaml.safe_load_all(source):
+            pass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        col = mark.column + 1 if mark else 0
+        msg = " ".join(x for x in (exc.context, exc.problem) if x) or "parse error"
+        return [Diagnostic(rel, line, col, f"invalid YAML: {msg}", "yaml")]
+    except yaml.YAMLError as exc:
+        return [Diagnostic(rel, 0, 0, f"invalid YAML: {exc}", "yaml")]
+    return []
+
+
+# ----------------------------------------------------------------------------------------------
+# Go / Rust
+
+_GO_LOC = re.compile(
+    r"^(?P<file>[^\s:][^:\n]*\.go):(?P<line>\d+)(?::(?P<col>\d+))?: (?P<msg>.+)$", re.MULTILINE
+)
+_CARGO_SHORT = re.compile(
+    r"^(?P<file>[^\s:][^:\n]*\.rs):(?P<line>\d+):(?P<col>\d+): (?P<sev>error|warning)(?P<code>\[\w+\])?: "
+    r"(?P<msg>.+)$",
+    re.MULTILINE,
+)
+
+
+def parse_go_output(output: str, cwd: Path, root: Path, tool: str) -> list[Diagnostic]:
+    out = []
+    seen = set()
+    for m in _GO_LOC.finditer(output):
+        d = Diagnostic(
+            _rel(cwd / m.group("file"), root),
+            int(m.group("line")),
+            int(m.group("col") or 0),
+            m.group("msg").strip(),
+            tool,
+        )
+        if d not in seen:
+            seen.add(d)
+            out.append(d)
+    return out
+
+
+def _go(path: Path, rel: str, root: Path) -> list[Diagnostic]:
+    gomod = _find_up(path, ["go.mod"], root)
+    go = shutil.which("go")
+    if gomod is None or go is None:
+        return []
+    mod_dir = gomod.parent
+    env = dict(os.environ, GOFLAGS=os.environ.get("GOFLAGS", "") + " -mod=mod", GOPROXY="off")
+    run = run_command([go, "build", "./..."], mod_dir, BUILD_TIMEOUT, env=env)
+    if run.returncode is None:
+        return []
+    if run.returncode != 0:
+        return _this_file_first(
+            parse_go_output(run.stderr + run.stdout, mod_dir, root, "go build")
+            or [Diagnostic(rel, 0, 0, _last_line(run.stderr), "go build")],
+            rel,
+        )
+    pkg = "./" + (path.parent.relative_to(mod_dir).as_posix() or ".")
+    run = run_command([go, "vet", pkg], mod_dir, BUILD_TIMEOUT, env=env)
+    if run.returncode in (0, None):
+        return []
+    return _this_file_first(parse_go_output(run.stderr + run.stdout, mod_dir, root, "go vet"), rel)
+
+
+def parse_cargo_short(output: str, cwd: Path, root: Path) -> list[Diagnostic]:
+    out = []
+    for m in _CARGO_SHORT.finditer(output):
+        if m.group("sev") != "error":
+            continue
+        code = m.group("code") or ""
+        out.append(
+            Diagnostic(
+                _rel(cwd / m.group("file"), root),
+                int(m.group("line")),
+                int(m.group("col")),
+                f"error{code}: {m.group('msg').strip()}",
+                "cargo",
+            )
+        )
+    return out
+
+
+def _rust(path: Path, rel: str, root: Path) -> list[Diagnostic]:
+    manifest = _find_up(path, ["Cargo.toml"], root)
+    cargo = shutil.which("cargo")
+    if manifest is None or cargo is None:
+        return []
+    run = run_command(
+        [cargo, "check", "--offline", "--quiet", "--message-format", "short"],
+        manifest.parent,
+        BUILD_TIMEOUT,
+    )
+    if run.returncode in (0, None):
+        return []
+    diags = parse_cargo_short(run.stderr + run.stdout, manifest.parent, root)
+    return _this_file_first(diags or [Diagnostic(rel, 0, 0, _last_line(run.stderr), "cargo")], rel)
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def _last_line(text: str) -> str:
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1][:200] if lines else "failed"
+
+
+def _this_file_first(diags: list[Diagnostic], rel: str) -> list[Diagnostic]:
+    return sorted(diags, key=lambda d: d.file != rel)
+
+
+def validate_file(path: Path, workspace_root: Path) -> list[Diagnostic]:
+    """Check one file right after an edit. Returns [] for a clean file, an unknown language, or
+    a language whose toolchain is not installed."""
+    root = Path(workspace_root).resolve()
+    path = Path(path)
+    path = (path if path.is_absolute() else root / path).resolve()
+    rel = _rel(path, root)
+    if not path.is_file():
+        return [Diagnostic(rel, 0, 0, "file does not exist", "fs")]
+    suffix = path.suffix.lower()
+    if suffix in PY_SUFFIXES | JS_SUFFIXES | TS_SUFFIXES | {".json", ".toml"} | YAML_SUFFIXES:
+        try:
+            source = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            return [
+                Diagnostic(
+                    rel, 0, 0, f"not valid UTF-8 text ({exc.reason} at byte {exc.start})", "fs"
+                )
+            ]
+    if suffix in PY_SUFFIXES:
+        return _python_compile(path, rel, source) or _python_ruff(path, root)
+    if suffix in JS_SUFFIXES:
+        return _javascript(path, rel, root)
+    if suffix in TS_SUFFIXES:
+        return _typescript(path, rel, root)
+    if suffix == ".json":
+        return [] if _is_jsonc(path) else _json(rel, source)
+    if suffix == ".toml":
+        return _toml(rel, source)
+    if suffix in YAML_SUFFIXES:
+        return _yaml(rel, source)
+    if suffix == ".go":
+        return _go(path, rel, root)
+    if suffix == ".rs":
+        return _rust(path, rel, root)
+    return []
