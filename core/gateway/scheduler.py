@@ -85,6 +85,7 @@ class FairScheduler:
         self._order: deque[str] = deque()  # users with waiting requests, next turn first
         self._inflight: dict[str, int] = {}
         self._queued = 0
+        self.peak_queued = 0
         self._hold_ewma = 1.0  # seconds a lease is held, for Retry-After estimates
         self.granted_total = 0
         self.rejected_total = 0
@@ -126,6 +127,7 @@ class FairScheduler:
             self._order.append(user)
         queue.append(waiter)
         self._queued += 1
+        self.peak_queued = max(self.peak_queued, self._queued)
         self._dispatch()
         if not waiter.future.done() and prefer is not None:
             loop.call_later(self.affinity_wait_s + 0.001, self._dispatch)
@@ -168,6 +170,7 @@ class FairScheduler:
         return {
             "queued": self._queued,
             "max_queue": self.max_queue,
+            "peak_queued": self.peak_queued,
             "queued_by_user": {u: len(q) for u, q in sorted(self._queues.items()) if q},
             "inflight_by_user": dict(sorted(self._inflight.items())),
             "backends": {
