@@ -1,0 +1,125 @@
+"""The actor runtime: named detached actors, supervision, status, stop, and the gateway actor.
+
+Uses the session's Ray instance and a namespace of its own so ``stop`` here cannot touch
+anybody else's actors.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+import uuid
+
+import httpx
+import pytest
+from smallcode.actors import runtime
+from smallcode.core.gateway import BackendConfig, GatewayConfig
+
+from tests.gateway.slow_backend import SlowBackend
+from tests.support.scripted_server import ScriptedServer
+
+pytestmark = pytest.mark.ray
+
+NS = f"smallcode-test-{uuid.uuid4().hex[:8]}"
+
+
+class Counter:
+    def __init__(self, start: int):
+        self.n = start
+
+    def bump(self) -> int:
+        self.n += 1
+        return self.n
+
+
+def _free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def _gateway_config(base_url: str) -> GatewayConfig:
+    return GatewayConfig(port=_free_port(), retry_backoff_s=0.01, read_timeout=10,
+                         backends=[BackendConfig(name="b", base_url=base_url, slots=2)])
+
+
+def _wait_healthy(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if runtime.gateway_healthy(url, timeout=0.5):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"gateway at {url} did not come back within {timeout} s")
+
+
+def test_get_or_create_finds_the_same_named_detached_actor(ray_session):
+    ray = ray_session
+    first = runtime.get_or_create("serve/counter", Counter, 10, namespace=NS, num_cpus=0)
+    assert ray.get(first.bump.remote()) == 11
+    again = runtime.get_or_create("serve/counter", Counter, 99, namespace=NS, num_cpus=0)
+    assert again._actor_id == first._actor_id
+    assert ray.get(again.bump.remote()) == 12  # same state: the second constructor never ran
+    plain = runtime.get_or_create("someone-else", Counter, 0, namespace=NS, num_cpus=0)
+    ray.get(plain.bump.remote())
+    assert runtime.serve_actor_names(NS) == ["serve/counter"]
+    assert runtime.stop(NS) == ["serve/counter"]
+    assert runtime.get_actor("serve/counter", NS) is None
+    assert runtime.get_actor("someone-else", NS) is not None  # not serve's: left alone
+    ray.kill(plain)
+
+
+def test_gateway_actor_serves_reports_status_and_survives_kill_minus_9(ray_session, tmp_path,
+                                                                        monkeypatch):
+    ray = ray_session
+    monkeypatch.setenv("SMALLCODE_CACHE_DIR", str(tmp_path))
+    with SlowBackend(chunks=60, interval=0.1) as backend:
+        handle, url = runtime.start_gateway(_gateway_config(backend.base_url), namespace=NS)
+        try:
+            assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
+            runtime.write_serve_state(url, ray_address=None, namespace=NS,
+                                      actors=runtime.serve_actor_names(NS))
+            assert runtime.find_running_serve() == url
+
+            info = runtime.status(NS)
+            assert [a["name"] for a in info["actors"]] == ["serve/gateway"]
+            assert info["actors"][0]["state"] == "alive" and info["actors"][0]["url"] == url
+            assert info["gateway"]["backends"]["b"]["slots"] == 2
+            assert any(n["alive"] for n in info["nodes"])
+
+            old_pid = ray.get(handle.pid.remote())
+            body = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "k"}]}
+            started = time.monotonic()
+            with pytest.raises(httpx.HTTPError) as broken, httpx.stream(
+                    "POST", url + "/chat/completions", json=body, timeout=10) as r:
+                assert r.status_code == 200
+                for i, _ in enumerate(r.iter_lines()):
+                    if i == 2:  # mid-stream
+                        os.kill(old_pid, signal.SIGKILL)
+            assert isinstance(broken.value, httpx.RemoteProtocolError | httpx.ReadError)
+            assert time.monotonic() - started < 8  # a clear error, not a hung client
+
+            _wait_healthy(url)
+            assert ray.get(handle.pid.remote()) != old_pid
+            r = httpx.post(url + "/chat/completions", timeout=10,
+                           json={"model": "m", "messages": [{"role": "user", "content": "after"}]})
+            assert r.status_code == 200
+            assert r.json()["choices"][0]["message"]["content"] == "after"
+        finally:
+            removed = runtime.stop(NS)
+    assert removed == ["serve/gateway"]
+    assert runtime.read_serve_state() is None
+    assert runtime.find_running_serve() is None
+
+
+def test_find_running_serve_ignores_a_stale_state_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("SMALLCODE_CACHE_DIR", str(tmp_path))
+    assert runtime.find_running_serve() is None
+    runtime.write_serve_state(f"http://127.0.0.1:{_free_port()}/v1", ray_address=None)
+    assert runtime.find_running_serve() is None
+    with ScriptedServer() as live:
+        runtime.write_serve_state(live.base_url, ray_address=None)
+        assert runtime.find_running_serve() == live.base_url
