@@ -1,0 +1,5 @@
+function flatten(arrays) {
+  return [].concat(...arrays);
+}
+
+module.exports = { flatten };

@@ -1,0 +1,5 @@
+function money(amount) {
+  return amount.toFixed(2);
+}
+
+module.exports = { money };

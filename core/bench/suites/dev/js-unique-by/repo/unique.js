@@ -1,0 +1,13 @@
+function uniqueBy(items, key) {
+  const seen = new Set();
+  const out = [];
+  for (const item of items) {
+    if (!seen.has(item)) {
+      seen.add(item[key]);
+      out.push(item);
+    }
+  }
+  return out;
+}
+
+module.exports = { uniqueBy };

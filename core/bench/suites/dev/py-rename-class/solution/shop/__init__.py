@@ -1,0 +1,3 @@
+from shop.cart import ShoppingCart
+
+__all__ = ["ShoppingCart"]

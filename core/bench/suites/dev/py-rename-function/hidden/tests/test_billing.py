@@ -1,0 +1,15 @@
+from billing.invoice import invoice_text
+from billing.summary import grand_total
+from billing.totals import compute_total
+
+
+def test_total():
+    assert compute_total([(2.0, 3), (1.5, 2)]) == 9.0
+
+
+def test_invoice():
+    assert invoice_text("ann", [(1.0, 2)]) == "ann: 2.00"
+
+
+def test_grand_total():
+    assert grand_total([[(1.0, 1)], [(2.0, 2)]]) == 5.0

@@ -1,0 +1,3 @@
+def compute_total(items):
+    """Sum of price * qty over (price, qty) pairs."""
+    return sum(price * qty for price, qty in items)

@@ -1,0 +1,5 @@
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+
+def format_money(amount, currency="USD"):
+    return f"{SYMBOLS[currency]}{amount:,.2f}"

@@ -1,0 +1,9 @@
+from lines import format_line
+from money import format_money
+
+
+def format_invoice(items, currency="USD"):
+    rows = [format_line(name, qty, price, currency) for name, qty, price in items]
+    total = sum(qty * price for _, qty, price in items)
+    rows.append(f"Total {format_money(total, currency)}")
+    return "\n".join(rows)

@@ -1,0 +1,5 @@
+from server import settings
+
+
+def serve():
+    return f"listening on {settings.DEFAULT_HOST}:{settings.port()}"

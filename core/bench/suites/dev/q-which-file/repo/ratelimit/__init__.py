@@ -1,0 +1,3 @@
+from ratelimit.api import limit
+
+__all__ = ["limit"]

@@ -1,0 +1,1 @@
+DEFAULT_POLICY = {"capacity": 10, "rate": 1.0}

@@ -1,0 +1,2 @@
+def describe(pool):
+    return f"{pool.url} ({pool.size} connections, {pool.timeout}s timeout)"

@@ -1,0 +1,4 @@
+DISCOUNTS = {
+    "silver": 0.05,
+    "gold": 0.10,
+}

@@ -1,0 +1,3 @@
+from logkit.logger import Logger
+
+__all__ = ["Logger"]

@@ -1,0 +1,1 @@
+DEFAULTS = {"threshold": "warning", "format": "{level}: {message}"}

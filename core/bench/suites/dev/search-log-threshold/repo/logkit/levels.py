@@ -1,0 +1,1 @@
+LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}

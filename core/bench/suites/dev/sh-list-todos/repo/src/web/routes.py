@@ -1,0 +1,1 @@
+ROUTES = {}  # TODO register the health route
