@@ -224,14 +224,19 @@ def _call_from_object(
         return None  # e.g. {name: 'server', args: {...}} in a JS snippet
     if arg_key is not None:
         raw_args = obj[arg_key]
-        if isinstance(raw_args, list) and name_key != "function":
-            return None  # e.g. a launch.json entry: "args": ["--flag"]
+        if isinstance(raw_args, list):
+            if not (strong or canonical):
+                return None  # e.g. a launch.json entry: "args": ["--flag"]
+            positional = {POSITIONAL_KEY: raw_args} if raw_args else {}
+            return name, positional, ["positional_arguments"]
         args, repairs, problem = _arguments_from(raw_args)
         if problem is not None:
             return None
+        if rest and canonical and not (strong or is_known):
+            return name, args, repairs  # extra keys beside name/arguments are ignored
         if rest and not (strong or is_known):
             return None  # too many unrelated keys for a call: probably just data
-        if rest and (strong or is_known):
+        if rest:
             merged = dict(rest)
             merged.update(args)
             return name, merged, [*repairs, "flattened_arguments"]

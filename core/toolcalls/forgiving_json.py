@@ -77,6 +77,8 @@ def parse_forgiving(text: str) -> ForgivingParse:
         value = ast.literal_eval(stripped)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         value = _NOTHING
+    if isinstance(value, tuple):
+        value = list(value)
     if value is not _NOTHING and isinstance(value, dict | list | str | int | float | bool):
         return ForgivingParse(value, "python_literal")
     raise ForgivingJSONError(f"not JSON, even after repair: {_preview(stripped)}")

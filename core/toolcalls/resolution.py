@@ -161,7 +161,7 @@ def resolve_call(raw: RawCall, registry: ToolRegistry) -> ResolvedCall | CallPro
     if tool_name is None:
         near = nearest_tool_names(raw.name, registry)
         listed = ", ".join(registry.names())
-        hint = f" Did you mean {' or '.join(near)}?" if near else ""
+        hint = f" Did you mean {', '.join(near)}?" if near else ""
         return CallProblem(
             kind="unknown_tool",
             message=f"There is no tool named {raw.name!r}.{hint} Valid tools: {listed}.",
