@@ -296,6 +296,7 @@ class _TextScan:
         self.spans: list[tuple[int, int]] = []
         self.errors: list[str] = []
         self.last_parse_failed = False
+        self.opaque: list[tuple[int, int]] = []  # code fences: no bare-JSON scanning inside
 
     # -- public results
     @property
@@ -342,7 +343,8 @@ class _TextScan:
 
     # -- helpers
     def _free(self, start: int, end: int) -> bool:
-        return all(end <= s or start >= e for s, e in self.spans)
+        return all(end <= s or start >= e for s, e in self.spans) and all(
+            end <= s or start >= e for s, e in self.opaque)
 
     def _add(self, start: int, end: int, found: list[RawCall]) -> None:
         self.spans.append((start, end))
@@ -487,7 +489,7 @@ class _TextScan:
             stripped = body.strip()
             found: list[RawCall] | None = None
             unparsed = False
-            if lang in _JSON_FENCE_LANGS and stripped[:1] in ("{", "["):
+            if stripped[:1] in ("{", "["):  # JSON in a mislabelled fence counts too
                 found = self._from_json_text(stripped, "fence", m.group(0), strong=False)
                 unparsed = self.last_parse_failed
                 if not found and unparsed:
@@ -496,6 +498,8 @@ class _TextScan:
                 found = self._python_fence(stripped, lang, m.group(0))
             if found:
                 self._add(m.start(), m.end(), found)
+            elif lang not in _JSON_FENCE_LANGS:
+                self.opaque.append((m.start(), m.end()))  # code: its dicts are not calls
             elif unparsed and _looks_like_call_attempt(stripped):
                 self._consume_error(m.start(), m.end(),
                                     f"unparseable tool call in ```{lang} block: {_preview(stripped)}")
