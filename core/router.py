@@ -522,6 +522,33 @@ def two_stage_messages(message: str) -> list[dict[str, str]]:
     ]
 
 
+async def choose_category(model: Any, router: Router, decision: RouteDecision, message: str, *,
+                          constrained: bool = False, timeout: float = 30.0,
+                          max_tokens: int = 40) -> RouteDecision:
+    """Run the first stage of two-stage routing against ``model`` (a ChatModel).
+
+    Sends a short standalone prompt offering only ``select_category`` (or, with ``constrained``,
+    a json_schema ``response_format``), and returns :meth:`Router.after_choice`. Any failure — a
+    timeout, a model error, an unusable answer — keeps the router's own category. Never raises.
+    """
+    import asyncio
+
+    if not decision.two_stage:
+        return decision
+    kwargs: dict[str, Any] = {"max_tokens": max_tokens, "temperature": 0.0}
+    if constrained:
+        kwargs["response_format"] = SELECT_CATEGORY_RESPONSE_FORMAT
+    else:
+        kwargs["tools"] = [SELECT_CATEGORY_TOOL]
+    try:
+        reply = await asyncio.wait_for(model.chat(two_stage_messages(message), **kwargs),
+                                       timeout=timeout)
+        choice = parse_category_choice(reply)
+    except Exception:  # noqa: BLE001 - the router's own choice is always a valid answer
+        choice = None
+    return router.after_choice(decision, choice)
+
+
 def next_state(decision: RouteDecision, assistant_asked: bool = False) -> RouteState:
     """The state to pass with the next user message."""
     return RouteState(previous=decision.category, assistant_asked=assistant_asked)
@@ -530,6 +557,6 @@ def next_state(decision: RouteDecision, assistant_asked: bool = False) -> RouteS
 __all__ = [
     "ALWAYS_OFFERED", "CATEGORY_DESCRIPTIONS", "PRIORITY", "ROUTE_TABLE",
     "SELECT_CATEGORY_RESPONSE_FORMAT", "SELECT_CATEGORY_TOOL", "WIDEN_TABLE", "RouteDecision",
-    "RouteState", "Router", "needs_two_stage", "next_state", "parse_category_choice",
+    "RouteState", "Router", "choose_category", "needs_two_stage", "next_state", "parse_category_choice",
     "score_message", "table_categories", "two_stage_messages",
 ]

@@ -16,6 +16,7 @@ from smallcode.core.router import (
     RouteDecision,
     Router,
     RouteState,
+    choose_category,
     needs_two_stage,
     parse_category_choice,
     score_message,
@@ -301,3 +302,44 @@ def test_decision_is_a_frozen_value(registry):
     assert isinstance(decision, RouteDecision)
     with pytest.raises(AttributeError):
         decision.category = "write"  # type: ignore[misc]
+
+
+async def test_choose_category_runs_the_first_stage_over_http(registry):
+    fenced = '```json\n{"name": "select_category", "arguments": {"category": "search"}}\n```'
+    with ScriptedServer([fenced, Reply(status=500)], context_window=8192) as server:
+        client = OpenAIChatClient(server.base_url, max_retries=0)
+        try:
+            await client.discover()
+            router = Router(registry, context_window=client.context_window)
+            decision = router.route("fix the bug in calc.py")
+            chosen = await choose_category(client, router, decision, "fix the bug in calc.py")
+            kept = await choose_category(client, router, decision, "fix the bug in calc.py")
+        finally:
+            await client.aclose()
+    assert server.requests[0]["tools"] == [SELECT_CATEGORY_TOOL]
+    assert server.requests[0]["messages"][-1]["content"] == "fix the bug in calc.py"
+    assert chosen.category == "search" and not chosen.two_stage
+    assert kept.category == "write" and "unusable" in kept.reason  # server error: router's choice
+
+
+async def test_choose_category_constrained_uses_json_schema_and_survives_a_hang(registry):
+    with ScriptedServer([Reply(content='{"category": "run"}'),
+                         Reply(content="late", delay=2.0)]) as server:
+        client = OpenAIChatClient(server.base_url, max_retries=0)
+        try:
+            router = Router(registry, two_stage="on")
+            decision = router.route("fix the bug in calc.py")
+            chosen = await choose_category(client, router, decision, "x", constrained=True)
+            hung = await choose_category(client, router, decision, "x", timeout=0.3)
+        finally:
+            await client.aclose()
+    assert server.requests[0]["response_format"]["type"] == "json_schema"
+    assert "tools" not in server.requests[0] or not server.requests[0]["tools"]
+    assert chosen.category == "run"
+    assert hung.category == "write"
+
+
+async def test_choose_category_is_a_no_op_without_two_stage(registry):
+    router = Router(registry, two_stage="off")
+    decision = router.route("fix the bug")
+    assert await choose_category(None, router, decision, "fix the bug") is decision
