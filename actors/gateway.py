@@ -15,6 +15,15 @@ from smallcode.core.gateway.server import GatewayServer
 from smallcode.core.gateway.service import GatewayService
 
 
+def _node_ip() -> str | None:
+    try:
+        import ray
+
+        return ray.util.get_node_ip_address()
+    except Exception:  # noqa: BLE001 - outside Ray
+        return None
+
+
 def _node_id() -> str | None:
     try:
         import ray
@@ -32,8 +41,10 @@ class GatewayActor:
             config = GatewayConfig.parse(config)
         self._config = config
         self._service = GatewayService(config)
-        self._server = GatewayServer(self._service, config.host, config.port,
-                                     extra_status=self._identity)
+        wildcard = config.host in ("0.0.0.0", "::", "")
+        self._server = GatewayServer(self._service, config.host or "0.0.0.0", config.port,
+                                     extra_status=self._identity,
+                                     advertise_host=_node_ip() if wildcard else None)
         self._server.start()
 
     def _identity(self) -> dict[str, Any]:

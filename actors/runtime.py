@@ -8,15 +8,23 @@ found again with ``get_if_exists``; Ray restarts it when its process dies (``max
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
+import signal
+import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from smallcode.core.config import cache_dir
+
+if TYPE_CHECKING:
+    from smallcode.core.gateway.config import GatewayConfig
 
 NAMESPACE = "smallcode"
 SERVE_PREFIX = "serve/"
@@ -40,6 +48,17 @@ def connect(address: str | None = None, *, num_cpus: int | None = None,
         return
     common: dict[str, Any] = {"namespace": namespace, "log_to_driver": False,
                               "configure_logging": False}
+    if address is not None:
+        # a cluster made by ray.init() uses token auth by default; present the token when we
+        # have one (Ray only does this itself for RAY_AUTH_MODE=token set before import)
+        try:
+            from ray._private.authentication.authentication_token_setup import (
+                maybe_enable_token_auth_if_token_available,
+            )
+
+            maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+        except ImportError:  # an older Ray without token auth
+            pass
     try:
         if address is None:
             ray.init(num_cpus=num_cpus or os.cpu_count() or 1, include_dashboard=False, **common)
@@ -227,3 +246,182 @@ def start_gateway(config: Any, *, namespace: str = NAMESPACE, name: str = GATEWA
         raise ServeRuntimeError(f"the gateway actor failed to start: "
                                 f"{str(exc).splitlines()[-1][:300]}") from None
     return handle, url
+
+
+# -- `smallcode serve` as a whole -----------------------------------------------------------
+Progress = Callable[[str], None]
+
+
+@dataclass
+class ServeInfo:
+    """What a running serve consists of."""
+
+    url: str
+    ray_address: str | None
+    namespace: str
+    actors: list[str]
+    hosted: dict[str, dict[str, str]] = field(default_factory=dict)
+    backends: list[str] = field(default_factory=list)
+    closers: list[Callable[[], Any]] = field(default_factory=list)
+
+
+def with_default_backend(config: GatewayConfig, *, detect_local: bool = True,
+                         embedded_size: str = "1.5b", progress: Progress = lambda _: None
+                         ) -> tuple[GatewayConfig, Callable[[], Any] | None]:
+    """``config`` with a backend: a detected local server, else the embedded model (started
+    here; the returned callable stops it). Unchanged when it already has backends."""
+    if config.backends:
+        return config, None
+    from smallcode.core.gateway.config import BackendConfig
+    from smallcode.core.model.discovery import detect_local_server
+
+    found = detect_local_server() if detect_local else None
+    if found is not None:
+        progress(f"using the {found.kind} server at {found.base_url}")
+        backend = BackendConfig(name=found.kind, base_url=found.base_url, kind=found.kind)  # type: ignore[arg-type]
+        return config.model_copy(update={"backends": [backend]}), None
+    from smallcode.core.model.embedded import EmbeddedServer, ensure_llama_server, install_model
+
+    progress(f"no model server configured or found; starting the embedded {embedded_size} model")
+    model_path = install_model(embedded_size, progress)  # type: ignore[arg-type]
+    ensure_llama_server(progress)
+    slots = 2
+    server = EmbeddedServer(model_path, parallel=slots)
+    server.start()
+    backend = BackendConfig(name=f"embedded-{embedded_size}", base_url=server.base_url,
+                            kind="llamacpp", slots=slots)
+    return config.model_copy(update={"backends": [backend]}), server.stop
+
+
+def current_ray_address() -> str | None:
+    import ray
+
+    try:
+        return ray.get_runtime_context().gcs_address
+    except Exception:  # noqa: BLE001 - not connected
+        return None
+
+
+def start_serve(config: GatewayConfig, *, address: str | None = None,
+                num_cpus: int | None = None, projects: tuple[str, ...] = (),
+                namespace: str = NAMESPACE, foreground: bool = True,
+                gateway_options: dict[str, Any] | None = None,
+                progress: Progress = lambda _: None) -> ServeInfo:
+    """Join or start Ray, start the gateway and the per-project actors, write the state file."""
+    if not config.backends:
+        raise ServeRuntimeError("the gateway has no backend: pass --backend URL, set "
+                                "model.base_url, or run a local model server")
+    progress("starting Ray" if address is None else f"joining Ray at {address}")
+    connect(address, num_cpus=num_cpus, namespace=namespace)
+    _, url = start_gateway(config, namespace=namespace, **(gateway_options or {}))
+    progress(f"gateway listening at {url}")
+    hosted = {}
+    for project in projects:
+        hosted[str(Path(project).resolve())] = host_project_actors(project, namespace)
+    actors = serve_actor_names(namespace)
+    ray_address = current_ray_address()
+    write_serve_state(url, ray_address=ray_address, namespace=namespace, actors=actors,
+                      foreground=foreground)
+    return ServeInfo(url=url, ray_address=ray_address, namespace=namespace, actors=actors,
+                     hosted=hosted, backends=[b.name for b in config.backends])
+
+
+def supervise(info: ServeInfo, stop_event: threading.Event, *, interval: float = 5.0,
+              on_event: Progress = lambda _: None) -> None:
+    """Watch the gateway until ``stop_event`` is set, reporting restarts and outages."""
+    import ray
+
+    handle = get_actor(GATEWAY_NAME, info.namespace)
+    last_pid: int | None = None
+    healthy = True
+    while not stop_event.wait(interval):
+        if handle is None:
+            handle = get_actor(GATEWAY_NAME, info.namespace)
+            if handle is None:
+                on_event("the gateway actor is gone (removed by `smallcode stop`?)")
+                return
+        try:
+            pid = ray.get(handle.pid.remote(), timeout=interval)
+        except (ray.exceptions.GetTimeoutError, ray.exceptions.RayActorError):
+            pid = None
+        ok = gateway_healthy(info.url, timeout=1.0)
+        if pid is not None and last_pid is not None and pid != last_pid:
+            on_event(f"the gateway restarted (pid {last_pid} -> {pid})")
+        if ok != healthy:
+            on_event("the gateway is healthy again" if ok else "the gateway is not answering")
+            healthy = ok
+        last_pid = pid if pid is not None else last_pid
+
+
+def shutdown_serve(info: ServeInfo) -> list[str]:
+    """Remove what serve started and disconnect from Ray."""
+    import ray
+
+    removed = stop(info.namespace) if ray.is_initialized() else []
+    for close in reversed(info.closers):
+        with contextlib.suppress(Exception):
+            close()
+    state = read_serve_state()
+    if state is not None and state.get("pid") == os.getpid():
+        state_path().unlink(missing_ok=True)
+    if ray.is_initialized():
+        ray.shutdown()
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def running_status(timeout: float = 5.0) -> dict[str, Any]:
+    """Status of the serve recorded in the state file (joins its Ray cluster to ask)."""
+    import ray
+
+    state = read_serve_state()
+    if state is None:
+        return {"running": False, "reason": "no smallcode serve is running (no state file)"}
+    url = state["url"]
+    result: dict[str, Any] = {"running": gateway_healthy(url, timeout=1.0), "url": url,
+                              "ray_address": state.get("ray_address"), "pid": state.get("pid")}
+    if not result["running"]:
+        result["reason"] = f"the gateway at {url} is not answering"
+    address = state.get("ray_address")
+    if address and (ray.is_initialized() or _pid_alive(int(state.get("pid") or 0))
+                    or not state.get("foreground", True)):
+        try:
+            connect(address, namespace=state.get("namespace", NAMESPACE))
+            result.update(status(state.get("namespace", NAMESPACE), timeout))
+        except ServeRuntimeError as exc:
+            result["ray_error"] = str(exc)
+    return result
+
+
+def stop_running_serve(timeout: float = 30.0) -> list[str]:
+    """Stop the serve recorded in the state file: signal a foreground serve to clean up, or
+    remove the detached actors from its cluster. Returns what was stopped."""
+    state = read_serve_state()
+    if state is None:
+        return []
+    pid = int(state.get("pid") or 0)
+    namespace = state.get("namespace", NAMESPACE)
+    if state.get("foreground", True) and pid and pid != os.getpid() and _pid_alive(pid):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _pid_alive(pid):
+            raise ServeRuntimeError(f"smallcode serve (pid {pid}) did not stop within {timeout} s")
+        state_path().unlink(missing_ok=True)
+        return [f"smallcode serve (pid {pid})"] + list(state.get("actors", []))
+    address = state.get("ray_address")
+    if not state.get("foreground", True) and address:
+        connect(address, namespace=namespace)
+        return stop(namespace)
+    state_path().unlink(missing_ok=True)  # a foreground serve that is already gone
+    return []

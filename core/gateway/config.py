@@ -156,3 +156,36 @@ def parse_backend_spec(spec: str) -> BackendConfig:
     except ValidationError as exc:
         msgs = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
         raise GatewayConfigError(f"--backend {spec!r}: " + "; ".join(msgs)) from None
+
+
+def resolve_gateway_config(*, config_path: str | Path | None = None,
+                           extra: dict[str, Any] | None = None,
+                           backend_specs: list[str] | None = None,
+                           fallback_base_url: str | None = None,
+                           fallback_api_key: SecretStr | None = None,
+                           fallback_model: str | None = None,
+                           host: str | None = None, port: int | None = None,
+                           tokens_file: str | Path | None = None) -> GatewayConfig:
+    """The gateway configuration from, in rising order: ``Settings.extra["gateway"]``, a config
+    file, then command-line values. Backends: ``--backend`` flags, else the file's, else
+    ``fallback_base_url`` (the configured model server); an empty list means none was found.
+    """
+    if config_path is not None:
+        config = GatewayConfig.from_file(config_path)
+    elif extra and isinstance(extra.get("gateway"), dict):
+        config = GatewayConfig.parse(extra["gateway"], origin="section [extra.gateway]")
+    else:
+        config = GatewayConfig()
+    updates: dict[str, Any] = {}
+    if backend_specs:
+        updates["backends"] = [parse_backend_spec(s) for s in backend_specs]
+    elif not config.backends and fallback_base_url:
+        updates["backends"] = [BackendConfig(name="default", base_url=fallback_base_url,
+                                             api_key=fallback_api_key, model=fallback_model)]
+    if host is not None:
+        updates["host"] = host
+    if port is not None:
+        updates["port"] = port
+    if tokens_file is not None and config.tokens_file is None:
+        updates["tokens_file"] = str(tokens_file)
+    return config.model_copy(update=updates)

@@ -36,9 +36,11 @@ class GatewayServer:
     """uvicorn serving :func:`build_app` on a pre-bound socket, as a task of the running loop."""
 
     def __init__(self, service: GatewayService, host: str = "127.0.0.1", port: int = 0,
-                 *, extra_status: Any = None, log_level: str = "warning"):
+                 *, extra_status: Any = None, log_level: str = "warning",
+                 advertise_host: str | None = None):
         self.service = service
         self.host = host
+        self.advertise_host = advertise_host
         self._socket = bind_socket(host, port)
         self.port: int = self._socket.getsockname()[1]
         app = build_app(service, extra_status=extra_status)
@@ -52,7 +54,7 @@ class GatewayServer:
     @property
     def url(self) -> str:
         """The base URL clients use (``http://HOST:PORT/v1``)."""
-        host = self.host
+        host = self.advertise_host or self.host
         if host in ("0.0.0.0", "::"):
             host = socket.gethostbyname(socket.gethostname()) if host == "0.0.0.0" else "::1"
         if ":" in host:

@@ -33,12 +33,36 @@ class TokenStore:
 
     def __init__(self, users: list[UserConfig] | None = None, path: str | Path | None = None):
         self.path = Path(path) if path else None
+        self._configured = list(users or [])
         self._users: dict[str, UserConfig] = {}
+        self._mtime: float | None = None
+        self._load()
+
+    def _load(self) -> None:
+        self._users = {}
+        self._mtime = None
         if self.path and self.path.exists():
+            self._mtime = self.path.stat().st_mtime
             for user in self._read(self.path):
                 self._add(user)
-        for user in users or []:
+        for user in self._configured:
             self._add(user)
+
+    def refresh(self) -> bool:
+        """Re-read the token file if it changed (a user was added or revoked); True if it did."""
+        if not self.path:
+            return False
+        try:
+            mtime: float | None = self.path.stat().st_mtime
+        except OSError:
+            mtime = None
+        if mtime == self._mtime:
+            return False
+        try:
+            self._load()
+        except GatewayConfigError:
+            return False  # a half-written file: keep the users we have
+        return True
 
     @staticmethod
     def _read(path: Path) -> list[UserConfig]:
@@ -61,8 +85,18 @@ class TokenStore:
         return sorted(self._users.values(), key=lambda u: u.name)
 
     def authenticate(self, token: str) -> UserConfig | None:
-        """The user holding ``token``, or None. Constant-time over the digest comparison."""
+        """The user holding ``token``, or None. Constant-time over the digest comparison.
+
+        An unknown token makes the store re-read its file once, so a user added with
+        ``smallcode token add`` is accepted without restarting the gateway.
+        """
         digest = hash_token(token)
+        found = self._find(digest)
+        if found is None and self.refresh():
+            found = self._find(digest)
+        return found
+
+    def _find(self, digest: str) -> UserConfig | None:
         found: UserConfig | None = None
         for stored, user in self._users.items():
             if hmac.compare_digest(stored, digest):
@@ -90,8 +124,11 @@ class TokenStore:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        payload = {"users": [u.model_dump() for u in self.users()]}
+        configured = {u.token_sha256 for u in self._configured}
+        payload = {"users": [u.model_dump() for u in self.users()
+                             if u.token_sha256 not in configured]}
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             json.dump(payload, fh, indent=2)
         os.replace(tmp, self.path)
+        self._mtime = self.path.stat().st_mtime

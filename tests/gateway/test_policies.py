@@ -15,6 +15,7 @@ from smallcode.core.gateway import (
     QuotaTracker,
     ResponseCache,
     TokenStore,
+    UserConfig,
     affinity_key,
     hash_token,
     is_cacheable,
@@ -45,6 +46,16 @@ def test_reissuing_a_token_replaces_the_old_one(tmp_path):
     new = store.issue("bob")
     assert store.authenticate(old) is None and store.authenticate(new).name == "bob"
     assert len(store) == 1
+
+
+def test_a_token_issued_elsewhere_is_picked_up_without_restart(tmp_path):
+    path = tmp_path / "t.json"
+    configured = UserConfig(name="ops", token_sha256=hash_token("sc-ops"))
+    running = TokenStore([configured], path=path)
+    token = TokenStore(path=path).issue("carol")  # e.g. `smallcode token add carol`
+    assert running.authenticate(token).name == "carol"
+    assert running.authenticate("sc-ops").name == "ops"
+    assert "ops" not in path.read_text()  # configured users stay in the config, not the file
 
 
 def test_unreadable_token_file_is_a_clear_error(tmp_path):
