@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
 from smallcode.core.bench.tasks import (
     BenchTask,
     VerifyResult,
