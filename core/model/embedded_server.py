@@ -149,6 +149,9 @@ class EmbeddedServer:
                 if attempt < attempts and any(s in log_text for s in BIND_FAILURES):
                     continue
                 raise
+            except BaseException:  # Ctrl+C or SIGTERM while loading: leave nothing running
+                self.stop()
+                raise
         raise AssertionError("unreachable")
 
     def _spawn(self, port: int) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -33,6 +34,8 @@ argv = sys.argv[1:]
 port = int(argv[argv.index("--port") + 1])
 with open(os.environ["FAKE_ARGV_OUT"], "a") as fh:
     fh.write(json.dumps(argv) + "\\n")
+with open(os.environ["FAKE_ARGV_OUT"] + ".pid", "w") as fh:
+    fh.write(str(os.getpid()))
 mode = os.environ.get("FAKE_MODE", "serve")
 print("fake llama-server loading", argv[argv.index("-m") + 1], flush=True)
 if mode == "die":
@@ -199,6 +202,33 @@ def test_a_server_left_running_is_stopped_at_interpreter_exit(fake_binary, model
     leader = int(done.stdout.strip())
     child = int((tmp_path / "child.pid").read_text())
     assert wait_gone(leader) and wait_gone(child)
+
+
+def test_ctrl_c_while_loading_leaves_no_server_behind(fake_binary, model_file, tmp_path):
+    script = textwrap.dedent(f"""
+        from pathlib import Path
+        from smallcode.core.model.embedded import EmbeddedServer
+        try:
+            EmbeddedServer(Path({str(model_file)!r}), binary=Path({str(fake_binary)!r}),
+                           log_dir=Path({str(tmp_path / "logs")!r})).start()
+        except KeyboardInterrupt:
+            pid = Path({str(tmp_path / "argv.jsonl.pid")!r}).read_text()
+            # checked before interpreter exit, where atexit would stop it anyway
+            print("interrupted", "alive" if Path("/proc", pid).exists() else "gone", flush=True)
+    """)
+    env = {**os.environ, "FAKE_MODE": "hang"}
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                            env=env)
+    pid_file = tmp_path / "argv.jsonl.pid"
+    deadline = time.monotonic() + 30
+    while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    leader = int(pid_file.read_text())
+    assert pid_alive(leader)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    assert out.strip() == "interrupted gone"
+    assert wait_gone(leader)
 
 
 # --------------------------------------------------------------------------- the real binary
