@@ -11,6 +11,9 @@ import importlib
 import sys
 
 COMMAND_MODULES: list[str] = [
+    "cmd_bench",
+    "cmd_run",
+    "cmd_model",
     "cmd_serve",
 ]
 

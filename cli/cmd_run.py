@@ -1,0 +1,82 @@
+"""`smallcode run "task"`: headless; human progress by default, `--json` for JSON lines."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from smallcode.core.config import ConfigError, load_settings
+
+from .render import HumanPrinter, JsonPrinter
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run one task headless")
+    p.add_argument("task", help="what to do, as you would say it")
+    p.add_argument("--yes", "-y", action="store_true", help="allow edits and commands (no prompts)")
+    p.add_argument("--json", action="store_true", help="one JSON event per line on stdout")
+    p.add_argument("--model", help="model name to request")
+    p.add_argument("--base-url", help="OpenAI-compatible base URL")
+    p.add_argument("--api-key", help="bearer token for the server")
+    p.add_argument("--max-turns", type=int, help="model calls for this task")
+    p.add_argument("--server", help="URL of a running `smallcode serve` gateway")
+    p.add_argument("--token", help="token for the serve gateway")
+    p.add_argument("--mode", choices=["ask", "auto-edit", "yolo"], help="permission mode")
+    p.add_argument("--sequential", action="store_true", help="run plan steps one at a time")
+    p.set_defaults(func=run_command)
+
+
+def settings_from_args(args: argparse.Namespace):
+    overrides = {
+        "model": {"model": args.model, "base_url": args.base_url, "api_key": args.api_key},
+        "agent": {"max_turns": args.max_turns,
+                  "permission_mode": "yolo" if args.yes else args.mode,
+                  "parallel": False if getattr(args, "sequential", False) else None},
+        "serve": {"server_url": args.server, "token": args.token},
+    }
+    return load_settings(args.workspace, overrides)
+
+
+def _confirm_on_tty(kind: str, detail: str) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    answer = input(f"allow {kind}: {detail}? [y/N] ").strip().lower()
+    return answer in ("y", "yes")
+
+
+def run_command(args: argparse.Namespace) -> int:
+    try:
+        settings = settings_from_args(args)
+    except ConfigError as exc:
+        print(f"smallcode: {exc}", file=sys.stderr)
+        return 2
+    printer = JsonPrinter() if args.json else HumanPrinter(verbose=args.verbose)
+    return asyncio.run(_run(args, settings, printer))
+
+
+async def _run(args: argparse.Namespace, settings, printer) -> int:
+    from smallcode.core.model.types import ModelError
+    from smallcode.core.session import open_session
+
+    def progress(msg: str) -> None:
+        print(f"· {msg}", file=sys.stderr, flush=True)
+
+    try:
+        session = await open_session(args.workspace, settings, confirm=_confirm_on_tty,
+                                     progress=progress)
+    except ModelError as exc:
+        print(f"smallcode: {exc}\nRun `smallcode doctor` to diagnose.", file=sys.stderr)
+        return 3
+    except (OSError, RuntimeError, ValueError) as exc:
+        print(f"smallcode: cannot start: {exc}", file=sys.stderr)
+        return 3
+    try:
+        if not args.json:
+            c = session.client
+            progress(f"model {c.model_name} via {session.endpoint.source} "
+                     f"({c.server_kind}, window {c.context_window})")
+        done = await session.agent.run(args.task, printer)
+        return 0 if done.success else 1
+    finally:
+        await session.aclose()

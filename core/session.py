@@ -1,0 +1,109 @@
+"""Assembling an agent session: the model endpoint, tools, services, and cleanup.
+
+Resolution order for the model: configured base URL → detected local server (llama.cpp 8080,
+LM Studio 1234, Ollama 11434) → the embedded model (llama-server started on a free loopback port
+and stopped at exit). `smallcode run` and the TUI both open sessions here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .agent import Agent, Confirm
+from .config import Settings
+from .model.client import OpenAIChatClient
+from .model.discovery import detect_local_server
+from .tools import build_registry
+from .tools.workspace import Workspace
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Endpoint:
+    base_url: str
+    source: str  # configured | serve | detected:<kind> | embedded:<size>
+    api_key: str | None = None
+    model: str | None = None
+    stop: Callable[[], None] | None = None
+
+
+def resolve_endpoint(settings: Settings, progress: Progress = lambda _: None) -> Endpoint:
+    m = settings.model
+    key = m.api_key.get_secret_value() if m.api_key else None
+    if m.base_url:
+        return Endpoint(m.base_url, "configured", key, m.model)
+    s = settings.serve
+    if s.server_url:
+        token = s.token.get_secret_value() if s.token else key
+        return Endpoint(s.server_url.rstrip("/") + ("" if s.server_url.rstrip("/").endswith("/v1")
+                                                    else "/v1"), "serve", token, m.model)
+    if m.detect_local:
+        found = detect_local_server()
+        if found:
+            return Endpoint(found.base_url, f"detected:{found.kind}", key, m.model)
+    from .model.embedded import EmbeddedServer, ensure_llama_server, install_model
+
+    progress(f"no model server configured or found; starting the embedded {m.embedded_size} model")
+    model_path = install_model(m.embedded_size, progress)
+    ensure_llama_server(progress)
+    server = EmbeddedServer(model_path)
+    server.start()
+    return Endpoint(server.base_url, f"embedded:{m.embedded_size}", None, None, server.stop)
+
+
+@dataclass
+class AgentSession:
+    agent: Agent
+    client: OpenAIChatClient
+    endpoint: Endpoint
+    closers: list[Callable[[], Any]] = field(default_factory=list)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        shell = self.agent.ctx.get("shell")
+        if shell is not None:
+            await shell.close()
+        for close in reversed(self.closers):
+            with contextlib.suppress(Exception):
+                close()
+        if self.endpoint.stop:
+            self.endpoint.stop()
+
+
+def open_services(ws: Workspace, settings: Settings, progress: Progress) -> tuple[dict[str, Any],
+                                                                                list[Callable[[], Any]]]:
+    """Optional collaborators (graph, memory, snapshots, instructions) when their parts exist."""
+    services: dict[str, Any] = {}
+    closers: list[Callable[[], Any]] = []
+    with contextlib.suppress(ImportError):
+        from .memory.instructions import load_instructions
+        text = load_instructions(ws.root)
+        if text:
+            services["instructions"] = text
+    return services, closers
+
+
+async def open_session(workspace: str, settings: Settings, *, confirm: Confirm | None = None,
+                       progress: Progress = lambda _: None) -> AgentSession:
+    ws = Workspace(workspace)
+    endpoint = resolve_endpoint(settings, progress)
+    m = settings.model
+    client = OpenAIChatClient(endpoint.base_url, model=endpoint.model, api_key=endpoint.api_key,
+                              connect_timeout=m.connect_timeout, read_timeout=m.read_timeout,
+                              max_retries=m.max_retries, context_window=m.context_window,
+                              default_max_tokens=m.max_tokens)
+    try:
+        await client.discover()
+    except Exception:
+        await client.aclose()
+        if endpoint.stop:
+            endpoint.stop()
+        raise
+    services, closers = open_services(ws, settings, progress)
+    agent = Agent(client, build_registry(settings), ws, settings, confirm=confirm,
+                  services=services)
+    return AgentSession(agent, client, endpoint, closers)
