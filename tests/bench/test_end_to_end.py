@@ -1,0 +1,41 @@
+"""The runner driving the real `smallcode run` against a scripted OpenAI-compatible server."""
+
+from __future__ import annotations
+
+from smallcode.core.bench import BenchOptions, BenchRunner, load_run
+
+from tests.support.scripted_server import Reply, ScriptedServer, tool_call
+
+FIXED_CALC = ('def add(a, b):\n    """Return the sum of a and b."""\n    return a + b\n\n\n'
+              'def multiply(a, b):\n    """Return the product of a and b."""\n    return a * b\n')
+
+
+def test_real_agent_fixing_the_bug_passes_and_its_events_are_recorded(tmp_path):
+    replies = [Reply(tool_calls=[tool_call("write_file", {"path": "calc.py",
+                                                           "content": FIXED_CALC})]),
+               Reply(tool_calls=[tool_call("finish", {"summary": "fixed add"})])]
+    with ScriptedServer(replies=replies, default="done") as server:
+        runner = BenchRunner(BenchOptions(
+            suite="smoke", task_patterns=["smoke-add"], base_url=server.base_url,
+            model="scripted-model", project_dir=tmp_path, settings={"agent.router": "false"}))
+        run = runner.run()
+        assert len(server.requests) == 2
+    (rec,) = run.records
+    assert rec.passed and rec.agent_success is True and rec.agent_exit_code == 0
+    assert (rec.turns, rec.tool_calls) == (2, 2)
+    assert rec.prompt_tokens > 0
+    assert rec.changed_files == ["calc.py"]
+    transcript = (runner.results_path.parent / rec.transcript).read_text().splitlines()
+    assert '"type":"done"' in transcript[-1].replace(" ", "")
+    assert load_run(runner.results_path).records[0] == rec
+
+
+def test_real_agent_that_only_talks_fails_verification(tmp_path):
+    with ScriptedServer(replies=[], default="The bug is in add(); it subtracts.") as server:
+        run = BenchRunner(BenchOptions(
+            suite="smoke", task_patterns=["smoke-add"], base_url=server.base_url,
+            model="scripted-model", project_dir=tmp_path, max_turns=2)).run()
+    (rec,) = run.records
+    assert not rec.passed
+    assert rec.changed_files == []
+    assert rec.verify_exit_code not in (0, None)
