@@ -196,7 +196,7 @@ _SIGNALS: list[tuple[str, float, str]] = [
                       r"|\bresponsible for\b|\bwhat is (?:the )?(?:purpose|point) of\b")),
     ("code_intel", 3, (r"\b(?:explain|describe)\b|\bwhat does\b.{1,60}\b(?:do|return|returns"
                       r"|look like)\b|\bwhat functions\b|\binteract\b")),
-    ("code_intel", 1, (r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b|\b[A-Z][a-z0-9]+[A-Z]\w*\b|\w+\(\)"
+    ("code_intel", 1, (r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b|\b[A-Z][a-z0-9]+[A-Z]\w*\b|\b\w+\(\)"
                       r"|\b[A-Z][a-z]+\.[a-z_]+\b")),
     ("code_intel", -4, r"\b(?:explain|what) (?:what )?(?:is |are )?(?:a|an)\b|\bin python\b"),
     ("code_intel", -3, r"\b(?:fi?x|add|rename|change|run|find|search|list all|online|web)\b"),
@@ -277,14 +277,19 @@ _IMPERATIVE_RE = re.compile(
 _SENTENCE_END_RE = re.compile(r"[.!?;]\s+(?=\w)")
 
 
+MAX_SCORED_CHARS = 4_000  # a pasted log or file must not make routing slow
+
+
 def score_message(message: str) -> dict[str, float]:
     """The raw weighted vote, every category present (0.0 when nothing fired)."""
+    words = len(_WORD_RE.findall(message))
+    if len(message) > MAX_SCORED_CHARS:
+        message = message[: MAX_SCORED_CHARS * 3 // 4] + "\n" + message[-MAX_SCORED_CHARS // 4:]
     scores = dict.fromkeys(CATEGORIES, 0.0)
     lowered = message.lower()
     for cat, weight, rx, case_sensitive in _COMPILED:
         if rx.search(message if case_sensitive else lowered):
             scores[cat] += weight
-    words = len(_WORD_RE.findall(message))
     if words > 40:
         scores["plan"] += 3.0 if words > 70 else 2.0
     if words <= 5:

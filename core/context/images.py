@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import os
 import re
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,11 +19,27 @@ from smallcode.core.tools.workspace import Workspace
 MAX_IMAGE_BYTES = 5_000_000
 MAX_IMAGES = 4
 
-IMAGE_RE = re.compile(
-    r"(?:'([^']+\.(?:png|jpe?g|gif|webp))'|\"([^\"]+\.(?:png|jpe?g|gif|webp))\""
-    r"|((?:~|\.{1,2})?/?(?:[\w.@+-]|\\ )+(?:/(?:[\w.@+-]|\\ )+)*\.(?:png|jpe?g|gif|webp)))(?!\w)",
-    re.IGNORECASE,
-)
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+_QUOTED_RE = re.compile(r"'([^'\n]{1,4096})'|\"([^\"\n]{1,4096})\"")
+_TOKEN_SPLIT_RE = re.compile(r"(?<!\\)\s+")  # whitespace not escaped by a backslash
+_TRIM = "`'\"()[]<>{},;!?"
+
+
+def image_candidates(message: str) -> list[str]:
+    """Image-looking paths in a message: quoted ones (may hold spaces), then bare tokens
+    (``my\\ shot.png`` keeps its escaped space). Linear in the message length."""
+    out: list[str] = []
+    for m in _QUOTED_RE.finditer(message):
+        raw = m.group(1) or m.group(2)
+        if raw.lower().endswith(IMAGE_EXTENSIONS):
+            out.append(raw)
+    unquoted = _QUOTED_RE.sub(" ", message)
+    for token in _TOKEN_SPLIT_RE.split(unquoted):
+        token = token.strip(_TRIM).rstrip(".:")
+        if token.lower().endswith(IMAGE_EXTENSIONS) and len(token) > 4:
+            out.append(token)
+    return out
+
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -74,15 +89,8 @@ def detect_images(message: str, workspace: Workspace, vision: bool) -> ImageDete
     """Find image paths in ``message``; attach them when ``vision``, else explain why not."""
     found = ImageDetection()
     seen: set[Path] = set()
-    for match in IMAGE_RE.finditer(message):
-        raw = next(g for g in match.groups() if g)
+    for raw in image_candidates(message):
         path = _locate(raw, workspace)
-        if path is None:
-            try:  # a shell-quoted path with spaces
-                parts = shlex.split(raw)
-                path = _locate(parts[0], workspace) if len(parts) == 1 else None
-            except ValueError:
-                path = None
         if path is None or path in seen:
             continue
         seen.add(path)
@@ -108,4 +116,4 @@ def detect_images(message: str, workspace: Workspace, vision: bool) -> ImageDete
     return found
 
 
-__all__ = ["ImageDetection", "detect_images"]
+__all__ = ["IMAGE_EXTENSIONS", "ImageDetection", "detect_images", "image_candidates"]

@@ -17,9 +17,9 @@ _AFFIRMATION = re.compile(
     r"|sounds good|lgtm|option\s*\d+|#?\d+|(?:the )?(?:first|second|third|last|other) (?:one"
     r"|option))\W*$", re.IGNORECASE)
 _SPECIFIC = re.compile(
-    r"[\w-]+/[\w./-]+|[\w-]+\.(?:py|js|ts|tsx|jsx|json|toml|ya?ml|md|txt|go|rs|java|c|h|cpp|rb"
+    r"(?<![\w-])[\w-]+/[\w./-]+|(?<![\w-])[\w-]+\.(?:py|js|ts|tsx|jsx|json|toml|ya?ml|md|txt|go|rs|java|c|h|cpp|rb"
     r"|sh|html|css|sql|cfg|ini)\b"  # a path
-    r"|\b[a-z]+_[a-z0-9_]+\b|\b[a-z]+[A-Z]\w*\b|\b[A-Z][a-z]+[A-Z]\w*\b|\w+\(\)"  # a symbol
+    r"|\b[a-z]+_[a-z0-9_]+\b|\b[a-z]+[A-Z]\w*\b|\b[A-Z][a-z]+[A-Z]\w*\b|\b\w+\(\)"  # a symbol
     r"|`[^`]+`|\"[^\"]{3,}\"|'[^']{3,}'"  # quoted text
     r"|\b\w*(?:Error|Exception)\b|\bline \d+|\d{2,}",  # an error, a line, a number
 )
@@ -49,9 +49,9 @@ def is_vague(message: str, has_context: bool, *, assistant_asked: bool = False) 
     text = message.strip()
     if not text or has_context or assistant_asked:
         return False
-    if _AFFIRMATION.match(text) or _SPECIFIC.search(text):
-        return False
     if len(text.split()) > 8:
+        return False
+    if _AFFIRMATION.match(text) or _SPECIFIC.search(text):
         return False
     return bool(_VAGUE.match(text))
 

@@ -50,7 +50,7 @@ _RULES: list[tuple[re.Pattern[str], str, str]] = [
      "the port is already in use", "stop the other process or use another port"),
     (re.compile(r"npm ERR! [Mm]issing script: \"?([\w:-]+)"),
      "package.json has no script '{0}'", "check the scripts in package.json"),
-    (re.compile(r"(\w+Error): (.+)"),
+    (re.compile(r"\b(\w+Error): (.+)"),
      "{0}: {1}", "read the traceback's last frame in the project and fix that line"),
 ]
 

@@ -205,3 +205,22 @@ def test_git_context_is_none_outside_a_repo_or_without_the_phrase(tmp_path):
     assert git_context("fix calc.py", tmp_path) is None
     assert git_context("review my changes", tmp_path) == (
         "Git: uncommitted changes (working tree against HEAD): none — the working tree is clean.")
+
+
+def test_an_escaped_space_in_a_dropped_path_is_understood(workspace):
+    (workspace.root / "my shot.png").write_bytes(PNG)
+    found = detect_images("what is in my\\ shot.png?", workspace, vision=True)
+    assert found.paths == ["my\\ shot.png"] and len(found.images) == 1
+
+
+@pytest.mark.parametrize("text", ["a" * 50_000, "a." * 25_000, "@" * 50_000, "a/" * 25_000,
+                                  "a_" * 25_000, "`a " * 15_000])
+def test_pre_work_stays_fast_on_huge_pathological_messages(workspace, text):
+    import time
+
+    started = time.perf_counter()
+    is_vague(text, has_context=False)
+    expand_at_files(text, workspace)
+    detect_images(text, workspace, vision=True)
+    wants_git_context(text)
+    assert time.perf_counter() - started < 1.0

@@ -343,3 +343,14 @@ async def test_choose_category_is_a_no_op_without_two_stage(registry):
     router = Router(registry, two_stage="off")
     decision = router.route("fix the bug")
     assert await choose_category(None, router, decision, "fix the bug") is decision
+
+
+@pytest.mark.parametrize("text", ["a" * 50_000, "fix the bug " * 5000, "a_" * 25_000,
+                                  "x " * 25_000, "@" * 50_000])
+def test_routing_stays_fast_on_huge_messages(registry, text):
+    import time
+
+    router = Router(registry)
+    started = time.perf_counter()
+    router.route(text)
+    assert time.perf_counter() - started < 0.2
