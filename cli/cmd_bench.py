@@ -150,7 +150,7 @@ def _run(args: argparse.Namespace) -> int:
         jobs=args.jobs, max_turns=args.max_turns, timeout_scale=args.timeout_scale,
         agent_command=agent, project_dir=_project(args), keep_workspaces=args.keep_workspaces)
     console = Console()
-    runner = BenchRunner(options)
+    runner = BenchRunner(options, notice=lambda msg: console.print(f"· {msg}", highlight=False))
     table = ProgressTable(console, runner.tasks, options.repeats)
     runner.progress = table.update
     console.print(f"suite [bold]{runner.suite.name}[/]: {len(runner.tasks)} tasks x "

@@ -77,6 +77,8 @@ class BenchRun(BaseModel):
     smallcode_version: str
     model: str | None = None
     base_url: str | None = None
+    endpoint_source: str = ""  # configured | detected:<kind> | embedded:<size> (shared by tasks)
+    model_served: str | None = None  # what the server's /v1/models reported
     settings: dict[str, str] = Field(default_factory=dict)
     repeats: int = 1
     max_turns: int | None = None

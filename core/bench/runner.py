@@ -106,6 +106,10 @@ class BenchOptions:
     agent_command: list[str] = field(default_factory=lambda: list(DEFAULT_AGENT_COMMAND))
     project_dir: Path = field(default_factory=Path.cwd)  # results go to <project>/.smallcode/benchmarks
     keep_workspaces: bool = False
+    # Resolve the model endpoint once (configured, detected, or the embedded llama-server started
+    # here) and hand it to every task, instead of each `smallcode run` starting its own server.
+    # None: only when the agent is the default `smallcode run`.
+    shared_endpoint: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -187,11 +191,25 @@ def _changed_files(workdir: Path) -> list[str]:
     return files
 
 
+def _served_model(base_url: str, api_key: str | None) -> str | None:
+    """The first model id the server lists at ``/models`` (None when it does not answer)."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    try:
+        resp = httpx.get(base_url.rstrip("/") + "/models", headers=headers, timeout=5.0)
+        data = resp.json().get("data") or []
+        return str(data[0]["id"]) if resp.status_code == 200 and data else None
+    except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+        return None
+
+
 class BenchRunner:
     """Runs a suite's tasks against the agent command and records every attempt."""
 
     def __init__(self, options: BenchOptions,
-                 progress: Callable[[ProgressUpdate], None] | None = None) -> None:
+                 progress: Callable[[ProgressUpdate], None] | None = None,
+                 notice: Callable[[str], None] | None = None) -> None:
         if options.repeats < 1:
             raise BenchError("repeats must be at least 1")
         if options.jobs < 1:
@@ -202,6 +220,8 @@ class BenchRunner:
             raise BenchError("the agent command is empty")
         self.options = options
         self.progress = progress
+        self.notice = notice or (lambda _msg: None)
+        self._endpoint_stop: Callable[[], None] | None = None
         self.suite = load_suite(options.suite)
         self.tasks = filter_tasks(self.suite.tasks, options.task_patterns)
         if not self.tasks:
@@ -243,10 +263,35 @@ class BenchRunner:
         env.update(settings_env(self.options.settings))
         if self.options.model:
             env["SMALLCODE_MODEL"] = env["SMALLCODE_MODEL__MODEL"] = self.options.model
-        if self.options.base_url:
-            env["SMALLCODE_BASE_URL"] = env["SMALLCODE_MODEL__BASE_URL"] = self.options.base_url
+        base_url = self.options.base_url or self.run_record.base_url
+        if base_url:
+            env["SMALLCODE_BASE_URL"] = env["SMALLCODE_MODEL__BASE_URL"] = base_url
         env["SMALLCODE_BENCH"] = "1"
         return env
+
+    def _uses_shared_endpoint(self) -> bool:
+        if self.options.base_url:
+            return False
+        if self.options.shared_endpoint is not None:
+            return self.options.shared_endpoint
+        return tuple(self.options.agent_command) == DEFAULT_AGENT_COMMAND
+
+    def resolve_endpoint(self) -> None:
+        """Find (or start) the model server once, as `smallcode run` would, for every task."""
+        from smallcode.core.config import ConfigError, load_settings
+        from smallcode.core.session import resolve_endpoint
+
+        try:
+            settings = load_settings(None, env=self.agent_env())
+        except ConfigError as exc:
+            raise BenchError(str(exc)) from None
+        endpoint = resolve_endpoint(settings, self.notice)
+        self._endpoint_stop = endpoint.stop
+        self.run_record.base_url = endpoint.base_url
+        self.run_record.endpoint_source = endpoint.source
+        self.run_record.model_served = _served_model(endpoint.base_url, endpoint.api_key)
+        self.notice(f"model server {endpoint.base_url} ({endpoint.source}"
+                    f"{', ' + self.run_record.model_served if self.run_record.model_served else ''})")
 
     def agent_argv(self, task: BenchTask) -> list[str]:
         turns = self.options.max_turns or task.max_turns or DEFAULT_MAX_TURNS
@@ -345,6 +390,11 @@ class BenchRunner:
         (``complete`` stays false) and the interrupt is re-raised.
         """
         work = [(t, a) for a in range(self.options.repeats) for t in self.tasks]
+        if self._uses_shared_endpoint():
+            self.resolve_endpoint()
+        elif self.options.base_url:
+            self.run_record.endpoint_source = "configured"
+            self.run_record.model_served = _served_model(self.options.base_url, None)
         save_run(self.run_record, self.results_path)
         pool = ThreadPoolExecutor(max_workers=self.options.jobs,
                                   thread_name_prefix="smallcode-bench")
@@ -368,6 +418,9 @@ class BenchRunner:
         return self.run_record
 
     def _finish(self, complete: bool) -> None:
+        if self._endpoint_stop is not None:
+            stop, self._endpoint_stop = self._endpoint_stop, None
+            stop()
         with self._lock:
             order = {t.id: i for i, t in enumerate(self.tasks)}
             self.run_record.records.sort(key=lambda r: (order.get(r.task_id, 0), r.attempt))

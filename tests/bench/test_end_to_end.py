@@ -27,7 +27,9 @@ def test_real_agent_fixing_the_bug_passes_and_its_events_are_recorded(tmp_path):
     assert rec.changed_files == ["calc.py"]
     transcript = (runner.results_path.parent / rec.transcript).read_text().splitlines()
     assert '"type":"done"' in transcript[-1].replace(" ", "")
-    assert load_run(runner.results_path).records[0] == rec
+    stored = load_run(runner.results_path)
+    assert stored.records[0] == rec
+    assert (stored.endpoint_source, stored.model_served) == ("configured", "scripted-model")
 
 
 def test_real_agent_that_only_talks_fails_verification(tmp_path):
@@ -39,3 +41,20 @@ def test_real_agent_that_only_talks_fails_verification(tmp_path):
     assert not rec.passed
     assert rec.changed_files == []
     assert rec.verify_exit_code not in (0, None)
+
+
+def test_endpoint_is_resolved_once_and_shared_by_every_task(tmp_path, monkeypatch):
+    """Without --base-url the runner resolves the endpoint as `smallcode run` would (here from
+    the environment) and passes it to each task, so an embedded server is started only once."""
+    with ScriptedServer(replies=[], default="nothing to do") as server:
+        url = server.base_url
+        monkeypatch.setenv("SMALLCODE_BASE_URL", url)
+        notices: list[str] = []
+        runner = BenchRunner(BenchOptions(suite="smoke", task_patterns=["smoke-add"],
+                                          project_dir=tmp_path, max_turns=1),
+                             notice=notices.append)
+        run = runner.run()
+    assert run.base_url == url
+    assert (run.endpoint_source, run.model_served) == ("configured", "scripted-model")
+    assert notices == [f"model server {url} (configured, scripted-model)"]
+    assert not run.records[0].passed and run.records[0].error == ""
