@@ -224,3 +224,42 @@ def test_pre_work_stays_fast_on_huge_pathological_messages(workspace, text):
     detect_images(text, workspace, vision=True)
     wants_git_context(text)
     assert time.perf_counter() - started < 1.0
+
+
+# --- all four steps together -------------------------------------------------------------------
+
+
+@needs_git
+def test_prepare_message_runs_every_step_in_order(tmp_path):
+    from smallcode.core.context.prework import prepare_message
+    from smallcode.core.tools.workspace import Workspace
+
+    _git(tmp_path, "init", "-q")
+    (tmp_path / "calc.py").write_text("def add(a, b):\n    return a - b\n")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-qm", "calc")
+    (tmp_path / "calc.py").write_text("def add(a, b):\n    return a + b\n")
+    (tmp_path / "shot.png").write_bytes(PNG)
+    ws = Workspace(tmp_path)
+    prepared = prepare_message("review my changes in @calc.py and @missing.py, see shot.png", ws,
+                               vision=False)
+    assert prepared.vague is False
+    assert "File calc.py (2 lines):" in prepared.text
+    assert prepared.user_notices[0] == "@missing.py: not found"
+    assert "cannot see images" in prepared.user_notices[1]
+    assert prepared.git is not None and "+    return a + b" in prepared.git
+    content = prepared.user_content()
+    assert isinstance(content, str) and content.endswith(prepared.git)
+
+
+def test_prepare_message_flags_vague_requests_and_attaches_images(workspace):
+    from smallcode.core.context.prework import prepare_message
+    from smallcode.core.context.vagueness import VAGUE_NOTE
+
+    vague = prepare_message("fix it", workspace)
+    assert vague.vague and vague.model_notes == [VAGUE_NOTE]
+    assert vague.user_content() == "fix it\n\n" + VAGUE_NOTE
+    (workspace.root / "ui.png").write_bytes(PNG)
+    seen = prepare_message("why is ui.png blank", workspace, vision=True, git=False)
+    content = seen.user_content()
+    assert isinstance(content, list) and content[1]["type"] == "image_url"
