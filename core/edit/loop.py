@@ -128,6 +128,8 @@ def _indent_block(source: str, line: int) -> FocusRegion | None:
                 ):
                     end = j
                     break
+            while end > i + 1 and not lines[end - 1].strip():
+                end -= 1  # trailing blank lines are not part of the block
             if end >= line:
                 name = lines[i].strip().split("(")[0][:60]
                 return FocusRegion(i + 1, end, name)

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import re
 from collections import OrderedDict
+from difflib import get_close_matches
 from typing import Any
 
 from .patch import _content, _dominant_eol, _split_keepends, closest_region
@@ -68,8 +69,9 @@ def _plausible(
         return False
     fresh = [ln for ln in new_nb if ln not in set(old_nb)]
     if fresh:
-        have = set(got)
-        if sum(ln in have for ln in fresh) * 2 < len(fresh):
+        # the new lines must be there, though names may have been adapted to the current code
+        present = sum(1 for ln in fresh if ln in got or get_close_matches(ln, got, 1, 0.6))
+        if present * 2 < len(fresh):
             return False
     return got != _nonblank(region)
 
@@ -111,13 +113,13 @@ async def _merge(
     else:
         return None  # a large file and no idea where the change goes: refuse
     region_lines = [_content(x) for x in raw[a : b + 1]]
-    # context that must survive: up to 3 non-blank lines on each side of the matched lines
+    # context that must survive: the region's first and last (up to 3) lines outside the match
     before: list[str] = []
     after: list[str] = []
     if located:
         assert match is not None
-        before = _nonblank([_content(x) for x in raw[a : match.start_line - 1]])[-3:]
-        after = _nonblank([_content(x) for x in raw[match.end_line : b + 1]])[:3]
+        before = _nonblank([_content(x) for x in raw[a : match.start_line - 1]])[:3]
+        after = _nonblank([_content(x) for x in raw[match.end_line : b + 1]])[-3:]
     region_text = "\n".join(region_lines)
     cache_key = _key(getattr(model, "model_name", ""), region_text, old, new)
     merged_text = _cache.get(cache_key)

@@ -257,6 +257,9 @@ def tests_for_file(root: Path, changed_path: Path | str) -> list[str]:
     return []
 
 
+tests_for_file.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
+
+
 def _relpath(p: Path, root: Path) -> str:
     try:
         return p.relative_to(root).as_posix()
@@ -359,7 +362,10 @@ def parse_unittest(output: str, root: Path) -> tuple[str, list[str]]:
     failures = []
     for i, b in enumerate(blocks):
         end = blocks[i + 1].start() if i + 1 < len(blocks) else len(output)
-        body = output[b.end() : end].split("\n" + "-" * 70)[0]
+        body = output[b.end() : end].lstrip("\n")
+        if body.startswith("-" * 70):
+            body = body.split("\n", 1)[1] if "\n" in body else ""
+        body = body.split("\n" + "-" * 70)[0]
         lines = [ln for ln in body.strip().splitlines() if ln.strip() and not set(ln) <= {"-", "="}]
         msg = lines[-1].strip() if lines else ""
         frames = _UNITTEST_FRAME.findall(body)
@@ -374,7 +380,28 @@ def parse_unittest(output: str, root: Path) -> tuple[str, list[str]]:
 _TAP_NOT_OK = re.compile(r"^(?P<indent>\s*)not ok \d+ - (?P<name>.+?)\s*$", re.MULTILINE)
 
 
-def parse_node_tap(output: str) -> tuple[str, list[str]]:
+def _tap_error(block: str) -> str:
+    """The ``error:`` value of a TAP YAML diagnostic block (inline or a ``|-`` literal)."""
+    lines = block.splitlines()
+    for i, line in enumerate(lines):
+        stripped = line.lstrip()
+        if not stripped.startswith("error:"):
+            continue
+        value = stripped[len("error:") :].strip()
+        if value not in ("|-", "|", ">-", ">"):
+            return value.strip("'\"")
+        indent = len(line) - len(stripped)
+        body = []
+        for nxt in lines[i + 1 :]:
+            if nxt.strip() and len(nxt) - len(nxt.lstrip()) <= indent:
+                break
+            if nxt.strip():
+                body.append(nxt.strip())
+        return " ".join(body)
+    return ""
+
+
+def parse_node_tap(output: str, root: Path | None = None) -> tuple[str, list[str]]:
     counts = dict(re.findall(r"^# (tests|pass|fail|cancelled|skipped) (\d+)", output, re.MULTILINE))
     summary = (
         f"{counts.get('pass', '0')} passed, {counts.get('fail', '0')} failed" if counts else ""
@@ -386,15 +413,14 @@ def parse_node_tap(output: str) -> tuple[str, list[str]]:
         block = output[m.end() : end]
         if re.search(r"failureType: 'subtestsFailed'", block):
             continue  # a suite whose children failed: the child is reported on its own
-        err = re.search(r"^\s*error: (?P<e>[|>]-?\s*\n(?:\s+.+\n)+|.+)$", block, re.MULTILINE)
-        msg = ""
-        if err:
-            msg = " ".join(x.strip() for x in err.group("e").strip().lstrip("|>-").splitlines())
-            msg = msg.strip().strip("'\"")
+        msg = _tap_error(block)
         loc = re.search(r"^\s*location: '(?P<l>[^']+)'", block, re.MULTILINE)
         text = m.group("name") + (f" - {msg}" if msg else "")
         if loc:
-            text += f" (at {loc.group('l')})"
+            where = loc.group("l")
+            if root is not None and where.startswith(str(root) + os.sep):
+                where = where[len(str(root)) + 1 :]
+            text += f" (at {where})"
         failures.append(_clip(text))
     return summary, failures
 
@@ -506,6 +532,8 @@ def run_tests(
     }
     if runner.name == "unittest":
         summary, failures = parse_unittest(output, runner.root)
+    elif runner.name == "node":
+        summary, failures = parse_node_tap(output, runner.root)
     else:
         summary, failures = parsers[runner.name](output)
     code = run.returncode

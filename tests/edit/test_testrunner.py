@@ -1,0 +1,168 @@
+"""Test-runner detection, covering tests, and compact results from real runs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from smallcode.core.edit.testrunner import (
+    detect_test_runner,
+    parse_cargo_test,
+    parse_go_test,
+    parse_unittest,
+    run_tests,
+    tests_for_file,
+)
+
+
+def write(root: Path, rel: str, text: str) -> Path:
+    p = root / rel
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text)
+    return p
+
+
+CALC = "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n"
+TEST_CALC = (
+    "from src.calc import add, mul\n\n\n"
+    "def test_add():\n    assert add(2, 3) == 5\n\n\n"
+    "def test_mul():\n    assert mul(2, 3) == 6\n"
+)
+
+
+def python_project(root: Path) -> None:
+    write(root, "src/__init__.py", "")
+    write(root, "src/calc.py", CALC)
+    write(root, "src/other.py", "X = 1\n")
+    write(root, "tests/test_calc.py", TEST_CALC)
+    write(root, "tests/test_other.py", "from src.other import X\n\n\ndef test_x():\n    assert X == 1\n")
+
+
+def test_pytest_is_detected_and_covering_tests_found(tmp_path):
+    python_project(tmp_path)
+    runner = detect_test_runner(tmp_path)
+    assert runner is not None and runner.name == "pytest"
+    assert tests_for_file(tmp_path, "src/calc.py") == ["tests/test_calc.py"]
+    assert tests_for_file(tmp_path, tmp_path / "src/other.py") == ["tests/test_other.py"]
+    assert tests_for_file(tmp_path, "tests/test_calc.py") == ["tests/test_calc.py"]
+
+
+def test_pytest_run_reports_the_failing_test_with_message_and_location(tmp_path):
+    python_project(tmp_path)
+    runner = detect_test_runner(tmp_path)
+    assert runner is not None
+    run = run_tests(runner, ["tests/test_calc.py"], timeout=120)
+    assert not run.ok
+    assert run.summary.startswith("1 failed, 1 passed in ")
+    assert run.failures == [
+        "tests/test_calc.py::test_add - assert -1 == 5 (at tests/test_calc.py:5)"]
+    write(tmp_path, "src/calc.py", CALC.replace("a - b", "a + b"))
+    fixed = run_tests(runner, ["tests/test_calc.py"], timeout=120)
+    assert fixed.ok and fixed.failures == []
+    assert fixed.summary.startswith("2 passed in ")
+
+
+def test_pytest_failure_location_is_the_deepest_frame(tmp_path):
+    write(tmp_path, "calc.py", "def add(a, b):\n    x = a - b\n    assert x > 100, 'boom'\n    return x\n")
+    write(tmp_path, "test_calc.py", "from calc import add\n\n\ndef test_add():\n    add(1, 2)\n")
+    runner = detect_test_runner(tmp_path)
+    assert runner is not None
+    run = run_tests(runner, [], timeout=120)
+    assert run.failures == ["test_calc.py::test_add - AssertionError: boom (at calc.py:3)"]
+
+
+def test_project_without_tests_has_no_runner(tmp_path):
+    write(tmp_path, "app.py", "print('hi')\n")
+    assert detect_test_runner(tmp_path) is None
+    assert tests_for_file(tmp_path, "app.py") == []
+
+
+def test_pytest_timeout_is_reported_not_raised(tmp_path):
+    write(tmp_path, "test_slow.py", "import time\n\n\ndef test_slow():\n    time.sleep(30)\n")
+    runner = detect_test_runner(tmp_path)
+    assert runner is not None
+    run = run_tests(runner, [], timeout=3)
+    assert run.timed_out and not run.ok
+    assert run.summary.startswith("tests timed out after 3s")
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
+def test_node_test_runner_detected_from_package_json_and_run(tmp_path):
+    write(tmp_path, "package.json", json.dumps({"name": "x", "scripts": {"test": "node --test"}}))
+    write(tmp_path, "lib/cart.js",
+          "function total(items) {\n  return items.reduce((s, i) => s + i.price, 0);\n}\n"
+          "module.exports = { total };\n")
+    write(tmp_path, "test/cart.test.js",
+          "const test = require('node:test');\nconst assert = require('node:assert');\n"
+          "const { total } = require('../lib/cart');\n\n"
+          "test('total multiplies by quantity', () => {\n"
+          "  assert.strictEqual(total([{ price: 2, qty: 3 }]), 6);\n});\n"
+          "test('empty cart', () => {\n  assert.strictEqual(total([]), 0);\n});\n")
+    runner = detect_test_runner(tmp_path)
+    assert runner is not None and runner.name == "node"
+    assert tests_for_file(tmp_path, "lib/cart.js") == ["test/cart.test.js"]
+    run = run_tests(runner, ["test/cart.test.js"], timeout=120)
+    assert not run.ok
+    assert run.summary == "1 passed, 1 failed"
+    assert len(run.failures) == 1
+    assert run.failures[0].startswith("total multiplies by quantity - Expected values to be strictly equal")
+    assert run.failures[0].endswith("2 !== 6 (at test/cart.test.js:5:1)")
+
+
+def test_jest_and_vitest_are_detected_from_package_json(tmp_path):
+    write(tmp_path, "package.json", json.dumps({"scripts": {"test": "jest --coverage"}}))
+    write(tmp_path, "node_modules/.bin/jest", "#!/bin/sh\n")
+    runner = detect_test_runner(tmp_path)
+    assert runner is not None and runner.name == "jest"
+    assert runner.command[0].endswith("node_modules/.bin/jest")
+    write(tmp_path, "package.json", json.dumps({"devDependencies": {"vitest": "^1.0.0"}}))
+    write(tmp_path, "node_modules/.bin/vitest", "#!/bin/sh\n")
+    runner = detect_test_runner(tmp_path)
+    assert runner is not None and runner.name == "vitest" and runner.command[-1] == "run"
+
+
+def test_language_of_the_changed_file_picks_the_runner(tmp_path):
+    python_project(tmp_path)
+    write(tmp_path, "web/app.test.js", "require('node:test')('x', () => {});\n")
+    py = detect_test_runner(tmp_path, for_path=Path("src/calc.py"))
+    js = detect_test_runner(tmp_path, for_path=Path("web/app.js"))
+    assert py is not None and py.name == "pytest"
+    if shutil.which("node"):
+        assert js is not None and js.name == "node"
+
+
+def test_unittest_output_parses_to_compact_failures(tmp_path):
+    out = (
+        "F.\n======================================================================\n"
+        "FAIL: test_add (test_calc.CalcTest.test_add)\n"
+        "----------------------------------------------------------------------\n"
+        "Traceback (most recent call last):\n"
+        f'  File "{tmp_path}/test_calc.py", line 6, in test_add\n'
+        "    self.assertEqual(add(2, 3), 5)\nAssertionError: -1 != 5\n\n"
+        "----------------------------------------------------------------------\n"
+        "Ran 2 tests in 0.001s\n\nFAILED (failures=1)\n"
+    )
+    summary, failures = parse_unittest(out, tmp_path)
+    assert summary == "ran 2 tests: FAILED (failures=1)"
+    assert failures == ["test_calc.CalcTest.test_add - AssertionError: -1 != 5 (at test_calc.py:6)"]
+
+
+def test_go_and_cargo_outputs_parse_to_compact_failures():
+    go = ("--- FAIL: TestAdd (0.00s)\n    calc_test.go:9: add(2, 3) = -1, want 5\nFAIL\n"
+          "FAIL\texample.com/calc\t0.002s\n")
+    assert parse_go_test(go) == ("0 packages ok, 2 failed",
+                                 ["TestAdd - calc_test.go:9: add(2, 3) = -1, want 5"])
+    cargo = (
+        "running 2 tests\ntest tests::adds ... FAILED\ntest tests::muls ... ok\n\nfailures:\n\n"
+        "---- tests::adds stdout ----\n"
+        "thread 'tests::adds' panicked at src/lib.rs:12:9:\n"
+        "assertion `left == right` failed\n  left: -1\n right: 5\n\n"
+        "failures:\n    tests::adds\n\n"
+        "test result: FAILED. 1 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out\n"
+    )
+    summary, failures = parse_cargo_test(cargo)
+    assert summary.startswith("FAILED. 1 passed; 1 failed")
+    assert failures == ["tests::adds - assertion `left == right` failed (at src/lib.rs:12:9)"]
