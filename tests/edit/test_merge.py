@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
 from smallcode.core.edit import merge
 from smallcode.core.edit.merge import semantic_merge
 from smallcode.core.model.client import OpenAIChatClient
+
 from tests.support.scripted_server import Reply, ScriptedServer
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from smallcode.core.edit.patch import (
     PatchError,
     apply_patch,

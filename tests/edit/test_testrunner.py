@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from smallcode.core.edit.testrunner import (
     detect_test_runner,
     parse_cargo_test,

@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from smallcode.core.edit.validate import (
     Diagnostic,
     format_diagnostics,
