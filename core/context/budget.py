@@ -4,8 +4,8 @@ Counting uses the server's tokenizer when there is one (llama.cpp ``/tokenize``)
 chars-per-token ratio, then estimates — a count per message must cost microseconds, not an HTTP
 round trip. Fitting, in order, until the history is under budget: evict old tool results to
 ``[evicted: N tokens]``, shrink old long tool-call arguments, compact the oldest turns into a
-summary (a micro-task), and drop the oldest turns if compaction is unavailable. The last few turns
-are never touched by the first three steps.
+summary (a micro-task), and drop the oldest steps if compaction is unavailable. The last few steps
+and the latest user request are never folded away.
 """
 
 from __future__ import annotations
@@ -162,15 +162,28 @@ def turn_starts(messages: Sequence[Message]) -> list[int]:
             if m.get("role") == "user" and not is_tool_result(m)]
 
 
+def step_starts(messages: Sequence[Message], head: int = 0) -> list[int]:
+    """Indexes where a step starts: a real user message, or an assistant message (its tool
+    results belong to it). Cutting at a step start never separates a call from its result."""
+    return [i for i in range(head, len(messages))
+            if messages[i].get("role") == "assistant"
+            or (messages[i].get("role") == "user" and not is_tool_result(messages[i]))]
+
+
 async def fit(history: Sequence[Message], budget: int, counter: TokenCounter | None = None, *,
-              keep_last_turns: int = 2, compactor: Compactor | None = None,
+              keep_last_steps: int = 4, compactor: Compactor | None = None,
               target_ratio: float = 0.8, min_evict_tokens: int = 40,
               max_arg_chars: int = 300) -> FitResult:
     """Fit ``history`` into ``budget`` tokens. The input is not modified.
 
-    Leading system messages are pinned. Each step stops as soon as the history fits; eviction and
-    shrinking aim a little lower (``target_ratio``) so they do not fire again on every call — each
-    rewrite of old history costs a prompt-cache miss from that point on.
+    Pinned: leading system messages, the last ``keep_last_steps`` steps (a step is a user
+    message, or an assistant message with its tool results) and the latest user request. In
+    order, until it fits: evict old tool results, shrink old long arguments, compact everything
+    older than the kept steps into one summary (placed after the latest request when that is
+    older), drop the oldest steps when compaction is unavailable, and as a last resort cut big
+    tool results inside the kept steps. Eviction and shrinking aim a little lower
+    (``target_ratio``) so they do not fire on every call: each rewrite of old history costs a
+    prompt-cache miss from that point on.
     """
     counter = counter or TokenCounter()
     msgs = [dict(m) for m in history]
@@ -181,11 +194,11 @@ async def fit(history: Sequence[Message], budget: int, counter: TokenCounter | N
     head = 0
     while head < len(msgs) and msgs[head].get("role") == "system":
         head += 1
-    starts = [s for s in turn_starts(msgs) if s >= head]
-    tail_start = starts[-keep_last_turns] if len(starts) >= keep_last_turns else \
-        (starts[0] if starts else len(msgs))
-    if keep_last_turns <= 0:
+    steps = step_starts(msgs, head)
+    if keep_last_steps <= 0 or not steps:
         tail_start = len(msgs)
+    else:
+        tail_start = steps[-keep_last_steps] if len(steps) >= keep_last_steps else steps[0]
 
     def total() -> int:
         return counter.count_messages(msgs)
@@ -239,45 +252,53 @@ async def fit(history: Sequence[Message], budget: int, counter: TokenCounter | N
             result.shrunk += 1
             tokens -= before - counter.count_message(m)
     tokens = total()
-    # 3. compact the oldest turns into one summary; 4. drop the oldest when that fails
+    # the latest user request is never folded away
+    users = turn_starts(msgs)
+    request = users[-1] if users and head <= users[-1] < tail_start else None
+    # 3. compact everything older than the kept steps into one summary
     if tokens > budget and tail_start > head:
-        old = msgs[head:tail_start]
+        region = [i for i in range(head, tail_start) if i != request]
         summary: str | None = None
-        if compactor is not None:
+        if compactor is not None and region:
             try:
-                summary = await compactor(old)
+                summary = await compactor([msgs[i] for i in region])
             except Exception as exc:  # noqa: BLE001 - compaction is help, never a blocker
                 result.notes.append(f"compaction failed: {type(exc).__name__}: {exc}")
                 summary = None
         if summary and summary.strip():
-            summary_msg: Message = {"role": "user", "content": f"{SUMMARY_HEADER}\n{summary.strip()}"}
-            msgs[head:tail_start] = [summary_msg]
-            result.compacted = len(old)
-            tail_start = head + 1
+            summary_msg: Message = {"role": "user",
+                                    "content": f"{SUMMARY_HEADER}\n{summary.strip()}"}
+            kept = [msgs[request]] if request is not None else []
+            msgs[head:tail_start] = kept + [summary_msg]
+            result.compacted = len(region)
+            tail_start = head + len(kept) + 1
+            request = head if kept else None
             tokens = total()
             if tokens > budget:  # the summary itself is too long: keep its head
-                room = max(budget - counter.count_messages(msgs[:head] + msgs[tail_start:]), 64)
+                others = msgs[:tail_start - 1] + msgs[tail_start:]
+                room = max(budget - counter.count_messages(others), 64)
                 summary_msg["content"] = cut_output(
                     summary_msg["content"], int(room * counter.chars_per_token),
                     hint="summary shortened")
                 tokens = total()
-        if tokens > budget:
-            starts = [s for s in turn_starts(msgs) if head <= s]
-            while tokens > budget and len(starts) > keep_last_turns and starts[0] < tail_start:
-                end = starts[1] if len(starts) > 1 else len(msgs)
-                end = min(end, tail_start)
-                n = end - head
-                del msgs[head:end]
-                result.dropped += n
-                tail_start -= n
-                starts = [s for s in turn_starts(msgs) if head <= s]
-                tokens = total()
-            if tokens > budget and tail_start > head:  # leftovers before the first kept turn
-                result.dropped += tail_start - head
-                del msgs[head:tail_start]
-                tail_start = head
-                tokens = total()
-    # 5. last resort: cut big tool results inside the kept turns (never the latest user message)
+    # 4. drop the oldest steps (never the latest request) while over budget
+    if tokens > budget:
+        i = head
+        while tokens > budget and i < tail_start:
+            if i == request:
+                i += 1
+                continue
+            end = i + 1
+            while end < tail_start and end != request and is_tool_result(msgs[end]):
+                end += 1  # a step's tool results go with it
+            n = end - i
+            del msgs[i:end]
+            result.dropped += n
+            tail_start -= n
+            if request is not None and request > i:
+                request -= n
+            tokens = total()
+    # 5. last resort: cut big tool results inside the kept steps (never a user request)
     if tokens > budget:
         for i in range(head, len(msgs)):
             if tokens <= budget:
@@ -314,4 +335,4 @@ def _shrink_arguments(args: str, max_chars: int) -> str:
 
 
 __all__ = ["CALIBRATION_SAMPLE", "SUMMARY_HEADER", "Compactor", "FitResult", "TokenCounter",
-           "cut_output", "fit", "is_tool_result", "prompt_budget", "turn_starts"]
+           "cut_output", "fit", "is_tool_result", "prompt_budget", "step_starts", "turn_starts"]

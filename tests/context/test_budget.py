@@ -105,7 +105,7 @@ async def test_fit_evicts_old_tool_results_first_and_keeps_the_last_turns():
     msgs = _conversation(6, result_chars=4000)
     counter = TokenCounter(4.0)
     before = counter.count_messages(msgs)
-    result = await fit(msgs, before - 2000, counter, keep_last_turns=2)
+    result = await fit(msgs, before - 2000, counter, keep_last_steps=6)
     assert result.fits and result.evicted >= 1 and result.compacted == 0 and result.dropped == 0
     first_tool = result.messages[3]
     assert first_tool["content"] == "[evicted: 1002 tokens]"
@@ -118,14 +118,14 @@ async def test_fit_keeps_the_header_of_text_mode_tool_results():
     msgs = [{"role": "user", "content": "t0"}, {"role": "assistant", "content": "call"},
             {"role": "user", "content": "[search result]\n" + "hit\n" * 2000},
             {"role": "user", "content": "t1"}, {"role": "user", "content": "t2"}]
-    result = await fit(msgs, 300, TokenCounter(4.0), keep_last_turns=2)
+    result = await fit(msgs, 300, TokenCounter(4.0), keep_last_steps=2)
     assert result.messages[2]["content"].startswith("[search result]\n[evicted: ")
 
 
 async def test_fit_shrinks_old_long_arguments():
     msgs = _conversation(5, result_chars=10, arg_chars=6000)
     counter = TokenCounter(4.0)
-    result = await fit(msgs, counter.count_messages(msgs) - 3000, counter, keep_last_turns=2)
+    result = await fit(msgs, counter.count_messages(msgs) - 3000, counter, keep_last_steps=6)
     assert result.shrunk >= 1 and result.fits
     args = json.loads(result.messages[2]["tool_calls"][0]["function"]["arguments"])
     assert args["path"] == "module_0.py"
@@ -141,7 +141,7 @@ async def test_fit_compacts_old_turns_with_the_compactor():
         return "Fixed modules 0-5; all tests passed."
 
     counter = TokenCounter(4.0)
-    result = await fit(msgs, counter.count_messages(msgs) // 3, counter, keep_last_turns=2,
+    result = await fit(msgs, counter.count_messages(msgs) // 3, counter, keep_last_steps=6,
                        compactor=compactor)
     assert result.fits and result.compacted == 24 and result.dropped == 0
     assert result.messages[0] == msgs[0]
@@ -162,10 +162,10 @@ async def test_fit_drops_oldest_turns_when_compaction_is_unavailable(behaviour):
 
     counter = TokenCounter(4.0)
     budget = counter.count_messages(msgs) // 3
-    result = await fit(msgs, budget, counter, keep_last_turns=2, compactor=compactor)
+    result = await fit(msgs, budget, counter, keep_last_steps=6, compactor=compactor)
     assert result.fits and result.compacted == 0 and result.dropped > 0
     assert result.messages[0] == msgs[0]
-    assert result.messages[-8:] == msgs[-8:]  # the last turns survive
+    assert result.messages[-8:] == msgs[-8:]  # the last steps survive
     if behaviour == "raises":
         assert any("model down" in n for n in result.notes)
 
@@ -173,7 +173,58 @@ async def test_fit_drops_oldest_turns_when_compaction_is_unavailable(behaviour):
 async def test_fit_cuts_a_huge_recent_tool_result_as_a_last_resort():
     msgs = [{"role": "system", "content": "s"}, {"role": "user", "content": "read the log"},
             {"role": "tool", "tool_call_id": "1", "content": "L" * 40_000}]
-    result = await fit(msgs, 2000, TokenCounter(4.0), keep_last_turns=1)
+    result = await fit(msgs, 2000, TokenCounter(4.0), keep_last_steps=1)
     assert result.fits
     assert result.messages[1] == msgs[1]
     assert "characters" in result.messages[2]["content"]
+
+
+def _one_long_task(steps: int, result_chars: int = 3000) -> list[dict]:
+    """One user request followed by many tool steps: the usual shape of an agent task."""
+    msgs: list[dict] = [{"role": "system", "content": "s"},
+                        {"role": "user", "content": "rename foo to bar everywhere"}]
+    for i in range(steps):
+        msgs.append({"role": "assistant", "content": "", "tool_calls": [
+            {"id": f"c{i}", "type": "function",
+             "function": {"name": "read_file", "arguments": json.dumps({"path": f"f{i}.py"})}}]})
+        msgs.append({"role": "tool", "tool_call_id": f"c{i}", "content": f"r{i} " + "z" * result_chars})
+    return msgs
+
+
+async def test_fit_evicts_inside_one_long_task_and_keeps_the_request_and_last_steps():
+    msgs = _one_long_task(10)
+    counter = TokenCounter(4.0)
+    result = await fit(msgs, counter.count_messages(msgs) // 2, counter, keep_last_steps=4)
+    assert result.fits and result.evicted >= 5 and result.compacted == 0
+    assert result.messages[1] == msgs[1]
+    assert result.messages[3]["content"].startswith("[evicted: ")
+    assert result.messages[-8:] == msgs[-8:]
+
+
+async def test_compaction_inside_one_long_task_keeps_the_request_before_the_summary():
+    msgs = _one_long_task(10, result_chars=30)
+    counter = TokenCounter(4.0)
+    seen = []
+
+    async def compactor(old):
+        seen.append(old)
+        return "read f0-f5; foo is defined in f2.py"
+
+    result = await fit(msgs, counter.count_messages(msgs) // 2, counter, keep_last_steps=4,
+                       compactor=compactor)
+    assert result.fits and result.compacted == 12
+    assert result.messages[:3] == [msgs[0], msgs[1], {"role": "user", "content":
+                                   f"{SUMMARY_HEADER}\nread f0-f5; foo is defined in f2.py"}]
+    assert result.messages[3:] == msgs[-8:]
+    assert msgs[1] not in seen[0]  # the request is kept verbatim, not summarized
+
+
+async def test_dropping_inside_one_long_task_keeps_call_and_result_together():
+    msgs = _one_long_task(10, result_chars=30)
+    counter = TokenCounter(4.0)
+    result = await fit(msgs, counter.count_messages(msgs) // 2, counter, keep_last_steps=4)
+    assert result.fits and result.dropped > 0 and result.dropped % 2 == 0
+    assert result.messages[1] == msgs[1]
+    kept = result.messages[2:]
+    assert kept[0]["role"] == "assistant"  # never an orphaned tool result
+    assert kept == msgs[-len(kept):]

@@ -311,11 +311,11 @@ async def test_compact_history_and_fit_with_the_micro_task_compactor():
                  {"role": "assistant", "content": f"answer {t} " + "a" * 400}]
     counter = TokenCounter(4.0)
     budget = counter.count_messages(msgs) // 2
-    good = await fit(msgs, budget, counter, keep_last_turns=2,
+    good = await fit(msgs, budget, counter, keep_last_steps=4,
                      compactor=history_compactor(FakeModel("- user asked tasks 0-3; all done.")))
     assert good.compacted == 8 and good.dropped == 0
     assert good.messages[1]["content"] == f"{SUMMARY_HEADER}\n- user asked tasks 0-3; all done."
-    hung = await fit(msgs, budget, counter, keep_last_turns=2,
+    hung = await fit(msgs, budget, counter, keep_last_steps=4,
                      compactor=history_compactor(FakeModel("hang"), timeout=0.05))
     assert hung.compacted == 0 and hung.dropped > 0 and hung.fits
     assert hung.messages[-4:] == msgs[-4:]
