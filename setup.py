@@ -20,6 +20,9 @@ for top in TOP:
 setup(
     packages=packages,
     package_dir=package_dir,
-    package_data={"smallcode.core": ["bench/suites/**/*", "bench/suites/**/.*", "prompts/*.md"]},
+    package_data={"smallcode.core": ["bench/suites/**/*", "bench/suites/**/.*",
+                                      # glob's ** skips dot-folders (a task's .github/)
+                                      "bench/suites/**/.*/**/*", "bench/suites/**/.*/**/.*",
+                                      "prompts/*.md"]},
     include_package_data=True,
 )

@@ -72,3 +72,24 @@ def test_verify_passes_on_the_reference_solution(task: BenchTask, verdicts) -> N
 def test_every_task_ships_a_reference_solution(task: BenchTask) -> None:
     assert task.solution_dir.is_dir() or task.solution_removes
     assert task.instruction and task.verify
+
+
+def test_every_suite_file_is_shipped_as_package_data() -> None:
+    """setup.py's package_data globs must match every file (glob's ** skips dot-folders)."""
+    import ast
+    import glob
+    import os
+
+    from smallcode.core.bench.tasks import SUITES_DIR
+
+    repo = Path(__file__).resolve().parents[2]
+    tree = ast.parse((repo / "setup.py").read_text())
+    patterns = next(ast.literal_eval(kw.value)["smallcode.core"] for node in ast.walk(tree)
+                    if isinstance(node, ast.Call) for kw in node.keywords
+                    if kw.arg == "package_data")
+    core = SUITES_DIR.parents[1]
+    shipped = {os.path.normpath(f) for p in patterns
+               for f in glob.glob(str(core / p), recursive=True) if os.path.isfile(f)}
+    on_disk = {os.path.normpath(os.path.join(root, f)) for root, dirs, files in os.walk(SUITES_DIR)
+               for f in files if "__pycache__" not in root}
+    assert sorted(on_disk - shipped) == []
