@@ -116,7 +116,7 @@ class CodeGraph:
             # a deleted file cannot be resolved through symlinks; fall back to the lexical path
             return Path(os.path.normpath(p)).relative_to(self.root).as_posix()
 
-    def _wanted(self, rel: str) -> str | None:
+    def tracked_language(self, rel: str) -> str | None:
         """The language of a workspace file the graph should hold, or None."""
         if rel.startswith("../") or rel in ("", "."):
             return None
@@ -216,7 +216,7 @@ class CodeGraph:
             except ValueError:
                 continue
             abs_path = self.root / rel
-            lang = self._wanted(rel)
+            lang = self.tracked_language(rel)
             if lang is None or not abs_path.is_file():
                 gone.add(rel)
                 continue
