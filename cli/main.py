@@ -15,6 +15,7 @@ COMMAND_MODULES: list[str] = [
     "cmd_run",
     "cmd_model",
     "cmd_serve",
+    "cmd_graph",
 ]
 
 

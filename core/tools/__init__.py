@@ -12,6 +12,8 @@ from .workspace import Workspace, WorkspaceError
 FAMILIES: tuple[str, ...] = (
     "smallcode.core.tools.files",
     "smallcode.core.tools.shell",
+    "smallcode.core.tools.compound",
+    "smallcode.core.tools.graph_tools",
 )
 
 
