@@ -27,13 +27,13 @@ PRIORITY: tuple[str, ...] = (
 ROUTE_TABLE: dict[str, tuple[str, ...]] = {
     "read": ("read_file", "find_files", "search", "finish", "find_and_read", "memory_list"),
     "write": ("read_file", "write_file", "patch", "search", "bash", "finish", "read_and_patch",
-              "edit_and_verify", "memory_remember", "memory_forget"),
-    "search": ("read_file", "find_files", "search", "finish", "find_and_read", "find_references",
-               "memory_search"),
+              "create_and_run", "edit_and_verify", "memory_remember", "memory_forget"),
+    "search": ("read_file", "find_files", "search", "finish", "find_and_read", "graph_search",
+               "explain_symbol", "find_references", "memory_search"),
     "run": ("read_file", "bash", "finish", "create_and_run", "edit_and_verify"),
     "plan": ("read_file", "write_file", "patch", "find_files", "search", "bash", "finish"),
-    "code_intel": ("read_file", "find_files", "search", "finish", "graph_search", "explain_symbol",
-                   "find_references"),
+    "code_intel": ("read_file", "find_files", "search", "finish", "find_and_read", "graph_search",
+                   "explain_symbol", "find_references"),
     "web": ("finish", "web_fetch", "web_search"),
     "respond": (),
 }
