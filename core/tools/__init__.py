@@ -13,6 +13,7 @@ FAMILIES: tuple[str, ...] = (
     "smallcode.core.tools.files",
     "smallcode.core.tools.shell",
     "smallcode.core.tools.compound",
+    "smallcode.core.tools.compound",
     "smallcode.core.tools.graph_tools",
 )
 
