@@ -3,13 +3,10 @@ and grammar-constrained actions (behaviour.md §4).
 
 Typical use in the agent loop::
 
-    ext = extract_tool_calls(reply.content, reply.reasoning, reply.tool_calls,
-                             known_tools=registry.names())
-    for raw in ext.calls:
-        outcome = resolve_call(raw, registry)
-        if isinstance(outcome, CallProblem):
-            fixed = await repair_with_model(model, raw.raw, outcome, registry.schemas())
-            ...  # resolve again, or send correction_message(outcome)
+    got = await interpret_reply(reply.content, registry, reasoning=reply.reasoning,
+                                native=reply.tool_calls, model=model)
+    # run got.calls (ResolvedCall: .name, .args); show got.text; if got.correction, replace
+    # the assistant turn in history with it and ask again.
 """
 
 from smallcode.core.toolcalls.action import (
@@ -37,6 +34,7 @@ from smallcode.core.toolcalls.forgiving_json import (
     loads_forgiving,
     parse_forgiving,
 )
+from smallcode.core.toolcalls.pipeline import REPAIRABLE_PROBLEMS, ReplyCalls, interpret_reply
 from smallcode.core.toolcalls.python_calls import (
     POSITIONAL_KEY,
     PythonCallError,
@@ -60,6 +58,7 @@ __all__ = [
     "CALL_FORMATS",
     "CORRECTION_STYLES",
     "POSITIONAL_KEY",
+    "REPAIRABLE_PROBLEMS",
     "TOOL_ALIASES",
     "ActionParseError",
     "CallProblem",
@@ -68,12 +67,14 @@ __all__ = [
     "ForgivingParse",
     "PythonCallError",
     "RawCall",
+    "ReplyCalls",
     "ResolvedCall",
     "action_schema",
     "calls_from_value",
     "correction_message",
     "example_call",
     "extract_tool_calls",
+    "interpret_reply",
     "loads_forgiving",
     "map_arguments",
     "parse_action",

@@ -130,7 +130,8 @@ def _native_calls(native: list[dict[str, Any]], errors: list[str]) -> list[RawCa
         if not isinstance(item, dict):
             errors.append(f"native tool call is not an object: {_preview(str(item))}")
             continue
-        fn = item.get("function") if isinstance(item.get("function"), dict) else item
+        inner = item.get("function")
+        fn: dict[str, Any] = inner if isinstance(inner, dict) else item
         name = fn.get("name")
         if not isinstance(name, str) or not name.strip():
             errors.append(f"native tool call without a name: {_preview(str(item))}")
