@@ -13,7 +13,6 @@ FAMILIES: tuple[str, ...] = (
     "smallcode.core.tools.files",
     "smallcode.core.tools.shell",
     "smallcode.core.tools.compound",
-    "smallcode.core.tools.compound",
     "smallcode.core.tools.graph_tools",
 )
 
