@@ -337,7 +337,10 @@ class Router:
             reason = f"affirmation keeps previous route {state.previous}"
             if state.previous == "respond":
                 reason = "affirmation after respond widens to plan"
-            return self.decision_for(category, reason, scores=dict.fromkeys(CATEGORIES, 0.0))
+            # the previous route is the context a standalone classifier would not have
+            return replace(self.decision_for(category, reason,
+                                             scores=dict.fromkeys(CATEGORIES, 0.0)),
+                           two_stage=False)
         scores = score_message(text)
         category, reason = self._pick(text, scores)
         return self.decision_for(category, reason, scores=scores)

@@ -215,6 +215,12 @@ def test_two_stage_marks_action_routes_but_not_respond(registry):
     assert Router(registry, context_window=32768).route("fix the bug").two_stage is False
 
 
+def test_affirmations_are_not_sent_to_the_two_stage_classifier(registry):
+    router = Router(registry, context_window=8192)
+    decision = router.route("go ahead", RouteState(previous="write"))
+    assert decision.category == "write" and decision.two_stage is False
+
+
 def test_select_category_tool_lists_every_category():
     params = SELECT_CATEGORY_TOOL["function"]["parameters"]
     assert params["properties"]["category"]["enum"] == list(CATEGORIES)
