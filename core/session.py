@@ -7,6 +7,7 @@ and stopped at exit). `smallcode run` and the TUI both open sessions here.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,14 +46,12 @@ def resolve_endpoint(settings: Settings, progress: Progress = lambda _: None) ->
         found = detect_local_server()
         if found:
             return Endpoint(found.base_url, f"detected:{found.kind}", key, m.model)
-    from .model.embedded import EmbeddedServer, ensure_llama_server, install_model
+    from .model.embedded import start_embedded
 
     progress(f"no model server configured or found; starting the embedded {m.embedded_size} model")
-    model_path = install_model(m.embedded_size, progress)
-    ensure_llama_server(progress)
-    server = EmbeddedServer(model_path)
-    server.start()
-    return Endpoint(server.base_url, f"embedded:{m.embedded_size}", None, None, server.stop)
+    server = start_embedded(m.embedded_size, progress)
+    return Endpoint(server.base_url, f"embedded:{m.embedded_size}", None, server.model_name,
+                    server.stop)
 
 
 @dataclass
@@ -90,7 +89,7 @@ def open_services(ws: Workspace, settings: Settings, progress: Progress) -> tupl
 async def open_session(workspace: str, settings: Settings, *, confirm: Confirm | None = None,
                        progress: Progress = lambda _: None) -> AgentSession:
     ws = Workspace(workspace)
-    endpoint = resolve_endpoint(settings, progress)
+    endpoint = await asyncio.to_thread(resolve_endpoint, settings, progress)
     m = settings.model
     client = OpenAIChatClient(endpoint.base_url, model=endpoint.model, api_key=endpoint.api_key,
                               connect_timeout=m.connect_timeout, read_timeout=m.read_timeout,
