@@ -86,3 +86,28 @@ def test_list_shows_suites_and_a_suites_tasks(project, capsys):
     assert smallcode("bench", "list", "smoke") == 0
     out = capsys.readouterr().out
     assert "smoke-config-debug" in out and "Turn on debug mode" in out
+
+
+def test_progress_table_on_a_terminal_shows_each_attempt(tmp_path):
+    import io
+
+    from rich.console import Console
+    from smallcode.cli.cmd_bench import ProgressTable
+    from smallcode.core.bench import ProgressUpdate, TaskRecord, load_suite
+
+    tasks = list(load_suite("smoke").tasks[:2])
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=160, color_system=None)
+    table = ProgressTable(console, tasks, repeats=1)
+    table.update(ProgressUpdate(tasks[0], 0, "running"))
+    rec = TaskRecord(task_id=tasks[1].id, category=tasks[1].category, language="python",
+                     passed=True, wall_seconds=42.4, turns=3, tool_calls=2, prompt_tokens=1500,
+                     completion_tokens=100)
+    table.update(ProgressUpdate(tasks[1], 0, "done", rec))
+    text = out.getvalue()
+    assert f"[1/2] {tasks[1].id}: pass 42s, 3 turns, 1,600 tokens" in text
+    console.print(table.render())
+    text = out.getvalue()
+    assert "1/2 done, 1 passed" in text
+    assert "running" in text
+    assert "pass" in text and "42s" in text and "1,600" in text

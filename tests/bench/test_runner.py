@@ -173,3 +173,18 @@ def test_setting_overrides_map_to_smallcode_environment_variables():
         "SMALLCODE_MODEL__TOOL_MODE": "constrained",
         "SMALLCODE_EXTRA__MYPLUGIN__LEVEL": "3",
     }
+
+
+def test_interrupt_kills_the_run_and_keeps_partial_results(tmp_path, fake):
+    fake("idle")
+
+    def interrupt(update) -> None:
+        if update.state == "done":
+            raise KeyboardInterrupt
+
+    runner = BenchRunner(options(tmp_path, task_patterns=["smoke-*"]), progress=interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run()
+    stored = load_run(runner.results_path)
+    assert not stored.complete and stored.finished_at
+    assert 1 <= len(stored.records) < 5
