@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 NAMESPACE = "smallcode"
 SERVE_PREFIX = "serve/"
 GATEWAY_NAME = SERVE_PREFIX + "gateway"
+REGISTRY_NAME = SERVE_PREFIX + "registry"
 STATE_FILE = "serve.json"
 
 
@@ -91,12 +92,15 @@ def get_actor(name: str, namespace: str = NAMESPACE) -> Any | None:
 
 
 def serve_actor_names(namespace: str = NAMESPACE) -> list[str]:
-    """Names of the actors serve started (the ``serve/`` prefix) in ``namespace``."""
+    """Names of the live actors serve started in ``namespace``: the ``serve/`` prefix, plus the
+    per-project actors recorded in its registry."""
     import ray
 
-    names = ray.util.list_named_actors(all_namespaces=True)
-    return sorted(a["name"] for a in names
-                  if a.get("namespace") == namespace and a["name"].startswith(SERVE_PREFIX))
+    live = {a["name"] for a in ray.util.list_named_actors(all_namespaces=True)
+            if a.get("namespace") == namespace}
+    ours = {n for n in live if n.startswith(SERVE_PREFIX)}
+    ours.update(n for n in _registered_names(namespace) if n in live)
+    return sorted(ours)
 
 
 def _describe(handle: Any, timeout: float) -> dict[str, Any]:
@@ -198,11 +202,67 @@ def find_running_serve(timeout: float = 0.5) -> str | None:
 
 
 # -- what serve hosts ---------------------------------------------------------------------
-# Per-project actors of other modules, found lazily: (module, class name, actor name prefix).
-PROJECT_ACTORS: tuple[tuple[str, str, str], ...] = (
-    ("smallcode.actors.indexer", "IndexerActor", "indexer"),
-    ("smallcode.actors.memory_store", "MemoryStoreActor", "memory"),
-)
+class ServeRegistry:
+    """Remembers actors serve started under names their own modules look up (no ``serve/``
+    prefix), so :func:`stop` removes them too, from any machine of the cluster."""
+
+    def __init__(self) -> None:
+        self._names: set[str] = set()
+
+    def add(self, name: str) -> None:
+        self._names.add(name)
+
+    def names(self) -> list[str]:
+        return sorted(self._names)
+
+
+def register_started(name: str, namespace: str = NAMESPACE) -> None:
+    import ray
+
+    registry = get_or_create(REGISTRY_NAME, ServeRegistry, namespace=namespace, num_cpus=0)
+    ray.get(registry.add.remote(name), timeout=60)
+
+
+def _registered_names(namespace: str) -> list[str]:
+    import ray
+
+    registry = get_actor(REGISTRY_NAME, namespace)
+    if registry is None:
+        return []
+    try:
+        return list(ray.get(registry.names.remote(), timeout=10))
+    except (ray.exceptions.GetTimeoutError, ray.exceptions.RayActorError):
+        return []
+
+
+def _indexer_spec(root: str) -> tuple[str, Any, dict[str, Any]] | str:
+    try:
+        from smallcode.actors.indexer import RemoteIndexer, indexer_name
+    except ImportError as exc:
+        return f"not available ({exc})"
+    return indexer_name(root), RemoteIndexer, {"max_concurrency": 8, "max_task_retries": 3,
+                                                "max_restarts": 10, "num_cpus": 0}
+
+
+def _memory_spec(root: str) -> tuple[str, Any, dict[str, Any]] | str:
+    try:
+        module = importlib.import_module("smallcode.actors.memory_store")
+    except ImportError as exc:
+        return f"not available ({exc})"
+    cls = next((getattr(module, n) for n in ("RemoteMemoryStore", "MemoryStoreActor")
+                if hasattr(module, n)), None)
+    if cls is None:
+        return "not available (no MemoryStoreActor in smallcode.actors.memory_store)"
+    name_of = next((getattr(module, n) for n in ("memory_store_name", "memory_name")
+                    if hasattr(module, n)), None)
+    name = name_of(root) if name_of else project_actor_name("memory", root)
+    return name, cls, {"max_task_retries": 3, "max_restarts": 10, "num_cpus": 0}
+
+
+PROJECT_ACTORS: dict[str, Callable[[str], tuple[str, Any, dict[str, Any]] | str]] = {
+    "indexer": _indexer_spec,
+    "memory": _memory_spec,
+}
 
 
 def project_actor_name(kind: str, project: str | os.PathLike[str]) -> str:
@@ -212,22 +272,30 @@ def project_actor_name(kind: str, project: str | os.PathLike[str]) -> str:
     return f"{SERVE_PREFIX}{kind}/{hashlib.sha256(resolved.encode()).hexdigest()[:12]}"
 
 
-def host_project_actors(project: str | os.PathLike[str], namespace: str = NAMESPACE
-                        ) -> dict[str, str]:
-    """Create the per-project actors whose modules exist; returns {kind: actor name or reason}."""
+def host_project_actors(project: str | os.PathLike[str], namespace: str = NAMESPACE,
+                        timeout: float = 120.0) -> dict[str, str]:
+    """Start the per-project actors (graph indexer, memory store) whose modules exist, under the
+    names those modules look up; returns {kind: actor name, or why it is not hosted}."""
+    import ray
+
+    root = str(Path(project).resolve())
+    if not Path(root).is_dir():
+        raise ServeRuntimeError(f"--project {project}: not a folder")
     hosted: dict[str, str] = {}
-    for module_name, class_name, kind in PROJECT_ACTORS:
+    for kind, spec_of in PROJECT_ACTORS.items():
+        spec = spec_of(root)
+        if isinstance(spec, str):
+            hosted[kind] = spec
+            continue
+        name, cls, options = spec
+        handle = get_or_create(name, cls, root, namespace=namespace, **options)
         try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            hosted[kind] = "not available"
+            ray.get(handle.__ray_ready__.remote(), timeout=timeout)
+        except (ray.exceptions.GetTimeoutError, ray.exceptions.RayActorError) as exc:
+            hosted[kind] = f"failed to start ({type(exc).__name__})"
             continue
-        cls = getattr(module, class_name, None)
-        if cls is None:
-            hosted[kind] = f"not available ({module_name} has no {class_name})"
-            continue
-        name = project_actor_name(kind, project)
-        get_or_create(name, cls, str(Path(project).resolve()), namespace=namespace, num_cpus=0)
+        if not name.startswith(SERVE_PREFIX):
+            register_started(name, namespace)
         hosted[kind] = name
     return hosted
 

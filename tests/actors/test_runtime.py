@@ -123,3 +123,29 @@ def test_find_running_serve_ignores_a_stale_state_file(tmp_path, monkeypatch):
     with ScriptedServer() as live:
         runtime.write_serve_state(live.base_url, ray_address=None)
         assert runtime.find_running_serve() == live.base_url
+
+
+def test_serve_hosts_the_project_indexer_and_stop_removes_it(ray_session, tmp_path):
+    ray = ray_session
+    pytest.importorskip("smallcode.actors.indexer")
+    from smallcode.actors.indexer import indexer_name
+
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "calc.py").write_text("def add(a, b):\n    return a + b\n\n\ndef twice(x):\n"
+                                     "    return add(x, x)\n")
+    hosted = runtime.host_project_actors(project, namespace=NS)
+    assert hosted["indexer"] == indexer_name(project)  # the name the graph tools look up
+    handle = runtime.get_actor(hosted["indexer"], NS)
+    stats = ray.get(handle.ready.remote(60), timeout=90)
+    assert stats["started"] and not stats["initial_error"]
+    assert "add" in ray.get(handle.explain.remote("add"), timeout=30)
+    assert hosted["indexer"] in runtime.serve_actor_names(NS)
+    removed = runtime.stop(NS)
+    assert hosted["indexer"] in removed and "serve/registry" in removed
+    assert runtime.get_actor(hosted["indexer"], NS) is None
+    again = runtime.host_project_actors(project, namespace=NS)  # idempotent restart
+    assert again["indexer"] == hosted["indexer"]
+    runtime.stop(NS)
+    with pytest.raises(runtime.ServeRuntimeError, match="not a folder"):
+        runtime.host_project_actors(tmp_path / "missing", namespace=NS)
