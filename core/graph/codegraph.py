@@ -61,7 +61,7 @@ class CodeGraph:
         self.max_file_bytes = max_file_bytes
         self.pool_threshold = pool_threshold
         self.batch_files = batch_files
-        self._extra_ignores = pathspec.PathSpec.from_lines("gitwildmatch", list(extra_ignores))
+        self._extra_ignores = pathspec.PathSpec.from_lines("gitignore", list(extra_ignores))
         self._store: GraphStore | None = None
         self._graph: SymbolGraph | None = None
         self._lock = threading.RLock()  # guards the in-memory graph

@@ -50,7 +50,7 @@ def content_hash(data: bytes) -> str:
 def skip_reason(rel_path: str, data: bytes, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
     """Why a file should not be parsed ('' if it should): too large, binary, generated."""
     if len(data) > max_bytes:
-        return f"too large ({len(data) // 1024} KiB > {max_bytes // 1024} KiB)"
+        return _too_large(len(data), max_bytes)
     head = data[:8192]
     if b"\x00" in head:
         return "binary"
@@ -62,6 +62,10 @@ def skip_reason(rel_path: str, data: bytes, max_bytes: int = DEFAULT_MAX_FILE_BY
     if len(data) > 20_000 and data.count(b"\n") < len(data) // 1000:
         return "minified (very long lines)"
     return ""
+
+
+def _too_large(size: int, max_bytes: int) -> str:
+    return f"too large ({size:,} bytes > {max_bytes:,})"
 
 
 def extract_file(abs_path: str, rel_path: str, lang: str,
@@ -83,8 +87,8 @@ def extract_bytes(rel_path: str, lang: str, data: bytes, *, size: int | None = N
     size = len(data) if size is None else size
     facts = FileFacts(rel_path, lang, content_hash(data), size, mtime_ns,
                       lines=data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0))
-    reason = skip_reason(rel_path, data, max_bytes) if size <= max_bytes else (
-        f"too large ({size // 1024} KiB > {max_bytes // 1024} KiB)")
+    reason = skip_reason(rel_path, data, max_bytes) if size <= max_bytes else \
+        _too_large(size, max_bytes)
     if reason:
         facts.status, facts.message = STATUS_SKIPPED, reason
         return facts
@@ -325,7 +329,8 @@ def _signature(data: bytes, node: Node, lang: str) -> str:
 
 
 _WRAPPERS = frozenset({"export_statement", "decorated_definition", "template_declaration",
-                       "declaration", "body_statement"})
+                       "declaration", "body_statement", "type_declaration",
+                       "var_declaration", "const_declaration"})
 _SKIPPABLE = frozenset({"attribute_item", "decorator", "annotation", "marker_annotation",
                         "inner_attribute_item"})
 
