@@ -305,6 +305,8 @@ class BenchRunner:
                                 stderr=subprocess.PIPE, start_new_session=True)
         with self._lock:
             self._running.add(proc)
+            if self._cancelled.is_set():  # interrupted between the check in _one and here
+                self._kill(proc)
         timed_out = False
         try:
             out, err = proc.communicate(timeout=timeout)
@@ -315,15 +317,18 @@ class BenchRunner:
         finally:
             with self._lock:
                 self._running.discard(proc)
+            self._kill(proc)  # anything the agent left running in its process group
         return (proc.returncode, timed_out, out.decode("utf-8", "replace"),
                 err.decode("utf-8", "replace"))
 
     @staticmethod
     def _kill(proc: subprocess.Popen[bytes]) -> None:
+        """SIGKILL the agent's whole process group (it runs in its own session)."""
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
-            proc.kill()
+            if proc.poll() is None:
+                proc.kill()
 
     def run_attempt(self, task: BenchTask, attempt: int = 0) -> TaskRecord:
         """One attempt in a fresh temporary copy; the copy is removed afterwards."""

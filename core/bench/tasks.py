@@ -292,6 +292,7 @@ def run_verify(task: BenchTask, workdir: Path, *, copy_hidden: bool = True) -> V
         timed_out = True
         _kill_group(proc)
         out, _ = proc.communicate()
+    _kill_group(proc)  # nothing a check started may outlive it
     text = out.decode("utf-8", "replace")
     if len(text) > VERIFY_OUTPUT_LIMIT:
         text = "...\n" + text[-VERIFY_OUTPUT_LIMIT:]
