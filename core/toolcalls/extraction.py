@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 CALL_FORMATS = ("native", "tag", "liquid", "xml_invoke", "xml_function", "xml_tool", "fence",
-                "bare", "pycall", "react", "named_json", "action", "repair")
+                "bare", "pycall", "react", "named_json", "deepseek", "action", "repair")
 """Values of :attr:`RawCall.fmt`, i.e. where a call was found."""
 
 
@@ -275,7 +275,8 @@ _JSON_FENCE_LANGS = {"", "json", "json5", "jsonc", "jsonl", "tool_call", "tool-c
 _PY_FENCE_LANGS = {"python", "py", "tool_code", "tool_call", "tool", "function_call", ""}
 _WRAPPER_MARKUP_RE = re.compile(
     r"</?(?:[\w-]+:)?function_calls\s*>|<\|python_tag\|>|\[TOOL_CALLS\]|<\|tool_calls_section_begin\|>"
-    r"|<\|tool_calls_section_end\|>|<\|tool_call_end\|>|<\|tool_call_start\|>"
+    r"|<\|tool_calls_section_end\|>|<\|tool_call_end\|>|<\|tool_call_start\|>|<\|tool_call\|>"
+    r"|\bfunctools(?=\s*$)|<｜tool▁calls▁(?:begin|end)｜>"
     r"|</?\s*(?:tool_call|tool-call|toolcall|tool_calls)\s*>",
     re.IGNORECASE)
 _REACT_RE = re.compile(
@@ -283,6 +284,9 @@ _REACT_RE = re.compile(
     re.MULTILINE | re.IGNORECASE)
 _NAMED_JSON_RE = re.compile(
     r"`?\b([A-Za-z_][\w.\-]*)`?[ \t]*(?:\(|:|=|with|using)?[ \t]*(?=\{)")
+_DEEPSEEK_RE = re.compile(
+    r"<｜tool▁call▁begin｜>\s*(?:function)?\s*<｜tool▁sep｜>\s*([\w.\-]+)\s*(.*?)"
+    r"(?:<｜tool▁call▁end｜>|(?=<｜tool▁call▁begin｜>)|\Z)", re.DOTALL)
 _CALL_HINT_RE = re.compile(r"[\"']?(?:name|tool|tool_name|function|action)[\"']?\s*:",
                            re.IGNORECASE)
 
@@ -308,6 +312,7 @@ class _TextScan:
         if not self.text.strip():
             return
         self._tags()
+        self._deepseek()
         self._liquid()
         self._invoke()
         self._function_tags()
@@ -422,6 +427,20 @@ class _TextScan:
             else:
                 self._consume_error(m.start(), m.end(),
                                     f"unparseable <tool_call> body: {_preview(body)}")
+
+    def _deepseek(self) -> None:
+        """``<｜tool▁call▁begin｜>function<｜tool▁sep｜>name`` + a fenced JSON object of arguments."""
+        for m in _DEEPSEEK_RE.finditer(self.text):
+            name, body = m.group(1), m.group(2).strip()
+            fence = re.match(r"^```[\w\-]*[^\n]*\n?(.*?)(?:\n?```)?\s*$", body, re.DOTALL)
+            if fence:
+                body = fence.group(1).strip()
+            args, repairs, problem = _arguments_from(body)
+            if problem:
+                self._consume_error(m.start(), m.end(), f"tool call {name}: {problem}")
+                continue
+            self._add(m.start(), m.end(), [RawCall(name=name, arguments=args, fmt="deepseek",
+                                                   raw=m.group(0), repairs=repairs)])
 
     def _liquid(self) -> None:
         for m in _LIQUID_RE.finditer(self.text):
