@@ -232,6 +232,9 @@ def _call_from_object(
             return name, positional, ["positional_arguments"]
         args, repairs, problem = _arguments_from(raw_args)
         if problem is not None:
+            if isinstance(raw_args, str) and (strong or near_known_name(name, known)):
+                # {"action": "bash", "action_input": "ls -la"}: one plain value
+                return name, {POSITIONAL_KEY: [raw_args]}, ["positional_arguments"]
             return None
         if rest and canonical and not (strong or is_known):
             return name, args, repairs  # extra keys beside name/arguments are ignored
