@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import logging
 import os
 import signal
 import threading
@@ -25,6 +26,8 @@ from smallcode.core.config import cache_dir
 
 if TYPE_CHECKING:
     from smallcode.core.gateway.config import GatewayConfig
+
+log = logging.getLogger("smallcode.serve")
 
 NAMESPACE = "smallcode"
 SERVE_PREFIX = "serve/"
@@ -307,6 +310,8 @@ def start_gateway(config: Any, *, namespace: str = NAMESPACE, name: str = GATEWA
     from smallcode.actors.gateway import GatewayActor
 
     options.setdefault("num_cpus", 0)
+    if get_actor(name, namespace) is not None:
+        log.info("adopting the running gateway actor %s (its configuration is kept)", name)
     handle = get_or_create(name, GatewayActor, config, namespace=namespace, **options)
     try:
         url = ray.get(handle.url.remote(), timeout=timeout)
@@ -449,6 +454,15 @@ def _pid_alive(pid: int) -> bool:
         return stat.rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return True
+
+
+def serve_owner() -> int | None:
+    """The pid of a live foreground ``smallcode serve`` recorded in the state file, if any."""
+    state = read_serve_state()
+    if state is None or not state.get("foreground", True):
+        return None
+    pid = int(state.get("pid") or 0)
+    return pid if pid and pid != os.getpid() and _pid_alive(pid) else None
 
 
 def running_status(timeout: float = 5.0) -> dict[str, Any]:

@@ -32,6 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--project", action="append", default=[],
                    help="host the indexer and memory actors for this folder (repeatable)")
     p.add_argument("--num-cpus", type=int, help="CPUs of a fresh local Ray instance")
+    p.add_argument("--gateway-resource", metavar="NAME",
+                   help="place the gateway on the node that has this custom Ray resource "
+                        "(e.g. the head, so its port is where the load balancer points)")
     p.add_argument("--detach", action="store_true",
                    help="return once started (needs --address: the cluster outlives this process)")
     p.add_argument("--json", action="store_true", help="print the start-up summary as JSON")
@@ -81,9 +84,10 @@ def serve_command(args: argparse.Namespace) -> int:
     if args.detach and address is None:
         _err("--detach needs --address: a local Ray instance ends with this process")
         return 2
-    running = runtime.find_running_serve()
-    if running:
-        _err(f"smallcode serve is already running at {running} (`smallcode stop` first)")
+    owner = runtime.serve_owner()
+    if owner is not None:
+        _err(f"smallcode serve is already running (pid {owner}) at "
+             f"{runtime.find_running_serve() or 'an unhealthy gateway'} (`smallcode stop` first)")
         return 1
 
     def progress(msg: str) -> None:
@@ -91,6 +95,7 @@ def serve_command(args: argparse.Namespace) -> int:
 
     stop_event = threading.Event()
     closers = []
+    gateway_options = {"resources": {args.gateway_resource: 0.001}} if args.gateway_resource else {}
     try:
         config, stop_embedded = runtime.with_default_backend(
             config, detect_local=settings.model.detect_local,
@@ -103,7 +108,7 @@ def serve_command(args: argparse.Namespace) -> int:
             closers.append(stop_embedded)
         info = runtime.start_serve(config, address=address, num_cpus=args.num_cpus,
                                    projects=tuple(args.project), foreground=not args.detach,
-                                   progress=progress)
+                                   gateway_options=gateway_options, progress=progress)
         info.closers.extend(closers)
     except (runtime.ServeRuntimeError, OSError, RuntimeError) as exc:
         for close in closers:
