@@ -13,6 +13,7 @@ import sys
 COMMAND_MODULES: list[str] = [
     "cmd_bench",
     "cmd_run",
+    "cmd_doctor",
     "cmd_model",
     "cmd_serve",
     "cmd_graph",
