@@ -17,6 +17,7 @@ COMMAND_MODULES: list[str] = [
     "cmd_model",
     "cmd_serve",
     "cmd_graph",
+    "cmd_undo",
 ]
 
 
