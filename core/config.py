@@ -60,6 +60,9 @@ class EscalationSettings(_Section):
     openai_api_key: SecretStr | None = None
     deepseek_api_key: SecretStr | None = None
     max_per_session: int = Field(5, ge=0)
+    anthropic_base_url: str = Field("https://api.anthropic.com", description="Anthropic API root")
+    openai_base_url: str = Field("https://api.openai.com/v1", description="OpenAI API root")
+    deepseek_base_url: str = Field("https://api.deepseek.com/v1", description="DeepSeek API root")
 
 
 class ServeSettings(_Section):
