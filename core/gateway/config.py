@@ -34,9 +34,9 @@ class BackendConfig(_Section):
     name: str = Field(..., min_length=1, description="unique name, used in metrics and affinity")
     base_url: str = Field(..., description="OpenAI-compatible base URL ending in /v1")
     kind: BackendKind = "llamacpp"
-    slots: int = Field(4, ge=1, le=1024, description="concurrent requests it accepts (llama.cpp -np)")
-    api_key: SecretStr | None = Field(None, description="bearer token sent upstream")
-    model: str | None = Field(None, description="model name sent upstream; None = as the client sent")
+    slots: int = Field(default=4, ge=1, le=1024, description="concurrent requests it accepts (llama.cpp -np)")
+    api_key: SecretStr | None = Field(default=None, description="bearer token sent upstream")
+    model: str | None = Field(default=None, description="model name sent upstream; None = as the client sent")
 
     @field_validator("base_url")
     @classmethod
@@ -54,8 +54,8 @@ class UserConfig(_Section):
 
     name: str = Field(..., min_length=1)
     token_sha256: str = Field(..., description="hex sha256 of the bearer token")
-    max_concurrent: int = Field(4, ge=1, description="requests of this user running at once")
-    token_quota: int | None = Field(None, ge=1, description="tokens per quota window; None = no cap")
+    max_concurrent: int = Field(default=4, ge=1, description="requests of this user running at once")
+    token_quota: int | None = Field(default=None, ge=1, description="tokens per quota window; None = no cap")
 
     @field_validator("token_sha256")
     @classmethod
@@ -70,23 +70,24 @@ class GatewayConfig(_Section):
     """Everything the gateway needs to run."""
 
     host: str = "127.0.0.1"
-    port: int = Field(8765, ge=0, lt=65536)
+    port: int = Field(default=8765, ge=0, lt=65536)
     backends: list[BackendConfig] = Field(default_factory=list)
     users: list[UserConfig] = Field(default_factory=list)
-    tokens_file: str | None = Field(None, description="JSON file of hashed user tokens (merged)")
-    max_queue: int = Field(64, ge=0, description="requests waiting for a slot, all users")
-    max_queue_per_user: int = Field(16, ge=0, description="requests waiting, per user")
-    local_max_concurrent: int = Field(8, ge=1, description="limit of the token-less loopback user")
-    quota_window_s: float = Field(86400.0, gt=0)
-    affinity_wait_s: float = Field(2.0, ge=0, description="wait this long for the affine backend")
-    affinity_entries: int = Field(4096, ge=1)
-    connect_timeout: float = Field(5.0, gt=0)
-    read_timeout: float = Field(300.0, gt=0, description="seconds between bytes from a backend")
-    max_retries: int = Field(2, ge=0, le=10, description="retries on connect errors and 5xx")
-    retry_backoff_s: float = Field(0.2, ge=0)
-    backend_cooldown_s: float = Field(5.0, ge=0, description="skip a backend this long after it fails")
-    cache_entries: int = Field(512, ge=0, description="0 disables the response cache")
-    cache_ttl_s: float = Field(600.0, gt=0)
+    tokens_file: str | None = Field(default=None, description="JSON file of hashed user tokens (merged)")
+    max_queue: int = Field(default=64, ge=0, description="requests waiting for a slot, all users")
+    max_queue_per_user: int = Field(default=16, ge=0, description="requests waiting, per user")
+    queue_timeout_s: float = Field(default=120.0, gt=0, description="longest wait for a slot, then 503")
+    local_max_concurrent: int = Field(default=8, ge=1, description="limit of the token-less loopback user")
+    quota_window_s: float = Field(default=86400.0, gt=0)
+    affinity_wait_s: float = Field(default=2.0, ge=0, description="wait this long for the affine backend")
+    affinity_entries: int = Field(default=4096, ge=1)
+    connect_timeout: float = Field(default=5.0, gt=0)
+    read_timeout: float = Field(default=300.0, gt=0, description="seconds between bytes from a backend")
+    max_retries: int = Field(default=2, ge=0, le=10, description="retries on connect errors and 5xx")
+    retry_backoff_s: float = Field(default=0.2, ge=0)
+    backend_cooldown_s: float = Field(default=5.0, ge=0, description="skip a backend this long after it fails")
+    cache_entries: int = Field(default=512, ge=0, description="0 disables the response cache")
+    cache_ttl_s: float = Field(default=600.0, gt=0)
 
     @field_validator("backends")
     @classmethod

@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Self
+from typing import Any, Self
 
 
 class QueueFull(Exception):
@@ -109,7 +109,8 @@ class FairScheduler:
         """Wait for a slot for ``user`` (at most ``limit`` of theirs at once); FIFO per user."""
         queue = self._queues.get(user)
         waiting_for_user = len(queue) if queue else 0
-        if self._queued >= self.max_queue or waiting_for_user >= self.max_queue_per_user:
+        if self._queued >= self.max_queue or waiting_for_user >= self.max_queue_per_user \
+                or self._over_fair_share(user, waiting_for_user):
             free_now = (not waiting_for_user and self._inflight.get(user, 0) < limit
                         and self._free_backend(prefer, eligible, spill=True) is not None)
             if not free_now:
@@ -140,6 +141,14 @@ class FairScheduler:
                 self._remove(waiter)
             raise
 
+    def _over_fair_share(self, user: str, waiting_for_user: int) -> bool:
+        """Once the queue is half full, nobody may hold more than an equal share of it, so a
+        flooding user cannot fill the queue and lock the others out with 429s."""
+        if self._queued < self.max_queue // 2:
+            return False
+        users = len(self._order) + (0 if user in self._queues else 1)
+        return waiting_for_user >= max(1, math.ceil(self.max_queue / users))
+
     def release(self, lease: Lease) -> None:
         if lease.released:
             return
@@ -166,12 +175,18 @@ class FairScheduler:
     def is_down(self, backend: str) -> bool:
         return self._backends[backend].down_until > self._clock()
 
-    def snapshot(self) -> dict[str, object]:
+    def queued_by_user(self) -> dict[str, int]:
+        return {u: len(q) for u, q in sorted(self._queues.items()) if q}
+
+    def busy(self) -> dict[str, int]:
+        return {b.name: b.busy for b in self._backends.values()}
+
+    def snapshot(self) -> dict[str, Any]:
         return {
             "queued": self._queued,
             "max_queue": self.max_queue,
             "peak_queued": self.peak_queued,
-            "queued_by_user": {u: len(q) for u, q in sorted(self._queues.items()) if q},
+            "queued_by_user": self.queued_by_user(),
             "inflight_by_user": dict(sorted(self._inflight.items())),
             "backends": {
                 b.name: {"slots": b.slots, "busy": b.busy, "down": self.is_down(b.name)}

@@ -7,8 +7,10 @@ once, and a restarted process can take the same port back immediately.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
+from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
@@ -34,6 +36,15 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _QuietServer(uvicorn.Server):
+    """uvicorn without its signal handlers: the host process (a Ray worker, a test, serve)
+    owns SIGINT/SIGTERM; the gateway stops through :meth:`GatewayServer.stop`."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 class GatewayServer:
     """uvicorn serving :func:`build_app` on a pre-bound socket, as a task of the running loop."""
 
@@ -48,8 +59,7 @@ class GatewayServer:
         app = build_app(service, extra_status=extra_status)
         config = uvicorn.Config(app, lifespan="off", log_level=log_level, access_log=False,
                                 timeout_keep_alive=30, log_config=None)
-        self._server = uvicorn.Server(config)
-        self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self._server = _QuietServer(config)
         self._task: asyncio.Task[None] | None = None
         logging.getLogger("uvicorn.error").setLevel(log_level.upper())
 

@@ -205,11 +205,9 @@ class GatewayService:
         self.m_upstream_errors = m.counter("smallcode_gateway_upstream_errors_total",
                                            "backend failures after retries", ("backend", "kind"))
         m.gauge("smallcode_gateway_queue_depth", "requests waiting for a slot, by user", ("user",),
-                source=lambda: {(u,): float(n) for u, n in
-                                self.scheduler.snapshot()["queued_by_user"].items()})  # type: ignore[union-attr]
+                source=lambda: {(u,): float(n) for u, n in self.scheduler.queued_by_user().items()})
         m.gauge("smallcode_gateway_backend_busy_slots", "slots in use per backend", ("backend",),
-                source=lambda: {(name,): float(b["busy"]) for name, b in
-                                self.scheduler.snapshot()["backends"].items()})  # type: ignore[union-attr]
+                source=lambda: {(name,): float(n) for name, n in self.scheduler.busy().items()})
         m.gauge("smallcode_gateway_backend_slots", "slots per backend", ("backend",),
                 source=lambda: {(b.name,): float(b.slots) for b in config.backends})
         m.gauge("smallcode_gateway_backend_up", "1 unless the backend failed recently",
@@ -265,8 +263,15 @@ class GatewayService:
         if prefer is not None and eligible is not None and prefer not in eligible:
             prefer = None
         try:
-            lease = await self.scheduler.acquire(caller.user, limit=caller.max_concurrent,
-                                                 prefer=prefer, eligible=eligible)
+            lease = await asyncio.wait_for(
+                self.scheduler.acquire(caller.user, limit=caller.max_concurrent, prefer=prefer,
+                                       eligible=eligible),
+                self.config.queue_timeout_s)
+        except TimeoutError:
+            self.m_rejected.inc(reason="queue_timeout")
+            raise GatewayHTTPError(503, f"no backend slot became free within "
+                                   f"{self.config.queue_timeout_s:g} s", code="queue_timeout",
+                                   retry_after=self.scheduler.retry_after()) from None
         except QueueFull as exc:
             self.m_rejected.inc(reason="queue_full")
             raise GatewayHTTPError(429, str(exc), code="queue_full",

@@ -229,3 +229,17 @@ async def test_queue_full_answers_429_with_retry_after(retry_after_floor):
     assert rejected.json()["error"]["code"] == "queue_full"
     assert [d.status_code for d in done] == [200, 200]
     assert backend.finished == ["r1", "r2"]
+
+
+async def test_a_request_that_waits_too_long_for_a_slot_gets_503_not_a_hang():
+    with SlowBackend(delay=2.0) as backend:
+        config = make_config([("s", backend.base_url, 1)], queue_timeout_s=0.3)
+        async with running_gateway(config) as (server, client):
+            running = asyncio.create_task(client.post("/chat/completions", json=chat("first")))
+            assert await asyncio.to_thread(backend.wait_for, "started", 1)
+            waited = await asyncio.wait_for(client.post("/chat/completions", json=chat("second")), 3)
+            assert (await running).status_code == 200
+            queued_after = server.service.scheduler.queued
+    assert waited.status_code == 503
+    assert waited.json()["error"]["code"] == "queue_timeout" and "Retry-After" in waited.headers
+    assert backend.started == ["first"] and queued_after == 0
