@@ -23,6 +23,7 @@ BOUNDARY_FLOOR = 0.7  # first and last line of a fuzzy window must each resemble
 INDENT_PENALTY = 0.25  # weight of lines whose relative indentation differs, in fuzzy scoring
 TAB_WIDTH = 4
 MAX_REGION_LINES = 14  # lines shown in a "closest region" error
+CLOSEST_REFINE = 8  # windows scored exactly when locating the closest region
 
 
 class PatchError(ValueError):
@@ -398,6 +399,8 @@ class _WindowScorer:
         self.text_cols = [_cols(_indent_of(t.content[i])) for i in t.nb]
         self.weights = [len(x) + 2 for x in self.old_stripped]
         self._cache: dict[tuple[int, int], float] = {}
+        self.old_tokens = [_tokens(x) for x in self.old_stripped]
+        self.text_tokens = [_tokens(x) for x in self.text_stripped]
 
     def line_ratio(self, j: int, i: int) -> float:
         key = (j, i)
@@ -434,17 +437,63 @@ class _WindowScorer:
         )
         return content - INDENT_PENALTY * mismatched / self.k
 
-    def ranked(self, keep_within: float) -> list[tuple[float, int]]:
-        """Windows scoring within ``keep_within`` of the best, best first."""
-        n = len(self.text_stripped) - self.k + 1
-        best = 0.0
-        scored: list[tuple[float, int]] = []
-        for s in range(max(0, n)):
-            sc = self.score(s, floor=best - keep_within)
-            if sc >= best - keep_within:
-                scored.append((sc, s))
-                best = max(best, sc)
-        return sorted((x for x in scored if x[0] >= best - keep_within), key=lambda x: -x[0])
+    def upper_bound(self, j: int, i: int) -> float:
+        """A cheap upper bound of ``line_ratio(j, i)`` (character multiset overlap)."""
+        hit = self._cache.get((j, i))
+        if hit is not None:
+            return hit
+        a = self.text_stripped[i]
+        if a == self.old_stripped[j]:
+            return 1.0
+        sm = self.matchers[j]
+        sm.set_seq1(a)
+        return sm.quick_ratio()
+
+    def could_reach(self, s: int, floor: float) -> bool:
+        """Whether the window at s might score ``floor`` or more (upper bounds, early exit)."""
+        all_w = sum(self.weights[j] + len(self.text_stripped[s + j]) + 2 for j in range(self.k))
+        lost = 0.0
+        limit = (1.0 - floor) * all_w
+        for j in range(self.k):
+            w = self.weights[j] + len(self.text_stripped[s + j]) + 2
+            lost += w * (1.0 - self.upper_bound(j, s + j))
+            if lost > limit:
+                return False
+        return True
+
+    @property
+    def windows(self) -> int:
+        return max(0, len(self.text_stripped) - self.k + 1)
+
+    def anchored_starts(self) -> list[int]:
+        """Window starts where at least one line of old equals the aligned text line."""
+        index: dict[str, list[int]] = {}
+        for i, line in enumerate(self.text_stripped):
+            index.setdefault(line, []).append(i)
+        starts: set[int] = set()
+        for j, line in enumerate(self.old_stripped):
+            for i in index.get(line, ()):
+                if 0 <= i - j < self.windows:
+                    starts.add(i - j)
+        return sorted(starts)
+
+    def approximate(self, s: int) -> float:
+        """Token-overlap similarity of a window: cheap, for locating the closest region."""
+        total = 0.0
+        all_w = 0.0
+        for j in range(self.k):
+            a, b = self.old_tokens[j], self.text_tokens[s + j]
+            w = self.weights[j] + len(self.text_stripped[s + j]) + 2
+            total += w * (2 * len(a & b) / (len(a) + len(b)) if a or b else 1.0)
+            all_w += w
+        return total / all_w
+
+
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def _tokens(line: str) -> frozenset[str]:
+    return frozenset(_TOKEN.findall(line))
 
 
 def _fuzzy(t: _Text, old: str, new: str) -> PatchOutcome | None:
@@ -452,14 +501,24 @@ def _fuzzy(t: _Text, old: str, new: str) -> PatchOutcome | None:
     if len(old_lines) < 2 or len(old_lines) > len(t.nb):
         return None  # one line is too little evidence for a fuzzy edit
     scorer = _WindowScorer(t, old_lines)
-    ranked = scorer.ranked(FUZZY_MARGIN)
-    if not ranked or ranked[0][0] < FUZZY_FLOOR:
-        return None
-    best_score, s = ranked[0]
     k = scorer.k
-    rivals = [(sc, r) for sc, r in ranked[1:] if abs(r - s) >= k]
+    # anchored: the match must share at least one whole line with old, at the same position
+    scored = sorted(((scorer.score(s), s) for s in scorer.anchored_starts()), reverse=True)
+    if not scored or scored[0][0] < FUZZY_FLOOR:
+        return None
+    best_score, s = scored[0]
+    # a rival is any window not overlapping the best that might score within the margin
+    # (anchored or not): exact scores for anchored ones, upper bounds then exact for the rest
+    anchored = {r for _, r in scored}
+    floor = best_score - FUZZY_MARGIN
+    rivals = [r for sc, r in scored[1:] if sc >= floor and abs(r - s) >= k]
+    for r in range(scorer.windows):
+        if r in anchored or abs(r - s) < k:
+            continue
+        if scorer.could_reach(r, floor) and scorer.score(r, floor) >= floor:
+            rivals.append(r)
     if rivals:
-        lines = sorted({t.nb[s] + 1} | {t.nb[r] + 1 for _, r in rivals})
+        lines = sorted({t.nb[s] + 1} | {t.nb[r] + 1 for r in rivals})
         raise _ambiguous(len(lines), lines, " about equally well (fuzzy)")
     if (
         scorer.line_ratio(0, s) < BOUNDARY_FLOOR
@@ -488,10 +547,13 @@ def closest_region(text: str, old: str) -> RegionMatch | None:
     if len(old_lines) > len(t.nb):
         old_lines = old_lines[: len(t.nb)]
     scorer = _WindowScorer(t, old_lines)
-    ranked = scorer.ranked(0.0)
-    if not ranked:
+    if not scorer.windows:
         return None
-    score, s = ranked[0]
+    # rank every window by token overlap (cheap), then score the best few exactly
+    approx = sorted(range(scorer.windows), key=lambda w: -scorer.approximate(w))[:CLOSEST_REFINE]
+    candidates = set(approx) | set(scorer.anchored_starts()[:CLOSEST_REFINE])
+    score, s = max((scorer.score(w), -w) for w in candidates)
+    s = -s
     return RegionMatch(t.nb[s] + 1, t.nb[s + scorer.k - 1] + 1, max(0.0, round(score, 2)))
 
 
@@ -578,14 +640,18 @@ def apply_patch(text: str, old: str, new: str, *, ladder: bool = True) -> PatchO
         if found is None:
             raise _not_found(text, old)
         return found
-    found = _ladder(text, old, new)
+    found = _exact(text, old, new)
     if found is not None:
         return found
     stripped = strip_line_numbers(old)
     if stripped is not None and stripped.strip():
+        # numbered lines copied from read_file: never match them fuzzily as they are
         new_stripped = strip_line_numbers(new) if new else None
         found = _ladder(text, stripped, new if new_stripped is None else new_stripped)
         if found is not None:
             return replace(found, line_numbers_stripped=True)
         raise _not_found(text, stripped)
+    found = _ladder(text, old, new)
+    if found is not None:
+        return found
     raise _not_found(text, old)
