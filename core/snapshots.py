@@ -32,6 +32,7 @@ Files matched by ``.gitignore`` (and ``.git/``, ``.smallcode/``, build caches) a
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import fcntl
 import hashlib
@@ -527,7 +528,7 @@ class SnapshotStore:
             self._close_current()
         return self.restore(cp_id, force=force)
 
-    def _undo_chain(self, chain: list[dict[str, Any]], force: bool) -> RestoreReport:
+    def _undo_chain(self, chain: builtins.list[dict[str, Any]], force: bool) -> RestoreReport:
         """Undo checkpoints newest first against a virtual view of the files, then write."""
         report = RestoreReport()
         state: dict[str, str | None] = {}  # rel -> sha of the (planned) content, None = absent
