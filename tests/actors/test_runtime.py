@@ -6,6 +6,7 @@ anybody else's actors.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -149,3 +150,31 @@ def test_serve_hosts_the_project_indexer_and_stop_removes_it(ray_session, tmp_pa
     runtime.stop(NS)
     with pytest.raises(runtime.ServeRuntimeError, match="not a folder"):
         runtime.host_project_actors(tmp_path / "missing", namespace=NS)
+
+
+def test_detached_serve_on_an_existing_cluster_outlives_the_command_and_stop_removes_it(
+        ray_session, tmp_path):
+    import subprocess
+    import sys
+
+    address = ray_session.get_runtime_context().gcs_address
+    env = {**os.environ, "SMALLCODE_CACHE_DIR": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+    port = _free_port()
+    with ScriptedServer(default="still here") as backend:
+        started = subprocess.run(
+            [sys.executable, "-m", "smallcode.cli.main", "serve", "--address", address, "--detach",
+             "--backend", backend.base_url, "--port", str(port), "--json"],
+            env=env, capture_output=True, text=True, timeout=120, check=False)
+        assert started.returncode == 0, started.stderr[-2000:]
+        url = json.loads(started.stdout)["url"]
+        assert url == f"http://127.0.0.1:{port}/v1"
+        # the command has exited; the detached gateway keeps answering
+        r = httpx.post(url + "/chat/completions", timeout=10,
+                       json={"messages": [{"role": "user", "content": "x"}]})
+        assert r.json()["choices"][0]["message"]["content"] == "still here"
+        assert "serve/gateway" in runtime.serve_actor_names()
+        stopped = subprocess.run([sys.executable, "-m", "smallcode.cli.main", "stop"], env=env,
+                                 capture_output=True, text=True, timeout=120, check=False)
+    assert stopped.returncode == 0 and "serve/gateway" in stopped.stdout, stopped.stderr[-2000:]
+    assert "serve/gateway" not in runtime.serve_actor_names()
+    assert not runtime.gateway_healthy(url)
