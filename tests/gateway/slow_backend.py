@@ -17,8 +17,10 @@ from typing import Any, Self
 
 
 class SlowBackend:
-    def __init__(self, *, chunks: int = 20, interval: float = 0.1, delay: float = 0.0):
+    def __init__(self, *, chunks: int = 20, interval: float = 0.1, delay: float = 0.0,
+                 break_after: int | None = None):
         self.chunks = chunks
+        self.break_after = break_after  # chunked stream cut off after this many pieces
         self.interval = interval
         self.delay = delay
         self.started: list[str] = []
@@ -78,7 +80,9 @@ def _handler(backend: SlowBackend) -> type[BaseHTTPRequestHandler]:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
             tag = str(body["messages"][-1]["content"])
             backend._record("started", tag)
-            if body.get("stream"):
+            if body.get("stream") and backend.break_after is not None:
+                self._broken_stream(tag)
+            elif body.get("stream"):
                 self._stream(tag)
             else:
                 self._answer(tag)
@@ -100,6 +104,23 @@ def _handler(backend: SlowBackend) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
             backend._record("finished", tag)
+
+        def _broken_stream(self, tag: str) -> None:
+            """Chunked transfer encoding, then the process 'dies': no final chunk."""
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for i in range(backend.break_after or 0):
+                data = json.dumps({"object": "chat.completion.chunk", "choices": [
+                    {"index": 0, "delta": {"content": f"{tag}-{i} "}, "finish_reason": None}]})
+                piece = f"data: {data}\n\n".encode()
+                self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                self.wfile.flush()
+                time.sleep(backend.interval)
+            backend._record("aborted", tag)
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
 
         def _stream(self, tag: str) -> None:
             self.send_response(200)

@@ -243,3 +243,36 @@ async def test_a_request_that_waits_too_long_for_a_slot_gets_503_not_a_hang():
     assert waited.status_code == 503
     assert waited.json()["error"]["code"] == "queue_timeout" and "Retry-After" in waited.headers
     assert backend.started == ["first"] and queued_after == 0
+
+
+async def test_backend_dying_mid_stream_ends_the_stream_with_an_error_event():
+    with SlowBackend(break_after=2, interval=0.05) as backend:
+        async with running_gateway(make_config([("s", backend.base_url, 1)])) as (server, client):
+            r = await asyncio.wait_for(
+                client.post("/chat/completions", json=chat("cut", stream=True)), 5)
+            snap = server.service.scheduler.snapshot()
+            metrics = server.service.metrics.render()
+    events = [json.loads(line[6:]) for line in r.text.splitlines() if line.startswith("data: {")]
+    assert [e["choices"][0]["delta"]["content"] for e in events[:2]] == ["cut-0 ", "cut-1 "]
+    assert events[-1]["error"]["code"] == "protocol"
+    assert "backend s broke the stream" in events[-1]["error"]["message"]
+    assert snap["backends"]["s"]["busy"] == 0
+    assert 'smallcode_gateway_requests_total{user="local",backend="s",status="502"} 1' in metrics
+
+
+async def test_token_quota_is_enforced_with_retry_after():
+    token = "sc-quota-user"
+    with ScriptedServer(default=Reply(content="x", usage={"prompt_tokens": 40,
+                                                          "completion_tokens": 20})) as backend:
+        config = make_config([("a", backend.base_url, 2)], users=[
+            UserConfig(name="q", token_sha256=hash_token(token), token_quota=100)])
+        headers = {"Authorization": f"Bearer {token}"}
+        async with running_gateway(config) as (server, client):
+            codes = [(await client.post("/chat/completions", json=chat(f"m{i}"), headers=headers)
+                      ).status_code for i in range(2)]
+            over = await client.post("/chat/completions", json=chat("m3"), headers=headers)
+            used = server.service.quotas.used("q")
+    assert codes == [200, 200] and used == 120
+    assert over.status_code == 429 and over.json()["error"]["code"] == "quota_exceeded"
+    assert 1 <= int(over.headers["Retry-After"]) <= 86400
+    assert len(backend.requests) == 2
