@@ -1,0 +1,301 @@
+"""Slash commands of the TUI: a registry (plugins add theirs with :func:`register_command`) and
+the built-ins (help, undo, plan, memory, sessions, model, mode, compact, diff, clear, exit).
+
+A handler is ``handler(ctx: CommandContext, argument: str)`` returning text to show (``str`` or a
+Rich ``Text``), ``None`` for nothing, or an awaitable of either. Each built-in calls the core part
+that does the work, imported lazily; a part that does not exist yet gets a clear message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import re
+import subprocess
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from smallcode.core.config import Settings
+from smallcode.core.tools.workspace import Workspace
+
+if TYPE_CHECKING:
+    from smallcode.core.session import AgentSession
+
+CommandResult = str | Text | None
+Handler = Callable[["CommandContext", str], CommandResult | Awaitable[CommandResult]]
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+PERMISSION_MODES = ("ask", "auto-edit", "yolo")
+
+
+@dataclass(frozen=True)
+class SlashCommand:
+    name: str
+    help: str
+    handler: Handler
+    builtin: bool = False
+
+
+@dataclass
+class CommandContext:
+    """What a command can use: the workspace, the settings, the open session, and the app (for
+    the UI actions: ``show_diff``, ``clear_chat``, ``toggle_plan``, ``resume_history``, ``exit``)."""
+
+    app: Any
+    workspace: Workspace
+    settings: Settings
+    session: AgentSession | None
+
+
+_COMMANDS: dict[str, SlashCommand] = {}
+
+
+def register_command(name: str, help: str, handler: Handler, *, builtin: bool = False) -> None:
+    """Add a slash command (``/name``). Plugins call this; a built-in cannot be replaced."""
+    if not _NAME_RE.match(name):
+        raise ValueError(f"bad command name {name!r}: lowercase letters, digits, - and _")
+    if not callable(handler):
+        raise TypeError(f"handler of /{name} is not callable")
+    existing = _COMMANDS.get(name)
+    if existing is not None and existing.builtin and not builtin:
+        raise ValueError(f"/{name} is a built-in command")
+    _COMMANDS[name] = SlashCommand(name, help, handler, builtin)
+
+
+def unregister_command(name: str) -> None:
+    cmd = _COMMANDS.get(name)
+    if cmd is not None and not cmd.builtin:
+        del _COMMANDS[name]
+
+
+def registered_commands() -> dict[str, SlashCommand]:
+    return dict(_COMMANDS)
+
+
+def parse(line: str) -> tuple[str, str]:
+    """``"/undo 2"`` → ``("undo", "2")``."""
+    body = line.strip()[1:]
+    name, _, arg = body.partition(" ")
+    return name.strip().lower(), arg.strip()
+
+
+async def dispatch(ctx: CommandContext, line: str) -> CommandResult:
+    """Run a slash command line; unknown commands and failures come back as text."""
+    name, arg = parse(line)
+    cmd = _COMMANDS.get(name)
+    if cmd is None:
+        return f"unknown command /{name} — /help lists the commands"
+    result = cmd.handler(ctx, arg)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+# -- built-ins ------------------------------------------------------------------------------------
+def _need_session(ctx: CommandContext) -> AgentSession:
+    if ctx.session is None:
+        raise RuntimeError("no model session is open yet")
+    return ctx.session
+
+
+def cmd_help(ctx: CommandContext, arg: str) -> CommandResult:
+    lines = [f"/{c.name:<10} {c.help}" for c in sorted(_COMMANDS.values(), key=lambda c: c.name)]
+    lines += ["", ("keys: Enter send · Ctrl+C cancel the turn (twice when idle: exit) · "
+                   "Shift+Tab permission mode · Ctrl+P plan panel · @ file completion · "
+                   "Tab accept a completion")]
+    return "\n".join(lines)
+
+
+async def cmd_undo(ctx: CommandContext, arg: str) -> CommandResult:
+    try:
+        from smallcode.core.snapshots import SnapshotError, SnapshotStore
+    except ImportError:
+        return "undo is not available: smallcode.core.snapshots is missing"
+    store = ctx.session.agent.ctx.get("snapshots") if ctx.session else None
+    store = store if isinstance(store, SnapshotStore) else SnapshotStore(ctx.workspace)
+    if arg in ("list", "--list"):
+        infos = await asyncio.to_thread(store.list)
+        if not infos:
+            return "no checkpoints yet"
+        return "\n".join(f"{i.id}  {i.status:<7} {i.label}: {', '.join(i.files)}"
+                         for i in infos[-15:])
+    try:
+        if arg and not arg.isdigit():
+            report = await asyncio.to_thread(store.undo_to, arg)
+        else:
+            report = await asyncio.to_thread(store.undo, int(arg or 1))
+    except SnapshotError as exc:
+        return f"undo failed: {exc}"
+    ctx.app.path_index.refresh()
+    return report.summary()
+
+
+async def cmd_plan(ctx: CommandContext, arg: str) -> CommandResult:
+    shown = await ctx.app.toggle_plan()
+    anchor = ctx.app.plan_panel.anchor
+    if not anchor:
+        return "no plan in this session yet (a multi-step task makes one)"
+    return anchor if shown else "plan panel hidden (/plan shows it again)"
+
+
+async def cmd_memory(ctx: CommandContext, arg: str) -> CommandResult:
+    store = ctx.session.agent.ctx.get("memory") if ctx.session else None
+    if store is None:
+        try:
+            from smallcode.core.memory import MemoryStore  # type: ignore[attr-defined]
+        except ImportError:
+            return "project memory is not available in this build (smallcode.core.memory)"
+        store = await asyncio.to_thread(MemoryStore, ctx.workspace.root)
+    query = arg
+    if arg.startswith("search "):
+        query = arg[len("search "):].strip()
+    method = getattr(store, "search", None) if query and query != "list" else \
+        getattr(store, "list", None)
+    if method is None:
+        return "this memory store offers no search/list"
+    res = method(query) if query and query != "list" else method()
+    if inspect.isawaitable(res):
+        res = await res
+    entries = list(res or [])
+    if not entries:
+        return f"no memory entries{' for ' + repr(query) if query and query != 'list' else ''}"
+    lines = []
+    for e in entries[:30]:
+        kind = getattr(e, "kind", None) or getattr(e, "type", None) or \
+            (e.get("kind") if isinstance(e, dict) else None) or ""
+        title = getattr(e, "title", None) or (e.get("title") if isinstance(e, dict) else None)
+        content = getattr(e, "content", None) or (e.get("content") if isinstance(e, dict) else e)
+        head = f"[{kind}] " if kind else ""
+        lines.append(f"{head}{title + ': ' if title else ''}{' '.join(str(content).split())[:160]}")
+    return "\n".join(lines)
+
+
+async def cmd_sessions(ctx: CommandContext, arg: str) -> CommandResult:
+    try:
+        from smallcode.core.memory.sessions import SessionStore  # type: ignore[import-not-found]
+    except ImportError:
+        return "saved sessions are not available in this build (smallcode.core.memory.sessions)"
+    store = SessionStore(ctx.workspace.root)
+    words = arg.split()
+    if (len(words) == 2 and words[0] == "resume") or (len(words) == 1 and words[0] != "list"):
+        sid = words[-1]
+        try:
+            saved = await asyncio.to_thread(store.load, sid)
+        except (KeyError, ValueError, FileNotFoundError) as exc:
+            return f"cannot resume {sid}: {exc}"
+        messages = getattr(saved, "messages", None)
+        if messages is None and isinstance(saved, dict):
+            messages = saved.get("messages")
+        if not messages:
+            return f"session {sid} has no messages"
+        await ctx.app.resume_history(sid, list(messages))
+        return f"resumed session {sid} ({len(messages)} messages)"
+    items = await asyncio.to_thread(store.list)
+    if not items:
+        return "no saved sessions"
+    lines = []
+    for s in list(items)[:20]:
+        sid = getattr(s, "id", None) or (s.get("id") if isinstance(s, dict) else str(s))
+        title = getattr(s, "title", None) or (s.get("title", "") if isinstance(s, dict) else "")
+        lines.append(f"{sid}  {title}")
+    return "\n".join(lines) + "\n/sessions resume ID continues one"
+
+
+def cmd_model(ctx: CommandContext, arg: str) -> CommandResult:
+    session = _need_session(ctx)
+    c = session.client
+    profile = getattr(c, "profile", None)
+    lines = [f"model     {c.model_name}",
+             f"server    {c.server_kind} at {c.base_url}",
+             f"endpoint  {session.endpoint.source}",
+             f"window    {c.context_window} tokens (max {ctx.settings.model.max_tokens} per reply)"]
+    if profile is not None:
+        fields = {k: v for k, v in vars(profile).items() if not k.startswith("_")}
+        lines.append("profile   " + ", ".join(f"{k}={v}" for k, v in fields.items()))
+    lines.append(f"tool mode {ctx.settings.model.tool_mode}")
+    return "\n".join(lines)
+
+
+def cmd_mode(ctx: CommandContext, arg: str) -> CommandResult:
+    if not arg:
+        return (f"permission mode: {ctx.settings.agent.permission_mode} "
+                f"(choose one of {', '.join(PERMISSION_MODES)}; Shift+Tab cycles)")
+    if arg not in PERMISSION_MODES:
+        return f"unknown mode {arg!r}: choose one of {', '.join(PERMISSION_MODES)}"
+    ctx.app.set_permission_mode(arg)
+    return f"permission mode: {arg}"
+
+
+async def cmd_compact(ctx: CommandContext, arg: str) -> CommandResult:
+    session = _need_session(ctx)
+    agent = session.agent
+    if ctx.app.turn_running:
+        return "a turn is running; compact after it ends"
+    own = getattr(agent, "compact", None)
+    if callable(own):
+        res = own()
+        res = await res if inspect.isawaitable(res) else res
+        return str(res) if res else "history compacted"
+    try:
+        from smallcode.core.context.budget import TokenCounter, fit
+        from smallcode.core.features.compaction import history_compactor
+    except ImportError:
+        return "history compaction is not available in this build"
+    counter = getattr(agent, "counter", None) or TokenCounter()
+    before = counter.count_messages(agent.history)
+    if len([m for m in agent.history if m.get("role") != "system"]) < 4:
+        return f"nothing to compact ({before} tokens of history)"
+    result = await fit(agent.history, max(1, before // 2), counter, keep_last_steps=2,
+                       compactor=history_compactor(session.client, timeout=60))
+    if not result.changed:
+        return f"nothing to compact ({before} tokens of history)"
+    agent.history = list(result.messages)
+    how = f"{result.compacted} messages summarized" if result.compacted else \
+        f"{result.dropped} old messages dropped (no summary available)"
+    return f"history compacted: {before} → {result.tokens} tokens; {how}"
+
+
+async def cmd_diff(ctx: CommandContext, arg: str) -> CommandResult:
+    argv = ["git", "diff", "--no-color", "--no-ext-diff"] + ([arg] if arg else [])
+    try:
+        proc = await asyncio.to_thread(subprocess.run, argv, cwd=ctx.workspace.root,
+                                       capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"git diff failed: {exc}"
+    if proc.returncode != 0:
+        return f"git diff failed: {proc.stderr.strip() or proc.returncode}"
+    if not proc.stdout.strip():
+        return "no uncommitted changes"
+    await ctx.app.show_diff(proc.stdout)
+    return None
+
+
+async def cmd_clear(ctx: CommandContext, arg: str) -> CommandResult:
+    if ctx.app.turn_running:
+        return "a turn is running; cancel it first (Ctrl+C)"
+    await ctx.app.clear_chat()
+    if ctx.session is not None:
+        ctx.session.agent.history = [m for m in ctx.session.agent.history
+                                     if m.get("role") == "system"]
+    return "conversation cleared"
+
+
+def cmd_exit(ctx: CommandContext, arg: str) -> CommandResult:
+    ctx.app.exit(0)
+    return None
+
+
+for _name, _help, _handler in (
+        ("help", "list commands and keys", cmd_help),
+        ("undo", "revert the last turn's file changes (/undo N, /undo list, /undo ID)", cmd_undo),
+        ("plan", "show or hide the plan panel", cmd_plan),
+        ("memory", "list project memory, or /memory QUERY to search it", cmd_memory),
+        ("sessions", "list saved sessions; /sessions resume ID continues one", cmd_sessions),
+        ("model", "model, server, profile and context window", cmd_model),
+        ("mode", "permission mode: /mode ask | auto-edit | yolo", cmd_mode),
+        ("compact", "summarize older turns to free the context window", cmd_compact),
+        ("diff", "git diff of the workspace (/diff PATH for one file)", cmd_diff),
+        ("clear", "clear the chat and start a fresh conversation", cmd_clear),
+        ("exit", "leave smallcode", cmd_exit)):
+    register_command(_name, _help, _handler, builtin=True)
