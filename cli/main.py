@@ -18,6 +18,7 @@ COMMAND_MODULES: list[str] = [
     "cmd_serve",
     "cmd_graph",
     "cmd_undo",
+    "cmd_tui",
 ]
 
 
@@ -34,6 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"smallcode.cli.{name}").register(sub)
+    for subparser in set(sub.choices.values()):  # `smallcode run -C DIR` works too
+        if "--workspace" not in subparser._option_string_actions:
+            subparser.add_argument("-C", "--workspace", default=argparse.SUPPRESS,
+                                   help="project folder (default: .)")
     return parser
 
 
