@@ -18,6 +18,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import httpx
 
 from .affinity import AffinityMap, affinity_key
@@ -155,7 +156,8 @@ class ChatStream:
             return
         self._closed = True
         try:
-            await self._stack.aclose()
+            with anyio.CancelScope(shield=True):  # runs while the response is being cancelled
+                await self._stack.aclose()
         finally:
             self._lease.release()
             self._service._finish(self._caller, self._lease.backend, self._status,
