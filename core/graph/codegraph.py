@@ -9,12 +9,14 @@ keep being answered while a long index runs.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +189,9 @@ class CodeGraph:
         for batch in self._parse(jobs):
             self._apply(batch, (), (), report)
         self._apply([], deleted, touched, report)
+        if report.parsed >= self.pool_threshold:
+            # Keep the many long-lived graph objects out of every future GC pass.
+            gc.freeze()
         return self._finish(report, t0)
 
     def update_files(self, changed: Sequence[str], deleted: Sequence[str] = ()) -> IndexReport:
@@ -284,10 +289,12 @@ class CodeGraph:
 
     def _apply(self, facts: list[FileFacts], deleted: Sequence[str],
                touched: Sequence[tuple[str, int]], report: IndexReport) -> None:
+        """Patch the in-memory graph (queries see the change at once), then persist it in one
+        transaction. If the process dies in between, the stored hash is still the old one, so
+        the next start re-parses exactly those files: the store can lag, never lie."""
         if not facts and not deleted and not touched:
             return
-        self._open_store().apply(facts, deleted, touched)
-        with self._lock:
+        with self._lock, _gc_paused(len(facts) > 50):
             graph = self._loaded()
             for path in deleted:
                 graph.remove_file(path)
@@ -295,6 +302,7 @@ class CodeGraph:
                 graph.add_file(f)
             for path, mtime in touched:
                 graph.touch_file(path, mtime)
+        self._open_store().apply(facts, deleted, touched)
         report.removed += len(deleted)
         for f in facts:
             if f.status == STATUS_SKIPPED:
@@ -405,6 +413,19 @@ class CodeGraph:
         with self._lock:
             return sorted((p, e.status, e.message) for p, e in graph.files.items()
                           if e.status != "ok")
+
+
+@contextmanager
+def _gc_paused(pause: bool) -> Iterator[None]:
+    """Creating many small objects makes the cyclic GC rescan the heap over and over."""
+    if not pause or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _under(path: str, scope: str) -> bool:

@@ -18,6 +18,7 @@ from .symbol_graph import SymbolGraph
 
 CHARS_PER_TOKEN = 3.5
 MAX_CANDIDATES_SHOWN = 3
+MAX_CALLER_SCAN = 300  # uses of a name scanned for callers during a graph_search walk
 _STOPWORDS = frozenset({
     "the", "a", "an", "and", "or", "of", "to", "in", "on", "for", "with", "by", "from", "is",
     "are", "was", "were", "be", "been", "it", "its", "this", "that", "these", "those", "what",
@@ -220,7 +221,10 @@ def _neighbours(graph: SymbolGraph, sym: Symbol, fan_out: int) -> list[tuple[int
                 if t != sym.id:
                     callees[t] = min(callees.get(t, 99), len(targets))
     callers: dict[int, int] = {}
-    for ref, count in graph.callers(sym.id):
+    uses = graph.refs_by_name.get(sym.name, ())
+    # A name used thousands of times (assertEqual, __init__) makes a poor walk and a slow one:
+    # its callers are left out of the walk (explain/references still list them all).
+    for ref, count in graph.callers(sym.id) if len(uses) <= MAX_CALLER_SCAN else ():
         src = graph.source_of(ref)
         if src >= 0 and src != sym.id and count <= MAX_CANDIDATES_SHOWN:
             callers[src] = min(callers.get(src, 99), count)

@@ -52,11 +52,11 @@ def test_actor_queries_follow_saves_and_survive_a_kill(ray_session, tmp_path: Pa
         util.write_text(util.read_text() + "\n\ndef saved_before_kill():\n    return 1\n")
         assert wait_for(lambda: client.resolve_symbol_files("saved_before_kill")
                         == ["pkg/util.py"])
+        assert wait_for(lambda: ray.get(handle.watcher_updates.remote()) == 1)  # persisted
 
         # Kill it; Ray restarts it and the index comes back from DuckDB, intact.
         ray.kill(handle, no_restart=False)
-        assert wait_for(lambda: _alive(ray, handle))
-        assert ray.get(handle.pid.remote()) != first_pid
+        assert wait_for(lambda: _pid(ray, handle) not in (None, first_pid))
         stats = client.ready(60)
         assert stats["files"] == 8 and stats["initial_error"] == ""
         assert client.resolve_symbol_files("saved_before_kill") == ["pkg/util.py"]
@@ -70,9 +70,8 @@ def test_actor_queries_follow_saves_and_survive_a_kill(ray_session, tmp_path: Pa
         ray.kill(handle, no_restart=True)
 
 
-def _alive(ray, handle) -> bool:
+def _pid(ray, handle) -> int | None:
     try:
-        ray.get(handle.pid.remote(), timeout=5)
-        return True
+        return ray.get(handle.pid.remote(), timeout=5)
     except Exception:  # noqa: BLE001 - restarting: not reachable yet
-        return False
+        return None

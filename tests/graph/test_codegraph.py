@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import duckdb
-from smallcode.core.graph import CodeGraph
+import pytest
+from smallcode.core.graph import CodeGraph, GraphStoreBusy
 from smallcode.core.graph.store import MIGRATIONS, GraphStore
 
 
@@ -135,3 +138,43 @@ def test_process_pool_gives_the_same_index_as_in_process(sample_repo: Path, tmp_
     single.index()
     assert pooled.stats()["symbols"] == single.stats()["symbols"]
     assert pooled.explain("Model.compute") == single.explain("Model.compute")
+
+
+def test_a_failed_store_write_is_healed_by_the_next_start(sample_repo: Path, monkeypatch):
+    graph = CodeGraph(sample_repo, workers=0)
+    graph.index()
+    (sample_repo / "app.py").write_text("def after_crash():\n    pass\n")
+
+    def die(*_args, **_kwargs):
+        raise OSError("disk vanished mid-write")
+
+    store = graph._open_store()
+    monkeypatch.setattr(store, "apply", die)
+    try:
+        graph.update_files(["app.py"])
+    except OSError:
+        pass
+    assert graph.resolve_symbol_files("after_crash") == ["app.py"]  # memory was patched first
+    monkeypatch.undo()
+    restarted = CodeGraph(sample_repo, workers=0)
+    report = restarted.index()
+    assert (report.parsed, report.unchanged) == (1, 7)
+    assert restarted.resolve_symbol_files("after_crash") == ["app.py"]
+
+
+def test_index_locked_by_another_process_is_reported_as_busy(sample_repo: Path):
+
+
+    db = sample_repo / ".smallcode" / "graph.duckdb"
+    GraphStore(db)
+    hold = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+            "print('held', flush=True); time.sleep(20)")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(db)], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(GraphStoreBusy, match="in use by another process"):
+            GraphStore(db, lock_timeout=0.3)
+    finally:
+        holder.kill()
+        holder.wait()

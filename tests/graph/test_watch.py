@@ -54,5 +54,7 @@ def test_ignored_and_unknown_files_do_not_trigger_updates(watched, sample_repo: 
     (sample_repo / "visible.py").write_text("def visible():\n    pass\n")
     assert wait_for(lambda: graph.resolve_symbol_files("visible") == ["visible.py"])
     assert graph.resolve_symbol_files("hidden") == []
+    assert wait_for(lambda: watcher.updates == 1)
+    time.sleep(0.3)
     assert watcher.updates == 1
     assert watcher.last_report is not None and watcher.last_report.parsed == 1
