@@ -1,15 +1,16 @@
 """The agent loop: one task in, a typed event stream out.
 
-user message → pre-work (vagueness, @file, git, memory, route, prefetch) → prompt → model →
-extraction/repair → permission → tool → validation/tests → events, until `finish`, a final
-answer, or a limit. Everything it talks to is a small protocol (ChatModel, ToolRegistry, graph,
-memory), so the same loop runs in-process in a test and against actor handles under `serve`.
+user message → pre-work (vagueness, @file, images, git, memory) → route (two-stage when the window
+is small) → first prompt with likely-relevant code and the failing test output → model →
+extraction / repair → permission → tool → validation + covering tests (improvement loop) → loop
+guards → events, until `finish` (accepted only when the evidence holds), a final answer, or a
+limit. Everything it talks to is a small protocol (ChatModel, ToolRegistry, graph, memory,
+snapshots), so the same loop runs in-process in a test and against actor handles under `serve`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import inspect
 import json
 import uuid
@@ -19,20 +20,28 @@ from typing import Any
 
 from . import prefetch
 from .config import Settings
+from .context.budget import TokenCounter, fit, prompt_budget
+from .context.layout import PromptLayout
+from .context.prework import prepare_message
+from .edit.loop import ImprovementLoop
 from .events import (
     AssistantText,
     DoneEvent,
     ErrorEvent,
     Event,
     NoticeEvent,
-    PlanUpdate,
     RouteEvent,
     TextDelta,
     ToolCallEvent,
     ToolResultEvent,
     UsageEvent,
 )
+from .guards import LoopGuard
 from .model.types import ChatModel, ChatResponse, Message, ModelError, Usage
+from .router import Router, choose_category
+from .toolcalls import ActionParseError, interpret_reply, parse_action, resolve_call
+from .toolcalls.action import action_schema
+from .toolcalls.resolution import CallProblem, ResolvedCall
 from .tools.registry import Tool, ToolContext, ToolRegistry, ToolResult
 from .tools.workspace import Workspace
 
@@ -50,10 +59,15 @@ Rules:
   put the answer in the `finish` summary (or answer in plain text when no tools are offered).
 """
 
-CONSTRAINED_NOTE = """\
-Answer with ONE JSON object per turn: {"tool": "<name>", "args": {...}}.
-Tools:
+RESPOND_PROMPT = """\
+You are smallcode, a coding assistant. Answer the user briefly and precisely in plain text.
 """
+
+MAX_CALLS_PER_REPLY = 3
+
+
+class HardFailure(Exception):
+    """The task cannot go on (loop guard stop, improvement loop stop)."""
 
 
 @dataclass
@@ -63,6 +77,7 @@ class TaskState:
     task: str = ""
     category: str = "read"
     tool_names: list[str] = field(default_factory=list)
+    mode: str = "native"
     turns: int = 0
     tool_calls: int = 0
     edits: int = 0
@@ -71,6 +86,7 @@ class TaskState:
     tests_failing_at_start: bool | None = None
     verify_attempts: int = 0
     nudges: int = 0
+    checkpoint: str | None = None
     usage: Usage = field(default_factory=Usage)
 
 
@@ -92,8 +108,19 @@ class Agent:
         self.history: list[Message] = []
         self.usage = Usage()
         self.state = TaskState()
+        self.router = Router(registry, context_window=model.context_window,
+                             two_stage=self.settings.agent.two_stage_routing)
+        self.counter = TokenCounter()
         self._route_state: Any = None
         self._cancel = asyncio.Event()
+        self._emit_fn: Emit = lambda ev: None
+        self.layout: PromptLayout | None = None
+        self.guard = LoopGuard()
+        escalator = self.ctx.get("escalator")
+        self.improve = ImprovementLoop(
+            workspace_root=workspace.root,
+            escalation_available=bool(escalator is not None and escalator.can_escalate()))
+        self.volatile: list[Callable[[], str | None]] = []  # e.g. the plan anchor
 
     # -- public API --------------------------------------------------------------------------
     def cancel(self) -> None:
@@ -102,11 +129,7 @@ class Agent:
     async def events(self, task: str) -> AsyncIterator[Event]:
         """The task's events as an async iterator (the same stream `run` emits)."""
         queue: asyncio.Queue[Event | None] = asyncio.Queue()
-
-        async def emit(ev: Event) -> None:
-            await queue.put(ev)
-
-        runner = asyncio.create_task(self.run(task, emit))
+        runner = asyncio.create_task(self.run(task, queue.put))
         runner.add_done_callback(lambda _: queue.put_nowait(None))
         while (ev := await queue.get()) is not None:
             yield ev
@@ -116,12 +139,21 @@ class Agent:
         """Run one task to completion; every step is emitted; returns the final DoneEvent."""
         self._cancel.clear()
         self.state = TaskState(task=task)
+        self.guard.reset()
+        self.improve.reset()
         self._emit_fn = emit
+        snaps = self.ctx.get("snapshots")
+        if snaps is not None:
+            self.state.checkpoint = snaps.begin(task[:80])
         try:
             done = await self._run(task)
         except ModelError as exc:
             await self._emit(ErrorEvent(message=str(exc), recoverable=False))
             done = self._done(False, f"model error: {exc}")
+        except HardFailure as exc:
+            await self._emit(ErrorEvent(message=str(exc), recoverable=False))
+            done = self._done(False, str(exc))
+            await self._rollback()
         except asyncio.CancelledError:
             done = self._done(False, "cancelled")
         await self._emit(done)
@@ -135,22 +167,28 @@ class Agent:
 
     def _done(self, success: bool, reason: str, summary: str = "") -> DoneEvent:
         s = self.state
-        return DoneEvent(success=success, reason=reason, summary=summary or (s.finish_summary or ""),
-                         turns=s.turns, tool_calls=s.tool_calls,
-                         prompt_tokens=s.usage.prompt_tokens,
+        return DoneEvent(success=success, reason=reason,
+                         summary=summary or (s.finish_summary or ""), turns=s.turns,
+                         tool_calls=s.tool_calls, prompt_tokens=s.usage.prompt_tokens,
                          completion_tokens=s.usage.completion_tokens)
 
-    def _route(self, task: str) -> tuple[str, list[str], str]:
-        all_names = [n for n in self.registry.names() if n != "select_category"]
+    async def _rollback(self) -> None:
+        snaps = self.ctx.get("snapshots")
+        if snaps is None or not self.settings.agent.auto_rollback or not self.state.checkpoint:
+            return
+        restored = snaps.restore(self.state.checkpoint)
+        await self._emit(NoticeEvent(message=f"rolled back this task's changes ({restored})"))
+
+    async def _route(self, task: str, mode_hint: str) -> tuple[str, list[str], str]:
+        all_names = self.registry.names()
         if not self.settings.agent.router:
             return "write", all_names, "router off: every tool"
-        try:
-            from .router import Router
-        except ImportError:
-            return "write", all_names, "no router available"
-        router = Router(self.registry)
-        decision = router.route(task, self._route_state)
-        self._route_state = getattr(decision, "state", None) or decision
+        decision = self.router.route(task, self._route_state)
+        if decision.two_stage:
+            decision = await choose_category(self.model, self.router, decision, task,
+                                             constrained=mode_hint == "constrained")
+            await self._emit(NoticeEvent(message=f"two-stage routing chose {decision.category}"))
+        self._route_state = decision.state
         return decision.category, list(decision.tool_names), decision.reason
 
     def _mode(self) -> str:
@@ -168,19 +206,21 @@ class Agent:
         return [t for n in self.state.tool_names if (t := self.registry.get(n)) is not None]
 
     def _system_prompt(self, mode: str) -> str:
-        text = SYSTEM_PROMPT
+        text = SYSTEM_PROMPT if mode != "none" else RESPOND_PROMPT
         instructions = self.ctx.get("instructions")
         if instructions:
             text += "\nProject instructions:\n" + instructions.strip() + "\n"
-        if mode in ("constrained", "text") and self.state.tool_names:
+        if mode in ("constrained", "text"):
             lines = []
             for t in self._offered():
-                props = t.args_model.model_json_schema().get("properties", {})
-                required = set(t.args_model.model_json_schema().get("required", []))
-                args = ", ".join(f"{k}{'' if k in required else '?'}" for k in props)
+                schema = t.args_model.model_json_schema()
+                required = set(schema.get("required", []))
+                args = ", ".join(f"{k}{'' if k in required else '?'}"
+                                 for k in schema.get("properties", {}))
                 lines.append(f"- {t.name}({args}): {t.description}")
             if mode == "constrained":
-                text += "\n" + CONSTRAINED_NOTE + "\n".join(lines) + "\n"
+                text += ('\nAnswer with ONE JSON object per turn: {"tool": "<name>", "args": '
+                         '{...}}.\nTools:\n' + "\n".join(lines) + "\n")
             else:
                 text += ("\nCall a tool by writing a JSON object in a ```json block: "
                          '{"name": "<tool>", "arguments": {...}}. One call per reply.\nTools:\n'
@@ -188,44 +228,42 @@ class Agent:
         return text
 
     async def _first_user_message(self, task: str) -> str:
-        parts = [task.strip()]
-        volatile: list[str] = []
-        try:
-            from .context.vagueness import is_vague
-            has_ctx = bool(self.history) or bool(prefetch.mentioned_paths(task, self.workspace))
-            if is_vague(task, has_ctx):
-                volatile.append("The request is vague. Ask ONE short clarifying question instead "
-                                "of guessing (answer in plain text, or in the finish summary).")
-        except ImportError:
-            pass
+        s = self.state
+        profile = getattr(self.model, "profile", None)
+        prepared = prepare_message(task, self.workspace, vision=bool(profile and profile.vision),
+                                   has_context=len(self.history) > 1,
+                                   assistant_asked=bool(self.history) and str(
+                                       self.history[-1].get("content", "")).rstrip().endswith("?"))
+        for notice in prepared.user_notices:
+            await self._emit(NoticeEvent(message=notice))
+        content = prepared.user_content()
+        parts = [content if isinstance(content, str) else prepared.text]
         memory = self.ctx.get("memory")
         if memory is not None:
             try:
                 loaded = await prefetch._maybe_await(memory.load_for_task(task, max_tokens=400))
                 if loaded:
-                    volatile.append("Project memory:\n" + loaded)
+                    parts.append("Project memory:\n" + loaded)
             except Exception as exc:  # noqa: BLE001 - memory is help, never a blocker
                 await self._emit(NoticeEvent(message=f"memory unavailable: {exc}"))
-        if self.settings.agent.prefetch_context and self.state.category != "respond":
+        if self.settings.agent.prefetch_context and s.category != "respond" and not prepared.vague:
             runner, run_tests = self._test_hooks()
             budget = int(self.model.context_window * 3.2 * 0.45)  # chars, ~45 % of the window
-            pf = await prefetch.gather(task, self.workspace, budget_chars=budget,
+            pf = await prefetch.gather(prepared.text, self.workspace, budget_chars=budget,
                                        graph=self.ctx.get("graph"), test_runner=runner,
                                        run_tests=run_tests)
-            self.state.tests_failing_at_start = pf.tests_failing
+            s.tests_failing_at_start = pf.tests_failing
             for rel in pf.files:
                 self.ctx.files_read.add(rel)
             rendered = pf.render()
             if rendered:
-                volatile.append("Context gathered for you (already read; no need to read these "
-                                "files again):\n\n" + rendered)
-        return "\n\n".join(parts + volatile)
+                parts.append("Context gathered for you (already read; no need to read these "
+                             "files again):\n\n" + rendered)
+        return "\n\n".join(parts)
 
     def _test_hooks(self) -> tuple[Any, Any]:
-        try:
-            from .edit import testrunner
-        except ImportError:
-            return None, None
+        from .edit import testrunner
+
         runner = testrunner.detect_test_runner(self.workspace.root)
         if runner is None:
             return None, None
@@ -237,13 +275,12 @@ class Agent:
 
     async def _run(self, task: str) -> DoneEvent:
         s = self.state
-        s.category, s.tool_names, reason = self._route(task)
+        mode = self._mode()
+        s.category, s.tool_names, reason = await self._route(task, mode)
+        s.mode = mode = mode if s.tool_names else "none"
         await self._emit(RouteEvent(category=s.category, tools=s.tool_names, reason=reason))
-        mode = self._mode() if s.tool_names else "none"
-        system = self._system_prompt(mode)
-        if not self.history or self.history[0].get("content") != system:
-            self.history = [{"role": "system", "content": system}] + \
-                [m for m in self.history if m.get("role") != "system"]
+        tools_schema = [t.schema() for t in self._offered()] if mode == "native" else None
+        self.layout = PromptLayout(system=self._system_prompt(mode), tools=tools_schema)
         self.history.append({"role": "user", "content": await self._first_user_message(task)})
         max_turns = self.settings.agent.max_turns
         while s.turns < max_turns:
@@ -251,29 +288,47 @@ class Agent:
                 return self._done(False, "cancelled")
             s.turns += 1
             reply = await self._call_model(mode)
-            if reply is None:
-                continue
             outcome = await self._handle_reply(reply, mode)
             if outcome is not None:
                 return outcome
             if s.tool_calls >= self.settings.agent.max_tool_calls:
-                return self._done(False, f"stopped: {s.tool_calls} tool calls (limit)")
+                raise HardFailure(f"stopped: {s.tool_calls} tool calls (limit)")
+        if s.edits and s.tests_failing_at_start:
+            raise HardFailure(f"stopped: {max_turns} turns without finishing")
         return self._done(False, f"stopped: {max_turns} turns without finishing")
 
-    async def _call_model(self, mode: str) -> ChatResponse | None:
-        tools = self._offered()
+    async def _fit_history(self) -> None:
+        assert self.layout is not None
+        budget = prompt_budget(self.model.context_window, max_tokens=self.settings.model.max_tokens,
+                               tools_tokens=self.counter.count_tools(self.layout.tools)
+                               + self.counter.count(self.layout.system))
+        if self.counter.count_messages(self.history) <= budget:
+            return
+        from .features.compaction import history_compactor
+
+        result = await fit(self.history, budget, self.counter,
+                           compactor=history_compactor(self.model, timeout=60))
+        if result.changed:
+            self.history = list(result.messages)
+            await self._emit(NoticeEvent(message="history compacted to fit the context window"))
+
+    async def _call_model(self, mode: str) -> ChatResponse:
+        assert self.layout is not None
+        await self._fit_history()
+        volatile = [v() for v in self.volatile]
+        request = self.layout.request(self.history, volatile)
         kwargs: dict[str, Any] = {}
-        if mode == "native":
-            kwargs["tools"] = [t.schema() for t in tools]
-        elif mode == "constrained":
-            from .toolcalls import action_schema
-            kwargs["response_format"] = action_schema(tools)
+        if request.tools:
+            kwargs["tools"] = request.tools
+        if mode == "constrained":
+            kwargs["response_format"] = action_schema(self._offered())
 
         async def on_delta(text: str) -> None:
             await self._emit(TextDelta(text=text))
 
-        reply = await self.model.chat(self.history, on_delta=on_delta if mode != "constrained"
-                                      else None, max_tokens=self.settings.model.max_tokens, **kwargs)
+        reply = await self.model.chat(request.messages,
+                                      on_delta=None if mode == "constrained" else on_delta,
+                                      max_tokens=self.settings.model.max_tokens, **kwargs)
         self.state.usage.add(reply.usage)
         self.usage.add(reply.usage)
         await self._emit(UsageEvent(prompt_tokens=reply.usage.prompt_tokens,
@@ -282,77 +337,62 @@ class Agent:
                                     context_window=self.model.context_window))
         return reply
 
-    async def _handle_reply(self, reply: ChatResponse, mode: str) -> DoneEvent | None:
-        from .toolcalls import CallProblem, extract_tool_calls, resolve_call
-
-        s = self.state
+    async def _calls_from(self, reply: ChatResponse, mode: str
+                          ) -> tuple[list[ResolvedCall], str, str | None, list[CallProblem]]:
+        """(runnable calls, visible text, correction for the model, problems)."""
+        if mode == "none":
+            return [], reply.content, None, []
         if mode == "constrained":
-            from .toolcalls import parse_action
             try:
-                raws = [parse_action(reply.content)]
-                text = ""
-            except ValueError:
-                ex = extract_tool_calls(reply.content, reply.reasoning, reply.tool_calls,
-                                        known_tools=s.tool_names)
-                raws, text = ex.calls, ex.text
-        elif mode == "none":
-            raws, text = [], reply.content
-        else:
-            ex = extract_tool_calls(reply.content, reply.reasoning, reply.tool_calls,
-                                    known_tools=s.tool_names)
-            raws, text = ex.calls, ex.text
-        if not raws:
-            answer = (text or reply.content).strip()
-            self.history.append({"role": "assistant", "content": reply.content})
-            if not answer:
-                if s.nudges < 2:
-                    s.nudges += 1
-                    self.history.append({"role": "user", "content": "Your reply was empty. "
-                                         "Call a tool, or call finish if the task is done."})
-                    await self._emit(NoticeEvent(message="empty reply; nudged the model"))
-                    return None
-                return self._done(False, "the model gave empty replies")
-            await self._emit(AssistantText(text=answer))
-            if s.category in ("write", "run", "plan") and s.edits == 0 and s.tool_names \
-                    and s.nudges < 2 and "```" in answer:
-                s.nudges += 1
-                self.history.append({"role": "user", "content": "Do not show the code; apply the "
-                                     "change to the file with the patch tool."})
+                raw = parse_action(reply.content)
+            except ActionParseError:
+                pass
+            else:
+                outcome = resolve_call(raw, self.registry)
+                if isinstance(outcome, ResolvedCall):
+                    return [outcome], "", None, []
+        parsed = await interpret_reply(reply.content, self.registry, reasoning=reply.reasoning,
+                                       native=reply.tool_calls, model=self.model,
+                                       use_schema=mode == "constrained")
+        return parsed.calls, parsed.text, parsed.correction, parsed.problems
+
+    async def _handle_reply(self, reply: ChatResponse, mode: str) -> DoneEvent | None:
+        s = self.state
+        calls, text, correction, problems = await self._calls_from(reply, mode)
+        for problem in problems:
+            await self._emit(ErrorEvent(message=f"unusable tool call: {problem.message}"))
+        if not calls:
+            if correction:
+                # the unusable turn is replaced by one short correction: no bad example piles up
+                self.history.append({"role": "assistant", "content": "(unusable tool call)"})
+                self.history.append({"role": "user", "content": correction})
                 return None
-            s.finish_summary = answer
-            return self._done(True, "answered", answer)
-        # one short record of what the model asked for; bad calls are replaced by a correction
+            return await self._handle_text(reply, text)
+        self.guard.note_reply()
         assistant_msg: Message = {"role": "assistant", "content": reply.content}
         if mode == "native" and reply.tool_calls:
             assistant_msg["tool_calls"] = reply.tool_calls
         self.history.append(assistant_msg)
         results: list[tuple[str, str, str | None]] = []  # (name, output, native id)
-        for raw in raws[:3]:
-            resolved = resolve_call(raw, self.registry)
-            if isinstance(resolved, CallProblem):
-                await self._emit(ErrorEvent(message=f"unusable tool call: {resolved.message}"))
-                self.history[-1] = {"role": "assistant", "content": f"(unusable call: {raw.name})"}
-                fix = resolved.message + (f"\nExample: {resolved.example}" if resolved.example else "")
-                self.history.append({"role": "user", "content": fix})
-                return None
-            if resolved.name not in s.tool_names:
-                s.tool_names.append(resolved.name)  # widen: a valid tool is never "hallucinated"
-            call_id = raw.id or f"call_{uuid.uuid4().hex[:8]}"
-            await self._emit(ToolCallEvent(call_id=call_id, name=resolved.name,
-                                           arguments=resolved.arguments,
-                                           repaired=", ".join(resolved.fixes + raw.repairs)
-                                           or ("" if raw.fmt in ("native", "action") else raw.fmt)))
-            result = await self._execute(resolved.name, resolved.arguments)
+        for call in calls[:MAX_CALLS_PER_REPLY]:
+            if call.name not in s.tool_names:
+                s.tool_names.append(call.name)  # widen: a valid tool is never "hallucinated"
+            call_id = call.raw.id or f"call_{uuid.uuid4().hex[:8]}"
+            repaired = ", ".join(call.fixes + call.raw.repairs) or \
+                ("" if call.raw.fmt in ("native", "action") else call.raw.fmt)
+            await self._emit(ToolCallEvent(call_id=call_id, name=call.name,
+                                           arguments=call.arguments, repaired=repaired))
+            result = await self._execute(call.name, call.arguments)
             s.tool_calls += 1
-            await self._emit(ToolResultEvent(call_id=call_id, name=resolved.name, ok=result.ok,
+            await self._emit(ToolResultEvent(call_id=call_id, name=call.name, ok=result.ok,
                                              output=result.output, diff=result.diff,
                                              changed_files=result.changed_files))
             if result.data.get("finish"):
-                verdict = await self._verify_finish(result.output)
+                verdict = await self._verify_finish()
                 if verdict is None:
                     s.finish_summary = result.output
                     return self._done(True, "finished", result.output)
-                results.append((resolved.name, verdict, raw.id))
+                results.append((call.name, verdict, call.raw.id))
                 break
             output = result.output
             if result.changed_files:
@@ -361,7 +401,13 @@ class Agent:
                     if f not in s.changed_files:
                         s.changed_files.append(f)
                 output += await self._after_edit(result)
-            results.append((resolved.name, output, raw.id))
+            verdict = self.guard.check(call.name, call.arguments, result.ok)
+            if verdict.action == "stop":
+                raise HardFailure(f"loop guard ({verdict.rule}): {verdict.message}")
+            if verdict.action == "nudge":
+                output += "\n" + verdict.message
+                await self._emit(NoticeEvent(message=f"nudge ({verdict.rule})"))
+            results.append((call.name, output, call.raw.id))
         for name, output, native_id in results:
             if mode == "native" and native_id:
                 self.history.append({"role": "tool", "tool_call_id": native_id, "content": output})
@@ -369,14 +415,37 @@ class Agent:
                 self.history.append({"role": "user", "content": f"[{name} result]\n{output}"})
         return None
 
+    async def _handle_text(self, reply: ChatResponse, text: str) -> DoneEvent | None:
+        s = self.state
+        answer = (text or reply.content).strip()
+        if not answer:
+            verdict = self.guard.check_empty_reply()
+            if verdict.action == "stop":
+                return self._done(False, "the model gave empty replies")
+            self.history.append({"role": "assistant", "content": ""})
+            self.history.append({"role": "user", "content": verdict.message or
+                                 "Your reply was empty. Call a tool, or finish."})
+            await self._emit(NoticeEvent(message="empty reply; nudged the model"))
+            return None
+        self.guard.note_reply()
+        self.history.append({"role": "assistant", "content": reply.content})
+        await self._emit(AssistantText(text=answer))
+        if s.category in ("write", "run", "plan") and s.edits == 0 and s.mode != "none" \
+                and s.nudges < 2 and "```" in answer:
+            s.nudges += 1
+            self.history.append({"role": "user", "content": "Do not show the code; apply the "
+                                 "change to the file with the patch tool."})
+            return None
+        s.finish_summary = answer
+        return self._done(True, "answered", answer)
+
     async def _execute(self, name: str, arguments: dict[str, Any]) -> ToolResult:
         tool = self.registry.get(name)
         assert tool is not None
         if tool.mutates or tool.runs_commands:
             kind = "shell" if tool.runs_commands else "edit"
             mode = self.settings.agent.permission_mode
-            needs = mode == "ask" or (mode == "auto-edit" and kind == "shell")
-            if needs:
+            if mode == "ask" or (mode == "auto-edit" and kind == "shell"):
                 detail = arguments.get("command") or arguments.get("path") or json.dumps(arguments)
                 ok = False
                 if self.confirm is not None:
@@ -384,22 +453,62 @@ class Agent:
                     ok = bool(await res) if inspect.isawaitable(res) else bool(res)
                 if not ok:
                     return ToolResult(ok=False, output=f"the user did not allow this {kind}")
-        return await self.registry.execute(name, arguments, self.ctx)
+        snaps = self.ctx.get("snapshots") if tool.runs_commands else None
+        if snaps is not None:
+            await asyncio.to_thread(snaps.before_shell)
+        try:
+            return await self.registry.execute(name, arguments, self.ctx)
+        finally:
+            if snaps is not None:
+                await asyncio.to_thread(snaps.after_shell)
 
     async def _after_edit(self, result: ToolResult) -> str:
-        """Improvement loop: after a good edit, run the tests that cover it."""
-        if not self.settings.agent.validate_edits or not result.ok:
+        """Improvement loop: validation already ran in the tool; now the covering tests, then
+        the policy (retry → decompose → escalate → stop)."""
+        if not self.settings.agent.validate_edits:
             return ""
-        runner, run_tests = self._test_hooks()
-        if runner is None:
-            return ""
-        run = await run_tests(runner)
-        if run is None:
-            return ""
-        head = "TESTS PASS" if run.ok else "TESTS FAIL"
-        return f"\n{head} (`{run.command}`):\n{prefetch.test_run_text(run)}"
+        from .edit import testrunner
 
-    async def _verify_finish(self, summary: str) -> str | None:
+        diags = list(result.data.get("diagnostics") or [])
+        path = result.changed_files[0]
+        test_run = None
+        runner, run_tests = self._test_hooks()
+        if runner is not None and not diags:
+            targets = testrunner.tests_for_file(self.workspace.root, path)
+            test_run = await run_tests(runner, targets)
+        feedback = self.improve.after_edit(path, diags, test_run)
+        if feedback.stage == "stop":
+            raise HardFailure(f"could not fix {path}: {feedback.message_for_model}")
+        if feedback.stage == "escalate":
+            await self._emit(NoticeEvent(message="escalating to a stronger model"))
+            return "\n" + feedback.message_for_model + await self._escalate()
+        text = ""
+        if test_run is not None:
+            head = "TESTS PASS" if test_run.ok else "TESTS FAIL"
+            text = f"\n{head} (`{test_run.command}`):\n{prefetch.test_run_text(test_run)}"
+        if not feedback.ok and diags or not feedback.ok and feedback.stage == "decompose":
+            text += "\n" + feedback.message_for_model
+        return text
+
+    async def _escalate(self) -> str:
+        escalator = self.ctx.get("escalator")
+        if escalator is None or not escalator.can_escalate():
+            return ""
+        try:
+            reply = await escalator.escalate(self.history, [t.schema() for t in self._offered()])
+        except Exception as exc:  # noqa: BLE001 - escalation is a bonus, never a crash
+            return f"\n(escalation failed: {exc})"
+        calls, text, _, _ = await self._calls_from(reply, "native")
+        notes = []
+        for call in calls[:MAX_CALLS_PER_REPLY]:
+            result = await self._execute(call.name, call.arguments)
+            await self._emit(ToolResultEvent(call_id=f"esc_{uuid.uuid4().hex[:6]}", name=call.name,
+                                             ok=result.ok, output=result.output, diff=result.diff,
+                                             changed_files=result.changed_files))
+            notes.append(f"[stronger model ran {call.name}: {result.output[:300]}]")
+        return "\n" + "\n".join(notes or [text])
+
+    async def _verify_finish(self) -> str | None:
         """Accept `finish` only when the evidence holds: tests that failed at start now pass."""
         s = self.state
         if not self.settings.agent.validate_edits or not s.tests_failing_at_start:
@@ -418,8 +527,4 @@ class Agent:
                 f"{prefetch.test_run_text(run)}\nFix the code, then call finish.")
 
 
-def content_hash(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-__all__ = ["SYSTEM_PROMPT", "Agent", "PlanUpdate", "TaskState"]
+__all__ = ["SYSTEM_PROMPT", "Agent", "HardFailure", "TaskState"]

@@ -94,7 +94,7 @@ def write_checked(ctx: ToolContext, rel: str, p: Path, new: str) -> ToolResult:
     diff = unified_diff(rel, old, new)
     note, diags = validate_after_edit(ctx, p)
     return ToolResult(ok=not diags, output=note.strip(), changed_files=[rel], diff=diff,
-                      data={"diagnostics": [getattr(d, "__dict__", d) for d in diags]})
+                      data={"diagnostics": diags})
 
 
 # -- read_file ---------------------------------------------------------------------------

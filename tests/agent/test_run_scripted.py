@@ -91,11 +91,45 @@ def test_constrained_mode_sends_json_schema_and_parses_action(tmp_path: Path) ->
     assert reqs[1]["messages"][: len(reqs[0]["messages"])] == reqs[0]["messages"]
 
 
-def test_malformed_call_gets_one_correction_then_succeeds(tmp_path: Path) -> None:
+def test_near_miss_tool_name_and_argument_names_are_mapped(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     replies = [
-        fenced("pach", {"file": "calc.py", "old_str": "a - b", "new_str": "a + b"}),
+        fenced("pach", {"file": "calc.py", "old": "a - b", "new": "a + b"}),
+        fenced("finish", {"summary": "ok"}),
+    ]
+    with ScriptedServer(replies) as srv:
+        proc = run_cli(repo, "--yes", "--json", "--base-url", srv.base_url, "fix test_add")
+    assert proc.returncode == 0, proc.stderr
+    evs = events(proc.stdout)
+    call = next(e for e in evs if e["type"] == "tool_call")
+    assert call["name"] == "patch" and call["arguments"]["path"] == "calc.py"
+    assert "pach" in call["repaired"]
+    assert not [e for e in evs if e["type"] == "error"]
+    assert "a + b" in (repo / "calc.py").read_text()
+
+
+def test_unusable_call_is_repaired_by_the_model_micro_task(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    replies = [
         fenced("nonsense_tool", {"x": 1}),
+        # the repair micro-task's request gets this: a valid call
+        json.dumps({"name": "patch", "arguments": {"path": "calc.py", "old_str": "a - b",
+                                                   "new_str": "a + b"}}),
+        fenced("finish", {"summary": "ok"}),
+    ]
+    with ScriptedServer(replies) as srv:
+        proc = run_cli(repo, "--yes", "--json", "--base-url", srv.base_url, "fix test_add")
+    assert proc.returncode == 0, proc.stderr
+    call = next(e for e in events(proc.stdout) if e["type"] == "tool_call")
+    assert call["name"] == "patch" and "repaired by the model" in call["repaired"]
+    assert "a + b" in (repo / "calc.py").read_text()
+
+
+def test_unrepairable_call_gets_one_correction_and_the_bad_turn_is_replaced(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    replies = [
+        fenced("nonsense_tool", {"x": 1}),
+        "I cannot do that.",  # the repair micro-task fails
         fenced("patch", {"path": "calc.py", "old_str": "a - b", "new_str": "a + b"}),
         fenced("finish", {"summary": "ok"}),
     ]
@@ -103,14 +137,11 @@ def test_malformed_call_gets_one_correction_then_succeeds(tmp_path: Path) -> Non
         proc = run_cli(repo, "--yes", "--json", "--base-url", srv.base_url, "fix test_add")
         reqs = srv.requests
     assert proc.returncode == 0, proc.stderr
-    evs = events(proc.stdout)
-    errors = [e for e in evs if e["type"] == "error"]
-    # pach -> patch was recovered by name mapping; nonsense_tool needed one correction
+    errors = [e for e in events(proc.stdout) if e["type"] == "error"]
     assert len(errors) == 1 and "nonsense_tool" in errors[0]["message"]
-    # the unusable turn was replaced by a short marker, not kept verbatim
-    third = reqs[2]["messages"]
-    assert not any("nonsense_tool" in (m["content"] or "") and m["role"] == "assistant"
-                   and "```" in m["content"] for m in third)
+    third = reqs[2]["messages"]  # the agent's next turn after the correction
+    assert not any(m["role"] == "assistant" and "nonsense_tool" in m["content"] for m in third)
+    assert "nonsense_tool" in third[-1]["content"]  # the one short correction
 
 
 def test_finish_is_refused_while_tests_still_fail(tmp_path: Path) -> None:
