@@ -117,14 +117,17 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
+def _atomic_write(path: Path, data: bytes, mode: int = 0o600, *, durable: bool = True) -> None:
+    """Temp file + rename: readers see the old or the new content, never a mix. ``durable``
+    also fsyncs (survives an OS crash, not only a process crash)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
@@ -153,6 +156,7 @@ class SnapshotStore:
         self._before: dict[str, _Fingerprint] | None = None
         self._git_blobs: dict[str, str] = {}
         self._before_dirs: set[str] = set()
+        self._ignored: dict[str, bool] = {}  # .gitignore verdicts by path ("dir/" for folders)
         self._lock_depth = 0
         self.last_shell_warnings: list[str] = []
 
@@ -185,13 +189,13 @@ class SnapshotStore:
     def _blob_path(self, sha: str) -> Path:
         return self.blob_dir / sha[:2] / sha
 
-    def _put_blob(self, data: bytes) -> str:
+    def _put_blob(self, data: bytes, *, durable: bool = True) -> str:
         sha = _sha(data)
         p = self._blob_path(sha)
         if not p.exists():
             if not p.parent.is_dir():
                 p.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            _atomic_write(p, data)
+            _atomic_write(p, data, durable=durable)
         return sha
 
     def _get_blob(self, sha: str) -> bytes:
@@ -334,7 +338,8 @@ class SnapshotStore:
         """Fingerprint every non-ignored file (the rules of Workspace.iter_files)."""
         files: dict[str, _Fingerprint] = {}
         dirs: set[str] = set()
-        ws = self.workspace
+        ignored = self._ignored
+        is_ignored = self.workspace.is_ignored
         stack = [(self.root, "")]
         while stack:
             d, prefix = stack.pop()
@@ -349,11 +354,16 @@ class SnapshotStore:
                         if e.is_symlink():
                             continue
                         if e.is_dir():
-                            if not ws.is_ignored(rel, is_dir=True):
+                            key = rel + "/"
+                            if key not in ignored:
+                                ignored[key] = is_ignored(rel, is_dir=True)
+                            if not ignored[key]:
                                 dirs.add(rel)
-                                stack.append((Path(e.path), rel + "/"))
+                                stack.append((Path(e.path), key))
                         elif e.is_file():
-                            if ws.is_ignored(rel):
+                            if rel not in ignored:
+                                ignored[rel] = is_ignored(rel)
+                            if ignored[rel]:
                                 continue
                             st = e.stat()
                             files[rel] = _Fingerprint(st.st_size, st.st_mtime_ns, st.st_ino,
@@ -453,7 +463,10 @@ class SnapshotStore:
                         "(workspace over the snapshot cache limit and file not clean in git)")
                     entry = {"pre": UNKNOWN, "mode": fp.mode, "source": "shell", "new_dirs": []}
                 else:
-                    entry = {"pre": self._put_blob(data), "mode": fp.mode, "source": "shell",
+                    # no fsync per blob (a command may change hundreds of files): safe against
+                    # a crash of this process; after an OS crash a torn blob fails its hash check
+                    entry = {"pre": self._put_blob(data, durable=False), "mode": fp.mode,
+                             "source": "shell",
                              "new_dirs": []}
             doc["entries"][rel] = entry
         with self._locked():
@@ -598,7 +611,7 @@ class SnapshotStore:
         if p.is_dir() and not p.is_symlink():
             shutil.rmtree(p)
         mode = entry.get("mode")
-        _atomic_write(p, data, mode=int(mode) if mode is not None else 0o644)
+        _atomic_write(p, data, mode=int(mode) if mode is not None else 0o644, durable=False)
         report.restored.append(rel)
 
     # -- housekeeping ------------------------------------------------------------------------
