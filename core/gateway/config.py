@@ -77,6 +77,8 @@ class GatewayConfig(_Section):
     max_queue: int = Field(default=64, ge=0, description="requests waiting for a slot, all users")
     max_queue_per_user: int = Field(default=16, ge=0, description="requests waiting, per user")
     queue_timeout_s: float = Field(default=120.0, gt=0, description="longest wait for a slot, then 503")
+    local_without_token: bool = Field(default=True, description="loopback clients may omit the "
+                                      "token; turn off behind a reverse proxy on the same host")
     local_max_concurrent: int = Field(default=8, ge=1, description="limit of the token-less loopback user")
     quota_window_s: float = Field(default=86400.0, gt=0)
     affinity_wait_s: float = Field(default=2.0, ge=0, description="wait this long for the affine backend")

@@ -223,6 +223,7 @@ class GatewayService:
     def authenticate(self, authorization: str | None, client_host: str | None) -> Caller:
         """The caller for a bearer header; loopback callers may omit it. Raises 401."""
         token = None
+        local = self.config.local_without_token and is_loopback(client_host)
         if authorization:
             scheme, _, value = authorization.partition(" ")
             if scheme.lower() != "bearer" or not value.strip():
@@ -233,13 +234,13 @@ class GatewayService:
             user = self.tokens.authenticate(token)
             if user is not None:
                 return Caller(user.name, user.max_concurrent, user.token_quota)
-            if not is_loopback(client_host):
+            if not local:
                 self.m_rejected.inc(reason="auth")
                 raise GatewayHTTPError(401, "unknown token", code="invalid_token")
             # a loopback client that sends some other key (e.g. a placeholder) is the local user
-        elif not is_loopback(client_host):
+        elif not local:
             self.m_rejected.inc(reason="auth")
-            raise GatewayHTTPError(401, "a bearer token is required for non-local clients",
+            raise GatewayHTTPError(401, "a bearer token is required for this client",
                                    code="missing_token")
         return Caller(LOCAL_USER, self.config.local_max_concurrent, None)
 

@@ -276,3 +276,12 @@ async def test_token_quota_is_enforced_with_retry_after():
     assert over.status_code == 429 and over.json()["error"]["code"] == "quota_exceeded"
     assert 1 <= int(over.headers["Retry-After"]) <= 86400
     assert len(backend.requests) == 2
+
+
+async def test_loopback_needs_a_token_too_when_local_access_is_turned_off():
+    with ScriptedServer(default="ok") as backend:
+        config = make_config([("a", backend.base_url, 1)], local_without_token=False)
+        async with running_gateway(config) as (_, client):
+            r = await client.post("/chat/completions", json=chat("x"))
+    assert r.status_code == 401 and r.json()["error"]["code"] == "missing_token"
+    assert backend.requests == []
