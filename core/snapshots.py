@@ -41,6 +41,7 @@ import logging
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -217,8 +218,8 @@ class SnapshotStore:
         _atomic_write(self._cp_path(doc["id"]),
                       json.dumps(doc, indent=1, sort_keys=True).encode())
 
-    def _load(self, cp_id: str) -> dict[str, Any]:
-        if self._doc is not None and self._doc["id"] == cp_id:
+    def _load(self, cp_id: str, *, fresh: bool = False) -> dict[str, Any]:
+        if not fresh and self._doc is not None and self._doc["id"] == cp_id:
             return self._doc
         p = self._cp_path(cp_id)
         try:
@@ -254,17 +255,57 @@ class SnapshotStore:
             for stale in ids[-5:]:  # left open by a process that died mid-turn
                 with contextlib.suppress(SnapshotError):
                     doc = self._load(stale)
-                    if doc.get("status") == "open":
+                    if doc.get("status") == "open" and self._owner_is_dead(doc):
                         self._doc = doc
                         self._close_current()
             seq = int(ids[-1].split("-")[0]) + 1 if ids else 1
             cp_id = f"{seq:06d}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}"
             self._doc = {"id": cp_id, "label": str(label)[:200], "created": time.time(),
-                         "status": "open", "entries": {}, "history": []}
+                         "status": "open", "entries": {}, "history": [],
+                         "owner": {"pid": os.getpid(), "host": socket.gethostname()}}
             self.current = cp_id
             self._save(self._doc)
             self._prune()
         return cp_id
+
+    def attach(self, checkpoint_id: str) -> None:
+        """Record into a checkpoint another process opened (e.g. a step worker of the same turn).
+        Records from several processes are merged under the store's file lock."""
+        doc = self._load(checkpoint_id, fresh=True)
+        if doc.get("status") != "open":
+            raise SnapshotError(f"checkpoint {checkpoint_id} is not open")
+        self._doc, self.current = doc, checkpoint_id
+
+    @staticmethod
+    def _owner_is_dead(doc: dict[str, Any]) -> bool:
+        owner = doc.get("owner") or {}
+        if owner.get("host") != socket.gethostname() or not isinstance(owner.get("pid"), int):
+            return owner.get("host") is None  # another machine's turn: leave it alone
+        if owner["pid"] == os.getpid():
+            return True  # an earlier store object of this process
+        try:
+            os.kill(owner["pid"], 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+
+    def _add_entries(self, entries: dict[str, dict[str, Any]]) -> list[str]:
+        """Add entries to the open checkpoint unless their path is there already (first record
+        wins, also across processes); persisted before returning. Returns the paths added."""
+        with self._locked():
+            doc = self._open_doc()
+            with contextlib.suppress(SnapshotError):  # merge what other processes recorded
+                on_disk = self._load(doc["id"], fresh=True)
+                for rel, entry in on_disk["entries"].items():
+                    doc["entries"].setdefault(rel, entry)
+            added = [rel for rel in entries if rel not in doc["entries"]]
+            for rel in added:
+                doc["entries"][rel] = entries[rel]
+            if added:
+                self._save(doc)
+        return added
 
     def end(self) -> None:
         """Close the open checkpoint: note the agent's final content of every file it changed
@@ -320,10 +361,7 @@ class SnapshotStore:
                 entry["mode"] = p.stat().st_mode & 0o7777
         else:
             entry["new_dirs"] = self._missing_parents(rel)
-        with self._locked():
-            doc["entries"][rel] = entry
-            self._save(doc)
-        return True
+        return bool(self._add_entries({rel: entry}))
 
     def _missing_parents(self, rel: str) -> list[str]:
         out = []
@@ -445,6 +483,7 @@ class SnapshotStore:
         if not changed:
             return []
         doc = self._open_doc()
+        new: dict[str, dict[str, Any]] = {}
         for rel in changed:
             if rel in doc["entries"]:
                 continue
@@ -468,9 +507,8 @@ class SnapshotStore:
                     entry = {"pre": self._put_blob(data, durable=False), "mode": fp.mode,
                              "source": "shell",
                              "new_dirs": []}
-            doc["entries"][rel] = entry
-        with self._locked():
-            self._save(doc)
+            new[rel] = entry
+        self._add_entries(new)
         return changed
 
     def _new_dirs_from_scan(self, rel: str) -> list[str]:

@@ -7,6 +7,7 @@ import json
 import os
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -285,3 +286,45 @@ async def test_ignored_files_are_not_captured(project) -> None:
     assert store.list()[0].files == ["kept.txt"]
     store.undo()
     assert not (root / "kept.txt").exists() and (root / "x.log").exists()
+
+
+def test_a_worker_process_records_into_the_same_checkpoint(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    store = SnapshotStore(tmp_path)
+    cp = store.begin("parallel turn")
+    store.record("notes.txt", ORIGINAL_NOTES)
+    (tmp_path / "notes.txt").write_bytes(b"main process\n")
+    worker = (
+        "import sys; from pathlib import Path\n"
+        "from smallcode.core.snapshots import SnapshotStore\n"
+        "root = Path(sys.argv[1]); s = SnapshotStore(root); s.attach(sys.argv[2])\n"
+        "s.record('untouched.md', (root / 'untouched.md').read_bytes())\n"
+        "(root / 'untouched.md').write_bytes(b'worker\\n')\n"
+        "s.record('notes.txt', b'must not win')\n"
+    )
+    subprocess.run([sys.executable, "-c", worker, str(tmp_path), cp], check=True, timeout=60)
+    store.record("src/app.py", ORIGINAL_APP)  # the main process records after the worker
+    (tmp_path / "src/app.py").write_bytes(b"main again\n")
+    store.end()
+    assert store.list()[0].files == ["notes.txt", "src/app.py", "untouched.md"]
+    report = store.undo()
+    assert sorted(report.restored) == ["notes.txt", "src/app.py", "untouched.md"]
+    assert (tmp_path / "notes.txt").read_bytes() == ORIGINAL_NOTES
+    assert (tmp_path / "untouched.md").read_bytes() == b"# keep me\n"
+    assert (tmp_path / "src/app.py").read_bytes() == ORIGINAL_APP
+
+
+def test_a_checkpoint_open_in_a_live_process_is_left_open(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    other = SnapshotStore(tmp_path)
+    cp = other.begin("running elsewhere")
+    path = tmp_path / ".smallcode/snapshots/checkpoints" / f"{cp}.json"
+    doc = json.loads(path.read_text())
+    doc["owner"]["pid"] = os.getppid()  # as if a live agent process had opened it
+    path.write_text(json.dumps(doc))
+    mine = SnapshotStore(tmp_path)
+    mine_id = mine.begin("mine")
+    mine.end()
+    assert json.loads(path.read_text())["status"] == "open"
+    with pytest.raises(SnapshotError, match=f"checkpoint {mine_id} is not open"):
+        SnapshotStore(tmp_path).attach(mine_id)
