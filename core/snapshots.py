@@ -32,6 +32,7 @@ Files matched by ``.gitignore`` (and ``.git/``, ``.smallcode/``, build caches) a
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import contextlib
 import fcntl
@@ -44,12 +45,14 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from smallcode.core.tools.registry import ToolContext, ToolRegistry, ToolResult
 from smallcode.core.tools.workspace import Workspace, WorkspaceError
 
 log = logging.getLogger(__name__)
@@ -159,6 +162,8 @@ class SnapshotStore:
         self._before_dirs: set[str] = set()
         self._ignored: dict[str, bool] = {}  # .gitignore verdicts by path ("dir/" for folders)
         self._lock_depth = 0
+        self._shell_depth = 0
+        self._shell_lock = threading.Lock()
         self.last_shell_warnings: list[str] = []
 
     # -- storage ----------------------------------------------------------------------------
@@ -412,7 +417,17 @@ class SnapshotStore:
 
     def before_shell(self) -> None:
         """Call right before a shell command: fingerprint the workspace and make sure the
-        pre-command content of every file is recoverable (content cache, else git)."""
+        pre-command content of every file is recoverable (content cache, else git).
+
+        Overlapping commands (parallel steps) nest: the first ``before_shell`` takes the
+        fingerprint and the last ``after_shell`` records the union of their changes."""
+        with self._shell_lock:
+            self._shell_depth += 1
+            if self._shell_depth > 1:
+                return
+            self._take_fingerprint()
+
+    def _take_fingerprint(self) -> None:
         files, dirs = self._scan()
         self._before = files
         self._before_dirs = dirs
@@ -472,10 +487,19 @@ class SnapshotStore:
 
     def after_shell(self) -> list[str]:
         """Call right after the shell command: record every file it created, modified or deleted.
-        Returns the changed paths (workspace-relative, sorted)."""
+        Returns the changed paths (workspace-relative, sorted; empty for an inner overlapping
+        command, whose changes the outermost one reports)."""
+        with self._shell_lock:
+            if self._shell_depth == 0 or self._before is None:
+                raise SnapshotError("after_shell() without before_shell()")
+            self._shell_depth -= 1
+            if self._shell_depth:
+                return []
+            return self._record_shell_changes()
+
+    def _record_shell_changes(self) -> list[str]:
         before = self._before
-        if before is None:
-            raise SnapshotError("after_shell() without before_shell()")
+        assert before is not None
         self._before = None
         after, _ = self._scan()
         changed = sorted(r for r in set(before) | set(after) if before.get(r) != after.get(r))
@@ -674,4 +698,28 @@ class SnapshotStore:
                     blob.unlink()
 
 
-__all__ = ["CheckpointInfo", "RestoreReport", "SnapshotError", "SnapshotStore"]
+async def execute_with_snapshots(registry: ToolRegistry, name: str, arguments: dict[str, Any],
+                                 ctx: ToolContext) -> ToolResult:
+    """``registry.execute`` with shell capture: a tool that runs commands (``bash``,
+    ``create_and_run``, ``edit_and_verify``...) is bracketed by ``before_shell``/``after_shell``
+    of ``ctx``'s snapshot store (off the event loop). Files the command changed are listed in
+    ``result.data["shell_changed_files"]``; capture warnings in ``result.data["snapshot_warnings"]``.
+    Without a store, or for other tools, this is exactly ``registry.execute``."""
+    store = ctx.get("snapshots")
+    tool = registry.get(name)
+    if not isinstance(store, SnapshotStore) or tool is None or not tool.runs_commands:
+        return await registry.execute(name, arguments, ctx)
+    await asyncio.to_thread(store.before_shell)
+    try:
+        result = await registry.execute(name, arguments, ctx)
+    finally:
+        changed = await asyncio.to_thread(store.after_shell)
+    if changed:
+        result.data["shell_changed_files"] = changed
+    if store.last_shell_warnings:
+        result.data["snapshot_warnings"] = list(store.last_shell_warnings)
+    return result
+
+
+__all__ = ["CheckpointInfo", "RestoreReport", "SnapshotError", "SnapshotStore",
+           "execute_with_snapshots"]

@@ -3,6 +3,7 @@ restore, untouched files left alone, conflicts, crash safety of the metadata."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import stat
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from smallcode.core import snapshots
-from smallcode.core.snapshots import SnapshotError, SnapshotStore
+from smallcode.core.snapshots import SnapshotError, SnapshotStore, execute_with_snapshots
 from smallcode.core.tools import ToolContext, Workspace, build_registry
 
 ORIGINAL_APP = b"def add(a, b):\r\n    return a - b\r\n\r\n# caf\xc3\xa9 \xe2\x9c\x93 no newline at end"
@@ -328,3 +329,38 @@ def test_a_checkpoint_open_in_a_live_process_is_left_open(tmp_path: Path) -> Non
     assert json.loads(path.read_text())["status"] == "open"
     with pytest.raises(SnapshotError, match=f"checkpoint {mine_id} is not open"):
         SnapshotStore(tmp_path).attach(mine_id)
+
+
+async def test_execute_with_snapshots_captures_command_tools(project) -> None:
+    root, store, registry, ctx = project
+    before = tree(root)
+    store.begin("compound")
+    r = await execute_with_snapshots(registry, "create_and_run", {
+        "path": "gen.py", "content": "open('notes.txt', 'w').write('generated')\n",
+        "command": f"{sys.executable} gen.py && rm data.bin"}, ctx)
+    assert r.ok, r.output
+    assert r.data["shell_changed_files"] == ["data.bin", "gen.py", "notes.txt"]
+    r = await execute_with_snapshots(registry, "read_file", {"path": "notes.txt"}, ctx)
+    assert "shell_changed_files" not in r.data
+    store.end()
+    store.undo()
+    assert tree(root) == before
+
+
+async def test_overlapping_commands_record_the_union_of_their_changes(project) -> None:
+    root, store, registry, ctx = project
+    before = tree(root)
+    store.begin("parallel")
+    ctx2 = ToolContext(Workspace(root), snapshots=store)  # a second step, its own shell
+    try:
+        await asyncio.gather(
+            execute_with_snapshots(registry, "bash", {"command": "sleep 0.3; echo a > a.txt"}, ctx),
+            execute_with_snapshots(registry, "bash", {"command": "echo b >> notes.txt"}, ctx2))
+    finally:
+        await ctx2.get("shell").close()
+    store.end()
+    assert store.list()[0].files == ["a.txt", "notes.txt"]
+    store.undo()
+    assert tree(root) == before
+    with pytest.raises(SnapshotError, match="without before_shell"):
+        store.after_shell()
