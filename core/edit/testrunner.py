@@ -14,6 +14,7 @@ import re
 import shutil
 import sys
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -79,7 +80,7 @@ class TestRun:
 
 
 def _walk(root: Path) -> list[Path]:
-    out = []
+    out: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
         out.extend(Path(dirpath) / f for f in sorted(filenames))
@@ -192,7 +193,7 @@ def detect_test_runner(root: Path, for_path: Path | None = None) -> TestRunner |
     (a repo can hold both a Python package and a JS front end)."""
     root = Path(root).resolve()
     files = _walk(root)
-    detectors = []
+    detectors: list[tuple[str, Callable[[], TestRunner | None]]] = []
     if (root / "Cargo.toml").is_file() and shutil.which("cargo"):
         detectors.append(
             (

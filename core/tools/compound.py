@@ -65,11 +65,13 @@ def find_and_read(args: FindAndReadArgs, ctx: ToolContext) -> ToolResult:
     chosen: list[tuple[str, int | None]] = []  # (path, line to centre on)
     listing = ""
     if args.query and args.query.strip():
-        found = files.search(files.SearchArgs(query=args.query.strip(), path=None), ctx)
+        found = files.search(
+            files.SearchArgs(query=args.query.strip(), path=None, regex=False), ctx
+        )
         ranked = _ranked_by_hits(found.output)
         if args.pattern and args.pattern.strip():
-            names = set(_find_names(args.pattern, ctx))
-            ranked = [r for r in ranked if r[0] in names]
+            wanted = set(_find_names(args.pattern, ctx))
+            ranked = [r for r in ranked if r[0] in wanted]
         if not ranked:
             return ToolResult(
                 ok=True,
