@@ -605,6 +605,15 @@ class SnapshotStore:
 
     def _undo_chain(self, chain: builtins.list[dict[str, Any]], force: bool) -> RestoreReport:
         """Undo checkpoints newest first against a virtual view of the files, then write."""
+        for doc in chain:  # a turn another process has open: finished if it died, else refuse
+            if doc.get("status") == "open" and doc is not self._doc:
+                if not self._owner_is_dead(doc):
+                    pid = (doc.get("owner") or {}).get("pid")
+                    raise SnapshotError(f"checkpoint {doc['id']} belongs to an agent turn still "
+                                        f"running (pid {pid}); undo when it has finished")
+                for rel, entry in doc["entries"].items():
+                    entry["post"] = self._current_sha(rel)
+                doc["status"] = "closed"
         report = RestoreReport()
         state: dict[str, str | None] = {}  # rel -> sha of the (planned) content, None = absent
         target: dict[str, dict[str, Any]] = {}  # rel -> entry whose pre becomes the content

@@ -364,3 +364,22 @@ async def test_overlapping_commands_record_the_union_of_their_changes(project) -
     assert tree(root) == before
     with pytest.raises(SnapshotError, match="without before_shell"):
         store.after_shell()
+
+
+def test_undo_refuses_a_turn_that_another_live_process_is_running(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    agent = SnapshotStore(tmp_path)
+    cp = agent.begin("running")
+    agent.record("notes.txt", ORIGINAL_NOTES)
+    (tmp_path / "notes.txt").write_bytes(b"mid-turn\n")
+    path = tmp_path / ".smallcode/snapshots/checkpoints" / f"{cp}.json"
+    doc = json.loads(path.read_text())
+    doc["owner"]["pid"] = os.getppid()  # a live agent process
+    path.write_text(json.dumps(doc))
+    with pytest.raises(SnapshotError, match=f"checkpoint {cp} belongs to an agent turn still running"):
+        SnapshotStore(tmp_path).undo()
+    assert (tmp_path / "notes.txt").read_bytes() == b"mid-turn\n"
+    doc["owner"]["pid"] = 2**22 + 12345  # that process is gone now
+    path.write_text(json.dumps(doc))
+    assert SnapshotStore(tmp_path).undo().restored == ["notes.txt"]
+    assert (tmp_path / "notes.txt").read_bytes() == ORIGINAL_NOTES
