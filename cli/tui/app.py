@@ -52,7 +52,7 @@ from .widgets import (
     ToolCard,
     UserMessage,
     human_tokens,
-    looks_like_call_only,
+    strip_call_text,
 )
 
 SessionOpener = Callable[..., Awaitable[Any]]
@@ -164,13 +164,23 @@ class SmallcodeApp(App[int]):
     async def on_mount(self) -> None:
         self.plan_panel.display = False
         self.query_one("#completions", OptionList).display = False
-        self.chat.anchor()
         self.status.set(mode=self.settings.agent.permission_mode)
         self.prompt.focus()
         self.run_worker(self._start_session(), name="open-session", group="session")
 
+    def _following(self) -> bool:
+        """The chat is scrolled to its end (so new content should keep it there)."""
+        chat = self.chat
+        return chat.scroll_y >= chat.max_scroll_y - 2
+
+    def follow(self, was_following: bool = True) -> None:
+        if was_following:
+            self.chat.call_after_refresh(self.chat.scroll_end, animate=False)
+
     async def add_entry(self, widget: Widget) -> Widget:
+        following = self._following()
         await self.chat.mount(widget)
+        self.follow(following)
         return widget
 
     async def note(self, text: str | Text, kind: str = "notice") -> NoteLine:
@@ -262,8 +272,6 @@ class SmallcodeApp(App[int]):
             if screen.is_active:
                 screen.dismiss(False)
             raise
-        await self.note(f"{'allowed' if allowed else 'refused'} {kind}: {detail}",
-                        "allowed" if allowed else "refused")
         return allowed
 
     def set_permission_mode(self, mode: str) -> None:
@@ -328,24 +336,27 @@ class SmallcodeApp(App[int]):
 
     @on(Input.Submitted, "#prompt")
     async def _on_submit(self, event: Input.Submitted) -> None:
-        if self.completions_open() and not self._submits_as_is(event.value):
-            self.accept_completion()
-            return
-        text = event.value.strip()
+        value = event.value
+        if self.completions_open():
+            chosen = self._completions[self.query_one("#completions", OptionList).highlighted or 0]
+            if not chosen.replacement.startswith("/"):
+                self.accept_completion()  # a file path: complete it, keep typing
+                return
+            value = chosen.replacement  # a command name: run it
+        text = value.strip()
         self.close_completions()
         if not text:
             return
-        self.prompt.remember(text)
-        self.prompt.value = ""
         if text.startswith("/"):
+            self.prompt.remember(text)
+            self.prompt.value = ""
             await self.run_command(text)
+        elif self.turn_running:  # keep what was typed; it can be sent when the turn ends
+            self.notify("a turn is running: wait, or Ctrl+C to cancel it", severity="warning")
         else:
+            self.prompt.remember(text)
+            self.prompt.value = ""
             await self.submit_task(text)
-
-    def _submits_as_is(self, value: str) -> bool:
-        """Enter on a complete command name runs it instead of re-completing it."""
-        return value.strip().startswith("/") and any(
-            c.replacement.strip() == value.strip() for c in self._completions)
 
     async def run_command(self, line: str) -> None:
         await self.add_entry(UserMessage(line))
@@ -393,7 +404,9 @@ class SmallcodeApp(App[int]):
             if self._stream is None:
                 self._stream = AssistantMessage()
                 await self.add_entry(self._stream)
+            following = self._following()
             await self._stream.add(ev.text)
+            self.follow(following)
         elif isinstance(ev, AssistantText):
             if self._stream is not None:
                 if self._stream.text.strip() != ev.text.strip():
@@ -402,8 +415,12 @@ class SmallcodeApp(App[int]):
                 await self.add_entry(AssistantMessage(ev.text))
             self._stream = None
         elif isinstance(ev, ToolCallEvent):
-            if self._stream is not None and looks_like_call_only(self._stream.text):
-                await self._stream.remove()
+            if self._stream is not None:
+                prose = strip_call_text(self._stream.text)
+                if not prose:
+                    await self._stream.remove()
+                elif prose != self._stream.text.strip():
+                    await self._stream.replace(prose)
             self._stream = None
             self._last_call = ev
             card = ToolCard(ev.call_id, ev.name, ev.arguments, ev.repaired)
@@ -415,7 +432,12 @@ class SmallcodeApp(App[int]):
                 card = ToolCard(ev.call_id, ev.name, {})
                 self.cards[ev.call_id] = card
                 await self.add_entry(card)
+            if ev.name == "finish" and ev.ok:
+                await card.remove()  # the answer itself follows with the done event
+                return
+            following = self._following()
             card.set_result(ev.ok, ev.output, ev.diff)
+            self.follow(following)
         elif isinstance(ev, PlanUpdate):
             self.plan_panel.display = True
             await self.plan_panel.show_plan(ev.anchor, ev.steps)

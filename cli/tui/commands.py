@@ -143,10 +143,13 @@ async def cmd_memory(ctx: CommandContext, arg: str) -> CommandResult:
     store = ctx.session.agent.ctx.get("memory") if ctx.session else None
     if store is None:
         try:
-            from smallcode.core.memory import MemoryStore  # type: ignore[attr-defined]
+            from smallcode.core.memory.store import MemoryStore  # type: ignore[import-not-found]
         except ImportError:
-            return "project memory is not available in this build (smallcode.core.memory)"
-        store = await asyncio.to_thread(MemoryStore, ctx.workspace.root)
+            return "project memory is not available in this build (smallcode.core.memory.store)"
+        db = ctx.workspace.root / ".smallcode" / "memory.duckdb"
+        if not db.exists():
+            return "no project memory yet (\"remember that …\" adds an entry)"
+        store = await asyncio.to_thread(MemoryStore, db)
     query = arg
     if arg.startswith("search "):
         query = arg[len("search "):].strip()

@@ -20,7 +20,9 @@ from textual.widgets import Button, Collapsible, Label, Markdown, Static
 KEY_ARGUMENTS = ("path", "command", "query", "pattern", "name", "summary", "url", "symbol")
 STEP_MARKS = {"done": "✓", "active": "→", "pending": "·", "failed": "✗", "skipped": "–"}
 MAX_DIFF_LINES = 400
-_CALL_ONLY_RE = re.compile(r"^\s*(```[\w-]*\s*)?\{.*\}\s*(```)?\s*$", re.DOTALL)
+_FENCED_CALL_RE = re.compile(r"```[\w-]*\s*\{.*?\}\s*(```|$)", re.DOTALL)
+_TAGGED_CALL_RE = re.compile(r"<tool_call>.*?(</tool_call>|$)", re.DOTALL)
+_BARE_CALL_RE = re.compile(r"\{\s*\"(name|tool)\"\s*:.*\}\s*$", re.DOTALL)
 
 
 def shorten(value: object, limit: int = 60) -> str:
@@ -61,9 +63,12 @@ def diff_text(diff: str, max_lines: int = MAX_DIFF_LINES) -> Text:
     return out
 
 
-def looks_like_call_only(text: str) -> bool:
-    """Streamed text that is nothing but a JSON tool call (text mode): the card replaces it."""
-    return bool(_CALL_ONLY_RE.match(text))
+def strip_call_text(text: str) -> str:
+    """Streamed text without the tool call written into it (text mode: a fenced JSON block, a
+    <tool_call> tag or a bare JSON object) — the tool card shows the call instead."""
+    for rx in (_FENCED_CALL_RE, _TAGGED_CALL_RE, _BARE_CALL_RE):
+        text = rx.sub("", text)
+    return text.strip()
 
 
 class UserMessage(Static):
@@ -103,7 +108,7 @@ class CommandOutput(Static):
     """The output of a slash command (plain text, or a coloured diff)."""
 
     def __init__(self, title: str, body: RenderableType) -> None:
-        super().__init__(Group(Text(title, style="bold"), body), classes="command-output")
+        super().__init__(body, classes="command-output")
         self.title = title
         self.body_text = body.plain if isinstance(body, Text) else str(body)
 
