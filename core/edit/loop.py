@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from .patch import number_lines
 from .testrunner import TestRun
@@ -52,6 +52,19 @@ class _Track:
     occurrences: int = 0
     decomposed: bool = False
     escalated: bool = False
+
+
+def as_diagnostic(d: Diagnostic | Mapping[str, Any]) -> Diagnostic:
+    """A Diagnostic from itself or from its dict form (``ToolResult.data["diagnostics"]``)."""
+    if isinstance(d, Diagnostic):
+        return d
+    return Diagnostic(
+        str(d.get("file", "")),
+        int(d.get("line", 0) or 0),
+        int(d.get("col", 0) or 0),
+        str(d.get("message", "")),
+        str(d.get("tool", "")),
+    )
 
 
 def _mask(text: str) -> str:
@@ -189,12 +202,14 @@ class ImprovementLoop:
     def after_edit(
         self,
         path: str | Path,
-        diagnostics: Sequence[Diagnostic] = (),
+        diagnostics: Sequence[Diagnostic | Mapping[str, Any]] = (),
         test_run: TestRun | None = None,
     ) -> Feedback:
-        """Decide what follows an edit of ``path`` that produced these results."""
+        """Decide what follows an edit of ``path`` that produced these results. Diagnostics may
+        be :class:`Diagnostic` objects or their dict form (as tools put them in results)."""
         key = self._key(path)
-        signature = failure_signature(diagnostics, test_run)
+        diags = [as_diagnostic(d) for d in diagnostics]
+        signature = failure_signature(diags, test_run)
         if not signature:
             self.reset(key)
             passed = f" Tests: {test_run.summary}." if test_run is not None else ""
@@ -206,7 +221,7 @@ class ImprovementLoop:
             self._tracks[key] = track
         track.occurrences += 1
         failed_fixes = track.occurrences - 1
-        errors = self._error_text(diagnostics, test_run)
+        errors = self._error_text(diags, test_run)
         if self._file_failures[key] > self.max_failures_per_file:
             return self._stop(key, track, errors, "too many failed edits of this file")
         if failed_fixes < self.max_fix_attempts and not track.decomposed:
@@ -219,7 +234,7 @@ class ImprovementLoop:
             )
         if not track.decomposed:
             track.decomposed = True
-            focus, text = self._decompose_message(key, diagnostics, test_run, failed_fixes)
+            focus, text = self._decompose_message(key, diags, test_run, failed_fixes)
             return Feedback(False, text, "decompose", signature, failed_fixes, focus)
         if self.escalation_available and not track.escalated:
             track.escalated = True

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
-from smallcode.core.edit.loop import ImprovementLoop
+from smallcode.core.edit.loop import ImprovementLoop, as_diagnostic
 from smallcode.core.edit.merge import semantic_merge
 from smallcode.core.edit.patch import PatchError, apply_patch
 from smallcode.core.edit.testrunner import TestRun, detect_test_runner, run_tests, tests_for_file
+from smallcode.core.edit.validate import Diagnostic
 
 from . import files, shell
 from .registry import Tool, ToolContext, ToolError, ToolRegistry, ToolResult
@@ -255,24 +256,8 @@ async def edit_and_verify(args: PatchFileArgs, ctx: ToolContext) -> ToolResult:
     return result
 
 
-def _diagnostics(result: ToolResult) -> list[Any]:
-    from smallcode.core.edit.validate import Diagnostic
-
-    out = []
-    for d in result.data.get("diagnostics", []):
-        if isinstance(d, Diagnostic):
-            out.append(d)
-        elif isinstance(d, dict):
-            out.append(
-                Diagnostic(
-                    str(d.get("file", "")),
-                    int(d.get("line", 0)),
-                    int(d.get("col", 0)),
-                    str(d.get("message", "")),
-                    str(d.get("tool", "")),
-                )
-            )
-    return out
+def _diagnostics(result: ToolResult) -> list[Diagnostic]:
+    return [as_diagnostic(d) for d in result.data.get("diagnostics", [])]
 
 
 async def _covering_tests(ctx: ToolContext, p: Path) -> TestRun | None:

@@ -135,3 +135,13 @@ def test_absolute_and_relative_paths_are_the_same_file(tmp_path):
     loop = ImprovementLoop(max_fix_attempts=1, escalation_available=False, workspace_root=tmp_path)
     loop.after_edit(Path(tmp_path / "x.py"), [diag(1)])
     assert loop.after_edit("x.py", [diag(1)]).stage == "decompose"
+
+
+def test_diagnostics_in_their_dict_form_are_accepted(tmp_path):
+    loop = ImprovementLoop(max_fix_attempts=1, escalation_available=False, workspace_root=tmp_path)
+    as_dict = {"file": "a.py", "line": 3, "col": 1, "message": "SyntaxError: x", "tool": "python"}
+    first = loop.after_edit("a.py", [as_dict])
+    assert first.stage == "retry"
+    assert "a.py:3: SyntaxError: x" in first.message_for_model
+    assert loop.after_edit("a.py", [Diagnostic("a.py", 9, 0, "SyntaxError: x", "python")]).stage == (
+        "decompose")
