@@ -132,7 +132,7 @@ class PatchFileArgs(BaseModel):
     new_str: str = Field(description="replacement text")
 
 
-async def _patch_with_merge(args: PatchFileArgs, ctx: ToolContext) -> ToolResult:
+async def patch_or_merge(args: PatchFileArgs, ctx: ToolContext) -> ToolResult:
     """``files.patch``; when nothing matches and a model is available, a semantic merge of the
     intended change (region-limited, never truncating) written through the same guards."""
     try:
@@ -188,7 +188,7 @@ async def read_and_patch(args: PatchFileArgs, ctx: ToolContext) -> ToolResult:
     rel = ctx.workspace.rel(p)
     files.read_text(p)  # a readable text file, or a clear error
     ctx.files_read.add(rel)
-    result = await _patch_with_merge(args, ctx)
+    result = await patch_or_merge(args, ctx)
     region = _patched_region(ctx, rel, result)
     if region:
         result.output += f"\n{rel} now reads:\n{region}"
@@ -234,7 +234,9 @@ async def edit_and_verify(args: PatchFileArgs, ctx: ToolContext) -> ToolResult:
     p = files.resolve_path(ctx, args.path, must_exist=True)
     rel = ctx.workspace.rel(p)
     ctx.files_read.add(rel)
-    result = await _patch_with_merge(args, ctx)
+    result = await patch_or_merge(args, ctx)
+    if not ctx.get("validate_edits", True):
+        return result  # validation is switched off (the ablation): a plain patch
     diags = _diagnostics(result)
     test_run: TestRun | None = None
     if not diags:

@@ -195,3 +195,12 @@ async def test_without_a_model_a_failed_patch_is_the_ladders_error(registry, ctx
     assert not res.ok
     assert res.output.startswith("patch failed on calc.py: old_str not found. Closest region")
     assert (project / "calc.py").read_text() == CALC
+
+
+async def test_edit_and_verify_with_validation_switched_off_is_a_plain_patch(registry, ctx, project):
+    ctx.set("validate_edits", False)
+    res = await registry.execute("edit_and_verify", {
+        "path": "calc.py", "old_str": "return a * b", "new_str": "return a ** b"}, ctx)
+    assert res.ok
+    assert "Tests:" not in res.output and "stage" not in res.data
+    assert "return a ** b" in (project / "calc.py").read_text()
