@@ -105,7 +105,7 @@ class PromptInput(Input):
 class SmallcodeApp(App[int]):
     """The full-screen UI over one agent session in ``workspace``."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "smallcode"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [

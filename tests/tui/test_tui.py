@@ -9,14 +9,22 @@ import time
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
-
 from smallcode.cli.tui import commands
 from smallcode.cli.tui.app import SmallcodeApp
-from smallcode.cli.tui.widgets import (AssistantMessage, CommandOutput, ConfirmScreen, DiffBlock,
-                                       NoteLine, PlanStep, ToolCard, UserMessage)
+from smallcode.cli.tui.widgets import (
+    AssistantMessage,
+    CommandOutput,
+    ConfirmScreen,
+    DiffBlock,
+    NoteLine,
+    PlanStep,
+    ToolCard,
+    UserMessage,
+)
 from smallcode.core.config import Settings
 from smallcode.core.events import PlanUpdate, TextDelta
+from textual.pilot import Pilot
+
 from tests.support.scripted_server import Reply, ScriptedServer
 from tests.tui.screen_text import svg_text
 
@@ -411,3 +419,44 @@ async def test_unreachable_model_is_reported_and_commands_still_work(repo: Path)
         await type_and_send(pilot, "/help")
         await pilot.pause()
         assert "/undo" in list(app.chat.query(CommandOutput))[-1].body_text
+
+
+async def test_status_line_shows_the_gateway_queue_when_attached_to_serve(repo: Path) -> None:
+    import asyncio
+
+    import httpx
+    from smallcode.core.gateway import BackendConfig, GatewayConfig, GatewayServer, GatewayService
+
+    with ScriptedServer(default=Reply(content="slow", delay=2.0)) as backend:
+        config = GatewayConfig(port=0, backends=[BackendConfig(name="b", base_url=backend.base_url,
+                                                               slots=1)])
+        server = GatewayServer(GatewayService(config), "127.0.0.1", 0)
+        server.start()
+        await server.wait_started()
+        try:
+            settings = Settings.model_validate({
+                "model": {"detect_local": False, "max_retries": 0},
+                "serve": {"server_url": server.url}})
+            app = SmallcodeApp(repo, settings)
+            async with app.run_test(size=SIZE) as pilot:
+                await ready(pilot)
+                assert app.session.endpoint.source == "serve"
+                await wait_for(pilot, lambda: app.status.info.queue == "0 waiting", what="poll")
+                body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+                async with httpx.AsyncClient(timeout=20) as http:
+                    busy = [asyncio.create_task(http.post(server.url + "/chat/completions",
+                                                          json=body)) for _ in range(2)]
+                    await wait_for(pilot, lambda: app.status.info.queue == "1 waiting",
+                                   timeout=8, what="queued request")
+                    assert "queue 1 waiting" in screen(app)
+                    assert [r.status_code for r in await asyncio.gather(*busy)] == [200, 200]
+        finally:
+            await server.stop()
+
+
+async def test_status_line_has_no_queue_field_without_serve(repo: Path) -> None:
+    with ScriptedServer([]) as srv:
+        app = SmallcodeApp(repo, settings_for(srv))
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            assert app.status.info.queue is None and "queue" not in screen(app).splitlines()[-1]
