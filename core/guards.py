@@ -105,11 +105,24 @@ class LoopGuard:
         self._explore_streak = 0
         self._empty = 0
 
-    def check(self, call_name: str, args: Mapping[str, Any] | Any, result_ok: bool) -> GuardVerdict:
-        """Record one executed tool call and say whether the model is looping."""
+    def check(
+        self,
+        call_name: str,
+        args: Mapping[str, Any] | Any,
+        result_ok: bool,
+        *,
+        changed: bool | None = None,
+    ) -> GuardVerdict:
+        """Record one executed tool call and say whether the model is looping.
+
+        ``changed`` (when known) says whether the call changed files: an edit that was applied
+        but failed validation or tests is progress for the loop guards (the improvement loop
+        deals with its errors), not a failed patch. Without it, ``result_ok`` decides.
+        """
         self._empty = 0
         path = _path_of(args)
-        if call_name in self.edit_tools and result_ok:
+        applied = result_ok if changed is None else changed
+        if call_name in self.edit_tools and applied:
             # the workspace changed: repeating a read or a test run is legitimate again
             self._calls.clear()
             self._reads.clear()

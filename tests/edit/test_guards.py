@@ -89,3 +89,15 @@ def test_a_tool_call_between_empty_replies_restarts_the_count():
     g.check("read_file", {"path": "a.py"}, True)
     assert g.check_empty_reply().action == "nudge"
     assert g.nudges == 3
+
+
+def test_applied_edit_with_failing_checks_is_not_a_failed_patch():
+    g = LoopGuard()
+    for i in range(4):
+        v = g.check("patch", {"path": "a.py", "old_str": f"x{i}", "new_str": "y"}, False,
+                    changed=True)
+        assert v.action == "ok"
+    g.check("read_file", {"path": "a.py"}, True)
+    g.check("read_file", {"path": "a.py"}, True)
+    g.check("patch", {"path": "a.py", "old_str": "z", "new_str": "y"}, False, changed=True)
+    assert g.check("read_file", {"path": "a.py"}, True).action == "ok"  # reads were reset
