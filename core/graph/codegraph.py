@@ -148,7 +148,8 @@ class CodeGraph:
         report = IndexReport()
         scopes = [self._rel(p) for p in paths] if paths else None
         current: dict[str, tuple[str, str, int, int]] = {}  # rel -> (abs, lang, size, mtime)
-        for under in scopes or [None]:
+        unders: list[str | None] = list(scopes) if scopes else [None]
+        for under in unders:
             try:
                 files = self.workspace.iter_files(under)
                 for fp in files:
@@ -383,10 +384,9 @@ class CodeGraph:
             for term in query_terms(text):
                 ids = graph.lookup(term)
                 weight = 3.0
-                if not ids:
-                    low = term.lower()
-                    ids = [sid for name in graph.by_name if name.lower() == low
-                           for sid in graph.by_name[name]] if len(low) >= 4 else []
+                if not ids and len(term) >= 4:
+                    ids = [sid for name in graph.names_ignoring_case(term)
+                           for sid in graph.by_name[name]]
                     weight = 1.5
                 defining = {graph.symbols[sid].path for sid in ids}
                 if not defining or len(defining) > 20:

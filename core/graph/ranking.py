@@ -14,6 +14,8 @@ import numpy as np
 
 from .symbol_graph import SymbolGraph
 
+MAX_RANK_CANDIDATES = 8
+
 
 @dataclass
 class RankEdges:
@@ -41,8 +43,8 @@ def build_edges(graph: SymbolGraph) -> RankEdges:
         base = graph.files[path].base
         for ref in graph.files[path].refs:
             targets = graph.resolve(ref)
-            if not targets:
-                continue
+            if not targets or len(targets) > MAX_RANK_CANDIDATES:
+                continue  # unknown, or so ambiguous (x.get()) that it says nothing
             s = index_of.get(base + ref.src, -1) if ref.src >= 0 else file_index[path]
             if s < 0:
                 continue

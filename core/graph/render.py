@@ -376,8 +376,8 @@ def render_references(graph: SymbolGraph, reader: SourceReader, name: str,
             if not out.add(f"{path}:"):
                 break
             current = path
-        entry = graph.files.get(path)
-        lines = reader.lines(path, entry.hash if entry else "")
+        file_entry = graph.files.get(path)
+        lines = reader.lines(path, file_entry.hash if file_entry else "")
         code = _one_line(lines[line - 1], 120) if 0 < line <= len(lines) else ""
         if not out.add(f"  {line} [{tag}] in {where}: {code}"):
             break

@@ -197,7 +197,8 @@ class GraphStore:
                 con.unregister("gone_ids")
                 con.unregister("gone_paths")
             if facts:
-                (next_id,) = con.execute("SELECT coalesce(max(id), 0) + 1 FROM files").fetchone()
+                row = con.execute("SELECT coalesce(max(id), 0) + 1 FROM files").fetchone()
+                next_id = int(row[0]) if row else 1
                 file_ids = []
                 for f in facts:  # a re-parsed file keeps its id; a new one gets the next
                     if f.path in ids:

@@ -63,6 +63,19 @@ class FileEntry:
             self._refs_by_src = grouped
         return self._refs_by_src
 
+    _local_names: dict[str, list[int]] | None = None
+
+    def local_names(self, symbols: dict[int, Symbol]) -> dict[str, list[int]]:
+        """Ids of this file's definitions by name (built on first need)."""
+        if self._local_names is None:
+            names: dict[str, list[int]] = {}
+            for sid in range(self.base, self.base + self.count):
+                sym = symbols.get(sid)
+                if sym is not None:
+                    names.setdefault(sym.name, []).append(sid)
+            self._local_names = names
+        return self._local_names
+
     def symbol_id(self, ordinal: int) -> int:
         return self.base + ordinal if ordinal >= 0 else -1
 
@@ -91,6 +104,8 @@ class SymbolGraph:
 
     def _clear_derived(self) -> None:
         self._resolved: dict[int, tuple[int, ...]] = {}
+        self._family_cache: dict[tuple[str, str], list[int]] = {}
+        self._by_owner: dict[tuple[str, str], list[int]] | None = None
         self._bindings: dict[str, Bindings] = {}
         self._stems: dict[str, list[str]] | None = None
         self._stem_suffix: dict[str, list[str]] | None = None
@@ -155,10 +170,61 @@ class SymbolGraph:
 
     def _add_symbol(self, sym: Symbol) -> None:
         self.symbols[sym.id] = sym
-        self.by_name.setdefault(sym.name, []).append(sym.id)
+        ids = self.by_name.get(sym.name)
+        if ids is None:
+            self.by_name[sym.name] = [sym.id]
+            if self._name_lower is not None:
+                self._name_added(sym.name)
+        else:
+            ids.append(sym.id)
         self.by_qualname.setdefault(sym.qualname, []).append(sym.id)
         if sym.parent >= 0:
             self.children.setdefault(sym.parent, []).append(sym.id)
+        if self._by_owner is not None:
+            key = _owner_key(sym)
+            if key is not None:
+                self._by_owner.setdefault(key, []).append(sym.id)
+
+    def _remove_symbol(self, sid: int) -> str | None:
+        sym = self.symbols.pop(sid, None)
+        if sym is None:
+            return None
+        _remove(self.by_name, sym.name, sid)
+        if sym.name not in self.by_name and self._name_lower is not None:
+            self._name_removed(sym.name)
+        _remove(self.by_qualname, sym.qualname, sid)
+        if sym.parent >= 0:
+            _remove(self.children, sym.parent, sid)
+        self.children.pop(sid, None)
+        if self._by_owner is not None:
+            key = _owner_key(sym)
+            if key is not None:
+                _remove(self._by_owner, key, sid)
+        return sym.name
+
+    def _name_added(self, name: str) -> None:
+        assert self._name_lower is not None and self._token_index is not None
+        low = name.lower()
+        if low not in self._name_lower:
+            bisect.insort(self._sorted_lower, low)
+        self._name_lower.setdefault(low, []).append(name)
+        for tok in subwords(name):
+            self._token_index.setdefault(tok, set()).add(name)
+
+    def _name_removed(self, name: str) -> None:
+        assert self._name_lower is not None and self._token_index is not None
+        low = name.lower()
+        _remove(self._name_lower, low, name)
+        if low not in self._name_lower:
+            i = bisect.bisect_left(self._sorted_lower, low)
+            if i < len(self._sorted_lower) and self._sorted_lower[i] == low:
+                del self._sorted_lower[i]
+        for tok in subwords(name):
+            names = self._token_index.get(tok)
+            if names is not None:
+                names.discard(name)
+                if not names:
+                    del self._token_index[tok]
 
     def _index_refs(self, refs: list[Reference]) -> None:
         by_name = self.refs_by_name
@@ -170,20 +236,19 @@ class SymbolGraph:
                 lst.append(ref)
         self.ref_count += len(refs)
 
-    def remove_file(self, path: str) -> None:
+    def remove_file(self, path: str, *, replacing: bool = False) -> set[str]:
+        """Drop a file's symbols and uses; returns the names it defined."""
         entry = self.files.pop(path, None)
         if entry is None:
-            return
-        ids = range(entry.base, entry.base + entry.count)
-        for sid in ids:
-            sym = self.symbols.pop(sid, None)
-            if sym is None:
-                continue
-            _remove(self.by_name, sym.name, sid)
-            _remove(self.by_qualname, sym.qualname, sid)
-            if sym.parent >= 0:
-                _remove(self.children, sym.parent, sid)
-            self.children.pop(sid, None)
+            return set()
+        names: set[str] = set()
+        for sid in range(entry.base, entry.base + entry.count):
+            name = self._remove_symbol(sid)
+            if name is not None:
+                names.add(name)
+        resolved = self._resolved
+        for ref in entry.refs:  # ids of dead objects may be reused: forget them now
+            resolved.pop(id(ref), None)
         for name in {ref.name for ref in entry.refs}:
             lst = self.refs_by_name.get(name)
             if lst is not None:
@@ -193,10 +258,13 @@ class SymbolGraph:
                 else:
                     del self.refs_by_name[name]
         self.ref_count -= len(entry.refs)
-        self._changed()
+        if not replacing:
+            self._changed(structure=True)
+        return names
 
     def add_file(self, facts: FileFacts) -> None:
-        self.remove_file(facts.path)
+        existed = facts.path in self.files
+        names = self.remove_file(facts.path, replacing=True)
         base = self._next_id
         entry = FileEntry(facts.path, facts.lang, facts.hash, facts.size, facts.mtime_ns,
                           facts.lines, facts.status, facts.message, base=base,
@@ -207,19 +275,33 @@ class SymbolGraph:
                 enumerate(facts.symbols):
             self._add_symbol(Symbol(base + ordinal, facts.path, ordinal, name, qualname, kind,
                                     base + parent if parent >= 0 else -1, start, end, sig, doc))
+            names.add(name)
         entry.refs = [Reference(facts.path, *r) for r in facts.refs]
         entry.imports = list(facts.imports)
         self._index_refs(entry.refs)
-        self._changed()
+        self._changed(structure=not existed, names=names, path=facts.path)
 
     def touch_file(self, path: str, mtime_ns: int) -> None:
         entry = self.files.get(path)
         if entry is not None:
             entry.mtime_ns = mtime_ns
 
-    def _changed(self) -> None:
+    def _changed(self, *, structure: bool, names: Iterable[str] = (), path: str = "") -> None:
+        """A file was added/removed (``structure``: module resolution may change, forget all
+        derived data) or re-parsed in place (forget only what depends on the names it defined
+        before or after, and its own import bindings)."""
         self.version += 1
-        self._clear_derived()
+        if structure:
+            self._clear_derived()
+            return
+        resolved = self._resolved
+        families = set(FAMILY.values())
+        for name in names:
+            for ref in self.refs_by_name.get(name, ()):
+                resolved.pop(id(ref), None)
+            for family in families:
+                self._family_cache.pop((name, family), None)
+        self._bindings.pop(path, None)
 
     # -- paths and imports --------------------------------------------------------------------
 
@@ -411,8 +493,7 @@ class SymbolGraph:
         path = ref.path
         entry = files.get(path)
         lang = entry.lang if entry is not None else ""
-        family = FAMILY.get(lang, lang)
-        cands = [c for c in cands if FAMILY.get(files[symbols[c].path].lang) == family]
+        cands = self._family_candidates(ref.name, FAMILY.get(lang, lang))
         if not cands:
             return ()
         qual = ref.qual
@@ -421,37 +502,36 @@ class SymbolGraph:
                 cls = self.enclosing_class(entry.base + ref.src
                                            if entry is not None and ref.src >= 0 else -1)
                 if cls >= 0:
-                    members = [c for c in cands if symbols[c].parent == cls]
+                    members = [c for c in self.children.get(cls, ()) if symbols[c].name == ref.name]
                     if members:
                         return tuple(members)
-                same = [c for c in cands if symbols[c].path == path]
+                same = self._in_file(entry, ref.name) if entry is not None else []
                 return tuple(same or cands)
             b = self.bindings(path)
-            head = re.split(r"\.|::", qual, maxsplit=1)[0]
-            files = b.modules.get(qual) or b.modules.get(head)
-            if files:
-                found = [c for c in cands if symbols[c].path in files]
+            parts = qual.replace("::", ".").split(".")
+            head = parts[0]
+            module_files = b.modules.get(qual) or b.modules.get(head)
+            if module_files:
+                found = [c for c in cands if symbols[c].path in module_files]
                 if found:
                     return tuple(found)
-            last = re.split(r"\.|::", qual)[-1]
-            owned = [c for c in cands
-                     if symbols[c].parent >= 0 and symbols[symbols[c].parent].name == last
-                     or symbols[c].qualname.endswith(f"{last}.{ref.name}")]
-            if owned:
-                return tuple(owned)
-            return tuple(cands)
-        if lang in NO_IMPLICIT_THIS:
+            owned = self._owned_by(ref.name, FAMILY.get(lang, lang), parts[-1])
+            return owned or tuple(cands)
+        no_methods = lang in NO_IMPLICIT_THIS
+        same = self._in_file(entry, ref.name) if entry is not None else []
+        if no_methods:
+            same = [c for c in same if symbols[c].kind != "method"]
+        if same:
+            return tuple(same)
+        if no_methods:
             cands = [c for c in cands if symbols[c].kind != "method"]
             if not cands:
                 return ()
-        same = [c for c in cands if symbols[c].path == path]
-        if same:
-            return tuple(same)
         b = self.bindings(path)
         bound = b.names.get(ref.name)
         if bound is not None:
-            files, remote = bound
-            found = [c for c in self.by_name.get(remote, ()) if symbols[c].path in files]
+            bound_files, remote = bound
+            found = [c for c in self.by_name.get(remote, ()) if symbols[c].path in bound_files]
             if found:
                 return tuple(found)
         if b.star:
@@ -472,6 +552,34 @@ class SymbolGraph:
             return -1
         entry = self.files.get(ref.path)
         return entry.base + ref.src if entry is not None else -1
+
+    def _in_file(self, entry: FileEntry, name: str) -> list[int]:
+        return entry.local_names(self.symbols).get(name, [])
+
+    def _family_candidates(self, name: str, family: str) -> list[int]:
+        """Definitions of ``name`` in files of one language family (memoised per version)."""
+        key = (name, family)
+        hit = self._family_cache.get(key)
+        if hit is None:
+            symbols, files = self.symbols, self.files
+            hit = [c for c in self.by_name.get(name, ())
+                   if FAMILY.get(files[symbols[c].path].lang) == family]
+            self._family_cache[key] = hit
+        return hit
+
+    def _owned_by(self, name: str, family: str, owner: str) -> tuple[int, ...]:
+        """Definitions of ``name`` whose container (last qualname segment before it) is
+        ``owner``: ``Point::new`` -> Point.new, ``Helper.help()`` -> Helper.help."""
+        if self._by_owner is None:
+            by_owner: dict[tuple[str, str], list[int]] = {}
+            for sid, sym in self.symbols.items():
+                key = _owner_key(sym)
+                if key is not None:
+                    by_owner.setdefault(key, []).append(sid)
+            self._by_owner = by_owner
+        symbols, files = self.symbols, self.files
+        return tuple(c for c in self._by_owner.get((owner, name), ())
+                     if FAMILY.get(files[symbols[c].path].lang) == family)
 
     def callees(self, sid: int) -> list[tuple[Reference, tuple[int, ...]]]:
         sym = self.symbols.get(sid)
@@ -564,8 +672,22 @@ class SymbolGraph:
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))
         return [(score, name) for name, score in ranked[:limit]]
 
+    def names_ignoring_case(self, term: str) -> list[str]:
+        if self._name_lower is None:
+            self._build_name_indexes()
+        assert self._name_lower is not None
+        return list(self._name_lower.get(term.lower(), ()))
+
     def all_names(self) -> Iterable[str]:
         return self.by_name.keys()
+
+
+def _owner_key(sym: Symbol) -> tuple[str, str] | None:
+    q = sym.qualname
+    cut = q.rfind(".")
+    if cut <= 0:
+        return None
+    return q[q.rfind(".", 0, cut) + 1:cut], sym.name
 
 
 def _module_of(path: str) -> str:
@@ -573,7 +695,7 @@ def _module_of(path: str) -> str:
     return stem
 
 
-def _remove(index: dict, key: object, value: int) -> None:
+def _remove(index: dict, key: object, value: object) -> None:
     lst = index.get(key)
     if lst is None:
         return

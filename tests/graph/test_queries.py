@@ -138,3 +138,26 @@ def test_resolve_symbol_files_accepts_qualified_names(graph: CodeGraph):
     assert graph.resolve_symbol_files("helper") == ["app.py", "pkg/util.py"]
     assert graph.resolve_symbol_files("Model.offset") == ["pkg/models.py"]
     assert graph.resolve_symbol_files("Server.Start") == ["srv/server.go"]
+
+
+def test_incremental_updates_answer_exactly_like_a_fresh_load(graph: CodeGraph,
+                                                               sample_repo: Path):
+    names = ["helper", "Model.compute", "main", "Model", "listen", "format", "offset"]
+    for name in names:  # warm every memo so stale entries would show
+        graph.explain(name)
+        graph.references(name)
+    graph.repo_map(200)
+    models = sample_repo / "pkg" / "models.py"
+    models.write_text(models.read_text() + "\n\ndef helper(x):\n    return x\n")
+    (sample_repo / "srv" / "net.go").write_text("package server\n\nfunc other() {}\n")
+    (sample_repo / "pkg" / "extra.py").write_text("from .models import Model\n\n"
+                                                  "def listen():\n    return Model(1).offset()\n")
+    graph.update_files(["pkg/models.py", "srv/net.go", "pkg/extra.py"])
+    # models.py now defines its own helper: compute's call resolves there, not to util.
+    assert "helper (pkg/models.py:18)" in graph.explain("Model.compute")
+    fresh = CodeGraph(sample_repo, workers=0)
+    for name in names:
+        assert graph.explain(name) == fresh.explain(name), name
+        assert graph.references(name) == fresh.references(name), name
+        assert graph.search(name, 400) == fresh.search(name, 400), name
+    assert graph.repo_map(200) == fresh.repo_map(200)
