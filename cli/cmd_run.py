@@ -35,7 +35,14 @@ def settings_from_args(args: argparse.Namespace):
                   "parallel": False if getattr(args, "sequential", False) else None},
         "serve": {"server_url": args.server, "token": args.token},
     }
-    return load_settings(args.workspace, overrides)
+    settings = load_settings(args.workspace, overrides)
+    if not settings.model.base_url and not settings.serve.server_url:
+        from smallcode.actors.runtime import find_running_serve
+
+        url = find_running_serve()  # attach to a running `smallcode serve` when there is one
+        if url:
+            settings.serve.server_url = url
+    return settings
 
 
 def _confirm_on_tty(kind: str, detail: str) -> bool:

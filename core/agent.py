@@ -156,6 +156,8 @@ class Agent:
             await self._rollback()
         except asyncio.CancelledError:
             done = self._done(False, "cancelled")
+        if snaps is not None:
+            snaps.end()
         await self._emit(done)
         return done
 
@@ -176,8 +178,8 @@ class Agent:
         snaps = self.ctx.get("snapshots")
         if snaps is None or not self.settings.agent.auto_rollback or not self.state.checkpoint:
             return
-        restored = snaps.restore(self.state.checkpoint)
-        await self._emit(NoticeEvent(message=f"rolled back this task's changes ({restored})"))
+        report = snaps.restore(self.state.checkpoint)
+        await self._emit(NoticeEvent(message=f"rolled back this task's changes: {report.summary()}"))
 
     async def _route(self, task: str, mode_hint: str) -> tuple[str, list[str], str]:
         all_names = self.registry.names()
@@ -453,14 +455,11 @@ class Agent:
                     ok = bool(await res) if inspect.isawaitable(res) else bool(res)
                 if not ok:
                     return ToolResult(ok=False, output=f"the user did not allow this {kind}")
-        snaps = self.ctx.get("snapshots") if tool.runs_commands else None
-        if snaps is not None:
-            await asyncio.to_thread(snaps.before_shell)
-        try:
-            return await self.registry.execute(name, arguments, self.ctx)
-        finally:
-            if snaps is not None:
-                await asyncio.to_thread(snaps.after_shell)
+        if self.ctx.get("snapshots") is not None:
+            from .snapshots import execute_with_snapshots
+
+            return await execute_with_snapshots(self.registry, name, arguments, self.ctx)
+        return await self.registry.execute(name, arguments, self.ctx)
 
     async def _after_edit(self, result: ToolResult) -> str:
         """Improvement loop: validation already ran in the tool; now the covering tests, then
@@ -471,6 +470,9 @@ class Agent:
 
         diags = list(result.data.get("diagnostics") or [])
         path = result.changed_files[0]
+        graph = self.ctx.get("graph")
+        if graph is not None:
+            await prefetch._maybe_await(graph.update_files(result.changed_files, []))
         test_run = None
         runner, run_tests = self._test_hooks()
         if runner is not None and not diags:
@@ -495,7 +497,8 @@ class Agent:
         if escalator is None or not escalator.can_escalate():
             return ""
         try:
-            reply = await escalator.escalate(self.history, [t.schema() for t in self._offered()])
+            reply = await escalator.escalate(self.history,
+                                             self.registry.schemas(self.state.tool_names))
         except Exception as exc:  # noqa: BLE001 - escalation is a bonus, never a crash
             return f"\n(escalation failed: {exc})"
         calls, text, _, _ = await self._calls_from(reply, "native")

@@ -73,16 +73,37 @@ class AgentSession:
             self.endpoint.stop()
 
 
-def open_services(ws: Workspace, settings: Settings, progress: Progress) -> tuple[dict[str, Any],
-                                                                                list[Callable[[], Any]]]:
-    """Optional collaborators (graph, memory, snapshots, instructions) when their parts exist."""
-    services: dict[str, Any] = {}
+def open_services(ws: Workspace, settings: Settings, progress: Progress
+                  ) -> tuple[dict[str, Any], list[Callable[[], Any]]]:
+    """The in-process collaborators of one session: code graph, snapshots, escalation, memory,
+    project instructions. (Under `smallcode serve` the graph and memory are actor handles.)"""
+    from .graph.codegraph import CodeGraph
+    from .model.escalation import Escalator
+    from .snapshots import SnapshotStore
+
+    services: dict[str, Any] = {"snapshots": SnapshotStore(ws.root),
+                                "escalator": Escalator(settings.escalation)}
     closers: list[Callable[[], Any]] = []
+    graph = CodeGraph(ws.root)
+    try:
+        report = graph.index()
+        services["graph"] = graph
+        progress(f"code graph: {report}")
+    except Exception as exc:  # noqa: BLE001 - the graph is an aid; the agent works without it
+        progress(f"code graph unavailable: {exc}")
+    if hasattr(graph, "close"):
+        closers.append(graph.close)
     with contextlib.suppress(ImportError):
         from .memory.instructions import load_instructions
         text = load_instructions(ws.root)
         if text:
             services["instructions"] = text
+    with contextlib.suppress(ImportError):
+        from .memory.store import MemoryStore
+        store = MemoryStore(ws.root / ".smallcode" / "memory.duckdb")
+        services["memory"] = store
+        if hasattr(store, "close"):
+            closers.append(store.close)
     return services, closers
 
 
@@ -102,7 +123,7 @@ async def open_session(workspace: str, settings: Settings, *, confirm: Confirm |
         if endpoint.stop:
             endpoint.stop()
         raise
-    services, closers = open_services(ws, settings, progress)
+    services, closers = await asyncio.to_thread(open_services, ws, settings, progress)
     agent = Agent(client, build_registry(settings), ws, settings, confirm=confirm,
                   services=services)
     return AgentSession(agent, client, endpoint, closers)
