@@ -204,3 +204,13 @@ async def test_edit_and_verify_with_validation_switched_off_is_a_plain_patch(reg
     assert res.ok
     assert "Tests:" not in res.output and "stage" not in res.data
     assert "return a ** b" in (project / "calc.py").read_text()
+
+
+async def test_find_and_read_shows_a_window_around_the_hit_in_a_large_file(registry, ctx, project):
+    body = "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(200))  # 600 lines
+    (project / "big.py").write_text(body + "def needle():\n    return 'found'\n")
+    res = await registry.execute("find_and_read", {"query": "def needle"}, ctx)
+    assert res.ok
+    assert "big.py lines 571-602 of 602" in res.output
+    assert "601| def needle():" in res.output
+    assert "def f0(x)" not in res.output
