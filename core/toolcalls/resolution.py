@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import shlex
 import types
 import typing
 from dataclasses import dataclass, field
@@ -215,6 +216,12 @@ def map_arguments(arguments: dict[str, Any], model: type[BaseModel]) -> tuple[di
         order = [n for n in field_names if fields[n].is_required()] + [
             n for n in field_names if not fields[n].is_required()]
         free = [n for n in order if n not in out]
+        if free and len(positional) > len(free) and all(isinstance(v, str) for v in positional) \
+                and "str" in _annotation_kinds(fields[free[-1]].annotation):
+            # an argv list for one text field: ["python", "-m", "pytest"] -> "python -m pytest"
+            cut = len(free) - 1
+            positional = [*positional[:cut], shlex.join(positional[cut:])]
+            fixes.append(f"argument list joined into {free[-1]!r}")
         for name, value in zip(free, positional, strict=False):
             out[name] = value
             fixes.append(f"positional argument -> {name!r}")

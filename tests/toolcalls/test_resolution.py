@@ -168,3 +168,9 @@ def test_unparseable_reply_gets_a_problem_with_an_example():
                                "Write valid JSON with double quotes and escaped newlines.")
     assert problem.example == '{"name": "read_file", "arguments": {"path": "<path>"}}'
     assert unparseable_problem(extract_tool_calls("fine"), REG) is None
+
+
+def test_an_argv_list_for_a_single_text_field_is_joined_as_a_shell_command():
+    got = resolve_call(raw("bash", **{POSITIONAL_KEY: ["python", "-m", "pytest", "-k", "a b"]}),
+                       REG)
+    assert got.arguments == {"command": "python -m pytest -k 'a b'"}
