@@ -320,6 +320,8 @@ def _exact(text: str, old: str, new: str) -> PatchOutcome | None:
         pos = text.find(old, pos + len(old))
     if len(starts) > 1:
         raise _ambiguous(len(starts), [_line_of(text, s) for s in starts])
+    if "\n" in new and _dominant_eol(text) == "\r\n":
+        new = re.sub(r"(?<!\r)\n", "\r\n", new)  # keep a CRLF file CRLF
     new_text = text[:first] + new + text[first + len(old) :]
     start = _line_of(text, first)
     if new:

@@ -232,3 +232,10 @@ def test_closest_region_locates_a_drifted_block():
     assert region is not None
     assert (region.start_line, region.end_line) == (12, 13)
     assert region.similarity > 0.7
+
+
+def test_exact_patch_into_a_crlf_file_inserts_crlf_lines():
+    text = "a = 1\r\nb = 2\r\n"
+    out = apply_patch(text, "b = 2", "b = 2\nc = 3")
+    assert out.strategy == "exact"
+    assert out.new_text == "a = 1\r\nb = 2\r\nc = 3\r\n"
