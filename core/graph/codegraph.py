@@ -118,6 +118,10 @@ class CodeGraph:
             # a deleted file cannot be resolved through symlinks; fall back to the lexical path
             return Path(os.path.normpath(p)).relative_to(self.root).as_posix()
 
+    def reload_ignores(self) -> None:
+        """Re-read ``.gitignore`` (after it changed)."""
+        self.workspace = Workspace(self.root)
+
     def tracked_language(self, rel: str) -> str | None:
         """The language of a workspace file the graph should hold, or None."""
         if rel.startswith("../") or rel in ("", "."):
@@ -216,7 +220,23 @@ class CodeGraph:
                 gone.add(self._rel(raw))
             except ValueError:
                 continue
-        for raw in changed:
+        expanded: list[str] = []
+        for raw in changed:  # a directory (moved or copied in) stands for the files under it
+            p = Path(raw) if os.path.isabs(raw) else self.root / raw
+            if p.is_dir():
+                try:
+                    under = self._rel(p)
+                    expanded.extend(f.relative_to(self.root).as_posix()
+                                    for f in self.workspace.iter_files(under))
+                    gone.add(under)
+                except (ValueError, WorkspaceError):
+                    continue
+            else:
+                expanded.append(raw)
+        with self._lock:  # a deleted directory takes every file under it along
+            for prefix in [g for g in gone if g not in graph.files]:
+                gone.update(p for p in graph.files if _under(p, prefix) and prefix not in ("", "."))
+        for raw in expanded:
             try:
                 rel = self._rel(raw)
             except ValueError:

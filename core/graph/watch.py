@@ -16,6 +16,7 @@ from pathlib import Path
 from watchfiles import Change, watch
 
 from .codegraph import CodeGraph
+from .languages import language_for_path
 from .model import IndexReport
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,14 @@ class GraphWatcher:
             return False
         if rel.startswith((".smallcode/", ".git/")):
             return False
-        return self.graph.tracked_language(rel) is not None
+        if rel == ".gitignore":
+            return True
+        if self.graph.tracked_language(rel) is not None:
+            return True
+        # A directory moved in or out: its files arrive as one event for the directory.
+        if change == Change.deleted:
+            return language_for_path(rel) is None and not self.graph.workspace.is_ignored(rel)
+        return Path(path).is_dir() and not self.graph.workspace.is_ignored(rel, is_dir=True)
 
     def _run(self) -> None:
         root = str(self.graph.root)
@@ -99,7 +107,12 @@ class GraphWatcher:
             return
         try:
             t0 = time.perf_counter()
-            report = self.graph.update_files(sorted(changed), sorted(deleted))
+            if any(Path(p).name == ".gitignore" and Path(p).parent == self.graph.root
+                   for p in changed | deleted):
+                self.graph.reload_ignores()
+                report = self.graph.index()  # what is tracked changed: walk everything
+            else:
+                report = self.graph.update_files(sorted(changed), sorted(deleted))
             log.debug("graph updated in %.3fs: %s", time.perf_counter() - t0, report.summary())
         except Exception as exc:  # noqa: BLE001 - keep the paths and retry with the next batch
             self.last_error = f"{type(exc).__name__}: {exc}"

@@ -58,3 +58,18 @@ def test_ignored_and_unknown_files_do_not_trigger_updates(watched, sample_repo: 
     time.sleep(0.3)
     assert watcher.updates == 1
     assert watcher.last_report is not None and watcher.last_report.parsed == 1
+
+
+def test_moved_directory_is_reindexed_under_its_new_path(watched, sample_repo: Path):
+    graph, _watcher = watched
+    (sample_repo / "srv").rename(sample_repo / "server")
+    assert wait_for(lambda: graph.resolve_symbol_files("listen") == ["server/net.go"])
+    assert graph.resolve_symbol_files("Server") == ["server/server.go"]
+
+
+def test_gitignore_change_reindexes_what_is_tracked(watched, sample_repo: Path):
+    graph, _watcher = watched
+    (sample_repo / ".gitignore").write_text("web/\n")
+    assert wait_for(lambda: graph.resolve_symbol_files("ignored_by_gitignore")
+                    == ["build/generated.py"])
+    assert wait_for(lambda: graph.resolve_symbol_files("format") == [])
