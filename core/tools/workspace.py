@@ -59,7 +59,7 @@ class Workspace:
         gi = self.root / ".gitignore"
         if gi.is_file():
             lines += gi.read_text(errors="replace").splitlines()
-        return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+        return pathspec.PathSpec.from_lines("gitignore", lines)
 
     def is_ignored(self, rel_path: str, is_dir: bool = False) -> bool:
         return self.ignore_spec.match_file(rel_path + ("/" if is_dir else ""))

@@ -1,0 +1,113 @@
+"""The core file tools and the persistent shell: confinement, guards, caps, persistence."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from smallcode.core.tools import ToolContext, Workspace, build_registry
+from smallcode.core.tools.shell import refusal
+
+
+@pytest.fixture()
+def env(tmp_path: Path):
+    (tmp_path / "a.py").write_text("x = 1\ny = 2\n")
+    (tmp_path / ".gitignore").write_text("build/\n")
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "gen.py").write_text("x = 3\n")
+    reg = build_registry()
+    ctx = ToolContext(Workspace(tmp_path))
+    return reg, ctx, tmp_path
+
+
+async def test_read_numbers_lines_and_ranges(env) -> None:
+    reg, ctx, _ = env
+    r = await reg.execute("read_file", {"path": "a.py", "start_line": 2}, ctx)
+    assert r.ok and r.output == "a.py lines 2-2 of 2\n2| y = 2"
+
+
+@pytest.mark.parametrize("path", ["../x", "/etc/passwd", "a\x00b", "sub/../../x"])
+async def test_paths_outside_workspace_are_refused(env, path: str) -> None:
+    reg, ctx, root = env
+    r = await reg.execute("write_file", {"path": path, "content": "no"}, ctx)
+    assert not r.ok and ("outside the workspace" in r.output or "NUL" in r.output)
+    assert not (root.parent / "x").exists()
+
+
+async def test_symlink_pointing_out_is_refused(env, tmp_path_factory) -> None:
+    reg, ctx, root = env
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "secret.txt").write_text("s")
+    os.symlink(outside, root / "link")
+    r = await reg.execute("read_file", {"path": "link/secret.txt"}, ctx)
+    assert not r.ok and "outside the workspace" in r.output
+    w = await reg.execute("write_file", {"path": "link/new.txt", "content": "x"}, ctx)
+    assert not w.ok and not (outside / "new.txt").exists()
+
+
+async def test_read_before_write_guard_refuses_once(env) -> None:
+    reg, ctx, root = env
+    first = await reg.execute("write_file", {"path": "a.py", "content": "z = 0\n"}, ctx)
+    assert not first.ok and "have not read it" in first.output
+    assert (root / "a.py").read_text() == "x = 1\ny = 2\n"
+    second = await reg.execute("write_file", {"path": "a.py", "content": "z = 0\n"}, ctx)
+    assert second.ok and (root / "a.py").read_text() == "z = 0\n"
+
+
+async def test_new_file_write_validates_python_at_once(env) -> None:
+    reg, ctx, root = env
+    r = await reg.execute("write_file", {"path": "b.py", "content": "def f(:\n"}, ctx)
+    assert not r.ok and "VALIDATION FAILED" in r.output and "b.py:1" in r.output
+    assert (root / "b.py").exists()
+
+
+async def test_patch_reports_closest_region_on_miss(env) -> None:
+    reg, ctx, root = env
+    r = await reg.execute("patch", {"path": "a.py", "old_str": "y = 3", "new_str": "y = 4"}, ctx)
+    assert not r.ok and "patch failed on a.py" in r.output and "2" in r.output
+    ok = await reg.execute("patch", {"path": "a.py", "old_str": "y = 2", "new_str": "y = 4"}, ctx)
+    assert ok.ok and ok.changed_files == ["a.py"] and "+y = 4" in ok.diff
+
+
+async def test_find_and_search_respect_gitignore(env) -> None:
+    reg, ctx, _ = env
+    f = await reg.execute("find_files", {"pattern": "*.py"}, ctx)
+    assert f.output.splitlines() == ["a.py"]
+    s = await reg.execute("search", {"query": "x ="}, ctx)
+    assert s.output == "a.py:1: x = 1"
+
+
+async def test_step_worker_may_edit_only_declared_files(env) -> None:
+    reg, ctx, root = env
+    ctx.allowed_edit_paths = {"b.py"}
+    r = await reg.execute("write_file", {"path": "c.py", "content": "x=1\n"}, ctx)
+    assert not r.ok and "may only edit b.py" in r.output and not (root / "c.py").exists()
+
+
+async def test_shell_persists_cwd_and_env_and_reports_exit_codes(env) -> None:
+    reg, ctx, root = env
+    await reg.execute("bash", {"command": "mkdir -p d && cd d && export K=v"}, ctx)
+    r = await reg.execute("bash", {"command": "pwd; echo $K; false"}, ctx)
+    assert r.output.splitlines()[:2] == [str(root / "d"), "v"]
+    assert not r.ok and r.data["exit_code"] == 1
+    t = await reg.execute("bash", {"command": "sleep 3", "timeout": 0.5}, ctx)
+    assert not t.ok and "timed out" in t.output
+    after = await reg.execute("bash", {"command": "pwd"}, ctx)
+    assert after.output.startswith(str(root))
+    big = await reg.execute("bash", {"command": "seq 1 100000"}, ctx)
+    assert "lines cut" in big.output and big.output.rstrip().endswith("[exit code 0]")
+    await ctx.get("shell").close()
+
+
+@pytest.mark.parametrize("cmd", ["vim a.py", "python", "npm start", "python -m http.server",
+                                 "git commit", "sleep 100 &", "less log.txt"])
+def test_interactive_and_server_commands_are_refused(cmd: str) -> None:
+    assert refusal(cmd) is not None
+
+
+@pytest.mark.parametrize("cmd", ["python -m pytest -q", "git commit -m 'x'", "npm test",
+                                 "node --test", "ls -la && cat a.py"])
+def test_ordinary_commands_are_allowed(cmd: str) -> None:
+    assert refusal(cmd) is None
