@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from smallcode.core.model.client import OpenAIChatClient, sanitize_messages, split_thinking
 from smallcode.core.model.types import ModelError
+
 from tests.support.scripted_server import Reply, ScriptedServer, tool_call
 
 

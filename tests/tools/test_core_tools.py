@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from smallcode.core.tools import ToolContext, Workspace, build_registry
 from smallcode.core.tools.shell import refusal
 
@@ -64,7 +63,7 @@ async def test_new_file_write_validates_python_at_once(env) -> None:
 
 
 async def test_patch_reports_closest_region_on_miss(env) -> None:
-    reg, ctx, root = env
+    reg, ctx, _root = env
     r = await reg.execute("patch", {"path": "a.py", "old_str": "y = 3", "new_str": "y = 4"}, ctx)
     assert not r.ok and "patch failed on a.py" in r.output and "2" in r.output
     ok = await reg.execute("patch", {"path": "a.py", "old_str": "y = 2", "new_str": "y = 4"}, ctx)
