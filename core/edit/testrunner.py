@@ -468,6 +468,9 @@ def parse_jest(output: str) -> tuple[str, list[str]]:
         body = [ln.strip() for ln in m.group("body").splitlines() if ln.strip()]
         loc = re.search(r"\(([^()\s]+:\d+:\d+)\)", m.group("body"))
         msg = body[0] if body else ""
+        detail = [ln for ln in body[1:6] if ln.startswith(("Expected", "Received"))]
+        if detail:
+            msg = "; ".join(detail)  # "Expected: 20; Received: 12.5" says more than the matcher
         failures.append(
             _clip(
                 m.group("name").strip()
@@ -485,7 +488,11 @@ def parse_vitest(output: str) -> tuple[str, list[str]]:
         r"^\s*FAIL\s+(?P<name>.+? > .+?)\n(?P<body>(?:.*\n){0,6})", output, re.MULTILINE
     ):
         body = [ln.strip() for ln in m.group("body").splitlines() if ln.strip()]
-        failures.append(_clip(m.group("name").strip() + (f" - {body[0]}" if body else "")))
+        loc = next((ln.lstrip("❯ ").strip() for ln in body[1:4] if ln.startswith("❯")), "")
+        text = m.group("name").strip() + (f" - {body[0]}" if body else "")
+        text += f" (at {loc})" if loc else ""
+        if _clip(text) not in failures:
+            failures.append(_clip(text))
     return (summary_m.group(1).strip() if summary_m else ""), failures
 
 

@@ -11,7 +11,9 @@ from smallcode.core.edit.testrunner import (
     detect_test_runner,
     parse_cargo_test,
     parse_go_test,
+    parse_jest,
     parse_unittest,
+    parse_vitest,
     run_tests,
     tests_for_file,
 )
@@ -165,3 +167,55 @@ def test_go_and_cargo_outputs_parse_to_compact_failures():
     summary, failures = parse_cargo_test(cargo)
     assert summary.startswith("FAILED. 1 passed; 1 failed")
     assert failures == ["tests::adds - assertion `left == right` failed (at src/lib.rs:12:9)"]
+
+
+JEST_OUTPUT = """\
+ FAIL  test/cart.test.js
+  cart
+    ✕ total multiplies by quantity (3 ms)
+    ✓ empty cart (1 ms)
+
+  ● cart › total multiplies by quantity
+
+    expect(received).toBe(expected) // Object.is equality
+
+    Expected: 20
+    Received: 12.5
+
+      5 | test('total multiplies by quantity', () => {
+    > 6 |   expect(total(items)).toBe(20);
+        |                        ^
+      7 | });
+
+      at Object.toBe (test/cart.test.js:6:24)
+
+Test Suites: 1 failed, 1 total
+Tests:       1 failed, 1 passed, 2 total
+"""
+
+VITEST_OUTPUT = """\
+ ❯ test/cart.test.js (2)
+   ❯ cart (2)
+     × total multiplies by quantity
+     ✓ empty cart
+
+⎯⎯⎯⎯⎯⎯⎯ Failed Tests 1 ⎯⎯⎯⎯⎯⎯⎯
+
+ FAIL  test/cart.test.js > cart > total multiplies by quantity
+AssertionError: expected 12.5 to be 20 // Object.is equality
+ ❯ test/cart.test.js:6:24
+
+ Test Files  1 failed (1)
+      Tests  1 failed | 1 passed (2)
+"""
+
+
+def test_jest_and_vitest_outputs_parse_to_compact_failures():
+    assert parse_jest(JEST_OUTPUT) == (
+        "1 failed, 1 passed, 2 total",
+        [("cart › total multiplies by quantity - Expected: 20; Received: 12.5 "
+         "(at test/cart.test.js:6:24)")])
+    assert parse_vitest(VITEST_OUTPUT) == (
+        "1 failed | 1 passed (2)",
+        [("test/cart.test.js > cart > total multiplies by quantity - AssertionError: expected "
+         "12.5 to be 20 // Object.is equality (at test/cart.test.js:6:24)")])
