@@ -60,7 +60,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     try:
         graph = _open(args)
         report = graph.index()
-    except (GraphStoreBusy, WorkspaceError) as exc:
+    except (GraphStoreBusy, WorkspaceError, OSError) as exc:
         print(f"smallcode index: {exc}", file=sys.stderr)
         return 2
     _print_report(report, args.problems)
@@ -90,7 +90,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
     try:
         graph = _open(args)
         graph.index()
-    except (GraphStoreBusy, WorkspaceError) as exc:
+    except (GraphStoreBusy, WorkspaceError, OSError) as exc:
         print(f"smallcode graph: {exc}", file=sys.stderr)
         return 2
     command = args.graph_command
