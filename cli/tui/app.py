@@ -167,6 +167,11 @@ class SmallcodeApp(App[int]):
         self.status.set(mode=self.settings.agent.permission_mode)
         self.prompt.focus()
         self.run_worker(self._start_session(), name="open-session", group="session")
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        if self.turn_running:
+            self.status.set()  # the elapsed time of the turn
 
     def _following(self) -> bool:
         """The chat is scrolled to its end (so new content should keep it there)."""
@@ -381,7 +386,7 @@ class SmallcodeApp(App[int]):
             await self.note(f"cannot run the task: {why}", "error")
             return
         self.turn_running = True
-        self.status.set(busy=True)
+        self.status.set(busy=True, busy_since=time.monotonic())
         self.turn_worker = self.run_worker(self._run_turn(task), name="turn", group="turn",
                                            exit_on_error=False)
 

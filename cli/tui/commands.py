@@ -27,6 +27,8 @@ CommandResult = str | Text | None
 Handler = Callable[["CommandContext", str], CommandResult | Awaitable[CommandResult]]
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 PERMISSION_MODES = ("ask", "auto-edit", "yolo")
+COMPACT_KEEP_STEPS = 2  # /compact keeps the last steps as they are
+COMPACT_SUMMARY_ROOM = 400  # tokens left for the summary
 
 
 @dataclass(frozen=True)
@@ -241,15 +243,23 @@ async def cmd_compact(ctx: CommandContext, arg: str) -> CommandResult:
         res = await res if inspect.isawaitable(res) else res
         return str(res) if res else "history compacted"
     try:
-        from smallcode.core.context.budget import TokenCounter, fit
+        from smallcode.core.context.budget import TokenCounter, fit, step_starts
         from smallcode.core.features.compaction import history_compactor
     except ImportError:
         return "history compaction is not available in this build"
     counter = getattr(agent, "counter", None) or TokenCounter()
-    before = counter.count_messages(agent.history)
-    if len([m for m in agent.history if m.get("role") != "system"]) < 4:
+    history = list(agent.history)
+    before = counter.count_messages(history)
+    head = next((i for i, m in enumerate(history) if m.get("role") != "system"), len(history))
+    steps = step_starts(history, head)
+    if len(steps) <= COMPACT_KEEP_STEPS:
         return f"nothing to compact ({before} tokens of history)"
-    result = await fit(agent.history, max(1, before // 2), counter, keep_last_steps=2,
+    tail = counter.count_messages(history[steps[-COMPACT_KEEP_STEPS]:])
+    head_tokens = counter.count_messages(history[:head])
+    # everything older than the kept steps goes into one summary; no eviction or shrinking first
+    result = await fit(history, head_tokens + tail + COMPACT_SUMMARY_ROOM, counter,
+                       keep_last_steps=COMPACT_KEEP_STEPS, min_evict_tokens=10**9,
+                       max_arg_chars=10**9,
                        compactor=history_compactor(session.client, timeout=60))
     if not result.changed:
         return f"nothing to compact ({before} tokens of history)"

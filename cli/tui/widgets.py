@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -257,6 +258,7 @@ class StatusInfo:
     session_tokens: int = 0
     mode: str = "ask"
     busy: bool = False
+    busy_since: float = 0.0  # time.monotonic() when the running turn started
     queue: str | None = None  # gateway queue, only when attached to `smallcode serve`
 
 
@@ -280,6 +282,8 @@ class StatusLine(Static):
         i = self.info
         t = Text()
         t.append("● " if i.busy else "○ ", style="yellow" if i.busy else "green")
+        if i.busy and i.busy_since:
+            t.append(f"{time.monotonic() - i.busy_since:.0f}s ", style="yellow")
         t.append(i.model, style="bold")
         if i.backend or i.source:
             t.append(f" ({', '.join(x for x in (i.backend, i.source) if x)})", style="dim")

@@ -460,3 +460,103 @@ async def test_status_line_has_no_queue_field_without_serve(repo: Path) -> None:
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot)
             assert app.status.info.queue is None and "queue" not in screen(app).splitlines()[-1]
+
+
+async def test_screenshots_of_the_main_screens(repo: Path, tmp_path: Path) -> None:
+    """Chat after an edit with the plan beside it, the confirmation modal, the help output: each
+    saved as SVG and text, each checked for what a user must see on it."""
+    shots = tmp_path / "shots"
+    shots.mkdir()
+
+    def save(app: SmallcodeApp, name: str) -> str:
+        path = app.save_screenshot(f"{name}.svg", str(shots))
+        text = svg_text(Path(path).read_text())
+        (shots / f"{name}.txt").write_text(text)
+        return text
+
+    with ScriptedServer([PATCH, FINISH]) as srv:
+        app = SmallcodeApp(repo, settings_for(srv, "ask"))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await ready(pilot)
+            await app.handle_event(PlanUpdate(anchor="Goal: make add correct", steps=[
+                {"n": 1, "text": "fix add", "status": "active"},
+                {"n": 2, "text": "run tests", "status": "pending"}]))
+            await type_and_send(pilot, "fix add in calc.py")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="modal")
+            await pilot.pause()
+            modal = save(app, "confirm")
+            await pilot.press("y")
+            await wait_for(pilot, lambda: app.last_done is not None, what="done")
+            await pilot.pause()
+            chat = save(app, "chat")
+            await type_and_send(pilot, "/help")
+            await pilot.pause()
+            helpscreen = save(app, "help")
+    assert sorted(p.name for p in shots.iterdir()) == [
+        "chat.svg", "chat.txt", "confirm.svg", "confirm.txt", "help.svg", "help.txt"]
+    for needle in ("Allow the agent to change this file?", "calc.py", "-    return a - b",
+                   "+    return a + b", "Allow (y)", "Refuse (n)"):
+        assert needle in modal
+    rows = chat.splitlines()
+    assert rows[-1].strip().startswith("○ scripted-model (llamacpp, configured)  route write  ctx ")
+    assert rows[-1].endswith("mode ask")
+    for needle in ("› fix add in calc.py", "✓ patch  path=calc.py  — +1 −1",
+                   "+    return a + b", "✓ finished — 2 turns, 2 tool calls", "plan",
+                   "Goal: make add correct", "→ 1. fix add", "· 2. run tests",
+                   "Ask, or / for commands, @ for files"):
+        assert needle in chat, needle
+    plan_row = next(r for r in rows if "→ 1. fix add" in r)
+    assert plan_row.index("→ 1. fix add") > 60  # the plan panel is on the right
+    assert "/undo       revert the last turn's file changes" in helpscreen
+
+
+async def test_compact_command_folds_older_turns_into_a_summary(repo: Path) -> None:
+    summary = "- the user asked what add returns; it returns a - b (a bug)"
+    replies = ["add returns a - b, which is wrong. " * 60, "It should return a + b. " * 60,
+               summary]
+    with ScriptedServer(replies) as srv:
+        app = SmallcodeApp(repo, settings_for(srv))
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            for question in ("what does add return?", "what should add return?"):
+                app.last_done = None
+                await type_and_send(pilot, question)
+                await wait_for(pilot, lambda: app.last_done is not None, what="answer")
+            before = list(app.session.agent.history)
+            await type_and_send(pilot, "/compact")
+            await wait_for(pilot, lambda: bool(list(app.chat.query(CommandOutput))),
+                           what="compact output")
+            out = app.chat.query_one(CommandOutput).body_text
+            assert out.startswith("history compacted: ") and "2 messages summarized" in out
+            after = app.session.agent.history
+            assert len(after) == len(before) - 1  # two messages became one summary
+            assert any(summary in str(m.get("content")) for m in after)
+            assert not any("what does add return?" in str(m.get("content")) for m in after)
+            assert any("what should add return?" in str(m.get("content")) for m in after)
+            # the summary request went to the model
+            assert "what does add return?" in json.dumps(srv.requests[-1]["messages"])
+
+
+async def test_sessions_and_memory_commands_answer_without_a_store(repo: Path) -> None:
+    with ScriptedServer([]) as srv:
+        app = SmallcodeApp(repo, settings_for(srv))
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            await type_and_send(pilot, "/memory")
+            await pilot.pause()
+            memory_out = list(app.chat.query(CommandOutput))[-1].body_text
+            await type_and_send(pilot, "/sessions")
+            await pilot.pause()
+            sessions_out = list(app.chat.query(CommandOutput))[-1].body_text
+    try:
+        import smallcode.core.memory.store
+        assert memory_out.startswith(("no project memory", "no memory entries"))
+    except ImportError:
+        assert memory_out == ("project memory is not available in this build "
+                              "(smallcode.core.memory.store)")
+    try:
+        import smallcode.core.memory.sessions  # noqa: F401
+        assert sessions_out.startswith("no saved sessions") or "/sessions resume ID" in sessions_out
+    except ImportError:
+        assert sessions_out == ("saved sessions are not available in this build "
+                                "(smallcode.core.memory.sessions)")
