@@ -43,6 +43,7 @@ from .symbol_graph import SymbolGraph
 log = logging.getLogger(__name__)
 
 DB_RELATIVE_PATH = ".smallcode/graph.duckdb"
+_DATA_KINDS = frozenset({"variable", "constant"})  # ranked lower in the repository map
 _PATH_MENTION = re.compile(r"[\w./-]*\w\.[A-Za-z]{1,5}\b")
 
 
@@ -379,7 +380,9 @@ class CodeGraph:
                     if idx is not None:
                         personal[idx] = personal.get(idx, 0.0) + 2.0 / len(ids)
             ranks = personalised_pagerank(edges, personal or None)
-            rank = {sid: float(ranks[idx]) for sid, idx in edges.index_of.items()}
+            symbols = graph.symbols
+            rank = {sid: float(ranks[idx]) * (0.3 if symbols[sid].kind in _DATA_KINDS else 1.0)
+                    for sid, idx in edges.index_of.items()}
             return render_repo_map(graph, rank, max_tokens)
 
     def resolve_symbol_files(self, name: str) -> list[str]:

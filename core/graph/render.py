@@ -30,6 +30,7 @@ _STOPWORDS = frozenset({
     "caller", "callers", "callee", "callees", "work", "works", "working", "get", "set", "make",
     "see", "look", "list", "add", "fix", "change", "update", "new",
 })
+_CODE_LIKE = re.compile(r"_|\d|[a-z][A-Z]")
 _TERM = re.compile(r"[A-Za-z_$][\w$]*(?:(?:\.|::|#)[A-Za-z_$][\w$]*)*")
 
 
@@ -141,6 +142,10 @@ def match_symbols(graph: SymbolGraph, query: str, limit: int = 10) -> list[tuple
         scores.sort(reverse=True)
         sym = graph.symbols[sid]
         score = scores[0] + 0.25 * sum(scores[1:]) - 2.0 * _kind_rank(sym.kind)
+        if _CODE_LIKE.search(sym.name):  # add_subparsers, parseArgs: surely meant as code
+            score += 10.0
+        # a name defined in many places (handle, run, get) says less than a rare one
+        score -= min(12.0, 3.0 * math.log2(len(graph.by_name.get(sym.name, ())) or 1))
         scored.append((score, sid))
     scored.sort(key=lambda t: (-t[0], graph.symbols[t[1]].sort_key()))
     return scored[:limit]
@@ -290,7 +295,7 @@ def render_explain(graph: SymbolGraph, name: str, max_tokens: int, *, max_defs: 
         callers = graph.callers(sid)
         if callers:
             seen: dict[str, tuple[str, int]] = {}
-            for ref, count in sorted(callers, key=lambda rc: (rc[0].path, rc[0].line)):
+            for ref, count in sorted(callers, key=lambda rc: (rc[1] > 1, rc[0].path, rc[0].line)):
                 key = f"{_where(graph, ref)} ({ref.path}:{ref.line})"
                 where = _where(graph, ref)
                 if where not in seen:

@@ -614,16 +614,25 @@ class SymbolGraph:
         self._token_index = tokens
 
     def lookup(self, name: str) -> list[int]:
-        """Exact definitions of ``name`` or a qualified ``Class.method`` / ``mod.func``."""
+        """Exact definitions of ``name``, a qualified ``Class.method``, or a module-qualified
+        ``pkg.mod.func`` / ``pkg.mod.Class.method``."""
         name = name.strip().replace("::", ".").replace("#", ".")
         found = list(self.by_qualname.get(name, ()))
         if not found:
             found = list(self.by_name.get(name, ()))
         if not found and "." in name:
-            head, last = name.rsplit(".", 1)
-            found = [c for c in self.by_name.get(last, ())
-                     if self.symbols[c].qualname.endswith(name)
-                     or _module_of(self.symbols[c].path).endswith(head.replace(".", "/"))]
+            parts = name.split(".")
+            for k in range(len(parts) - 1, 0, -1):
+                module = "/".join(parts[:k])
+                qualname = ".".join(parts[k:])
+                found = [c for c in self.by_qualname.get(qualname, ())
+                         if _module_of(self.symbols[c].path) == module
+                         or _module_of(self.symbols[c].path).endswith("/" + module)]
+                if found:
+                    break
+            if not found:
+                found = [c for c in self.by_name.get(parts[-1], ())
+                         if self.symbols[c].qualname.endswith("." + ".".join(parts[-2:]))]
         return sorted(found, key=lambda i: self.symbols[i].sort_key())
 
     def fuzzy_names(self, term: str, limit: int = 20) -> list[tuple[float, str]]:
@@ -691,8 +700,10 @@ def _owner_key(sym: Symbol) -> tuple[str, str] | None:
 
 
 def _module_of(path: str) -> str:
+    """``pkg/mod.py`` -> ``pkg/mod``; ``pkg/__init__.py`` -> ``pkg``."""
     stem, _ = posixpath.splitext(path)
-    return stem
+    head, last = posixpath.split(stem)
+    return head if last in ("__init__", "index", "mod") and head else stem
 
 
 def _remove(index: dict, key: object, value: object) -> None:
