@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -200,8 +201,11 @@ class SmallcodeApp(App[int]):
             from smallcode.core.session import open_session as opener
         await self.note(f"smallcode in {self.workspace.root} — connecting to the model…")
 
-        def progress(msg: str) -> None:
-            self.call_later(self.note, msg)
+        def progress(msg: str) -> None:  # called from worker threads too (model start-up)
+            if threading.get_ident() == self._thread_id:
+                self.call_later(self.note, msg)
+            else:
+                self.call_from_thread(self.note, msg)
 
         try:
             self.session = await opener(str(self.workspace.root), self.settings,

@@ -560,3 +560,19 @@ async def test_sessions_and_memory_commands_answer_without_a_store(repo: Path) -
     except ImportError:
         assert sessions_out == ("saved sessions are not available in this build "
                                 "(smallcode.core.memory.sessions)")
+
+
+async def test_ctrl_c_while_asking_closes_the_modal_and_writes_nothing(repo: Path) -> None:
+    with ScriptedServer([PATCH]) as srv:
+        app = SmallcodeApp(repo, settings_for(srv, "ask"))
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            await type_and_send(pilot, "fix add in calc.py")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="modal")
+            await pilot.press("ctrl+c")
+            await wait_for(pilot, lambda: app.last_done is not None, timeout=5, what="cancel")
+            await pilot.pause()
+            assert app.last_done.reason == "cancelled"
+            assert not isinstance(app.screen, ConfirmScreen)
+            assert (repo / "calc.py").read_text() == BUGGY
+            assert len(srv.requests) == 1
