@@ -347,5 +347,25 @@ async def run_step(spec: StepSpec, emit: Emit, *, model: ChatModel | None = None
     return StepOutcome(spec.n, ok, reason, done.summary, changed, done.turns, done.tool_calls)
 
 
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    """Rebuild a typed event from its JSON form (events cross process boundaries as dicts)."""
+    from smallcode.core import events as ev
+
+    kinds: dict[str, type[Event]] = {}
+    for obj in vars(ev).values():
+        if isinstance(obj, type) and issubclass(obj, ev.Event) and obj is not ev.Event:
+            kind = obj.model_fields["type"].default
+            if isinstance(kind, str):
+                kinds[kind] = obj
+    cls = kinds.get(str(data.get("type")))
+    step = data.get("step")
+    if cls is None:
+        return ev.NoticeEvent(message=f"(unknown event {data.get('type')!r})")
+    out = cls.model_validate(data)
+    return out.model_copy(update={"step": step}) if step is not None else out
+
+
 __all__ = ["JOURNAL_KIND", "StepJournal", "StepOutcome", "StepSnapshots", "StepSpec",
-           "files_context", "run_step"]
+           "event_from_dict", "files_context", "run_step"]
