@@ -1,0 +1,485 @@
+"""Long-term project memory in DuckDB: typed entries, duplicate detection, BM25 search, and the
+relevant notes loaded at the start of a task.
+
+Entries live in ``memories``; BM25 comes from DuckDB's fts extension (porter stemmer, English stop
+words). DuckDB's fts index is not updated by writes, so the store counts writes and rebuilds the
+index lazily on the first search after them (milliseconds for a few thousand entries). Search
+queries the index tables directly (faster than the ``match_bm25`` macro at scale). One process owns
+the file: the memory actor under ``smallcode serve``, or this object in-process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import threading
+import time
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol, Self, get_args, runtime_checkable
+
+from smallcode.core.cache import DuckDBCache
+
+from .database import Migration, apply_migrations, connect, load_fts
+from .instructions import estimate_tokens
+
+MemoryType = Literal["decision", "workflow", "gotcha", "convention", "context"]
+MEMORY_TYPES: tuple[str, ...] = get_args(MemoryType)
+MEMORY_DB = Path(".smallcode") / "memory.duckdb"
+
+# Half-life (days) of an entry's relevance since it was last written or used. Conventions and
+# decisions stay true for long; "context" notes (what is going on right now) go stale fast.
+HALF_LIFE_DAYS: dict[str, float] = {"decision": 180.0, "workflow": 180.0, "gotcha": 120.0,
+                                    "convention": 365.0, "context": 30.0}
+MIN_DECAY = 0.2  # an old entry still counts for a fifth of a fresh one
+
+_FTS_SCHEMA = "fts_main_memories"
+# keep digits and split identifiers on punctuation/underscores: "load_for_task" -> load for task
+_FTS_IGNORE = r"(\.|[^a-z0-9])+"
+_MAX_TITLE = 120
+_MAX_CONTENT = 8000
+
+MEMORY_MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "memories", (
+        "CREATE SEQUENCE IF NOT EXISTS memories_id START 1",
+        """CREATE TABLE IF NOT EXISTS memories (
+               id BIGINT PRIMARY KEY DEFAULT nextval('memories_id'),
+               type VARCHAR NOT NULL,
+               title VARCHAR NOT NULL,
+               content VARCHAR NOT NULL,
+               tags VARCHAR[] NOT NULL,
+               tags_text VARCHAR NOT NULL,
+               source VARCHAR NOT NULL,
+               content_hash VARCHAR NOT NULL UNIQUE,
+               created DOUBLE NOT NULL,
+               updated DOUBLE NOT NULL,
+               last_used DOUBLE,
+               uses INTEGER NOT NULL DEFAULT 0
+           )""",
+        """CREATE TABLE IF NOT EXISTS memory_meta (
+               key VARCHAR PRIMARY KEY,
+               value BIGINT NOT NULL
+           )""",
+        ("INSERT INTO memory_meta VALUES ('data_version', 0), ('index_version', -1) "
+         "ON CONFLICT DO NOTHING"),
+    )),
+)
+
+
+class MemoryStoreError(ValueError):
+    """Bad input for the memory store (unknown type, empty content, unknown id)."""
+
+
+@dataclass
+class MemoryEntry:
+    id: int
+    type: str
+    title: str
+    content: str
+    tags: tuple[str, ...]
+    source: str
+    created: float
+    updated: float
+    last_used: float | None = None
+    uses: int = 0
+    score: float | None = field(default=None, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["tags"] = list(self.tags)
+        if self.score is None:
+            d.pop("score")
+        return d
+
+    def render(self) -> str:
+        """One line for a prompt or a tool result."""
+        tags = f" [{', '.join(self.tags)}]" if self.tags else ""
+        body = self.content if self.content.strip() != self.title.strip() else ""
+        text = f"{self.title}: {body}" if body else self.title
+        return f"- ({self.type} #{self.id}){tags} {text}"
+
+
+@runtime_checkable
+class MemoryProtocol(Protocol):
+    """What the agent and the memory tools need; :class:`MemoryStore` in-process, or the memory
+    actor's client (``smallcode.actors.memory_store.MemoryStoreClient``)."""
+
+    def remember(self, type: str, title: str, content: str, tags: tuple[str, ...] | list[str] = (),
+                 source: str = "user") -> tuple[int, bool]: ...
+
+    def search(self, query: str, limit: int = 10) -> list[MemoryEntry]: ...
+
+    def list(self, type: str | None = None, limit: int = 50) -> list[MemoryEntry]: ...
+
+    def forget(self, id: int) -> bool: ...
+
+    def export(self) -> list[dict[str, Any]]: ...
+
+    def load_for_task(self, message: str, max_tokens: int = 600) -> str: ...
+
+
+def normalize_content(text: str) -> str:
+    """What the duplicate check compares: case, accents-as-composed and whitespace normalized."""
+    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
+def content_hash(type_: str, content: str) -> str:
+    del type_  # the same fact saved under two types is still a duplicate
+    return hashlib.sha256(normalize_content(content).encode("utf-8")).hexdigest()
+
+
+def _clean_tags(tags: Any) -> tuple[str, ...]:
+    if isinstance(tags, str):
+        tags = re.split(r"[,\s]+", tags)
+    out: list[str] = []
+    for t in tags or ():
+        t = re.sub(r"\s+", "-", str(t).strip().lower().lstrip("#"))
+        if t and t not in out:
+            out.append(t[:40])
+    return tuple(out[:20])
+
+
+def _default_title(content: str) -> str:
+    first = content.strip().split("\n", 1)[0].strip()
+    first = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0]
+    return first if len(first) <= 80 else first[:79].rstrip() + "…"
+
+
+_COLUMNS = "id, type, title, content, tags, source, created, updated, last_used, uses"
+
+
+def _entry(row: tuple[Any, ...], score: float | None = None) -> MemoryEntry:
+    return MemoryEntry(id=int(row[0]), type=row[1], title=row[2], content=row[3],
+                       tags=tuple(row[4] or ()), source=row[5], created=float(row[6]),
+                       updated=float(row[7]),
+                       last_used=None if row[8] is None else float(row[8]), uses=int(row[9]),
+                       score=score)
+
+
+class MemoryStore:
+    """The memory of one project, in one DuckDB file. Thread-safe (one lock around the file)."""
+
+    def __init__(self, db_path: str | Path, *, clock: Any = time.time):
+        self.db_path = Path(db_path)
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._con = connect(self.db_path)
+        try:
+            load_fts(self._con)
+            apply_migrations(self._con, "memory", MEMORY_MIGRATIONS)
+        except Exception:
+            self._con.close()
+            raise
+        self._cache: DuckDBCache | None = None
+
+    @classmethod
+    def for_workspace(cls, workspace_root: str | Path) -> MemoryStore:
+        return cls(Path(workspace_root) / MEMORY_DB)
+
+    # lifecycle ---------------------------------------------------------------------------------
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def cache(self) -> DuckDBCache:
+        """A persisted cache in the same file (shares this store's connection and lock)."""
+        with self._lock:
+            if self._cache is None:
+                self._cache = DuckDBCache(connection=self._con, lock=self._lock)
+            return self._cache
+
+    # writes ------------------------------------------------------------------------------------
+    def _bump(self) -> None:
+        self._con.execute("UPDATE memory_meta SET value = value + 1 WHERE key = 'data_version'")
+
+    def remember(self, type: str, title: str, content: str, tags: tuple[str, ...] | list[str] = (),
+                 source: str = "user") -> tuple[int, bool]:
+        """Store an entry. Returns ``(id, True)``, or ``(existing_id, False)`` for a duplicate."""
+        type_ = (type or "").strip().lower()
+        if type_ not in MEMORY_TYPES:
+            raise MemoryStoreError(f"unknown memory type {type!r}; use one of: {', '.join(MEMORY_TYPES)}")
+        content = (content or "").strip()
+        if not content:
+            raise MemoryStoreError("memory content is empty")
+        if len(content) > _MAX_CONTENT:
+            raise MemoryStoreError(f"memory content is {len(content)} characters; keep an entry under "
+                              f"{_MAX_CONTENT} (split it, or save the essentials)")
+        title = " ".join((title or "").split()) or _default_title(content)
+        title = title[:_MAX_TITLE]
+        tag_tuple = _clean_tags(tags)
+        digest = content_hash(type_, content)
+        now = self._clock()
+        with self._lock:
+            row = self._con.execute("SELECT id FROM memories WHERE content_hash = ?",
+                                    [digest]).fetchone()
+            if row is not None:
+                return int(row[0]), False
+            self._con.execute("BEGIN TRANSACTION")
+            try:
+                new = self._con.execute(
+                    "INSERT INTO memories (type, title, content, tags, tags_text, source, "
+                    "content_hash, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "RETURNING id",
+                    [type_, title, content, list(tag_tuple), " ".join(tag_tuple),
+                     (source or "user")[:40], digest, now, now]).fetchone()
+                self._bump()
+                self._con.execute("COMMIT")
+            except Exception:
+                self._con.execute("ROLLBACK")
+                raise
+        assert new is not None
+        return int(new[0]), True
+
+    def forget(self, id: int) -> bool:
+        """Delete entry ``id``. Returns False when there was none."""
+        with self._lock:
+            self._con.execute("BEGIN TRANSACTION")
+            try:
+                row = self._con.execute("DELETE FROM memories WHERE id = ? RETURNING id",
+                                        [int(id)]).fetchone()
+                if row is not None:
+                    self._bump()
+                self._con.execute("COMMIT")
+            except Exception:
+                self._con.execute("ROLLBACK")
+                raise
+        return row is not None
+
+    def _mark_used(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        with self._lock:
+            self._con.execute("UPDATE memories SET last_used = ?, uses = uses + 1 "
+                              "WHERE list_contains(?, id)", [self._clock(), ids])
+
+    # reads -------------------------------------------------------------------------------------
+    def get(self, id: int) -> MemoryEntry | None:
+        with self._lock:
+            row = self._con.execute(f"SELECT {_COLUMNS} FROM memories WHERE id = ?",
+                                    [int(id)]).fetchone()
+        return None if row is None else _entry(row)
+
+    def count(self) -> int:
+        with self._lock:
+            row = self._con.execute("SELECT count(*) FROM memories").fetchone()
+        return int(row[0]) if row else 0
+
+    def list(self, type: str | None = None, limit: int = 50) -> list[MemoryEntry]:
+        """Entries, most recently updated first, optionally of one type."""
+        if type is not None and type not in MEMORY_TYPES:
+            raise MemoryStoreError(f"unknown memory type {type!r}; use one of: {', '.join(MEMORY_TYPES)}")
+        sql = f"SELECT {_COLUMNS} FROM memories"
+        params: list[Any] = []
+        if type is not None:
+            sql += " WHERE type = ?"
+            params.append(type)
+        sql += " ORDER BY updated DESC, id DESC LIMIT ?"
+        params.append(max(0, int(limit)))
+        with self._lock:
+            rows = self._con.execute(sql, params).fetchall()
+        return [_entry(r) for r in rows]
+
+    def export(self) -> list[dict[str, Any]]:
+        """Every entry as a plain dict, oldest first (for backups and `smallcode memory export`)."""
+        with self._lock:
+            rows = self._con.execute(f"SELECT {_COLUMNS} FROM memories ORDER BY id").fetchall()
+        return [_entry(r).to_dict() for r in rows]
+
+    # full-text index ---------------------------------------------------------------------------
+    def _versions(self) -> tuple[int, int]:
+        rows = dict(self._con.execute("SELECT key, value FROM memory_meta").fetchall())
+        return int(rows["data_version"]), int(rows["index_version"])
+
+    def index_is_current(self) -> bool:
+        with self._lock:
+            data, index = self._versions()
+        return data == index
+
+    def rebuild_index(self) -> None:
+        """Rebuild the BM25 index from the table (also done lazily by :meth:`search`)."""
+        with self._lock:
+            data, _ = self._versions()
+            self._con.execute(
+                "PRAGMA create_fts_index('memories', 'id', 'title', 'content', 'tags_text', "
+                f"stemmer='porter', stopwords='english', ignore='{_FTS_IGNORE}', "
+                "strip_accents=1, lower=1, overwrite=1)")
+            # postings sorted by term: a query touches few row groups
+            self._con.execute(f"CREATE OR REPLACE TABLE {_FTS_SCHEMA}.terms AS "
+                              f"SELECT * FROM {_FTS_SCHEMA}.terms ORDER BY termid, docid")
+            self._con.execute("UPDATE memory_meta SET value = ? WHERE key = 'index_version'",
+                              [data])
+
+    def _ensure_index(self) -> None:
+        data, index = self._versions()
+        if data != index:
+            self.rebuild_index()
+
+    def search(self, query: str, limit: int = 10) -> list[MemoryEntry]:
+        """Entries ranked by BM25 over title, content and tags (best first, with ``score``)."""
+        query = (query or "").strip()
+        if not query or limit <= 0:
+            return []
+        with self._lock:
+            self._ensure_index()
+            try:
+                rows = self._con.execute(_BM25_SQL, [query, int(limit)]).fetchall()
+            except Exception as exc:  # a damaged index: rebuild once, then report
+                if "fts_main_memories" not in str(exc):
+                    raise
+                self.rebuild_index()
+                rows = self._con.execute(_BM25_SQL, [query, int(limit)]).fetchall()
+        return [_entry(r[:-1], score=float(r[-1])) for r in rows]
+
+    # task start --------------------------------------------------------------------------------
+    def decay(self, entry: MemoryEntry, now: float | None = None) -> float:
+        """Staleness factor in [MIN_DECAY, 1]: halves every half-life since last write or use."""
+        now = self._clock() if now is None else now
+        last = max(entry.updated, entry.last_used or 0.0)
+        age_days = max(0.0, now - last) / 86400.0
+        half = HALF_LIFE_DAYS.get(entry.type, 90.0)
+        return max(MIN_DECAY, math.pow(0.5, age_days / half))
+
+    def relevant(self, message: str, limit: int = 20) -> list[MemoryEntry]:
+        """Search hits re-ranked by BM25 score times staleness decay."""
+        now = self._clock()
+        hits = self.search(message, limit=limit)
+        for h in hits:
+            h.score = (h.score or 0.0) * self.decay(h, now)
+        hits.sort(key=lambda h: (-(h.score or 0.0), -h.id))
+        return hits
+
+    def load_for_task(self, message: str, max_tokens: int = 600) -> str:
+        """The entries relevant to ``message``, one line each, within ``max_tokens``, or "".
+
+        The caller adds its own heading (the agent uses "Project memory:")."""
+        if max_tokens <= 0:
+            return ""
+        hits = self.relevant(message)
+        used = 0
+        lines: list[str] = []
+        chosen: list[int] = []
+        for h in hits:
+            line = h.render()
+            cost = estimate_tokens(line) + 1
+            if used + cost > max_tokens:
+                continue  # a shorter, less relevant entry may still fit
+            lines.append(line)
+            chosen.append(h.id)
+            used += cost
+        if not lines:
+            return ""
+        self._mark_used(chosen)
+        return "\n".join(lines)
+
+
+# BM25 (k1=1.2, b=0.75) over the fts index tables: the query is tokenized by the index's own macro
+# and stemmed like the documents; only postings of the query's terms are touched.
+_BM25_SQL = f"""
+WITH qterms AS (
+    SELECT DISTINCT stem(t, 'porter') AS term
+    FROM (SELECT unnest({_FTS_SCHEMA}.tokenize(?)) AS t) WHERE t <> ''
+),
+q AS (SELECT d.termid, d.df FROM {_FTS_SCHEMA}.dict d JOIN qterms USING (term)),
+st AS (SELECT num_docs::DOUBLE AS n, avgdl FROM {_FTS_SCHEMA}.stats),
+tf AS (
+    SELECT t.docid, t.termid, count(*) AS tf
+    FROM {_FTS_SCHEMA}.terms t SEMI JOIN q USING (termid)
+    GROUP BY ALL
+),
+scored AS (
+    SELECT docs.name AS id,
+           sum(ln(((st.n - q.df + 0.5) / (q.df + 0.5)) + 1)
+               * tf.tf * 2.2 / (tf.tf + 1.2 * (0.25 + 0.75 * docs.len / st.avgdl))) AS score
+    FROM tf JOIN q USING (termid) JOIN {_FTS_SCHEMA}.docs docs USING (docid), st
+    GROUP BY docs.name
+)
+SELECT {", ".join("m." + c for c in _COLUMNS.split(", "))}, s.score
+FROM scored s JOIN memories m ON m.id = s.id
+ORDER BY s.score DESC, m.id DESC
+LIMIT ?
+"""
+
+
+# "remember that ..." ---------------------------------------------------------------------------
+_REMEMBER_RE = re.compile(
+    r"^\s*(?:(?:please|pls|and|also|ok(?:ay)?|hey)[,\s]+)*"
+    r"(?:remember|memori[sz]e|note(?:\s+down)?|keep\s+in\s+mind|don'?t\s+forget|do\s+not\s+forget|"
+    r"make\s+a\s+note|save\s+(?:a\s+)?(?:note|memory)|for\s+future\s+reference|"
+    r"for\s+the\s+record|from\s+now\s+on|going\s+forward)"
+    r"(?:\s+(?:that|this|to|for\s+later|for\s+next\s+time|for\s+the\s+future))?"
+    r"\s*[:,\-–—]?\s*(?P<body>.+)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_NOT_A_REQUEST = re.compile(
+    r"^\s*(?:remember|note)\s+(?:when|how|what|why|where|who|if|whether|the\s+time)\b"
+    r"|^\s*(?:remember|note)\s+me\b",
+    re.IGNORECASE,
+)
+
+
+def detect_remember(message: str) -> str | None:
+    """The fact to save when ``message`` asks to remember something ("remember that the API uses
+    snake_case", "from now on, run ruff before committing"), else None. Questions ("do you
+    remember ...?") and recollections ("remember when ...") are not requests."""
+    text = (message or "").strip()
+    if not text or len(text) > 2000 or text.endswith("?"):
+        return None
+    if _NOT_A_REQUEST.match(text):
+        return None
+    m = _REMEMBER_RE.match(text)
+    if not m:
+        return None
+    body = m.group("body").strip().strip("\"'").strip()
+    body = re.sub(r"^(?:that|this)\s*[:,]?\s+", "", body, flags=re.IGNORECASE)
+    if len(body) < 3 or not re.search(r"[A-Za-z0-9]", body):
+        return None
+    return body[0].upper() + body[1:] if body[0].islower() else body
+
+
+_TYPE_SIGNALS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("gotcha", re.compile(r"\b(?:gotcha|careful|watch out|beware|pitfall|caveat|bug|breaks?|"
+                          r"broken|fails?|failing|crash(?:es)?|flaky|don'?t work|doesn'?t work|"
+                          r"won'?t work|must not|never (?:call|use|run|edit|touch)|trap|quirk)\b",
+                          re.IGNORECASE)),
+    ("decision", re.compile(r"\b(?:we (?:decided|chose|picked|went with|agreed)|decided|decision|"
+                            r"chose|instead of|rather than|trade-?off|because we)\b", re.IGNORECASE)),
+    ("workflow", re.compile(r"\b(?:to (?:deploy|release|build|run|test|install|publish|start)|"
+                            r"first\b.*\bthen|steps?|workflow|procedure|run `|make \w+)\b", re.IGNORECASE)),
+    ("convention", re.compile(r"\b(?:always|never|prefer|use \w+ for|we use|naming|style|"
+                              r"convention|must|should|don'?t use|do not use|format(?:ted)? with|"
+                              r"snake_case|camelCase|indent)\b", re.IGNORECASE)),
+)
+
+
+def classify_memory(text: str) -> str:
+    """A best-guess type for a free-form fact (used for "remember that ..." messages)."""
+    for type_, pattern in _TYPE_SIGNALS:
+        if pattern.search(text):
+            return type_
+    return "context"
+
+
+__all__ = [
+    "HALF_LIFE_DAYS",
+    "MEMORY_DB",
+    "MEMORY_MIGRATIONS",
+    "MEMORY_TYPES",
+    "MemoryEntry",
+    "MemoryProtocol",
+    "MemoryStore",
+    "MemoryStoreError",
+    "MemoryType",
+    "classify_memory",
+    "content_hash",
+    "detect_remember",
+    "normalize_content",
+]
