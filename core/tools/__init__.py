@@ -14,6 +14,7 @@ FAMILIES: tuple[str, ...] = (
     "smallcode.core.tools.shell",
     "smallcode.core.tools.compound",
     "smallcode.core.tools.graph_tools",
+    "smallcode.core.tools.memory_tools",
 )
 
 
