@@ -33,6 +33,9 @@ FAMILY = {"python": "python", "javascript": "js", "typescript": "js", "tsx": "js
 _SUBWORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 
+_C_SOURCES = (".c", ".cc", ".cpp", ".cxx", ".c++")
+
+
 def subwords(name: str) -> list[str]:
     """``parseHTTPRequest_v2`` -> ['parse', 'http', 'request', 'v', '2']."""
     return [w.lower() for w in _SUBWORD.findall(name)]
@@ -389,7 +392,12 @@ class SymbolGraph:
             return frozenset(f for f in self._suffix("_stem_suffix", module.replace(".", "/"))
                              if f.endswith(".java"))
         if lang in ("c", "cpp"):
-            return frozenset(self._suffix("_path_suffix", module))
+            headers = self._suffix("_path_suffix", module)
+            found = set(headers)
+            for header in headers:  # util.h is implemented by util.c / util.cpp next to it
+                found.update(f for f in self._exact_stem(posixpath.splitext(header)[0])
+                             if f.endswith(_C_SOURCES))
+            return frozenset(found)
         return frozenset()
 
     def bindings(self, path: str) -> Bindings:
@@ -493,7 +501,8 @@ class SymbolGraph:
         path = ref.path
         entry = files.get(path)
         lang = entry.lang if entry is not None else ""
-        cands = self._family_candidates(ref.name, FAMILY.get(lang, lang))
+        family = FAMILY.get(lang, lang)
+        cands = self._family_candidates(ref.name, family)
         if not cands:
             return ()
         qual = ref.qual
@@ -515,7 +524,7 @@ class SymbolGraph:
                 found = [c for c in cands if symbols[c].path in module_files]
                 if found:
                     return tuple(found)
-            owned = self._owned_by(ref.name, FAMILY.get(lang, lang), parts[-1])
+            owned = self._owned_by(ref.name, family, parts[-1])
             return owned or tuple(cands)
         no_methods = lang in NO_IMPLICIT_THIS
         same = self._in_file(entry, ref.name) if entry is not None else []
@@ -525,8 +534,10 @@ class SymbolGraph:
             return tuple(same)
         if no_methods:
             cands = [c for c in cands if symbols[c].kind != "method"]
-            if not cands:
-                return ()
+        if family == "c":  # a static function is invisible outside its file
+            cands = [c for c in cands if not symbols[c].signature.startswith("static ")]
+        if not cands:
+            return ()
         b = self.bindings(path)
         bound = b.names.get(ref.name)
         if bound is not None:

@@ -161,3 +161,27 @@ def test_incremental_updates_answer_exactly_like_a_fresh_load(graph: CodeGraph,
         assert graph.references(name) == fresh.references(name), name
         assert graph.search(name, 400) == fresh.search(name, 400), name
     assert graph.repo_map(200) == fresh.repo_map(200)
+
+
+def test_includes_requires_and_imports_resolve_in_c_ruby_java_rust(tmp_path: Path):
+    write_tree(tmp_path, {
+        "c/util.h": "int helper(int x);\n",
+        "c/util.c": '#include "util.h"\nint helper(int x) { return x; }\n',
+        "c/other.c": "static int helper(int x) { return 0; }\n",
+        "c/main.c": '#include "util.h"\nint main(void) { return helper(1); }\n',
+        "rb/lib/greeter.rb": "class Greeter\n  def self.greet; end\nend\n",
+        "rb/app.rb": "require_relative 'lib/greeter'\ndef run\n  Greeter.greet\nend\n",
+        "java/com/ex/util/Helper.java":
+            "package com.ex.util;\npublic class Helper { public static int help() { return 1; } }\n",
+        "java/com/ex/App.java": "package com.ex;\nimport com.ex.util.Helper;\n"
+                                "public class App { int go() { return Helper.help(); } }\n",
+        "rs/src/util.rs": "pub fn helper() -> i32 { 1 }\n",
+        "rs/src/other.rs": "pub fn helper() -> i32 { 2 }\n",
+        "rs/src/main.rs": "use crate::util::helper;\nfn main() { helper(); }\n",
+    })
+    g = CodeGraph(tmp_path, workers=0)
+    g.index()
+    assert "calls/uses (1): helper (c/util.c:2)" in g.explain("c.main.main")
+    assert "Greeter.greet (rb/lib/greeter.rb:2)" in g.explain("run")
+    assert "Helper.help (java/com/ex/util/Helper.java:2)" in g.explain("App.go")
+    assert "helper (rs/src/util.rs:1)" in g.explain("rs.src.main.main")
