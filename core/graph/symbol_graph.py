@@ -393,11 +393,11 @@ class SymbolGraph:
                              if f.endswith(".java"))
         if lang in ("c", "cpp"):
             headers = self._suffix("_path_suffix", module)
-            found = set(headers)
+            with_sources = set(headers)
             for header in headers:  # util.h is implemented by util.c / util.cpp next to it
-                found.update(f for f in self._exact_stem(posixpath.splitext(header)[0])
-                             if f.endswith(_C_SOURCES))
-            return frozenset(found)
+                with_sources.update(f for f in self._exact_stem(posixpath.splitext(header)[0])
+                                    if f.endswith(_C_SOURCES))
+            return frozenset(with_sources)
         return frozenset()
 
     def bindings(self, path: str) -> Bindings:
