@@ -24,6 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--token", help="token for the serve gateway")
     p.add_argument("--mode", choices=["ask", "auto-edit", "yolo"], help="permission mode")
     p.add_argument("--sequential", action="store_true", help="run plan steps one at a time")
+    p.add_argument("--continue", dest="cont", action="store_true",
+                   help="continue the most recent session")
+    p.add_argument("--resume", metavar="ID", help="resume a saved session (see `sessions list`)")
     p.set_defaults(func=run_command)
 
 
@@ -79,11 +82,25 @@ async def _run(args: argparse.Namespace, settings, printer) -> int:
         print(f"smallcode: cannot start: {exc}", file=sys.stderr)
         return 3
     try:
+        if args.cont or args.resume:
+            from smallcode.core.memory.sessions import SessionError
+
+            target = args.resume or session.store.latest()
+            if target is None:
+                print("smallcode: no saved session to continue", file=sys.stderr)
+                return 2
+            try:
+                session.resume(target)
+            except (SessionError, KeyError, ValueError) as exc:
+                print(f"smallcode: cannot resume {target}: {exc}", file=sys.stderr)
+                return 2
         if not args.json:
             c = session.client
             progress(f"model {c.model_name} via {session.endpoint.source} "
-                     f"({c.server_kind}, window {c.context_window})")
+                     f"({c.server_kind}, window {c.context_window}); session {session.session_id}")
         done = await session.agent.run(args.task, printer)
+        session.record_task(args.task, done)
+        session.save()
         return 0 if done.success else 1
     finally:
         await session.aclose()

@@ -105,6 +105,7 @@ class Agent:
         self.ctx = ToolContext(workspace, **(services or {}))
         self.ctx.set("validate_edits", self.settings.agent.validate_edits)
         self.ctx.set("patch_ladder", self.settings.agent.patch_ladder)
+        self.ctx.set("model", model)  # for the semantic-merge last resort
         self.history: list[Message] = []
         self.usage = Usage()
         self.state = TaskState()
@@ -120,6 +121,7 @@ class Agent:
         self.improve = ImprovementLoop(
             workspace_root=workspace.root,
             escalation_available=bool(escalator is not None and escalator.can_escalate()))
+        self.ctx.set("improvement_loop", self.improve)  # edit_and_verify shares the policy
         self.volatile: list[Callable[[], str | None]] = []  # e.g. the plan anchor
 
     # -- public API --------------------------------------------------------------------------
@@ -402,8 +404,10 @@ class Agent:
                 for f in result.changed_files:
                     if f not in s.changed_files:
                         s.changed_files.append(f)
-                output += await self._after_edit(result)
-            verdict = self.guard.check(call.name, call.arguments, result.ok)
+                if "stage" not in result.data:  # edit_and_verify already ran the loop
+                    output += await self._after_edit(result)
+            verdict = self.guard.check(call.name, call.arguments, result.ok,
+                                       changed=bool(result.changed_files))
             if verdict.action == "stop":
                 raise HardFailure(f"loop guard ({verdict.rule}): {verdict.message}")
             if verdict.action == "nudge":

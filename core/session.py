@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +61,39 @@ class AgentSession:
     client: OpenAIChatClient
     endpoint: Endpoint
     closers: list[Callable[[], Any]] = field(default_factory=list)
+    store: Any = None  # SessionStore
+    session_id: str = ""
+    created: float = field(default_factory=time.time)
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+
+    def resume(self, session_id: str) -> None:
+        """Load a saved conversation into the agent (same workspace)."""
+        data = self.store.load(self.store.resolve(session_id))
+        self.session_id = data["id"]
+        self.created = float(data.get("created") or time.time())
+        self.agent.history = [m for m in data.get("messages", []) if m.get("role") != "system"]
+        self.tasks = list(data.get("tasks") or [])
+        esc = self.agent.ctx.get("escalator")
+        if esc is not None:
+            esc.used = int(data.get("escalations_used") or 0)
+
+    def record_task(self, task: str, done: Any) -> None:
+        self.tasks.append({"task": task, "success": done.success, "reason": done.reason,
+                           "summary": done.summary, "turns": done.turns,
+                           "tool_calls": done.tool_calls, "ts": time.time()})
+
+    def save(self) -> None:
+        """Persist the conversation (atomic; secrets redacted by the store)."""
+        a = self.agent
+        esc = a.ctx.get("escalator")
+        self.store.save(self.session_id, {
+            "id": self.session_id, "created": self.created, "updated": time.time(),
+            "workspace": str(a.workspace.root), "model": self.client.model_name,
+            "endpoint": self.endpoint.source, "messages": a.history, "tasks": self.tasks,
+            "usage": {"prompt_tokens": a.usage.prompt_tokens,
+                      "completion_tokens": a.usage.completion_tokens,
+                      "cached_tokens": a.usage.cached_tokens},
+            "escalations_used": getattr(esc, "used", 0)})
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -124,6 +158,10 @@ async def open_session(workspace: str, settings: Settings, *, confirm: Confirm |
             endpoint.stop()
         raise
     services, closers = await asyncio.to_thread(open_services, ws, settings, progress)
+    from .memory.sessions import SessionStore
+
+    store = SessionStore(ws.root)
+    session_id = store.new_id()
     agent = Agent(client, build_registry(settings), ws, settings, confirm=confirm,
-                  services=services)
-    return AgentSession(agent, client, endpoint, closers)
+                  services=services, session_id=session_id)
+    return AgentSession(agent, client, endpoint, closers, store=store, session_id=session_id)

@@ -185,6 +185,14 @@ def patch(args: PatchArgs, ctx: ToolContext) -> ToolResult:
     return result
 
 
+async def patch_with_merge_fallback(args: PatchArgs, ctx: ToolContext) -> ToolResult:
+    """The `patch` tool: the matching ladder, then (when nothing matches and a model is in the
+    context) a region-limited semantic merge as the last resort."""
+    from .compound import PatchFileArgs, patch_or_merge
+
+    return await patch_or_merge(PatchFileArgs(**args.model_dump()), ctx)
+
+
 # -- find_files / search ------------------------------------------------------------------
 class FindFilesArgs(BaseModel):
     pattern: str = Field(description="glob like '**/*.py' or 'src/*.js', or part of a file name")
@@ -268,7 +276,8 @@ def register(registry: ToolRegistry, settings: Any = None) -> None:
     registry.register(Tool("write_file", "Create a file or replace its whole content.",
                            WriteFileArgs, write_file, frozenset({"write", "plan"}), mutates=True))
     registry.register(Tool("patch", "Replace one exact snippet of a file with new text.",
-                           PatchArgs, patch, frozenset({"write", "plan"}), mutates=True))
+                           PatchArgs, patch_with_merge_fallback, frozenset({"write", "plan"}),
+                           mutates=True))
     registry.register(Tool("find_files", "List project files matching a glob or name.",
                            FindFilesArgs, find_files, frozenset({"read", "search", "plan",
                                                                  "code_intel"})))

@@ -209,3 +209,22 @@ def test_plain_answer_for_a_question(tmp_path: Path) -> None:
     evs = events(proc.stdout)
     assert evs[-1]["success"] is True
     assert any(e["type"] == "assistant_text" and "subtracts" in e["text"] for e in evs)
+
+
+def test_session_is_saved_and_continue_resumes_the_conversation(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    with ScriptedServer(["The add function is in calc.py.", "It returns a - b."]) as srv:
+        first = run_cli(repo, "--json", "--base-url", srv.base_url, "thanks, where is add?")
+        second = run_cli(repo, "--json", "--continue", "--base-url", srv.base_url,
+                         "what does it return?")
+        reqs = srv.requests
+    assert first.returncode == 0 and second.returncode == 0, second.stderr
+    sessions = sorted((repo / ".smallcode" / "sessions").glob("*.json"))
+    assert len(sessions) == 1  # --continue appends to the same session
+    assert oct(sessions[0].stat().st_mode & 0o777) == "0o600"
+    saved = json.loads(sessions[0].read_text())
+    assert [t["task"] for t in saved["tasks"]] == ["thanks, where is add?", "what does it return?"]
+    # the second task's request carries the first conversation
+    contents = [m["content"] for m in reqs[1]["messages"]]
+    assert any("where is add" in c for c in contents)
+    assert any("The add function is in calc.py." in c for c in contents)
