@@ -15,6 +15,7 @@ FAMILIES: tuple[str, ...] = (
     "smallcode.core.tools.compound",
     "smallcode.core.tools.graph_tools",
     "smallcode.core.tools.memory_tools",
+    "smallcode.core.tools.web_tools",
 )
 
 
