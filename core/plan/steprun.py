@@ -356,7 +356,7 @@ def event_from_dict(data: dict[str, Any]) -> Event:
     kinds: dict[str, type[Event]] = {}
     for obj in vars(ev).values():
         if isinstance(obj, type) and issubclass(obj, ev.Event) and obj is not ev.Event:
-            kind = obj.model_fields["type"].default
+            kind = obj.model_fields["type"].default  # type: ignore[attr-defined]
             if isinstance(kind, str):
                 kinds[kind] = obj
     cls = kinds.get(str(data.get("type")))

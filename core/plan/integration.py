@@ -1,0 +1,182 @@
+"""Wiring plans into the agent loop: ask for a plan, capture it, build the dependency graph, flag
+missing paths, then either run the independent steps on the parallel executor or install the
+anchor + tracker for the ordinary sequential loop.
+
+The agent loop calls :func:`run_plan` before its own turns when :func:`detect_plan_needed` says
+so, and :func:`observe_turn` after each of its turns while a tracker is installed.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from smallcode.core.events import (
+    AssistantText,
+    DoneEvent,
+    Event,
+    NoticeEvent,
+    PlanUpdate,
+    UsageEvent,
+)
+
+from .depgraph import DependencyGraph
+from .executor import InProcessStepRunner, PlanExecutor, PlanReport, StepRunner
+from .tracker import PLAN_REQUEST, Observation, PlanTracker, detect_plan_needed
+
+Emit = Callable[[Event], Awaitable[None] | None]
+
+PLANNER_SYSTEM = ("You are smallcode, a careful coding agent working in a project folder. Paths "
+                  "are relative to the project root. Plan before you act.")
+TRACKER_KEY = "plan_tracker"
+_VOLATILE_KEY = "plan_volatile"
+
+
+async def _emit(emit: Emit, ev: Event) -> None:
+    res = emit(ev)
+    if inspect.isawaitable(res):
+        await res
+
+
+def plan_update(tracker: PlanTracker) -> PlanUpdate:
+    return PlanUpdate(anchor=tracker.anchor(), steps=tracker.event_steps())
+
+
+def missing_note(missing: list[tuple[int, str]]) -> str:
+    if not missing:
+        return ""
+    items = ", ".join(f"`{p}` (step {n})" for n, p in missing)
+    return (f"These paths named in the plan do not exist: {items}. Check the real names "
+            "(find_files) before editing, or create them if that is the step.")
+
+
+def install_tracker(agent: Any, tracker: PlanTracker, note: str = "") -> None:
+    """Put the tracker in ``agent.ctx`` and its anchor in ``agent.volatile`` (replacing an
+    earlier plan's). The note (missing paths) rides along until the first step is done."""
+    old = agent.ctx.get(_VOLATILE_KEY)
+    if old is not None and old in agent.volatile:
+        agent.volatile.remove(old)
+
+    def anchor() -> str | None:
+        text = tracker.volatile_anchor()
+        if text and note and not any(s.status == "done" for s in tracker.steps):
+            text += "\n" + note
+        return text
+
+    agent.volatile.append(anchor)
+    agent.ctx.set(_VOLATILE_KEY, anchor)
+    agent.ctx.set(TRACKER_KEY, tracker)
+
+
+def uninstall_tracker(agent: Any) -> None:
+    old = agent.ctx.get(_VOLATILE_KEY)
+    if old is not None and old in agent.volatile:
+        agent.volatile.remove(old)
+    agent.ctx.set(_VOLATILE_KEY, None)
+    agent.ctx.set(TRACKER_KEY, None)
+
+
+def observe_turn(agent: Any, reply_text: str, changed_files: Iterable[str] = (),
+                 command_results: Iterable[tuple[str, bool] | dict[str, Any]] = ()
+                 ) -> tuple[PlanUpdate | None, str]:
+    """After one agent turn: advance the installed tracker. Returns (the PlanUpdate to emit when
+    a step advanced, else None; a note for the model when a "step N done" claim was refused,
+    else ""). A no-op without a tracker."""
+    tracker: PlanTracker | None = agent.ctx.get(TRACKER_KEY)
+    if tracker is None or not tracker.steps:
+        return None, ""
+    obs: Observation = tracker.observe(reply_text, changed_files, command_results)
+    return (plan_update(tracker) if obs.changed else None), obs.message_for_model()
+
+
+async def request_plan(agent: Any, task: str, emit: Emit) -> PlanTracker | None:
+    """One model call with :data:`PLAN_REQUEST`; the plan captured (None when there is none)."""
+    messages = [{"role": "system", "content": PLANNER_SYSTEM},
+                {"role": "user", "content": f"{task}\n\n{PLAN_REQUEST}"}]
+    reply = await agent.model.chat(messages, max_tokens=min(600, agent.settings.model.max_tokens))
+    agent.usage.add(reply.usage)
+    await _emit(emit, UsageEvent(prompt_tokens=reply.usage.prompt_tokens,
+                                 completion_tokens=reply.usage.completion_tokens,
+                                 cached_tokens=reply.usage.cached_tokens,
+                                 context_window=agent.model.context_window))
+    text = reply.content or ""
+    if text.strip():
+        await _emit(emit, AssistantText(text=text.strip()))
+    tracker = PlanTracker(agent.workspace.root)
+    if not await tracker.capture(text, model=agent.model):
+        return None
+    return tracker
+
+
+def _worker_settings(agent: Any) -> Any:
+    s = agent.settings.model_copy(deep=True)
+    s.agent.permission_mode = "yolo" if agent.settings.agent.permission_mode == "yolo" \
+        else "auto-edit"  # the user approved the plan's edits once; shell still needs yolo
+    return s
+
+
+async def run_plan(agent: Any, task: str, emit: Emit, *, runner: StepRunner | None = None,
+                   force: bool = False) -> DoneEvent | None:
+    """Plan the task; run it on the parallel executor when it has ≥ 2 independent steps and
+    ``settings.agent.parallel`` (returns the plan's DoneEvent), else install the anchor and the
+    tracker for the sequential loop and return None (the agent then runs the task itself).
+
+    ``runner``: where steps run (default: in-process asyncio tasks sharing ``agent.model``; pass
+    ``smallcode.actors.step_worker.RayStepRunner`` under serve).
+    """
+    if not agent.settings.agent.plan or not (force or detect_plan_needed(task)):
+        return None
+    tracker = await request_plan(agent, task, emit)
+    if tracker is None:
+        await _emit(emit, NoticeEvent(message="no plan found in the model's reply; working "
+                                              "without one"))
+        return None
+    graph = DependencyGraph([s.text for s in tracker.steps], graph=agent.ctx.get("graph"))
+    missing = graph.missing_paths(agent.workspace.root)
+    note = missing_note(missing)
+    if note:
+        await _emit(emit, NoticeEvent(message=note))
+    await _emit(emit, plan_update(tracker))
+    parallel = agent.settings.agent.parallel and graph.independent_steps() >= 2 \
+        and len(tracker.steps) >= 2
+    if parallel and agent.settings.agent.permission_mode == "ask":
+        files = sorted({f for n in graph.nodes for f in n.files})
+        ok = False
+        if agent.confirm is not None:
+            res = agent.confirm("edit", f"run the plan's {len(tracker.steps)} steps "
+                                        f"({graph.describe()}), editing {', '.join(files)}")
+            ok = bool(await res) if inspect.isawaitable(res) else bool(res)
+        if not ok:
+            parallel = False
+            await _emit(emit, NoticeEvent(message="parallel plan not approved; running the "
+                                                  "steps one by one"))
+    if not parallel:
+        install_tracker(agent, tracker, note)
+        return None
+    snaps = agent.ctx.get("snapshots")
+    model = agent.model
+    executor = PlanExecutor(
+        tracker, graph, agent.workspace.root,
+        runner or InProcessStepRunner(model), settings=_worker_settings(agent),
+        base_url=getattr(model, "base_url", None), api_key=getattr(model, "_api_key", None),
+        model_name=getattr(model, "_model", None),
+        parent_checkpoint=getattr(snaps, "current", None))
+    report = await executor.run(emit)
+    agent.ctx.set(TRACKER_KEY, tracker)  # /plan shows the final state; nothing left to anchor
+    agent.history.append({"role": "user", "content": task})
+    agent.history.append({"role": "assistant", "content": report.summary()})
+    return done_from_report(report)
+
+
+def done_from_report(report: PlanReport) -> DoneEvent:
+    outcomes = report.outcomes.values()
+    return DoneEvent(success=report.ok,
+                     reason="plan completed" if report.ok else "plan incomplete",
+                     summary=report.summary(), turns=sum(o.turns for o in outcomes),
+                     tool_calls=sum(o.tool_calls for o in outcomes))
+
+
+__all__ = ["PLANNER_SYSTEM", "TRACKER_KEY", "done_from_report", "install_tracker",
+           "missing_note", "observe_turn", "plan_update", "request_plan", "run_plan",
+           "uninstall_tracker"]
