@@ -192,9 +192,10 @@ class CodeGraph:
             jobs.append((abs_path, rel, lang, self.max_file_bytes))
         deleted = sorted(p for p in known if p not in current)
         report.files_seen = len(current)
-        for batch in self._parse(jobs):
-            self._apply(batch, (), (), report)
-        self._apply([], deleted, touched, report)
+        with self._open_store().session():
+            for batch in self._parse(jobs):
+                self._apply(batch, (), (), report)
+            self._apply([], deleted, touched, report)
         if report.parsed >= self.pool_threshold:
             # Keep the many long-lived graph objects out of every future GC pass.
             gc.freeze()

@@ -87,13 +87,41 @@ class GraphStore:
     def __init__(self, path: str | Path, *, lock_timeout: float = 10.0):
         self.path = Path(path)
         self.lock_timeout = lock_timeout
+        self._session: duckdb.DuckDBPyConnection | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._migrate()
 
     # -- connection handling ------------------------------------------------------------------
 
     @contextmanager
+    def session(self) -> Iterator[None]:
+        """Keep one connection open across several writes (a full index): no reopen and no
+        checkpoint between batches. Each write is still its own transaction."""
+        if self._session is not None:
+            yield
+            return
+        with self._open() as con:
+            self._session = con
+            try:
+                yield
+            finally:
+                self._session = None
+
+    @contextmanager
     def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        session = self._session
+        if session is not None:
+            cursor = session.cursor()  # its own handle on the same database; thread-safe
+            try:
+                yield cursor
+            finally:
+                cursor.close()
+            return
+        with self._open() as con:
+            yield con
+
+    @contextmanager
+    def _open(self) -> Iterator[duckdb.DuckDBPyConnection]:
         deadline = time.monotonic() + self.lock_timeout
         delay = 0.02
         while True:
