@@ -19,6 +19,8 @@ COMMAND_MODULES: list[str] = [
     "cmd_graph",
     "cmd_undo",
     "cmd_tui",
+    "cmd_plugins",
+    "cmd_mcp",
 ]
 
 

@@ -484,9 +484,18 @@ class McpHub:
 
     @classmethod
     def from_workspace(cls, workspace_root: str | os.PathLike[str],
-                       user_dir: str | os.PathLike[str] | None = None) -> McpHub:
+                       user_dir: str | os.PathLike[str] | None = None,
+                       names: list[str] | None = None) -> McpHub:
+        """The servers configured for a project (only ``names`` when given; unknown names raise
+        :class:`McpConfigError`)."""
         root = Path(workspace_root)
-        return cls(load_mcp_config(root, user_dir),
+        configs = load_mcp_config(root, user_dir)
+        if names:
+            unknown = sorted(set(names) - {c.name for c in configs})
+            if unknown:
+                raise McpConfigError(f"no MCP server named {', '.join(unknown)}")
+            configs = [c for c in configs if c.name in names]
+        return cls(configs,
                    cache_path=root / ".smallcode" / "cache" / "mcp-tools.json",
                    log_dir=root / ".smallcode" / "logs")
 
