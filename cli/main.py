@@ -21,6 +21,8 @@ COMMAND_MODULES: list[str] = [
     "cmd_tui",
     "cmd_plugins",
     "cmd_mcp",
+    "cmd_memory",
+    "cmd_sessions",
 ]
 
 

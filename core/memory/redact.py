@@ -52,7 +52,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
      r"\1\2" + REDACTED + r"\2"),
     # KEY=VALUE and key: value lines (.env files, shell exports, YAML, CLI flags --token=...).
     (re.compile(rf"""(?im)((?:^|[\s;&,(]|--)(?:export\s+)?{_SECRET_NAME}\s*[=:]\s*)"""
-                rf"""(["']?)(?!\[REDACTED\])(?!\2)([^\s"',;)]+)\2"""),
+                rf"""(["']?)(?!\[REDACTED\])(?!(?:bearer|basic|token)\s)([^\s"',;)]+)\2"""),
      r"\1\2" + REDACTED + r"\2"),
 ]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-
 from smallcode.core.memory.database import DatabaseError, Migration, apply_migrations
 from smallcode.core.memory.store import (
     MEMORY_MIGRATIONS,
@@ -177,7 +176,7 @@ def test_second_process_gets_a_clear_error_while_the_file_is_held(tmp_path):
                 "from smallcode.core.memory.database import DatabaseError\n"
                 f"try:\n    MemoryStore({str(path)!r})\nexcept DatabaseError as e:\n"
                 "    print(e); sys.exit(3)\n")
-        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+        proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True,
                               timeout=60)
     assert proc.returncode == 3, proc.stderr
     assert "in use by another process" in proc.stdout
