@@ -50,6 +50,12 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[k]
 
 
+def cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def rss_mb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # Linux: KiB
 
@@ -70,13 +76,17 @@ def main() -> int:
         print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
         # 1. Full index from nothing.
+        cpu0 = cpu_seconds()
         t0 = time.perf_counter()
         graph = CodeGraph(tmp, workers=args.workers)
         report = graph.index()
         full = time.perf_counter() - t0
+        cpu = cpu_seconds() - cpu0
         print(f"full index: {full:.2f} s ({report.parsed} parsed, {len(report.skipped)} skipped, "
               f"{len(report.errors)} with parse errors) -> {report.symbols:,} symbols, "
               f"{report.references:,} references")
+        print(f"  CPU used: {cpu:.2f} s (main + parse workers) -> on 2 idle cores at least "
+              f"{cpu / 2:.2f} s wall")
         print(f"peak RSS: main {rss_mb(resource.RUSAGE_SELF):.0f} MB, "
               f"largest parse worker {rss_mb(resource.RUSAGE_CHILDREN):.0f} MB")
         db = tmp / ".smallcode" / "graph.duckdb"
