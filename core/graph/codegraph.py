@@ -431,6 +431,10 @@ class CodeGraph:
                     "references": graph.ref_count, "statuses": statuses,
                     "indexing": self.indexing, "version": graph.version}
 
+    def close(self) -> None:
+        """Drop cached file text. (The store keeps no connection open between writes.)"""
+        self._reader.clear()
+
     def problems(self) -> list[tuple[str, str, str]]:
         """(path, status, message) of every file that did not parse cleanly or was skipped."""
         graph = self._loaded()

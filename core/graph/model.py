@@ -107,6 +107,9 @@ class IndexReport:
     files: int = 0  # files in the graph after the run
     seconds: float = 0.0
 
+    def __str__(self) -> str:
+        return self.summary().split("\n", 1)[0]
+
     def summary(self) -> str:
         head = (f"indexed {self.files} files ({self.parsed} parsed, {self.unchanged} unchanged, "
                 f"{self.removed} removed, {len(self.skipped)} skipped) in {self.seconds:.2f}s: "
