@@ -17,6 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--server", help="URL of a running `smallcode serve` gateway")
     p.add_argument("--token", help="token for the serve gateway")
     p.add_argument("--mode", choices=["ask", "auto-edit", "yolo"], help="permission mode")
+    p.add_argument("--continue", dest="cont", action="store_true",
+                   help="continue the most recent session")
+    p.add_argument("--resume", metavar="ID", help="resume a saved session (see /sessions)")
     p.set_defaults(func=open_tui)
 
 
@@ -47,7 +50,8 @@ def open_tui(args: argparse.Namespace) -> int:
     from .tui.app import SmallcodeApp
     from .tui.terminal import restored_terminal
 
-    app = SmallcodeApp(getattr(args, "workspace", "."), settings)
+    resume = getattr(args, "resume", None) or ("latest" if getattr(args, "cont", False) else None)
+    app = SmallcodeApp(getattr(args, "workspace", "."), settings, resume=resume)
     try:
         with restored_terminal():
             app.run()

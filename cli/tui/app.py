@@ -117,8 +117,10 @@ class SmallcodeApp(App[int]):
     ]
 
     def __init__(self, workspace: str | Path, settings: Settings, *,
-                 open_session: SessionOpener | None = None) -> None:
+                 open_session: SessionOpener | None = None, resume: str | None = None) -> None:
+        """``resume``: a session id (or prefix) to continue, or ``"latest"``."""
         super().__init__()
+        self.resume_target = resume
         self.workspace = Workspace(workspace)
         self.settings = settings
         self._open_session = open_session
@@ -217,6 +219,8 @@ class SmallcodeApp(App[int]):
                             "Run `smallcode doctor` to diagnose. Slash commands still work.",
                             "error")
             return
+        if self.resume_target:
+            await self._resume_at_start(self.resume_target)
         c = self.session.client
         self.status.set(model=c.model_name, backend=c.server_kind,
                         source=self.session.endpoint.source, context_window=c.context_window)
@@ -225,6 +229,21 @@ class SmallcodeApp(App[int]):
         if self.session.endpoint.source == "serve":
             self.status.set(queue="…")
             self.set_interval(QUEUE_POLL_SECONDS, self._poll_gateway_queue)
+
+    async def _resume_at_start(self, target: str) -> None:
+        session = self.session
+        if target == "latest":
+            target = await asyncio.to_thread(session.store.latest) or ""
+            if not target:
+                await self.note("no saved session to continue; starting a new one", "error")
+                return
+        try:
+            await asyncio.to_thread(session.resume, target)
+        except Exception as exc:  # noqa: BLE001 - a fresh session instead, and say why
+            await self.note(f"cannot resume {target}: {exc}; starting a new session", "error")
+            return
+        await self.show_history(session.agent.history)
+        await self.note(f"resumed session {session.session_id}")
 
     async def _poll_gateway_queue(self) -> None:
         """The gateway's queue, shown in the status line when attached to `smallcode serve`."""
@@ -396,7 +415,8 @@ class SmallcodeApp(App[int]):
 
     async def _run_turn(self, task: str) -> None:
         try:
-            await self.session.agent.run(task, self.handle_event)
+            done = await self.session.agent.run(task, self.handle_event)
+            await self._save_session(task, done)
         except Exception as exc:  # noqa: BLE001 - shown, the session stays usable
             await self.note(f"the turn failed: {type(exc).__name__}: {exc}", "error")
         finally:
@@ -404,6 +424,17 @@ class SmallcodeApp(App[int]):
             self.turn_running = False
             self.status.set(busy=False)
             self.path_index.refresh()
+
+    async def _save_session(self, task: str, done: DoneEvent) -> None:
+        """Persist the conversation after each turn, as `smallcode run` does."""
+        session = self.session
+        if getattr(session, "store", None) is None:
+            return
+        try:
+            session.record_task(task, done)
+            await asyncio.to_thread(session.save)
+        except Exception as exc:  # noqa: BLE001 - the chat goes on; the user is told
+            await self.note(f"could not save the session: {exc}", "error")
 
     # -- the event stream ----------------------------------------------------------------------
     async def handle_event(self, ev: Event) -> None:
@@ -492,14 +523,9 @@ class SmallcodeApp(App[int]):
         if not self.turn_running:
             await self.clear_chat()
 
-    async def resume_history(self, session_id: str, messages: list[dict[str, Any]]) -> None:
-        """Continue a saved conversation: the agent gets its messages, the chat shows them."""
-        if self.session is None:
-            raise RuntimeError("no model session is open")
+    async def show_history(self, messages: list[dict[str, Any]]) -> None:
+        """Show a resumed conversation: its user requests and the model's texts."""
         await self.clear_chat()
-        agent = self.session.agent
-        system = [m for m in agent.history if m.get("role") == "system"]
-        agent.history = system + [m for m in messages if m.get("role") != "system"]
         for m in messages:
             content = m.get("content")
             if not isinstance(content, str) or not content.strip():
@@ -507,7 +533,9 @@ class SmallcodeApp(App[int]):
             if m.get("role") == "user" and not content.startswith("["):
                 await self.add_entry(UserMessage(content.split("\n\n")[0]))
             elif m.get("role") == "assistant":
-                await self.add_entry(AssistantMessage(content))
+                prose = strip_call_text(content)
+                if prose:
+                    await self.add_entry(AssistantMessage(prose))
 
     # -- cancel / exit ------------------------------------------------------------------------
     async def action_interrupt(self) -> None:

@@ -12,6 +12,7 @@ import asyncio
 import inspect
 import re
 import subprocess
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -42,7 +43,7 @@ class SlashCommand:
 @dataclass
 class CommandContext:
     """What a command can use: the workspace, the settings, the open session, and the app (for
-    the UI actions: ``show_diff``, ``clear_chat``, ``toggle_plan``, ``resume_history``, ``exit``)."""
+    the UI actions: ``show_diff``, ``clear_chat``, ``toggle_plan``, ``show_history``, ``exit``)."""
 
     app: Any
     workspace: Workspace
@@ -144,67 +145,53 @@ async def cmd_plan(ctx: CommandContext, arg: str) -> CommandResult:
 async def cmd_memory(ctx: CommandContext, arg: str) -> CommandResult:
     store = ctx.session.agent.ctx.get("memory") if ctx.session else None
     if store is None:
-        try:
-            from smallcode.core.memory.store import MemoryStore  # type: ignore[import-not-found]
-        except ImportError:
-            return "project memory is not available in this build (smallcode.core.memory.store)"
-        db = ctx.workspace.root / ".smallcode" / "memory.duckdb"
-        if not db.exists():
-            return "no project memory yet (\"remember that …\" adds an entry)"
-        store = await asyncio.to_thread(MemoryStore, db)
-    query = arg
-    if arg.startswith("search "):
-        query = arg[len("search "):].strip()
-    method = getattr(store, "search", None) if query and query != "list" else \
-        getattr(store, "list", None)
-    if method is None:
-        return "this memory store offers no search/list"
-    res = method(query) if query and query != "list" else method()
-    if inspect.isawaitable(res):
-        res = await res
-    entries = list(res or [])
+        return ("project memory is not open in this session"
+                + ("" if ctx.session else " (no model session yet)"))
+    query = arg[len("search "):].strip() if arg.startswith("search ") else arg
+    if query and query != "list":
+        res = store.search(query, limit=20)
+    else:
+        res = store.list(limit=30)
+    entries = list(await res if inspect.isawaitable(res) else res)
     if not entries:
-        return f"no memory entries{' for ' + repr(query) if query and query != 'list' else ''}"
-    lines = []
-    for e in entries[:30]:
-        kind = getattr(e, "kind", None) or getattr(e, "type", None) or \
-            (e.get("kind") if isinstance(e, dict) else None) or ""
-        title = getattr(e, "title", None) or (e.get("title") if isinstance(e, dict) else None)
-        content = getattr(e, "content", None) or (e.get("content") if isinstance(e, dict) else e)
-        head = f"[{kind}] " if kind else ""
-        lines.append(f"{head}{title + ': ' if title else ''}{' '.join(str(content).split())[:160]}")
-    return "\n".join(lines)
+        return f"no memory entries for {query!r}" if query and query != "list" \
+            else "no memory entries yet (\"remember that …\" adds one)"
+    return "\n".join(e.render() if hasattr(e, "render") else str(e) for e in entries)
 
 
 async def cmd_sessions(ctx: CommandContext, arg: str) -> CommandResult:
-    try:
-        from smallcode.core.memory.sessions import SessionStore  # type: ignore[import-not-found]
-    except ImportError:
-        return "saved sessions are not available in this build (smallcode.core.memory.sessions)"
-    store = SessionStore(ctx.workspace.root)
+    session = _need_session(ctx)
+    store = getattr(session, "store", None)
+    if store is None:
+        return "saved sessions are not available in this build"
     words = arg.split()
-    if (len(words) == 2 and words[0] == "resume") or (len(words) == 1 and words[0] != "list"):
-        sid = words[-1]
+    if words and words[0] != "list":
+        if words[0] == "resume" and len(words) == 2:
+            target = words[1]
+        elif len(words) == 1 and words[0] != "resume":
+            target = words[0]
+        else:
+            return "usage: /sessions [list] | /sessions resume ID"
+        if ctx.app.turn_running:
+            return "a turn is running; resume after it ends"
         try:
-            saved = await asyncio.to_thread(store.load, sid)
-        except (KeyError, ValueError, FileNotFoundError) as exc:
-            return f"cannot resume {sid}: {exc}"
-        messages = getattr(saved, "messages", None)
-        if messages is None and isinstance(saved, dict):
-            messages = saved.get("messages")
-        if not messages:
-            return f"session {sid} has no messages"
-        await ctx.app.resume_history(sid, list(messages))
-        return f"resumed session {sid} ({len(messages)} messages)"
-    items = await asyncio.to_thread(store.list)
-    if not items:
-        return "no saved sessions"
+            await asyncio.to_thread(session.resume, target)
+        except (KeyError, ValueError, OSError) as exc:
+            return f"cannot resume {target}: {exc}"
+        except Exception as exc:  # noqa: BLE001 - SessionError and friends: shown, nothing lost
+            return f"cannot resume {target}: {exc}"
+        await ctx.app.show_history(session.agent.history)
+        return (f"resumed session {session.session_id} "
+                f"({len(session.agent.history)} messages); new turns continue it")
+    infos = await asyncio.to_thread(store.list, 20)
+    if not infos:
+        return "no saved sessions yet (each finished turn saves this one)"
     lines = []
-    for s in list(items)[:20]:
-        sid = getattr(s, "id", None) or (s.get("id") if isinstance(s, dict) else str(s))
-        title = getattr(s, "title", None) or (s.get("title", "") if isinstance(s, dict) else "")
-        lines.append(f"{sid}  {title}")
-    return "\n".join(lines) + "\n/sessions resume ID continues one"
+    for info in infos:
+        mark = "*" if info.id == session.session_id else " "
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(info.updated))
+        lines.append(f"{mark} {info.id}  {when}  {info.messages:>3} msgs  {info.title}")
+    return "\n".join(lines) + "\n/sessions resume ID continues one (* = this session)"
 
 
 def cmd_model(ctx: CommandContext, arg: str) -> CommandResult:
@@ -288,10 +275,16 @@ async def cmd_clear(ctx: CommandContext, arg: str) -> CommandResult:
     if ctx.app.turn_running:
         return "a turn is running; cancel it first (Ctrl+C)"
     await ctx.app.clear_chat()
-    if ctx.session is not None:
-        ctx.session.agent.history = [m for m in ctx.session.agent.history
-                                     if m.get("role") == "system"]
-    return "conversation cleared"
+    session = ctx.session
+    if session is None:
+        return "chat cleared"
+    session.agent.history = [m for m in session.agent.history if m.get("role") == "system"]
+    store = getattr(session, "store", None)
+    if store is not None:  # the cleared conversation stays saved; new turns start a new session
+        session.session_id = store.new_id()
+        session.created = time.time()
+        session.tasks = []
+    return "conversation cleared; a new session starts"
 
 
 def cmd_exit(ctx: CommandContext, arg: str) -> CommandResult:
