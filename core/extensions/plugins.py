@@ -389,10 +389,11 @@ class PluginSet:
             raise
         return module
 
-    def _check_version(self, info: PluginInfo, obj: Any) -> str | None:
-        info.version = str(getattr(obj, "VERSION", None) or info.version)
-        info.description = str(getattr(obj, "DESCRIPTION", None) or info.description)
-        info.requires = str(getattr(obj, "REQUIRES_SMALLCODE", None) or info.requires or "")
+    def _check_version(self, info: PluginInfo, obj: Any = None) -> str | None:
+        if obj is not None:
+            info.version = str(getattr(obj, "VERSION", None) or info.version)
+            info.description = str(getattr(obj, "DESCRIPTION", None) or info.description)
+            info.requires = str(getattr(obj, "REQUIRES_SMALLCODE", None) or info.requires or "")
         if not info.requires:
             return None
         try:
@@ -407,6 +408,11 @@ class PluginSet:
 
     def load_one(self, info: PluginInfo) -> None:
         if info.status == "disabled":
+            return
+        problem = self._check_version(info)  # the statically read range: no code runs
+        if problem:
+            info.status, info.error = "incompatible", problem
+            self.errors.append(f"plugin {info.name}: {problem}")
             return
         try:
             obj = self._import(info)

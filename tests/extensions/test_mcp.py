@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from smallcode.core.extensions.mcp_client import (
     McpConfigError,
     McpHub,
@@ -41,7 +40,7 @@ def stdio_hub(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_stdio_tools_are_registered_with_source_and_categories(stdio_hub) -> None:
-    hub, registry, names, _ = stdio_hub
+    _hub, registry, names, _ = stdio_hub
     assert names == ["add", "shout", "server_pid", "nap", "die", "refuse"]
     add = registry.get("add")
     assert add is not None and add.source == "mcp:calc"
@@ -144,8 +143,8 @@ async def test_a_dead_server_is_restarted_and_a_stuck_call_times_out(tmp_path) -
 
 
 async def test_a_server_that_cannot_start_is_reported_and_the_others_register(tmp_path) -> None:
-    broken = parse_server("broken", {"command": sys.executable, "args": ["-c", "import sys; "
-                                     "sys.stderr.write('boom on stderr'); sys.exit(4)"],
+    broken = parse_server("broken", {"command": sys.executable, "args": ["-c", ("import sys; "
+                                     "sys.stderr.write('boom on stderr'); sys.exit(4)")],
                                      "startup_timeout": 10})
     good = parse_server("calc", stdio_config())
     hub = McpHub([broken, good], log_dir=tmp_path / "logs")
