@@ -178,3 +178,16 @@ def test_index_locked_by_another_process_is_reported_as_busy(sample_repo: Path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_index_of_a_subtree_only_touches_that_subtree(sample_repo: Path):
+    graph = CodeGraph(sample_repo, workers=0)
+    first = graph.index()
+    assert str(first) == first.summary().splitlines()[0]
+    assert str(first).startswith("indexed 8 files (8 parsed")
+    (sample_repo / "web" / "format.ts").unlink()
+    (sample_repo / "srv" / "net.go").unlink()
+    report = graph.index(["web"])
+    assert (report.files_seen, report.removed) == (1, 1)
+    assert graph.resolve_symbol_files("format") == []
+    assert graph.resolve_symbol_files("listen") == ["srv/net.go"]  # outside the scope: kept
