@@ -1,4 +1,4 @@
-"""`smallcode memory add|search|list|forget|export`: the project's long-term memory from a shell."""
+"""`smallcode memory add|search|list|forget|export|import`: the project's long-term memory from a shell."""
 
 from __future__ import annotations
 
@@ -45,6 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     export = msub.add_parser("export", help="every note as JSON")
     export.add_argument("-o", "--output", help="write to this file instead of stdout")
+
+    imp = msub.add_parser("import", help="add the notes of an export file (duplicates skipped)")
+    imp.add_argument("file", help="a JSON list as written by `smallcode memory export`")
 
     p.set_defaults(func=memory_command)
 
@@ -123,5 +126,17 @@ def _run(store: MemoryStore, args: argparse.Namespace) -> int:
             print(f"exported {store.count()} notes to {args.output}")
         else:
             sys.stdout.write(text)
+        return 0
+    if action == "import":
+        try:
+            entries = json.loads(Path(args.file).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            print(f"smallcode: cannot read {args.file}: {exc}", file=sys.stderr)
+            return 2
+        if not isinstance(entries, list):
+            print(f"smallcode: {args.file}: expected a JSON list of notes", file=sys.stderr)
+            return 2
+        added, skipped = store.import_entries(entries)
+        print(f"imported {added} notes ({skipped} duplicates skipped)")
         return 0
     raise AssertionError(f"unknown memory action {action}")

@@ -11,16 +11,17 @@ the file: the memory actor under ``smallcode serve``, or this object in-process.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
+import tempfile
 import threading
 import time
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, Self, get_args, runtime_checkable
-
-from smallcode.core.cache import DuckDBCache
 
 from .database import Migration, apply_migrations, connect, load_fts
 from .instructions import estimate_tokens
@@ -172,7 +173,7 @@ class MemoryStore:
         except Exception:
             self._con.close()
             raise
-        self._cache: DuckDBCache | None = None
+        self._cache: Any = None
 
     @classmethod
     def for_workspace(cls, workspace_root: str | Path) -> MemoryStore:
@@ -190,8 +191,10 @@ class MemoryStore:
         self.close()
 
     @property
-    def cache(self) -> DuckDBCache:
-        """A persisted cache in the same file (shares this store's connection and lock)."""
+    def cache(self) -> Any:
+        """A persisted ``DuckDBCache`` in the same file (shares this connection and lock)."""
+        from smallcode.core.cache import DuckDBCache  # core.cache imports this package
+
         with self._lock:
             if self._cache is None:
                 self._cache = DuckDBCache(connection=self._con, lock=self._lock)
@@ -238,6 +241,58 @@ class MemoryStore:
                 raise
         assert new is not None
         return int(new[0]), True
+
+    def import_entries(self, entries: Iterable[dict[str, Any]]) -> tuple[int, int]:
+        """Add many entries at once (e.g. an :meth:`export` from another machine) in one
+        transaction. Ids are assigned anew; duplicates (in the batch or already stored) are
+        skipped. Returns ``(added, skipped)``. A bad entry fails the whole batch, naming it."""
+        now = self._clock()
+        seen: set[str] = set()
+        rows: list[dict[str, Any]] = []
+        total = 0
+        for n, raw in enumerate(entries, 1):
+            total += 1
+            if not isinstance(raw, dict):
+                raise MemoryStoreError(f"entry {n}: expected an object, got {type(raw).__name__}")
+            type_ = str(raw.get("type", "")).strip().lower()
+            content = str(raw.get("content") or "").strip()
+            if type_ not in MEMORY_TYPES:
+                raise MemoryStoreError(f"entry {n}: unknown memory type {raw.get('type')!r}")
+            if not content or len(content) > _MAX_CONTENT:
+                raise MemoryStoreError(f"entry {n}: content must be 1..{_MAX_CONTENT} characters")
+            digest = content_hash(type_, content)
+            if digest in seen:
+                continue
+            seen.add(digest)
+            tags = _clean_tags(raw.get("tags") or ())
+            created = raw.get("created")
+            created = float(created) if isinstance(created, int | float) else now
+            updated = raw.get("updated")
+            updated = float(updated) if isinstance(updated, int | float) else created
+            title = " ".join(str(raw.get("title") or "").split()) or _default_title(content)
+            rows.append({"type": type_, "title": title[:_MAX_TITLE], "content": content,
+                         "tags": list(tags), "tags_text": " ".join(tags),
+                         "source": str(raw.get("source") or "import")[:40],
+                         "content_hash": digest, "created": created, "updated": updated,
+                         "ord": len(rows)})
+        if not rows:
+            return 0, total
+        with tempfile.TemporaryDirectory(prefix="smallcode-import-") as tmp:
+            batch = Path(tmp) / "batch.ndjson"
+            with batch.open("w", encoding="utf-8") as fh:
+                for row in rows:
+                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            with self._lock:
+                self._con.execute("BEGIN TRANSACTION")
+                try:
+                    added = self._con.execute(_IMPORT_SQL, [str(batch)]).fetchall()
+                    if added:
+                        self._bump()
+                    self._con.execute("COMMIT")
+                except Exception:
+                    self._con.execute("ROLLBACK")
+                    raise
+        return len(added), total - len(added)
 
     def forget(self, id: int) -> bool:
         """Delete entry ``id``. Returns False when there was none."""
@@ -406,6 +461,19 @@ SELECT {", ".join("m." + c for c in _COLUMNS.split(", "))}, s.score
 FROM scored s JOIN memories m ON m.id = s.id
 ORDER BY s.score DESC, m.id DESC
 LIMIT ?
+"""
+
+
+_IMPORT_SQL = """
+INSERT INTO memories (type, title, content, tags, tags_text, source, content_hash, created, updated)
+SELECT type, title, content, tags, tags_text, source, content_hash, created, updated
+FROM read_json(?, format = 'newline_delimited', columns = {
+    type: 'VARCHAR', title: 'VARCHAR', content: 'VARCHAR', tags: 'VARCHAR[]',
+    tags_text: 'VARCHAR', source: 'VARCHAR', content_hash: 'VARCHAR', created: 'DOUBLE',
+    updated: 'DOUBLE', ord: 'BIGINT'}) AS b
+WHERE NOT EXISTS (SELECT 1 FROM memories m WHERE m.content_hash = b.content_hash)
+ORDER BY ord
+RETURNING id
 """
 
 

@@ -42,6 +42,16 @@ def test_memory_add_search_list_forget_export(tmp_path, capsys):
     assert code == 0
     assert [e["id"] for e in json.loads(target.read_text())] == [1]
 
+    other = tmp_path / "other"
+    other.mkdir()
+    code, out, _ = run(capsys, "-C", str(other), "memory", "import", str(target))
+    assert (code, out) == (0, "imported 1 notes (0 duplicates skipped)\n")
+    code, out, _ = run(capsys, "-C", str(other), "memory", "import", str(target))
+    assert out == "imported 0 notes (1 duplicates skipped)\n"
+    (tmp_path / "bad.json").write_text('{"not": "a list"}')
+    code, _, err = run(capsys, "-C", str(other), "memory", "import", str(tmp_path / "bad.json"))
+    assert code == 2 and "expected a JSON list" in err
+
 
 def test_memory_commands_are_listed_in_main():
     from smallcode.cli.main import COMMAND_MODULES

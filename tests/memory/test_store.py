@@ -245,3 +245,22 @@ def test_detect_remember_ignores_questions_recollections_and_other_messages(mess
 ])
 def test_classify_memory_guesses_the_type(text, type_):
     assert classify_memory(text) == type_
+
+
+def test_import_entries_adds_new_skips_duplicates_and_rejects_bad_batches(store):
+    store.remember("context", "a", "alpha beta")
+    added = store.import_entries([
+        {"type": "context", "content": "Alpha  beta"},  # already stored
+        {"type": "gotcha", "title": "g", "content": "gamma delta", "tags": ["X"], "created": 5.0},
+        {"type": "gotcha", "content": "gamma delta"},  # duplicate inside the batch
+        {"type": "decision", "content": "epsilon"},
+    ])
+    assert added == (2, 2)
+    g = store.search("gamma")[0]
+    assert (g.title, g.tags, g.source, g.created, g.updated) == ("g", ("x",), "import", 5.0, 5.0)
+    assert [e.title for e in store.list(type="decision")] == ["epsilon"]
+    with pytest.raises(MemoryStoreError, match="entry 2: unknown memory type 'nope'"):
+        store.import_entries([{"type": "context", "content": "zeta"},
+                              {"type": "nope", "content": "eta"}])
+    assert store.search("zeta") == []
+    assert store.import_entries([]) == (0, 0)
