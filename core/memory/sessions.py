@@ -200,7 +200,8 @@ class SessionStore:
             data = self.load(session_id)
         except SessionError:
             data = {}
-        messages = data.get("messages") if isinstance(data.get("messages"), list) else []
+        raw_messages = data.get("messages")
+        messages: list[Any] = raw_messages if isinstance(raw_messages, list) else []
         return SessionInfo(
             id=session_id,
             created=_as_time(data.get("created"), id_created(session_id)),

@@ -10,6 +10,7 @@ the file: the memory actor under ``smallcode serve``, or this object in-process.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import math
@@ -116,7 +117,7 @@ class MemoryProtocol(Protocol):
 
     def forget(self, id: int) -> bool: ...
 
-    def export(self) -> list[dict[str, Any]]: ...
+    def export(self) -> builtins.list[dict[str, Any]]: ...
 
     def load_for_task(self, message: str, max_tokens: int = 600) -> str: ...
 
@@ -333,7 +334,7 @@ class MemoryStore:
         if type is not None and type not in MEMORY_TYPES:
             raise MemoryStoreError(f"unknown memory type {type!r}; use one of: {', '.join(MEMORY_TYPES)}")
         sql = f"SELECT {_COLUMNS} FROM memories"
-        params: list[Any] = []
+        params: builtins.list[Any] = []
         if type is not None:
             sql += " WHERE type = ?"
             params.append(type)
@@ -343,7 +344,7 @@ class MemoryStore:
             rows = self._con.execute(sql, params).fetchall()
         return [_entry(r) for r in rows]
 
-    def export(self) -> list[dict[str, Any]]:
+    def export(self) -> builtins.list[dict[str, Any]]:
         """Every entry as a plain dict, oldest first (for backups and `smallcode memory export`)."""
         with self._lock:
             rows = self._con.execute(f"SELECT {_COLUMNS} FROM memories ORDER BY id").fetchall()
@@ -378,7 +379,7 @@ class MemoryStore:
         if data != index:
             self.rebuild_index()
 
-    def search(self, query: str, limit: int = 10) -> list[MemoryEntry]:
+    def search(self, query: str, limit: int = 10) -> builtins.list[MemoryEntry]:
         """Entries ranked by BM25 over title, content and tags (best first, with ``score``)."""
         query = (query or "").strip()
         if not query or limit <= 0:
@@ -403,7 +404,7 @@ class MemoryStore:
         half = HALF_LIFE_DAYS.get(entry.type, 90.0)
         return max(MIN_DECAY, math.pow(0.5, age_days / half))
 
-    def relevant(self, message: str, limit: int = 20) -> list[MemoryEntry]:
+    def relevant(self, message: str, limit: int = 20) -> builtins.list[MemoryEntry]:
         """Search hits re-ranked by BM25 score times staleness decay."""
         now = self._clock()
         hits = self.search(message, limit=limit)
@@ -420,8 +421,8 @@ class MemoryStore:
             return ""
         hits = self.relevant(message)
         used = 0
-        lines: list[str] = []
-        chosen: list[int] = []
+        lines: builtins.list[str] = []
+        chosen: builtins.list[int] = []
         for h in hits:
             line = h.render()
             cost = estimate_tokens(line) + 1
