@@ -99,7 +99,8 @@ class AddressGuard:
         if host.lower().rstrip(".") in METADATA_HOSTS:
             raise BlockedAddressError(f"refused {host}: cloud metadata host")
         if not effective.is_global or effective.is_multicast:
-            kind = ("loopback" if effective.is_loopback else "link-local/metadata"
+            kind = ("unspecified" if effective.is_unspecified else "multicast" if effective.is_multicast
+                    else "loopback" if effective.is_loopback else "link-local/metadata"
                     if effective.is_link_local else "private" if effective.is_private
                     else "non-public")
             raise BlockedAddressError(f"refused {host} ({ip}): {kind} address; add it to "
@@ -199,7 +200,8 @@ class _ReadableText(HTMLParser):
                 self.drop_depth += 1
             return
         attr = dict(attrs)
-        if attr.get("hidden") is not None or attr.get("aria-hidden") == "true":
+        style = (attr.get("style") or "").replace(" ", "").lower()
+        if "hidden" in attr or attr.get("aria-hidden") == "true" or "display:none" in style:
             if tag not in _VOID:
                 self.drop_depth += 1
             return
@@ -389,6 +391,13 @@ async def fetch_url(url: str, web: WebSettings, guard: AddressGuard | None = Non
                             "content_type": kind, "truncated": truncated})
 
 
+def _strip_tags(value: Any) -> str:
+    """Plain text of a search result field (providers highlight matches with tags)."""
+    import html
+
+    return html.unescape(re.sub(r"<[^>]+>", "", str(value))).strip()
+
+
 SEARCH_DEFAULT_URLS = {"brave": "https://api.search.brave.com/res/v1/web/search",
                        "tavily": "https://api.tavily.com/search"}
 
@@ -424,8 +433,8 @@ async def search_web(query: str, web: WebSettings) -> ToolResult:
         if not isinstance(item, dict):
             continue
         snippet = item.get("content") or item.get("description") or item.get("snippet") or ""
-        results.append({"title": str(item.get("title", "")).strip(), "url": str(item.get("url", "")),
-                        "snippet": re.sub(r"<[^>]+>", "", str(snippet)).strip()})
+        results.append({"title": _strip_tags(item.get("title", "")), "url": str(item.get("url", "")),
+                        "snippet": _strip_tags(snippet)})
     if not results:
         return ToolResult(ok=True, output=f"no results for {query!r}", data={"results": []})
     lines = [f"{i}. {r['title']}\n   {r['url']}\n   {r['snippet'][:300]}" for i, r in enumerate(results, 1)]
