@@ -1,14 +1,12 @@
-"""Fakes for micro-task tests: an in-process ChatModel with scripted behaviours and a TTL cache."""
+"""Fakes for micro-task tests: an in-process ChatModel with scripted behaviours; the real cache."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
-import time
 from typing import Any
 
 import pytest
+from smallcode.core.cache import MemoryCache
 from smallcode.core.model.types import ChatResponse, ModelError
 
 
@@ -42,39 +40,9 @@ class FakeModel:
         return ChatResponse(content=str(reply))
 
 
-class DictCache:
-    """Canonical-JSON keys hashed with sha256, values with an expiry time."""
-
-    def __init__(self) -> None:
-        self.data: dict[str, tuple[Any, float | None]] = {}
-
-    @staticmethod
-    def _key(key: Any) -> str:
-        return hashlib.sha256(json.dumps(key, sort_keys=True, separators=(",", ":"))
-                              .encode()).hexdigest()
-
-    def get(self, key: Any) -> Any:
-        hit = self.data.get(self._key(key))
-        if hit is None or (hit[1] is not None and hit[1] < time.time()):
-            return None
-        return hit[0]
-
-    def set(self, key: Any, value: Any, ttl: float | None = None) -> None:
-        self.data[self._key(key)] = (value, time.time() + ttl if ttl is not None else None)
-
-
-def _cache_class():
-    try:  # the shared cache, once it exists
-        from smallcode.core.cache import MemoryCache
-
-        return MemoryCache
-    except ImportError:
-        return DictCache
-
-
 @pytest.fixture()
 def cache():
-    return _cache_class()()
+    return MemoryCache()
 
 
 @pytest.fixture()

@@ -321,3 +321,24 @@ async def test_compact_history_and_fit_with_the_micro_task_compactor():
     assert hung.messages[-4:] == msgs[-4:]
     direct = await compact_history(FakeModel("{}"), msgs[1:5])
     assert direct.value is None and direct.source == "none"
+
+
+async def test_results_persist_in_the_duckdb_cache_across_restarts(tmp_path):
+    from smallcode.core.cache import DuckDBCache
+
+    db = tmp_path / "cache.duckdb"
+    first_cache = DuckDBCache(db)
+    model = FakeModel('{"cause": "calc.add subtracts", "fix": "use +", "location": null}')
+    first = await diagnose_command(model, "pytest", 1, "FAILED t.py::test_add", cache=first_cache)
+    first_cache.close()
+    reopened = DuckDBCache(db)
+    try:
+        again = await diagnose_command(FakeModel("hang"), "pytest", 1, "FAILED t.py::test_add",
+                                       cache=reopened, timeout=0.05)
+        other = await diagnose_command(FakeModel("hang"), "pytest", 2, "FAILED t.py::test_add",
+                                       cache=reopened, timeout=0.05)
+    finally:
+        reopened.close()
+    assert first.source == "model"
+    assert again.source == "cache" and again.value == first.value
+    assert other.source == "fallback"  # a different input is a different key

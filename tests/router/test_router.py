@@ -285,14 +285,18 @@ def _every_builtin_family() -> ToolRegistry:
     import pkgutil
 
     import smallcode.core.tools as tools_pkg
+    from smallcode.core.config import Settings
 
-    registry = build_registry()
+    # optional families (web) register only when enabled: enable everything
+    settings = Settings(extra={"web": {"enabled": True,
+                                       "search": {"url": "http://127.0.0.1:9/search"}}})
+    registry = build_registry(settings)
     for info in pkgutil.iter_modules(tools_pkg.__path__):
         module = importlib.import_module(f"smallcode.core.tools.{info.name}")
         if info.name in ("registry", "workspace") or not hasattr(module, "register"):
             continue
         scratch = ToolRegistry()
-        module.register(scratch, None)
+        module.register(scratch, settings)
         for tool in scratch.tools():
             if tool.name not in registry:
                 registry.register(tool)
@@ -311,6 +315,8 @@ def test_route_table_agrees_with_the_categories_builtin_tools_declare():
             disagreements.append(f"{tool.name}: registry {sorted(declared)}, "
                                  f"ROUTE_TABLE {sorted(listed)}")
     assert disagreements == []
+    assert {"memory_remember", "web_fetch", "web_search", "graph_search", "find_and_read"} <= \
+        set(registry.names())
 
 
 def test_route_table_covers_every_category_and_respond_is_empty():
