@@ -64,7 +64,9 @@ def parse_forgiving(text: str) -> ForgivingParse:
     truncated = is_truncated(stripped)
     repaired = _try_json_repair(stripped)
     if repaired is not None:
-        return ForgivingParse(repaired, "json_repair", truncated)
+        restored = _restore_trailing_newlines(repaired, stripped)
+        rule = "json_repair+restored_newline" if restored is not repaired else "json_repair"
+        return ForgivingParse(restored, rule, truncated)
 
     normalised, fired = normalise_almost_json(stripped)
     try:
@@ -106,6 +108,33 @@ def _try_json_repair(text: str) -> Any:
     if first in "\"'":
         return value if isinstance(value, str) else None
     return None  # scalars: strict json or the python_literal rule decide
+
+
+def _restore_trailing_newlines(value: Any, text: str) -> Any:
+    """Put back a string's final ``\\n`` that json-repair dropped.
+
+    json-repair strips the end of a string when junk follows its closing quote
+    (``"print("hi")\\n"`` or ``"...\\n".format(x)``). If the text holds the string followed by an
+    escaped newline, and never the string closed right there, the newline was the model's.
+    Returns ``value`` itself when nothing changed.
+    """
+    changed = False
+
+    def visit(node: Any) -> Any:
+        nonlocal changed
+        if isinstance(node, dict):
+            return {k: visit(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [visit(v) for v in node]
+        if isinstance(node, str) and node and not node.endswith("\n"):
+            for form in (json.dumps(node, ensure_ascii=False)[1:-1], node):
+                if form + "\\n" in text and form + '"' not in text:
+                    changed = True
+                    return node + "\n"
+        return node
+
+    out = visit(value)
+    return out if changed else value
 
 
 def normalise_almost_json(text: str) -> tuple[str, list[str]]:

@@ -71,3 +71,13 @@ def test_own_rules_fix_and_name_what_they_did(text, fixed, rules):
     normalised, fired = normalise_almost_json(text)
     assert json.loads(normalised, strict=False) == fixed
     assert fired == rules
+
+
+@pytest.mark.parametrize("text, content", [
+    ('{"path": "a.py", "content": "print("hi")\\n"}', 'print("hi")\n'),
+    ('{"content": "def f(x):\\n    return \'{}!\'\\n".format(x)}', "def f(x):\n    return '{}!'\n"),
+])
+def test_trailing_newline_dropped_by_json_repair_is_restored(text, content):
+    parsed = parse_forgiving(text)
+    assert parsed.value["content"] == content
+    assert parsed.rule == "json_repair+restored_newline"
