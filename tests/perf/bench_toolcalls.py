@@ -71,6 +71,19 @@ def main() -> int:
     for fmt, group in sorted(by_fmt.items()):
         print(f"  {fmt:12s} {_pct(sum(o.ok for o in group), len(group))}")
 
+    held_out = [o for o, c in zip(outcomes, cases, strict=True) if c.get("held_out")]
+    if held_out:
+        print(f"held-out real recordings (labelled after the code was frozen): "
+              f"{_pct(sum(o.ok for o in held_out), len(held_out))}")
+
+    print("repairs needed (cases using each):")
+    uses: dict[str, int] = defaultdict(int)
+    for o in outcomes:
+        for rule in set(o.repairs):
+            uses[rule] += 1
+    for rule, count in sorted(uses.items(), key=lambda kv: -kv[1]):
+        print(f"  {rule:36s} {count}")
+
     failed = [o for o in outcomes if not o.ok]
     if failed:
         print("unrecovered:")

@@ -31,6 +31,22 @@ class CaseOutcome:
     expected: list[dict[str, Any]]
     detail: str
     seconds: float
+    repairs: list[str]  # JSON repair rules and resolution fixes that were needed
+
+
+def fix_category(fix: str) -> str:
+    """Group a ResolvedCall fix message: name:alias, arg_key, positional, value:..., argv_join."""
+    if fix.startswith("name "):
+        return "name:" + fix[fix.rindex("(") + 1:-1]
+    if fix.startswith("positional argument"):
+        return "positional"
+    if fix.startswith("argument list joined"):
+        return "argv_join"
+    if fix.startswith("argument ") and " -> " in fix:
+        return "arg_key"
+    if fix.startswith("argument "):
+        return "value:" + fix.split(": ", 1)[-1]
+    return fix
 
 
 def load_cases(include_unlabelled: bool = False) -> list[dict[str, Any]]:
@@ -53,11 +69,14 @@ def run_case(case: dict[str, Any], registry: ToolRegistry) -> CaseOutcome:
     extraction = extract_tool_calls(case.get("content") or "", case.get("reasoning") or "",
                                     case.get("native"), known_tools=registry.names())
     got: list[dict[str, Any]] = []
+    repairs: list[str] = []
     for raw in extraction.calls:
+        repairs += raw.repairs
         outcome = resolve_call(raw, registry)
         if isinstance(outcome, CallProblem):
             got.append({"problem": outcome.kind})
         else:
+            repairs += [fix_category(fix) for fix in outcome.fixes]
             got.append({"name": outcome.name,
                         "arguments": outcome.args.model_dump(exclude_unset=True)})
     seconds = time.perf_counter() - started
@@ -73,4 +92,5 @@ def run_case(case: dict[str, Any], registry: ToolRegistry) -> CaseOutcome:
         problems.append(f"unexpected errors {extraction.errors!r}")
     return CaseOutcome(case_id=case["id"], fmt=case_format(case),
                        source=case.get("source", "synthetic"), ok=not problems, got=got,
-                       expected=expected, detail="; ".join(problems), seconds=seconds)
+                       expected=expected, detail="; ".join(problems), seconds=seconds,
+                       repairs=repairs)
