@@ -48,6 +48,7 @@ class Extensions:
     errors: list[str] = field(default_factory=list)  # what failed while opening (reported, not raised)
     tool_names: list[str] = field(default_factory=list)  # plugin + MCP tools registered
     context: dict[str, Any] = field(default_factory=dict)  # passed to every hook
+    manual_skills: list[str] = field(default_factory=list)  # applied with /skill NAME
     _closed: bool = False
 
     @property
@@ -56,8 +57,45 @@ class Extensions:
 
     @property
     def commands(self) -> dict[str, PluginCommand]:
-        """Plugin slash commands: name -> PluginCommand(name, help, handler(ctx, argument))."""
-        return self.plugins.commands
+        """Slash commands to register in the UI: ``/skill`` plus the plugins' commands, as
+        name -> PluginCommand(name, help, handler(ctx, argument) -> str | None | awaitable)."""
+        out = {"skill": PluginCommand("skill", "list skills; /skill NAME applies one to the "
+                                      "following messages; /skill off [NAME] stops",
+                                      lambda ctx, argument: self.skill_command(argument), "")}
+        for name, cmd in self.plugins.commands.items():
+            out.setdefault(name, cmd)
+        return out
+
+    def skill_command(self, argument: str) -> str:
+        """``/skill`` (list), ``/skill NAME`` (apply from now on), ``/skill off [NAME]``."""
+        words = argument.split()
+        names = self.skill_names()
+        if not words:
+            if not names:
+                return ("no skills found (.smallcode/skills/*.md, .agents/skills/<name>/SKILL.md, "
+                        ".claude/skills/<name>/SKILL.md)")
+            book = self._book()
+            lines = []
+            for n in names:
+                mark = "*" if n in self.manual_skills else " "
+                desc = book.skills[n].description
+                lines.append(f"{mark} {n}" + (f" — {desc}" if desc else ""))
+            return "\n".join(lines)
+        if words[0] == "off":
+            if len(words) == 1:
+                self.manual_skills.clear()
+                return "manual skills off"
+            for n in words[1:]:
+                if n in self.manual_skills:
+                    self.manual_skills.remove(n)
+            return f"skill off: {' '.join(words[1:])}"
+        unknown = [n for n in words if n not in names]
+        if unknown:
+            return f"no skill named {', '.join(unknown)}; skills: {', '.join(names) or 'none'}"
+        for n in words:
+            if n not in self.manual_skills:
+                self.manual_skills.append(n)
+        return f"skill on for the following messages: {', '.join(self.manual_skills)}"
 
     @property
     def providers(self) -> dict[str, Any]:
@@ -65,8 +103,10 @@ class Extensions:
 
     def skills_for(self, message: str, category: str | None, *, manual: Iterable[str] = (),
                    budget_tokens: int | None = None) -> str:
-        """Prompt text of the skills that apply to this message (manual names first)."""
-        return self._book().select(message, category, budget_tokens or self.skill_budget, manual)
+        """Prompt text of the skills that apply to this message: the ones applied with
+        ``/skill`` and ``manual`` first, then trigger words, ``always``, and the category."""
+        budget = self.skill_budget if budget_tokens is None else budget_tokens
+        return self._book().select(message, category, budget, [*self.manual_skills, *manual])
 
     def _book(self) -> SkillBook:
         """File skills plus the active plugins' snippets (a file skill wins a name clash)."""
@@ -101,7 +141,7 @@ async def open_extensions(ws: Any, settings: Any, registry: ToolRegistry, *,
     """Load plugins, register plugin and MCP tools into ``registry``, load skills, and run the
     session-start hooks. Nothing here raises because of a broken extension: failures are in
     :meth:`Extensions.all_errors`. ``ws`` is a Workspace (or a path)."""
-    root = Path(getattr(ws, "root", ws))
+    root = Path(ws) if isinstance(ws, (str, os.PathLike)) else Path(ws.root)
     user = Path(user_dir) if user_dir is not None else _user_dir()
     errors: list[str] = []
     plugins = load_plugins(root, settings, user_dir=user, entry_points=entry_points)
