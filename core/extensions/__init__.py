@@ -156,7 +156,7 @@ async def open_extensions(ws: Any, settings: Any, registry: ToolRegistry, *,
             configs = []
         if configs:
             hub = McpHub(configs, cache_path=root / ".smallcode" / "cache" / "mcp-tools.json",
-                         log_dir=root / ".smallcode" / "logs")
+                         log_dir=root / ".smallcode" / "logs", base_dir=root)
             names += await hub.aregister_tools(registry)
     skills_section = _section(settings, "skills")
     budget = skills_section.get("budget_tokens", DEFAULT_SKILL_BUDGET)

@@ -9,7 +9,9 @@ project wins on a name clash)::
                   "tools": {"lookup": {"categories": ["code_intel"]}}},
         "remote": {"url": "http://127.0.0.1:9000/mcp", "headers": {"X-Key": "..."}}}}
 
-(``mcpServers`` is accepted as an alias of ``servers``; ``category`` as a one-item ``categories``.)
+(``mcpServers`` is accepted as an alias of ``servers``; ``category`` as a one-item ``categories``;
+``$VAR`` in env and header values is expanded from the environment, so secrets stay out of the
+file; stdio servers start in the workspace root, a relative ``cwd`` is resolved there.)
 A server's tools are registered as :class:`Tool` objects with ``source="mcp:<server>"`` and the
 server's categories (default: search + code_intel), overridable per tool.
 
@@ -274,9 +276,10 @@ class McpConnectionError(RuntimeError):
 class McpServerConnection:
     """The session with one server. All methods run on the hub's loop thread."""
 
-    def __init__(self, config: McpServerConfig, log_dir: Path | None):
+    def __init__(self, config: McpServerConfig, log_dir: Path | None, base_dir: Path | None = None):
         self.config = config
         self.log_dir = log_dir
+        self.base_dir = base_dir  # stdio servers start here (a relative "cwd" is resolved here)
         self.session: Any = None
         self.starts = 0
         self.last_error = ""
@@ -302,15 +305,20 @@ class McpServerConnection:
                     errlog.close()
                     errlog = open(self.log_dir / f"mcp-{c.name}.log", "a", encoding="utf-8")  # noqa: SIM115
             self._log = errlog
-            params = StdioServerParameters(command=c.command, args=list(c.args), env=c.env or None,
-                                           cwd=c.cwd)
+            env = {k: os.path.expandvars(v) for k, v in c.env.items()}
+            cwd = c.cwd
+            if self.base_dir is not None:
+                cwd = str(self.base_dir / cwd) if cwd else str(self.base_dir)
+            params = StdioServerParameters(command=c.command, args=list(c.args), env=env or None,
+                                           cwd=cwd)
             return stdio_client(params, errlog=errlog)
         from mcp.client.streamable_http import streamable_http_client
 
         if c.headers:
             import httpx2
 
-            client = httpx2.AsyncClient(headers=c.headers, timeout=c.call_timeout)
+            headers = {k: os.path.expandvars(v) for k, v in c.headers.items()}
+            client = httpx2.AsyncClient(headers=headers, timeout=c.call_timeout)
             return streamable_http_client(c.url or "", http_client=client)
         return streamable_http_client(c.url or "")
 
@@ -471,10 +479,11 @@ class McpHub:
     """Owns the loop thread and one :class:`McpServerConnection` per configured server."""
 
     def __init__(self, configs: list[McpServerConfig], *, cache_path: Path | None = None,
-                 log_dir: Path | None = None):
+                 log_dir: Path | None = None, base_dir: Path | None = None):
         self.configs = {c.name: c for c in configs}
         self.cache_path = cache_path
-        self.connections = {c.name: McpServerConnection(c, log_dir) for c in configs if c.enabled}
+        self.connections = {c.name: McpServerConnection(c, log_dir, base_dir)
+                            for c in configs if c.enabled}
         self.errors: dict[str, str] = {}  # server -> why its tools are missing
         self.registered: dict[str, list[str]] = {}  # server -> registered tool names
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -497,7 +506,7 @@ class McpHub:
             configs = [c for c in configs if c.name in names]
         return cls(configs,
                    cache_path=root / ".smallcode" / "cache" / "mcp-tools.json",
-                   log_dir=root / ".smallcode" / "logs")
+                   log_dir=root / ".smallcode" / "logs", base_dir=root)
 
     # loop thread ----------------------------------------------------------------------------
 
@@ -575,12 +584,13 @@ class McpHub:
     async def aregister_tools(self, registry: ToolRegistry, *, use_cache: bool = True) -> list[str]:
         """Register every enabled server's tools. A server that cannot be listed is skipped and
         its error kept in :attr:`errors`; the others still register. Returns the tool names."""
+        servers = list(self.connections)
+        listings = await asyncio.gather(*[self.alist_tools(s, use_cache=use_cache) for s in servers],
+                                        return_exceptions=True)  # servers start concurrently
         names: list[str] = []
-        for server in self.connections:
-            try:
-                listing = await self.alist_tools(server, use_cache=use_cache)
-            except Exception as exc:  # noqa: BLE001 - one broken server must not hide the others
-                self.errors[server] = _describe(exc)
+        for server, listing in zip(servers, listings, strict=True):
+            if isinstance(listing, BaseException):  # one broken server must not hide the others
+                self.errors[server] = _describe(listing)
                 continue
             names.extend(self._register_listing(registry, server, listing))
         return names

@@ -46,6 +46,11 @@ def build_server() -> MCPServer:
         """Always fails with the given reason."""
         raise ValueError(reason)
 
+    @server.tool()
+    def whereami() -> str:
+        """Working directory and the TEST_TOKEN variable of the server process."""
+        return f"{os.getcwd()} {os.environ.get('TEST_TOKEN', '-')}"
+
     return server
 
 

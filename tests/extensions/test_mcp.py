@@ -41,7 +41,7 @@ def stdio_hub(tmp_path_factory: pytest.TempPathFactory):
 
 def test_stdio_tools_are_registered_with_source_and_categories(stdio_hub) -> None:
     _hub, registry, names, _ = stdio_hub
-    assert names == ["add", "shout", "server_pid", "nap", "die", "refuse"]
+    assert names == ["add", "shout", "server_pid", "nap", "die", "refuse", "whereami"]
     add = registry.get("add")
     assert add is not None and add.source == "mcp:calc"
     assert add.categories == frozenset({"search", "code_intel"})
@@ -108,7 +108,7 @@ async def test_with_a_cached_listing_the_server_starts_lazily_on_first_call(tmp_
     hub = McpHub([config], cache_path=tmp_path / "cache.json")
     try:
         registry = ToolRegistry()
-        assert await hub.aregister_tools(registry) == ["add", "shout", "server_pid", "nap", "die", "refuse"]
+        assert await hub.aregister_tools(registry) == ["add", "shout", "server_pid", "nap", "die", "refuse", "whereami"]
         conn = hub.connections["calc"]
         assert conn.starts == 0 and not conn.alive  # registered from the cache, nothing started
         result = await registry.execute("add", {"a": 1, "b": 1}, ToolContext(None))
@@ -157,6 +157,20 @@ async def test_a_server_that_cannot_start_is_reported_and_the_others_register(tm
         await hub.aclose()
 
 
+async def test_stdio_server_runs_in_the_workspace_with_expanded_env(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("SECRET_FOR_MCP", "s3cret")
+    (tmp_path / "sub").mkdir()
+    config = parse_server("calc", stdio_config(env={"TEST_TOKEN": "tok-$SECRET_FOR_MCP"}, cwd="sub"))
+    hub = McpHub([config], base_dir=tmp_path)
+    try:
+        registry = ToolRegistry()
+        await hub.aregister_tools(registry)
+        result = await registry.execute("whereami", {}, ToolContext(None))
+        assert result.output == f"{tmp_path / 'sub'} tok-s3cret"
+    finally:
+        await hub.aclose()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -189,7 +203,7 @@ async def test_streamable_http_server_tools_register_and_answer(http_server) -> 
     try:
         registry = ToolRegistry()
         names = await hub.aregister_tools(registry)
-        assert names == ["add", "shout", "server_pid", "nap", "die", "refuse"]
+        assert names == ["add", "shout", "server_pid", "nap", "die", "refuse", "whereami"]
         assert registry.get("shout").source == "mcp:remote"
         assert registry.get("shout").categories == frozenset({"read"})
         result = await registry.execute("shout", {"text": "loud"}, ToolContext(None))

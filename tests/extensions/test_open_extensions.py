@@ -139,7 +139,7 @@ def test_cli_mcp_test_and_list(project: Path, capsys: pytest.CaptureFixture[str]
     code, out = run_cli(["mcp", "test", "calc", "-C", str(project)], capsys)
     assert code == 0
     assert out.startswith("ok    calc (stdio) ") and out.rstrip().endswith(
-        "6 tools: add, shout, server_pid, nap, die, refuse")
+        "7 tools: add, shout, server_pid, nap, die, refuse, whereami")
     code, out = run_cli(["mcp", "list", "-C", str(project)], capsys)
     assert "    - add [search]: Add two integers." in out
     code, out = run_cli(["mcp", "test", "ghost", "-C", str(project)], capsys)
