@@ -25,15 +25,14 @@ PRIORITY: tuple[str, ...] = (
 # categories when they register (plugins and MCP tools too); tests assert that every built-in tool
 # in the registry declares exactly the categories this table gives it. ``respond`` offers nothing.
 ROUTE_TABLE: dict[str, tuple[str, ...]] = {
-    "read": ("read_file", "find_files", "search", "finish", "find_and_read", "memory_list"),
-    "write": ("read_file", "write_file", "patch", "search", "bash", "finish", "read_and_patch",
-              "create_and_run", "edit_and_verify", "memory_remember", "memory_forget"),
-    "search": ("read_file", "find_files", "search", "finish", "find_and_read", "graph_search",
-               "explain_symbol", "find_references", "memory_search"),
-    "run": ("read_file", "bash", "finish", "create_and_run", "edit_and_verify"),
-    "plan": ("read_file", "write_file", "patch", "find_files", "search", "bash", "finish"),
-    "code_intel": ("read_file", "find_files", "search", "finish", "find_and_read", "graph_search",
-                   "explain_symbol", "find_references"),
+    "read": ("read_file", "find_files", "finish", "find_and_read", "memory_list"),
+    "write": ("read_file", "write_file", "patch", "finish", "edit_and_verify",
+              "memory_remember", "memory_forget"),
+    "search": ("find_files", "search", "finish", "find_references", "memory_search"),
+    "run": ("bash", "finish", "create_and_run", "edit_and_verify"),
+    "plan": ("read_file", "write_file", "patch", "find_files", "search", "bash", "finish",
+             "read_and_patch"),
+    "code_intel": ("read_file", "finish", "graph_search", "explain_symbol", "find_references"),
     "web": ("finish", "web_fetch", "web_search"),
     "respond": (),
 }

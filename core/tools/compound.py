@@ -282,7 +282,7 @@ def register(registry: ToolRegistry, settings: Any = None) -> None:
             "matches in one call.",
             FindAndReadArgs,
             find_and_read,
-            frozenset({"read", "search", "code_intel"}),
+            frozenset({"read"}),
         )
     )
     registry.register(
@@ -291,7 +291,7 @@ def register(registry: ToolRegistry, settings: Any = None) -> None:
             "Patch a file (replace old_str with new_str) and show the changed lines, in one call.",
             PatchFileArgs,
             read_and_patch,
-            frozenset({"write"}),
+            frozenset({"plan"}),
             mutates=True,
         )
     )
@@ -301,7 +301,7 @@ def register(registry: ToolRegistry, settings: Any = None) -> None:
             "Create a file and run a command (e.g. the script or its test) in one call.",
             CreateAndRunArgs,
             create_and_run,
-            frozenset({"write", "run"}),
+            frozenset({"run"}),
             mutates=True,
             runs_commands=True,
         )

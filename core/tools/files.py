@@ -271,19 +271,16 @@ def finish(args: FinishArgs, ctx: ToolContext) -> ToolResult:
 
 def register(registry: ToolRegistry, settings: Any = None) -> None:
     registry.register(Tool("read_file", "Read a file with numbered lines (optionally a line range).",
-                           ReadFileArgs, read_file, frozenset({"read", "write", "search", "run",
-                                                               "code_intel", "plan"})))
+                           ReadFileArgs, read_file, frozenset({"read", "write", "code_intel", "plan"})))
     registry.register(Tool("write_file", "Create a file or replace its whole content.",
                            WriteFileArgs, write_file, frozenset({"write", "plan"}), mutates=True))
     registry.register(Tool("patch", "Replace one exact snippet of a file with new text.",
                            PatchArgs, patch_with_merge_fallback, frozenset({"write", "plan"}),
                            mutates=True))
     registry.register(Tool("find_files", "List project files matching a glob or name.",
-                           FindFilesArgs, find_files, frozenset({"read", "search", "plan",
-                                                                 "code_intel"})))
+                           FindFilesArgs, find_files, frozenset({"read", "search", "plan"})))
     registry.register(Tool("search", "Search file contents for text (grep); returns file:line hits.",
-                           SearchArgs, search, frozenset({"search", "read", "write", "code_intel",
-                                                          "plan"})))
+                           SearchArgs, search, frozenset({"search", "plan"})))
     registry.register(Tool("finish", "Call when the task is complete, with a short summary.",
                            FinishArgs, finish, frozenset({"read", "write", "search", "run", "plan",
                                                           "code_intel", "web"})))

@@ -17,7 +17,6 @@ from .registry import Tool, ToolContext, ToolError, ToolRegistry, ToolResult
 
 NO_GRAPH = ("The code graph is not available in this session (no index). Use search or "
             "find_files instead.")
-CATEGORIES = frozenset({"code_intel", "search"})
 
 
 class GraphSearchArgs(BaseModel):
@@ -68,12 +67,12 @@ def register(registry: ToolRegistry, settings: Any = None) -> None:
         "graph_search",
         "Find code by symbol name: best matches plus the functions they call and are called by, "
         "as connected code within a token budget.",
-        GraphSearchArgs, graph_search, CATEGORIES))
+        GraphSearchArgs, graph_search, frozenset({"code_intel"})))
     registry.register(Tool(
         "explain_symbol",
         "Definition, signature, docstring, callers and callees of one symbol.",
-        ExplainSymbolArgs, explain_symbol, CATEGORIES))
+        ExplainSymbolArgs, explain_symbol, frozenset({"code_intel"})))
     registry.register(Tool(
         "find_references",
         "Every use of a symbol (calls, references, imports) with file:line.",
-        FindReferencesArgs, find_references, CATEGORIES))
+        FindReferencesArgs, find_references, frozenset({"code_intel", "search"})))

@@ -166,5 +166,5 @@ async def bash(args: BashArgs, ctx: ToolContext) -> ToolResult:
 
 def register(registry: ToolRegistry, settings: Any = None) -> None:
     registry.register(Tool("bash", "Run a shell command in the project (e.g. tests); returns output "
-                                   "and exit code.", BashArgs, bash, frozenset({"run", "write", "plan"}),
+                                   "and exit code.", BashArgs, bash, frozenset({"run", "plan"}),
                            runs_commands=True))

@@ -386,12 +386,15 @@ async def test_choose_category_is_a_no_op_without_two_stage(registry):
     assert await choose_category(None, router, decision, "fix the bug") is decision
 
 
-@pytest.mark.parametrize("text", ["a" * 50_000, "fix the bug " * 5000, "a_" * 25_000,
-                                  "x " * 25_000, "@" * 50_000])
-def test_routing_stays_fast_on_huge_messages(registry, text):
+@pytest.mark.parametrize("text", ["a" * 200_000, "fix the bug " * 20_000, "a_" * 100_000,
+                                  "x " * 100_000, "@" * 200_000])
+def test_routing_huge_messages_has_no_catastrophic_backtracking(registry, text):
+    """A guard, not a speed target (that lives in tests/perf/bench_router.py): a regex that
+    backtracks catastrophically takes minutes on 200k characters; linear routing takes well
+    under a second even on a loaded machine."""
     import time
 
     router = Router(registry)
     started = time.perf_counter()
     router.route(text)
-    assert time.perf_counter() - started < 0.2
+    assert time.perf_counter() - started < 5.0
