@@ -27,6 +27,7 @@ matches; a skill that does not fit whole is left out (never cut mid-text).
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -71,6 +72,7 @@ class Skill:
         return any(_phrase_re(t).search(message) for t in self.triggers)
 
 
+@functools.lru_cache(maxsize=4096)
 def _phrase_re(phrase: str) -> re.Pattern[str]:
     words = [re.escape(w) for w in phrase.split()]
     return re.compile(r"(?<![\w-])" + r"\s+".join(words) + r"(?![\w-])", re.IGNORECASE)
