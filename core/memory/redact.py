@@ -8,6 +8,8 @@ through nested JSON-like data, and also blanks string values stored under secret
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 REDACTED = "[REDACTED]"
@@ -23,47 +25,85 @@ _SECRET_NAME = (
 )
 _SECRET_KEY_RE = re.compile(rf"^{_SECRET_NAME}$", re.IGNORECASE)
 
-_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+_SECRET_WORDS = ("key", "secret", "token", "passw", "pwd", "credential", "authorization", "dsn",
+                 "passphrase", "connection")
+
+
+def _any(*needles: str) -> Callable[[str, str], bool]:
+    return lambda text, _lower: any(n in text for n in needles)
+
+
+def _any_lower(*needles: str) -> Callable[[str, str], bool]:
+    return lambda _text, lower: any(n in lower for n in needles)
+
+
+def _secret_word_and(*marks: str) -> Callable[[str, str], bool]:
+    return lambda text, lower: (any(m in text for m in marks)
+                                and any(w in lower for w in _SECRET_WORDS))
+
+
+# (pattern, replacement, cheap test that must pass before the regex runs at all)
+_PATTERNS: list[tuple[re.Pattern[str], str, Callable[[str, str], bool]]] = [
     # PEM private key blocks (RSA, EC, OPENSSH, PGP ...), also when unterminated (cut-off output).
     (re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----.*?"
                 r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|\Z)", re.DOTALL),
-     REDACTED),
+     REDACTED, _any("PRIVATE KEY")),
     # Anthropic, OpenAI (sk-, sk-proj-), DeepSeek and similar ``sk-`` keys.
-    (re.compile(r"\bsk-(?:ant-)?[A-Za-z0-9_-]{16,}"), REDACTED),
+    (re.compile(r"\bsk-(?:ant-)?[A-Za-z0-9_-]{16,}"), REDACTED, _any("sk-")),
     # GitHub tokens: classic (ghp_, gho_, ghu_, ghs_, ghr_) and fine-grained.
-    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"), REDACTED),
-    (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}"), REDACTED),
+    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"), REDACTED,
+     _any("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),
+    (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}"), REDACTED, _any("github_pat_")),
     # GitLab, Slack, Hugging Face, Google API keys, Stripe.
-    (re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"), REDACTED),
-    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), REDACTED),
-    (re.compile(r"\bhf_[A-Za-z0-9]{30,}"), REDACTED),
-    (re.compile(r"\bAIza[0-9A-Za-z_-]{35}"), REDACTED),
-    (re.compile(r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}"), REDACTED),
+    (re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"), REDACTED, _any("glpat-")),
+    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), REDACTED, _any("xox")),
+    (re.compile(r"\bhf_[A-Za-z0-9]{30,}"), REDACTED, _any("hf_")),
+    (re.compile(r"\bAIza[0-9A-Za-z_-]{35}"), REDACTED, _any("AIza")),
+    (re.compile(r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}"), REDACTED, _any("k_live_", "k_test_")),
     # AWS access key ids.
-    (re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b"), REDACTED),
+    (re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b"), REDACTED,
+     _any("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA")),
     # JSON Web Tokens.
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"), REDACTED),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"), REDACTED,
+     _any("eyJ")),
     # Authorization headers: keep the scheme, drop the credential.
-    (re.compile(r"(?i)\b((?:bearer|basic|token)\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1" + REDACTED),
+    (re.compile(r"(?i)\b((?:bearer|basic|token)\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1" + REDACTED,
+     _any_lower("bearer", "basic", "token")),
     # Credentials inside URLs: scheme://user:password@host
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@]+:)[^\s@/]+(@)"), r"\1" + REDACTED + r"\2"),
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@]+:)[^\s@/]+(@)"), r"\1" + REDACTED + r"\2",
+     lambda text, _lower: "://" in text and "@" in text),
     # "api_key": "value"  /  'token': 'value'  (JSON, Python dict literals)
     (re.compile(rf"""(?i)(["']{_SECRET_NAME}["']\s*:\s*)(["'])(?!\[REDACTED\])[^"'\n]+\2"""),
-     r"\1\2" + REDACTED + r"\2"),
+     r"\1\2" + REDACTED + r"\2", _secret_word_and(":")),
     # KEY=VALUE and key: value lines (.env files, shell exports, YAML, CLI flags --token=...).
     (re.compile(rf"""(?im)((?:^|[\s;&,(]|--)(?:export\s+)?{_SECRET_NAME}\s*[=:]\s*)"""
                 rf"""(["']?)(?!\[REDACTED\])(?!(?:bearer|basic|token)\s)([^\s"',;)]+)\2"""),
-     r"\1\2" + REDACTED + r"\2"),
+     r"\1\2" + REDACTED + r"\2", _secret_word_and("=", ":")),
 ]
 
 
+def _redact_uncached(text: str) -> str:
+    lower = text.lower()
+    for pattern, replacement, may_match in _PATTERNS:
+        if may_match(text, lower):
+            new = pattern.sub(replacement, text)
+            if new != text:
+                text, lower = new, new.lower()
+    return text
+
+
+_redact_cached = lru_cache(maxsize=16384)(_redact_uncached)
+
+
 def redact(text: str) -> str:
-    """Return ``text`` with every recognised secret replaced by ``[REDACTED]``."""
+    """Return ``text`` with every recognised secret replaced by ``[REDACTED]``.
+
+    Results are memoized: a session is re-saved every turn with mostly the same strings."""
     if not text:
         return text
-    for pattern, replacement in _PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text
+    if len(text) > 200_000:  # not worth keeping in the memo
+        return _redact_uncached(text)
+    return _redact_cached(text)
 
 
 def is_secret_key(name: str) -> bool:

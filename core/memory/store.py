@@ -2,9 +2,10 @@
 relevant notes loaded at the start of a task.
 
 Entries live in ``memories``; BM25 comes from DuckDB's fts extension (porter stemmer, English stop
-words). DuckDB's fts index is not updated by writes, so the store counts writes and rebuilds the
-index lazily on the first search after them (milliseconds for a few thousand entries). Search
-queries the index tables directly (faster than the ``match_bm25`` macro at scale). One process owns
+words). DuckDB's fts index is not updated by writes, so the store notes writes and rebuilds the index
+lazily on the first search after them (milliseconds for a few thousand entries). After a build the
+postings are aggregated per (term, entry) and sorted by term, so a search reads only the postings
+of its terms and joins just the top hits back to the entries. One process owns
 the file: the memory actor under ``smallcode serve``, or this object in-process.
 """
 
@@ -60,11 +61,12 @@ MEMORY_MIGRATIONS: tuple[Migration, ...] = (
                last_used DOUBLE,
                uses INTEGER NOT NULL DEFAULT 0
            )""",
+        # what the full-text index was built from: (count, max id) of memories at build time
         """CREATE TABLE IF NOT EXISTS memory_meta (
                key VARCHAR PRIMARY KEY,
                value BIGINT NOT NULL
            )""",
-        ("INSERT INTO memory_meta VALUES ('data_version', 0), ('index_version', -1) "
+        ("INSERT INTO memory_meta VALUES ('index_count', -1), ('index_max_id', -1) "
          "ON CONFLICT DO NOTHING"),
     )),
 )
@@ -163,14 +165,17 @@ def _entry(row: tuple[Any, ...], score: float | None = None) -> MemoryEntry:
 class MemoryStore:
     """The memory of one project, in one DuckDB file. Thread-safe (one lock around the file)."""
 
-    def __init__(self, db_path: str | Path, *, clock: Any = time.time):
+    def __init__(self, db_path: str | Path, *, clock: Any = time.time, threads: int = 1):
         self.db_path = Path(db_path)
         self._clock = clock
         self._lock = threading.RLock()
         self._con = connect(self.db_path)
         try:
+            # small point queries: one thread avoids scheduling overhead on a busy machine
+            self._con.execute(f"SET threads = {max(1, int(threads))}")
             load_fts(self._con)
             apply_migrations(self._con, "memory", MEMORY_MIGRATIONS)
+            self._dirty = not self._index_matches_table()
         except Exception:
             self._con.close()
             raise
@@ -202,9 +207,6 @@ class MemoryStore:
             return self._cache
 
     # writes ------------------------------------------------------------------------------------
-    def _bump(self) -> None:
-        self._con.execute("UPDATE memory_meta SET value = value + 1 WHERE key = 'data_version'")
-
     def remember(self, type: str, title: str, content: str, tags: tuple[str, ...] | list[str] = (),
                  source: str = "user") -> tuple[int, bool]:
         """Store an entry. Returns ``(id, True)``, or ``(existing_id, False)`` for a duplicate."""
@@ -223,25 +225,20 @@ class MemoryStore:
         digest = content_hash(type_, content)
         now = self._clock()
         with self._lock:
+            new = self._con.execute(
+                "INSERT INTO memories (type, title, content, tags, tags_text, source, "
+                "content_hash, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (content_hash) DO NOTHING RETURNING id",
+                [type_, title, content, list(tag_tuple), " ".join(tag_tuple),
+                 (source or "user")[:40], digest, now, now]).fetchone()
+            if new is not None:
+                self._dirty = True
+                return int(new[0]), True
             row = self._con.execute("SELECT id FROM memories WHERE content_hash = ?",
                                     [digest]).fetchone()
-            if row is not None:
-                return int(row[0]), False
-            self._con.execute("BEGIN TRANSACTION")
-            try:
-                new = self._con.execute(
-                    "INSERT INTO memories (type, title, content, tags, tags_text, source, "
-                    "content_hash, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    "RETURNING id",
-                    [type_, title, content, list(tag_tuple), " ".join(tag_tuple),
-                     (source or "user")[:40], digest, now, now]).fetchone()
-                self._bump()
-                self._con.execute("COMMIT")
-            except Exception:
-                self._con.execute("ROLLBACK")
-                raise
-        assert new is not None
-        return int(new[0]), True
+        if row is None:  # pragma: no cover - the conflicting row cannot vanish under our lock
+            raise MemoryStoreError("duplicate entry disappeared during remember(); retry")
+        return int(row[0]), False
 
     def import_entries(self, entries: Iterable[dict[str, Any]]) -> tuple[int, int]:
         """Add many entries at once (e.g. an :meth:`export` from another machine) in one
@@ -287,9 +284,9 @@ class MemoryStore:
                 self._con.execute("BEGIN TRANSACTION")
                 try:
                     added = self._con.execute(_IMPORT_SQL, [str(batch)]).fetchall()
-                    if added:
-                        self._bump()
                     self._con.execute("COMMIT")
+                    if added:
+                        self._dirty = True
                 except Exception:
                     self._con.execute("ROLLBACK")
                     raise
@@ -298,16 +295,10 @@ class MemoryStore:
     def forget(self, id: int) -> bool:
         """Delete entry ``id``. Returns False when there was none."""
         with self._lock:
-            self._con.execute("BEGIN TRANSACTION")
-            try:
-                row = self._con.execute("DELETE FROM memories WHERE id = ? RETURNING id",
-                                        [int(id)]).fetchone()
-                if row is not None:
-                    self._bump()
-                self._con.execute("COMMIT")
-            except Exception:
-                self._con.execute("ROLLBACK")
-                raise
+            row = self._con.execute("DELETE FROM memories WHERE id = ? RETURNING id",
+                                    [int(id)]).fetchone()
+            if row is not None:
+                self._dirty = True
         return row is not None
 
     def _mark_used(self, ids: list[int]) -> None:
@@ -351,32 +342,43 @@ class MemoryStore:
         return [_entry(r).to_dict() for r in rows]
 
     # full-text index ---------------------------------------------------------------------------
-    def _versions(self) -> tuple[int, int]:
-        rows = dict(self._con.execute("SELECT key, value FROM memory_meta").fetchall())
-        return int(rows["data_version"]), int(rows["index_version"])
+    def _table_state(self) -> tuple[int, int]:
+        row = self._con.execute("SELECT count(*), coalesce(max(id), 0) FROM memories").fetchone()
+        assert row is not None
+        return int(row[0]), int(row[1])
+
+    def _index_matches_table(self) -> bool:
+        meta = dict(self._con.execute("SELECT key, value FROM memory_meta").fetchall())
+        # ids only grow, so (count, max id) changes on every insert and every delete
+        return (meta.get("index_count"), meta.get("index_max_id")) == self._table_state()
 
     def index_is_current(self) -> bool:
         with self._lock:
-            data, index = self._versions()
-        return data == index
+            return not self._dirty
 
     def rebuild_index(self) -> None:
         """Rebuild the BM25 index from the table (also done lazily by :meth:`search`)."""
         with self._lock:
-            data, _ = self._versions()
+            count, max_id = self._table_state()
             self._con.execute(
                 "PRAGMA create_fts_index('memories', 'id', 'title', 'content', 'tags_text', "
                 f"stemmer='porter', stopwords='english', ignore='{_FTS_IGNORE}', "
                 "strip_accents=1, lower=1, overwrite=1)")
-            # postings sorted by term: a query touches few row groups
-            self._con.execute(f"CREATE OR REPLACE TABLE {_FTS_SCHEMA}.terms AS "
-                              f"SELECT * FROM {_FTS_SCHEMA}.terms ORDER BY termid, docid")
-            self._con.execute("UPDATE memory_meta SET value = ? WHERE key = 'index_version'",
-                              [data])
+            # one row per (term, entry) with its frequency and the entry's length, sorted by
+            # term: a query scans only the row groups holding its terms
+            self._con.execute(f"""
+                CREATE OR REPLACE TABLE {_FTS_SCHEMA}.postings AS
+                SELECT t.termid, d.name AS id, count(*)::INTEGER AS tf, d.len::INTEGER AS len
+                FROM {_FTS_SCHEMA}.terms t JOIN {_FTS_SCHEMA}.docs d USING (docid)
+                GROUP BY t.termid, d.name, d.len
+                ORDER BY t.termid, d.name""")
+            self._con.execute("UPDATE memory_meta SET value = CASE key WHEN 'index_count' THEN ? "
+                              "ELSE ? END WHERE key IN ('index_count', 'index_max_id')",
+                              [count, max_id])
+            self._dirty = False
 
     def _ensure_index(self) -> None:
-        data, index = self._versions()
-        if data != index:
+        if self._dirty:
             self.rebuild_index()
 
     def search(self, query: str, limit: int = 10) -> builtins.list[MemoryEntry]:
@@ -446,22 +448,18 @@ WITH qterms AS (
 ),
 q AS (SELECT d.termid, d.df FROM {_FTS_SCHEMA}.dict d JOIN qterms USING (term)),
 st AS (SELECT num_docs::DOUBLE AS n, avgdl FROM {_FTS_SCHEMA}.stats),
-tf AS (
-    SELECT t.docid, t.termid, count(*) AS tf
-    FROM {_FTS_SCHEMA}.terms t SEMI JOIN q USING (termid)
-    GROUP BY ALL
-),
-scored AS (
-    SELECT docs.name AS id,
+top AS (
+    SELECT p.id,
            sum(ln(((st.n - q.df + 0.5) / (q.df + 0.5)) + 1)
-               * tf.tf * 2.2 / (tf.tf + 1.2 * (0.25 + 0.75 * docs.len / st.avgdl))) AS score
-    FROM tf JOIN q USING (termid) JOIN {_FTS_SCHEMA}.docs docs USING (docid), st
-    GROUP BY docs.name
+               * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.len / st.avgdl))) AS score
+    FROM {_FTS_SCHEMA}.postings p JOIN q USING (termid), st
+    GROUP BY p.id
+    ORDER BY score DESC, p.id DESC
+    LIMIT ?
 )
-SELECT {", ".join("m." + c for c in _COLUMNS.split(", "))}, s.score
-FROM scored s JOIN memories m ON m.id = s.id
-ORDER BY s.score DESC, m.id DESC
-LIMIT ?
+SELECT {", ".join("m." + c for c in _COLUMNS.split(", "))}, top.score
+FROM top JOIN memories m ON m.id = top.id
+ORDER BY top.score DESC, m.id DESC
 """
 
 

@@ -131,6 +131,7 @@ def test_entries_survive_reopen_and_migrations_are_recorded_once(tmp_path):
         s.search("deploy")
         s.cache.set({"k": 1}, "v")
     with MemoryStore(path) as s:
+        assert s.index_is_current()  # built before closing: no rebuild needed on reopen
         assert s.cache.get({"k": 1}) == "v"
         assert [h.title for h in s.search("release")] == ["deploy"]
         assert s.remember("workflow", "x", "deploy with make release") == (1, False)
