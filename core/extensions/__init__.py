@@ -126,6 +126,7 @@ class Extensions:
         return out
 
     async def aclose(self) -> None:
+        """Run the session-end hooks, then stop the MCP servers. Idempotent."""
         if self._closed:
             return
         self._closed = True
@@ -133,6 +134,13 @@ class Extensions:
             await self.hooks.session_end(self.context)
         if self.mcp is not None:
             await self.mcp.aclose()
+
+    def close(self) -> None:
+        """Synchronous cleanup for code without a loop: stops the MCP servers (the session-end
+        hooks only run through :meth:`aclose`). Must not be called from the hub's own thread."""
+        self._closed = True
+        if self.mcp is not None:
+            self.mcp.close()
 
 
 async def open_extensions(ws: Any, settings: Any, registry: ToolRegistry, *,
