@@ -21,6 +21,7 @@ COMMAND_MODULES: list[str] = [
     "cmd_tui",
     "cmd_plugins",
     "cmd_mcp",
+    "cmd_mcp_serve",
     "cmd_memory",
     "cmd_sessions",
 ]
