@@ -113,6 +113,7 @@ class Agent:
                              two_stage=self.settings.agent.two_stage_routing)
         self.counter = TokenCounter()
         self._route_state: Any = None
+        self.decision: Any = None  # the current task's RouteDecision
         self._cancel = asyncio.Event()
         self._emit_fn: Emit = lambda ev: None
         self.layout: PromptLayout | None = None
@@ -193,6 +194,7 @@ class Agent:
                                              constrained=mode_hint == "constrained")
             await self._emit(NoticeEvent(message=f"two-stage routing chose {decision.category}"))
         self._route_state = decision.state
+        self.decision = decision
         return decision.category, list(decision.tool_names), decision.reason
 
     def _mode(self) -> str:
@@ -379,8 +381,7 @@ class Agent:
         self.history.append(assistant_msg)
         results: list[tuple[str, str, str | None]] = []  # (name, output, native id)
         for call in calls[:MAX_CALLS_PER_REPLY]:
-            if call.name not in s.tool_names:
-                s.tool_names.append(call.name)  # widen: a valid tool is never "hallucinated"
+            self._widen(call.name)
             call_id = call.raw.id or f"call_{uuid.uuid4().hex[:8]}"
             repaired = ", ".join(call.fixes + call.raw.repairs) or \
                 ("" if call.raw.fmt in ("native", "action") else call.raw.fmt)
@@ -420,6 +421,23 @@ class Agent:
             else:
                 self.history.append({"role": "user", "content": f"[{name} result]\n{output}"})
         return None
+
+    def _widen(self, called: str) -> None:
+        """After the first tool call the route grows (WIDEN_TABLE); a valid tool outside the
+        route is admitted, never reported as hallucinated. The system prompt stays as it is (its
+        bytes are the prompt cache's prefix); in native mode the tool list changes once."""
+        s = self.state
+        first = s.tool_calls == 0
+        if self.decision is None or (not first and called in s.tool_names):
+            return
+        if self.decision.widened and called in s.tool_names:
+            return
+        self.decision = self.router.widen(self.decision, called)
+        s.tool_names = list(self.decision.tool_names)
+        if called not in s.tool_names:
+            s.tool_names.append(called)
+        if s.mode == "native" and self.layout is not None:
+            self.layout.set_tools([t.schema() for t in self._offered()])
 
     async def _handle_text(self, reply: ChatResponse, text: str) -> DoneEvent | None:
         s = self.state
