@@ -25,6 +25,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, Self, get_args, runtime_checkable
 
+import duckdb
+
 from .database import Migration, apply_migrations, connect, load_fts
 from .instructions import estimate_tokens
 
@@ -180,6 +182,9 @@ class MemoryStore:
             self._con.close()
             raise
         self._cache: Any = None
+        self._lexicon: dict[str, tuple[int, int]] | None = None
+        self._stats: tuple[float, float] = (0.0, 1.0)
+        self._stem_cache: dict[str, str] = {}
 
     @classmethod
     def for_workspace(cls, workspace_root: str | Path) -> MemoryStore:
@@ -376,6 +381,7 @@ class MemoryStore:
                               "ELSE ? END WHERE key IN ('index_count', 'index_max_id')",
                               [count, max_id])
             self._dirty = False
+            self._lexicon = None
 
     def _ensure_index(self) -> None:
         if self._dirty:
@@ -389,13 +395,56 @@ class MemoryStore:
         with self._lock:
             self._ensure_index()
             try:
-                rows = self._con.execute(_BM25_SQL, [query, int(limit)]).fetchall()
-            except Exception as exc:  # a damaged index: rebuild once, then report
-                if "fts_main_memories" not in str(exc):
-                    raise
+                rows = self._bm25(query, int(limit))
+            except duckdb.CatalogException:  # index tables missing or damaged: rebuild once
                 self.rebuild_index()
-                rows = self._con.execute(_BM25_SQL, [query, int(limit)]).fetchall()
+                rows = self._bm25(query, int(limit))
         return [_entry(r[:-1], score=float(r[-1])) for r in rows]
+
+    def _load_lexicon(self) -> None:
+        """Term ids, document frequencies and corpus statistics of the current index."""
+        stats = self._con.execute(f"SELECT num_docs, avgdl FROM {_FTS_SCHEMA}.stats").fetchone()
+        self._stats = (float(stats[0]), float(stats[1] or 1.0)) if stats else (0.0, 1.0)
+        self._lexicon = {term: (int(termid), int(df)) for term, termid, df in self._con.execute(
+            f"SELECT term, termid, df FROM {_FTS_SCHEMA}.dict").fetchall()}
+
+    def _stems(self, words: builtins.list[str]) -> builtins.list[str]:
+        missing = [w for w in dict.fromkeys(words) if w not in self._stem_cache]
+        if missing:
+            if len(self._stem_cache) > 100_000:
+                self._stem_cache.clear()
+            rows = self._con.execute("SELECT w, stem(w, 'porter') FROM (SELECT unnest(?) AS w)",
+                                     [missing]).fetchall()
+            self._stem_cache.update(rows)
+        return [self._stem_cache[w] for w in words]
+
+    def _bm25(self, query: str, limit: int) -> builtins.list[tuple[Any, ...]]:
+        if self._lexicon is None:
+            self._load_lexicon()
+        assert self._lexicon is not None
+        n, avgdl = self._stats
+        termids: builtins.list[int] = []
+        idfs: builtins.list[float] = []
+        for stem in dict.fromkeys(self._stems(tokenize(query))):
+            hit = self._lexicon.get(stem)
+            if hit is not None:
+                termid, df = hit
+                termids.append(termid)
+                idfs.append(math.log(((n - df + 0.5) / (df + 0.5)) + 1.0))
+        if not termids:
+            return []
+        # numbers we computed ourselves go in as literals: binding Python lists costs more than
+        # the query itself (the duckdb module probes optional imports on every list parameter)
+        weights = ", ".join(f"({t}, {idf!r}::DOUBLE)" for t, idf in zip(termids, idfs, strict=True))
+        top = self._con.execute(_BM25_SQL.format(weights=weights, avgdl=repr(avgdl),
+                                                 limit=int(limit))).fetchall()
+        if not top:
+            return []
+        # fetch the few winners by id (a literal IN list lets DuckDB skip the rest of the table)
+        ids = ", ".join(str(int(entry_id)) for entry_id, _ in top)
+        rows = {int(r[0]): r for r in self._con.execute(
+            f"SELECT {_COLUMNS} FROM memories WHERE id IN ({ids})").fetchall()}
+        return [(*rows[int(i)], score) for i, score in top if int(i) in rows]
 
     # task start --------------------------------------------------------------------------------
     def decay(self, entry: MemoryEntry, now: float | None = None) -> float:
@@ -439,28 +488,24 @@ class MemoryStore:
         return "\n".join(lines)
 
 
-# BM25 (k1=1.2, b=0.75) over the fts index tables: the query is tokenized by the index's own macro
-# and stemmed like the documents; only postings of the query's terms are touched.
-_BM25_SQL = f"""
-WITH qterms AS (
-    SELECT DISTINCT stem(t, 'porter') AS term
-    FROM (SELECT unnest({_FTS_SCHEMA}.tokenize(?)) AS t) WHERE t <> ''
-),
-q AS (SELECT d.termid, d.df FROM {_FTS_SCHEMA}.dict d JOIN qterms USING (term)),
-st AS (SELECT num_docs::DOUBLE AS n, avgdl FROM {_FTS_SCHEMA}.stats),
-top AS (
-    SELECT p.id,
-           sum(ln(((st.n - q.df + 0.5) / (q.df + 0.5)) + 1)
-               * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.len / st.avgdl))) AS score
-    FROM {_FTS_SCHEMA}.postings p JOIN q USING (termid), st
-    GROUP BY p.id
-    ORDER BY score DESC, p.id DESC
-    LIMIT ?
+def tokenize(text: str) -> builtins.list[str]:
+    """Words as the fts index sees them (its ``tokenize`` macro): accents stripped, lower case,
+    split on anything but ``a-z0-9``."""
+    decomposed = unicodedata.normalize("NFD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return [w for w in _TOKEN_SPLIT.split(plain) if w]
+
+
+_TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
+
+# BM25 (k1=1.2, b=0.75) over the aggregated postings of the query's terms; the idf of each term is
+# computed in Python from the lexicon, so the query only scans postings and joins the top hits.
+_BM25_SQL = (
+    "WITH w(termid, idf) AS (VALUES {weights}) "
+    "SELECT p.id, sum(w.idf * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.len / {avgdl}::DOUBLE))) "
+    f"AS score FROM {_FTS_SCHEMA}.postings p JOIN w USING (termid) "
+    "GROUP BY p.id ORDER BY score DESC, p.id DESC LIMIT {limit}"
 )
-SELECT {", ".join("m." + c for c in _COLUMNS.split(", "))}, top.score
-FROM top JOIN memories m ON m.id = top.id
-ORDER BY top.score DESC, m.id DESC
-"""
 
 
 _IMPORT_SQL = """
