@@ -67,6 +67,8 @@ class JsonLogWriter:
         self._lock = threading.Lock()
         self._file: TextIO | None = None
         self._size = 0
+        self._flushed = 0.0
+        self.flush_interval_s = 0.5
         self.rotations = 0
 
     def _open(self) -> TextIO:
@@ -91,8 +93,10 @@ class JsonLogWriter:
                 os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
         self.rotations += 1
 
-    def write(self, record: dict[str, Any]) -> str:
-        """Append ``record`` (already redacted) and return the line written (without newline)."""
+    def write(self, record: dict[str, Any], *, flush: bool = True) -> str:
+        """Append ``record`` (already redacted) and return the line written (without newline).
+        With ``flush=False`` the line reaches the file within ``flush_interval_s`` (or at the next
+        flushed write, or ``close``)."""
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
         size = len(line.encode("utf-8")) + 1
         with self._lock:
@@ -101,7 +105,10 @@ class JsonLogWriter:
                 self._rotate()
                 f = self._open()
             f.write(line + "\n")
-            f.flush()
+            now = time.monotonic()
+            if flush or now - self._flushed >= self.flush_interval_s:
+                f.flush()
+                self._flushed = now
             self._size += size
         return line
 
@@ -146,13 +153,17 @@ class EventLogger:
 
     def log(self, event: str, fields: dict[str, Any], *, turn: int | None = None,
             task: int | None = None) -> None:
+        """Write one record of any fields (redacted here)."""
+        self._write(event, redact_obj(fields), turn, task, flush=True)
+
+    def _write(self, event: str, fields: dict[str, Any], turn: int | None, task: int | None,
+               *, flush: bool) -> None:
         record: dict[str, Any] = {
             "ts": round(time.time(), 3), "event": event, "session": self.session_id,
             "task": self.clock.task if task is None else task,
             "turn": self.clock.turn if turn is None else turn}
         record.update(fields)
-        record = redact_obj(record)
-        self.writer.write(record)
+        self.writer.write(record, flush=flush)
         self.records += 1
         if self.mirror is not None:
             self.mirror.write(readable(record) + "\n")
@@ -175,44 +186,45 @@ class EventLogger:
             self._streamed = 0
             name = "model_call"
         elif isinstance(ev, ToolCallEvent):
-            fields = {"tool": ev.name, "call_id": ev.call_id, "arguments": ev.arguments}
+            fields = {"tool": ev.name, "call_id": ev.call_id,
+                      "arguments": redact_obj(ev.arguments)}
             if ev.repaired:
                 fields["repaired"] = ev.repaired
             name = "tool_call"
         elif isinstance(ev, ToolResultEvent):
             fields = {"tool": ev.name, "call_id": ev.call_id, "ok": ev.ok,
                       "duration_ms": _ms(t.tool_seconds), "output_chars": len(ev.output),
-                      "output": _head(redact(ev.output))}
+                      "output": _head(redact(ev.output[: OUTPUT_HEAD_CHARS + 400]))}
             if ev.changed_files:
                 fields["changed_files"] = ev.changed_files
             if ev.diff:
                 fields["diff_lines"] = ev.diff.count("\n") + 1
             name = "tool_result"
         elif isinstance(ev, RouteEvent):
-            fields = {"category": ev.category, "tools": ev.tools, "reason": ev.reason}
+            fields = {"category": ev.category, "tools": ev.tools, "reason": redact(ev.reason)}
             name = "route"
         elif isinstance(ev, PlanUpdate):
             fields = {"steps": [{"n": s.get("n"), "status": s.get("status")} for s in ev.steps]}
             name = "plan"
         elif isinstance(ev, AssistantText):
-            fields = {"text": _head(ev.text, 2000)}
+            fields = {"text": _head(redact(ev.text[:2400]), 2000)}
             name = "assistant_text"
         elif isinstance(ev, ErrorEvent):
-            fields = {"message": ev.message, "recoverable": ev.recoverable}
+            fields = {"message": redact(ev.message), "recoverable": ev.recoverable}
             name = "error"
         elif isinstance(ev, NoticeEvent):
-            fields = {"message": ev.message}
+            fields = {"message": redact(ev.message)}
             name = "notice"
         elif isinstance(ev, DoneEvent):
-            fields = {"success": ev.success, "reason": ev.reason, "turns": ev.turns,
+            fields = {"success": ev.success, "reason": redact(ev.reason), "turns": ev.turns,
                       "tool_calls": ev.tool_calls, "prompt_tokens": ev.prompt_tokens,
                       "completion_tokens": ev.completion_tokens,
                       "duration_ms": _ms(t.task_seconds)}
             name = "done"
         else:
-            fields = ev.model_dump(exclude={"type", "ts"})
+            fields = redact_obj(ev.model_dump(exclude={"type", "ts"}))
             name = ev.type
-        self.log(name, fields, turn=t.turn, task=t.task)
+        self._write(name, fields, t.turn, t.task, flush=name in ("done", "error"))
 
     def close(self) -> None:
         self.writer.close()
