@@ -22,7 +22,6 @@ from pathlib import Path
 
 import mcp_types as types
 from mcp import Client, StdioServerParameters
-
 from smallcode.core.graph.codegraph import CodeGraph
 from smallcode.core.mcp_server import GraphToolService
 

@@ -23,15 +23,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from smallcode.core.agent import Agent  # noqa: E402
-from smallcode.core.config import Settings  # noqa: E402
-from smallcode.core.events import Event  # noqa: E402
-from smallcode.core.model.client import OpenAIChatClient  # noqa: E402
-from smallcode.core.observability import RunObservability  # noqa: E402
-from smallcode.core.tools import build_registry  # noqa: E402
-from smallcode.core.tools.workspace import Workspace  # noqa: E402
+from smallcode.core.agent import Agent
+from smallcode.core.config import Settings
+from smallcode.core.events import Event
+from smallcode.core.model.client import OpenAIChatClient
+from smallcode.core.observability import RunObservability
+from smallcode.core.tools import build_registry
+from smallcode.core.tools.workspace import Workspace
 
-from tests.support.scripted_server import Reply, ScriptedServer, tool_call  # noqa: E402
+from tests.support.scripted_server import Reply, ScriptedServer, tool_call
 
 
 def script(turns: int, tag: str) -> list[Reply]:
