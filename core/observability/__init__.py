@@ -3,7 +3,9 @@ agent's event stream, so the agent loop needs no hooks.
 
 Wiring a run (``cmd_run``, the TUI)::
 
-    obs = RunObservability.open(workspace_root, session_id, verbose=args.verbose, model=name)
+    obs = RunObservability.open(workspace_root, session_id, verbose=args.verbose, model=name,
+                                prior_usage=saved_usage, prior_tasks=len(saved_tasks))
+    obs.task_started(task)
     done = await agent.run(task, obs.wrap(printer))      # printer sees every event too
     summary = obs.finish(client)                          # a UsageSummary event
     obs.close()
@@ -58,14 +60,16 @@ class RunObservability:
     def open(cls, workspace_root: str | os.PathLike[str], session_id: str, *,
              verbose: bool = False, model: str = "", mirror: TextIO | None = None,
              metrics: AgentMetrics | None = None, prior_usage: Any = None,
-             log: bool = True) -> RunObservability:
-        """``verbose`` mirrors log lines to ``mirror`` (stderr by default). ``prior_usage`` is a
-        resumed session's saved ``usage`` dict. With ``log=False`` nothing is written to disk."""
+             prior_tasks: int = 0, log: bool = True) -> RunObservability:
+        """``verbose`` mirrors log lines to ``mirror`` (stderr by default). A resumed session
+        passes its saved ``usage`` dict as ``prior_usage`` and its task count as ``prior_tasks``
+        (log records then number tasks on from there). With ``log=False`` nothing is written."""
         logger = None
         if log:
             logger = EventLogger.for_session(
                 workspace_root, session_id, model=model,
                 mirror=(mirror or sys.stderr) if verbose else None)
+            logger.clock.task = max(0, prior_tasks)
         ledger = TokenLedger(session_id=session_id, prior=TokenTotals.from_dict(prior_usage))
         return cls(logger, metrics or AgentMetrics(), ledger)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from smallcode.core.agent import Agent
 from smallcode.core.config import Settings
-from smallcode.core.events import Event
+from smallcode.core.events import DoneEvent, Event
 from smallcode.core.model.client import OpenAIChatClient
 from smallcode.core.observability import RunObservability, UsageSummary, format_usage
 from smallcode.core.tools import build_registry
@@ -107,7 +107,7 @@ async def test_a_run_is_logged_counted_and_accounted(tmp_path: Path) -> None:
 
 
 async def test_session_totals_span_tasks_and_a_resumed_prior(tmp_path: Path) -> None:
-    obs = RunObservability.open(tmp_path, "sess-2", log=False,
+    obs = RunObservability.open(tmp_path, "sess-2", prior_tasks=3,
                                 prior_usage={"calls": 2, "prompt_tokens": 500,
                                              "completion_tokens": 50, "cached_tokens": 0})
     script = replies()
@@ -127,4 +127,14 @@ async def test_session_totals_span_tasks_and_a_resumed_prior(tmp_path: Path) -> 
                               "cached_tokens": 4200, "total_tokens": 8244}
     assert format_usage(obs.ledger).endswith(
         "· session 8,100 prompt (4,200 cached) + 144 completion in 8 calls")
-    assert not (tmp_path / ".smallcode" / "logs").exists()
+    obs.close()
+    records = [json.loads(x) for x in
+               (tmp_path / ".smallcode/logs/sess-2.jsonl").read_text().splitlines()]
+    assert [r["task"] for r in records if r["event"] == "done"] == [4, 5]  # numbered on
+
+
+def test_without_logging_nothing_is_written(tmp_path: Path) -> None:
+    obs = RunObservability.open(tmp_path, "sess-3", log=False)
+    obs.wrap()(DoneEvent(success=True, reason="finished"))
+    obs.close()
+    assert obs.ledger.tasks and not (tmp_path / ".smallcode").exists()
