@@ -185,6 +185,7 @@ class MemoryStore:
         self._lexicon: dict[str, tuple[int, int]] | None = None
         self._stats: tuple[float, float] = (0.0, 1.0)
         self._stem_cache: dict[str, str] = {}
+        self._df_of: dict[int, int] = {}
 
     @classmethod
     def for_workspace(cls, workspace_root: str | Path) -> MemoryStore:
@@ -310,8 +311,9 @@ class MemoryStore:
         if not ids:
             return
         with self._lock:
+            id_list = ", ".join(str(int(i)) for i in ids)
             self._con.execute("UPDATE memories SET last_used = ?, uses = uses + 1 "
-                              "WHERE list_contains(?, id)", [self._clock(), ids])
+                              f"WHERE id IN ({id_list})", [self._clock()])
 
     # reads -------------------------------------------------------------------------------------
     def get(self, id: int) -> MemoryEntry | None:
@@ -407,6 +409,7 @@ class MemoryStore:
         self._stats = (float(stats[0]), float(stats[1] or 1.0)) if stats else (0.0, 1.0)
         self._lexicon = {term: (int(termid), int(df)) for term, termid, df in self._con.execute(
             f"SELECT term, termid, df FROM {_FTS_SCHEMA}.dict").fetchall()}
+        self._df_of = dict(self._lexicon.values())
 
     def _stems(self, words: builtins.list[str]) -> builtins.list[str]:
         missing = [w for w in dict.fromkeys(words) if w not in self._stem_cache]
@@ -436,8 +439,23 @@ class MemoryStore:
         # numbers we computed ourselves go in as literals: binding Python lists costs more than
         # the query itself (the duckdb module probes optional imports on every list parameter)
         weights = ", ".join(f"({t}, {idf!r}::DOUBLE)" for t, idf in zip(termids, idfs, strict=True))
-        top = self._con.execute(_BM25_SQL.format(weights=weights, avgdl=repr(avgdl),
-                                                 limit=int(limit))).fetchall()
+        top = None
+        # MaxScore: when the query mixes selective and very common terms, score only the entries
+        # holding a selective term. Exact when the k-th score beats the most an entry with only
+        # common terms could reach (each term adds at most idf * (k1 + 1)); else score them all.
+        common_df = max(_SELECTIVE_MIN_DF, n * _SELECTIVE_FRACTION)
+        selective = [t for t in termids if self._df_of[t] <= common_df]
+        if selective and len(selective) < len(termids):
+            bound = sum(idf * 2.2 for t, idf in zip(termids, idfs, strict=True)
+                        if t not in selective)
+            top = self._con.execute(_BM25_CANDIDATES_SQL.format(
+                weights=weights, avgdl=repr(avgdl), limit=int(limit),
+                selective=", ".join(str(t) for t in selective))).fetchall()
+            if len(top) < limit or top[-1][1] < bound:
+                top = None
+        if top is None:
+            top = self._con.execute(_BM25_SQL.format(weights=weights, avgdl=repr(avgdl),
+                                                     limit=int(limit))).fetchall()
         if not top:
             return []
         # fetch the few winners by id (a literal IN list lets DuckDB skip the rest of the table)
@@ -500,6 +518,18 @@ _TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
 
 # BM25 (k1=1.2, b=0.75) over the aggregated postings of the query's terms; the idf of each term is
 # computed in Python from the lexicon, so the query only scans postings and joins the top hits.
+# a term in more than this share of entries (and more than this many) counts as common
+_SELECTIVE_FRACTION = 0.02
+_SELECTIVE_MIN_DF = 50
+
+_BM25_CANDIDATES_SQL = (
+    "WITH w(termid, idf) AS (VALUES {weights}), "
+    f"cand AS (SELECT DISTINCT id FROM {_FTS_SCHEMA}.postings WHERE termid IN ({{selective}})) "
+    "SELECT p.id, sum(w.idf * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.len / {avgdl}::DOUBLE))) "
+    f"AS score FROM {_FTS_SCHEMA}.postings p JOIN w USING (termid) SEMI JOIN cand USING (id) "
+    "GROUP BY p.id ORDER BY score DESC, p.id DESC LIMIT {limit}"
+)
+
 _BM25_SQL = (
     "WITH w(termid, idf) AS (VALUES {weights}) "
     "SELECT p.id, sum(w.idf * p.tf * 2.2 / (p.tf + 1.2 * (0.25 + 0.75 * p.len / {avgdl}::DOUBLE))) "

@@ -265,3 +265,46 @@ def test_import_entries_adds_new_skips_duplicates_and_rejects_bad_batches(store)
                               {"type": "nope", "content": "eta"}])
     assert store.search("zeta") == []
     assert store.import_entries([]) == (0, 0)
+
+
+@pytest.mark.parametrize(("query", "limit"), [
+    ("common rare", 3),  # pruned to entries with "rare": exact because their scores win
+    ("common rare", 10),  # fewer candidates than the limit: scored in full
+    ("common middling", 5),
+    ("common", 5),
+    ("rare middling common", 8),
+])
+def test_search_with_common_terms_matches_exhaustive_bm25(tmp_path, monkeypatch, query, limit):
+    import smallcode.core.memory.store as store_module
+
+    entries = []
+    for i in range(400):
+        words = ["common", f"filler{i}"]
+        if i % 80 == 0:
+            words.append("rare")
+        if i % 4 == 0:
+            words += ["middling"] * (1 + i % 3)
+        entries.append({"type": "context", "content": " ".join(words) + f" entry{i}"})
+    with MemoryStore(tmp_path / "m.duckdb") as s:
+        assert s.import_entries(entries) == (400, 0)
+        pruned = [(h.id, round(h.score, 9)) for h in s.search(query, limit=limit)]
+        monkeypatch.setattr(store_module, "_SELECTIVE_MIN_DF", 10**9)
+        full = [(h.id, round(h.score, 9)) for h in s.search(query, limit=limit)]
+    assert pruned == full
+    assert len(full) == limit
+
+
+def test_a_selective_term_spares_scoring_every_entry_with_a_common_term(tmp_path, monkeypatch):
+    import smallcode.core.memory.store as store_module
+
+    entries = [{"type": "context", "content": f"common words entry{i}" + (" rare" if i < 4 else "")}
+               for i in range(300)]
+    with MemoryStore(tmp_path / "m.duckdb") as s:
+        s.import_entries(entries)
+        s.rebuild_index()
+        monkeypatch.setattr(store_module, "_BM25_SQL", "SELECT error('exhaustive path used')")
+        hits = s.search("common rare", limit=3)
+        assert [h.content for h in hits] == ["common words entry3 rare", "common words entry2 rare",
+                                             "common words entry1 rare"]
+        with pytest.raises(duckdb.Error, match="exhaustive path used"):
+            s.search("common words", limit=3)
