@@ -149,7 +149,7 @@ class EventLogger:
 
     def task_started(self, task: str) -> None:
         """Optional: record the task text (the event stream itself does not carry it)."""
-        self.log("task", {"task": task, "model": self.model})
+        self.log("task", {"text": task, "model": self.model}, task=self.clock.task + 1, turn=0)
 
     def log(self, event: str, fields: dict[str, Any], *, turn: int | None = None,
             task: int | None = None) -> None:
@@ -257,8 +257,12 @@ def readable(record: dict[str, Any]) -> str:
         parts.append(f"{'success' if record.get('success') else 'failure'}: {record.get('reason')}")
     elif ev in ("notice", "error"):
         parts.append(str(record.get("message", ""))[:120])
+    elif ev == "usage_summary" and isinstance(record.get("task_usage"), dict):
+        u = record["task_usage"]
+        parts.append(f"task {u.get('prompt_tokens', 0)}+{u.get('completion_tokens', 0)} tok "
+                     f"({u.get('cached_tokens', 0)} cached) in {u.get('calls', 0)} calls")
     elif ev == "task":
-        parts.append(str(record.get("task", ""))[:120])
+        parts.append(str(record.get("text", ""))[:120])
     if record.get("duration_ms") is not None:
         parts.append(f"{record['duration_ms']:g}ms")
     return " ".join([head, *parts])

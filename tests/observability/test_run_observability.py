@@ -76,7 +76,8 @@ async def test_a_run_is_logged_counted_and_accounted(tmp_path: Path) -> None:
     records = [json.loads(line) for line in log.read_text().splitlines()]
     kinds = [r["event"] for r in records]
     assert kinds[0] == "task" and kinds[-1] == "usage_summary" and "done" in kinds
-    assert all(r["session"] == "sess-1" and r["task"] == 1 for r in records[1:])
+    assert all(r["session"] == "sess-1" and r["task"] == 1 for r in records)
+    assert records[0]["text"] == "read app.py and finish" and records[0]["turn"] == 0
     calls = [r for r in records if r["event"] == "model_call"]
     assert [(r["turn"], r["prompt_tokens"], r["cached_tokens"]) for r in calls] == \
         [(1, 1000, 0), (2, 1300, 900), (3, 1500, 1200)]
@@ -92,6 +93,7 @@ async def test_a_run_is_logged_counted_and_accounted(tmp_path: Path) -> None:
     assert len(lines) == len(records)
     assert any(" model_call 1300+15 tok (900 cached)" in ln for ln in lines)
     assert any("tool_result read_file FAILED" in ln for ln in lines)
+    assert lines[-1].endswith("usage_summary task 3800+47 tok (2100 cached) in 3 calls")
 
     # metrics, derived from the events alone
     m = obs.metrics
