@@ -29,6 +29,7 @@ import duckdb
 
 from .database import Migration, apply_migrations, connect, load_fts
 from .instructions import estimate_tokens
+from .redact import redact
 
 MemoryType = Literal["decision", "workflow", "gotcha", "convention", "context"]
 MEMORY_TYPES: tuple[str, ...] = get_args(MemoryType)
@@ -219,13 +220,13 @@ class MemoryStore:
         type_ = (type or "").strip().lower()
         if type_ not in MEMORY_TYPES:
             raise MemoryStoreError(f"unknown memory type {type!r}; use one of: {', '.join(MEMORY_TYPES)}")
-        content = (content or "").strip()
+        content = redact((content or "").strip())  # never keep a key that was pasted in
         if not content:
             raise MemoryStoreError("memory content is empty")
         if len(content) > _MAX_CONTENT:
             raise MemoryStoreError(f"memory content is {len(content)} characters; keep an entry under "
                               f"{_MAX_CONTENT} (split it, or save the essentials)")
-        title = " ".join((title or "").split()) or _default_title(content)
+        title = redact(" ".join((title or "").split())) or _default_title(content)
         title = title[:_MAX_TITLE]
         tag_tuple = _clean_tags(tags)
         digest = content_hash(type_, content)
@@ -259,7 +260,7 @@ class MemoryStore:
             if not isinstance(raw, dict):
                 raise MemoryStoreError(f"entry {n}: expected an object, got {type(raw).__name__}")
             type_ = str(raw.get("type", "")).strip().lower()
-            content = str(raw.get("content") or "").strip()
+            content = redact(str(raw.get("content") or "").strip())
             if type_ not in MEMORY_TYPES:
                 raise MemoryStoreError(f"entry {n}: unknown memory type {raw.get('type')!r}")
             if not content or len(content) > _MAX_CONTENT:
@@ -273,7 +274,7 @@ class MemoryStore:
             created = float(created) if isinstance(created, int | float) else now
             updated = raw.get("updated")
             updated = float(updated) if isinstance(updated, int | float) else created
-            title = " ".join(str(raw.get("title") or "").split()) or _default_title(content)
+            title = redact(" ".join(str(raw.get("title") or "").split())) or _default_title(content)
             rows.append({"type": type_, "title": title[:_MAX_TITLE], "content": content,
                          "tags": list(tags), "tags_text": " ".join(tags),
                          "source": str(raw.get("source") or "import")[:40],
@@ -602,6 +603,29 @@ _TYPE_SIGNALS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+@dataclass(frozen=True)
+class RememberedFact:
+    """What :func:`remember_from_message` stored."""
+
+    id: int
+    created: bool  # False: the same fact was already there
+    type: str
+    content: str
+
+
+def remember_from_message(memory: MemoryProtocol, message: str) -> RememberedFact | None:
+    """If ``message`` asks to remember something, store it (type guessed) and say what was kept.
+
+    For the agent's pre-work: call it on each user message before routing; None = not a request.
+    """
+    fact = detect_remember(message)
+    if fact is None:
+        return None
+    type_ = classify_memory(fact)
+    entry_id, created = memory.remember(type_, "", fact, (), source="user")
+    return RememberedFact(int(entry_id), bool(created), type_, fact)
+
+
 def classify_memory(text: str) -> str:
     """A best-guess type for a free-form fact (used for "remember that ..." messages)."""
     for type_, pattern in _TYPE_SIGNALS:
@@ -620,8 +644,11 @@ __all__ = [
     "MemoryStore",
     "MemoryStoreError",
     "MemoryType",
+    "RememberedFact",
     "classify_memory",
     "content_hash",
     "detect_remember",
     "normalize_content",
+    "remember_from_message",
+    "tokenize",
 ]

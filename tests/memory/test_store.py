@@ -308,3 +308,22 @@ def test_a_selective_term_spares_scoring_every_entry_with_a_common_term(tmp_path
                                              "common words entry1 rare"]
         with pytest.raises(duckdb.Error, match="exhaustive path used"):
             s.search("common words", limit=3)
+
+
+def test_remember_from_message_stores_the_fact_once(store):
+    from smallcode.core.memory.store import RememberedFact, remember_from_message
+
+    first = remember_from_message(store, "remember that we always use ruff format")
+    assert first == RememberedFact(1, True, "convention", "We always use ruff format")
+    again = remember_from_message(store, "Please remember: we always use ruff format")
+    assert again == RememberedFact(1, False, "convention", "We always use ruff format")
+    assert remember_from_message(store, "run the tests") is None
+    assert store.get(1).source == "user"
+
+
+def test_secrets_pasted_into_memory_are_redacted(store):
+    entry_id, _ = store.remember("context", "key sk-ant-api03-AAAABBBBCCCCDDDDEEEE1234",
+                                 "the deploy token is ghp_0123456789abcdefghijABCDEFGHIJ0123")
+    entry = store.get(entry_id)
+    assert entry.title == "key [REDACTED]"
+    assert entry.content == "the deploy token is [REDACTED]"
