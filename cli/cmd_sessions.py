@@ -103,5 +103,13 @@ def _show(store: SessionStore, args: argparse.Namespace) -> int:
         for step in plan["steps"]:
             if isinstance(step, dict):
                 print(f"  [{step.get('status', '?')}] {step.get('title') or step.get('text', '')}")
+    tasks: Any = data.get("tasks")
+    if isinstance(tasks, list) and tasks:
+        print("tasks")
+        for task in tasks:
+            if isinstance(task, dict):
+                mark = "ok  " if task.get("success") else "fail"
+                text = " ".join(str(task.get("task", "")).split())
+                print(f"  [{mark}] {text[:70]}")
     print(f"\n(use `smallcode sessions show {sid} --transcript` for the conversation)")
     return 0

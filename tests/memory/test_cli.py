@@ -63,7 +63,9 @@ def test_sessions_list_show_delete(tmp_path, capsys):
     store = SessionStore(tmp_path)
     sid = store.new_id()
     store.save(sid, {"model": "qwen", "messages": [
-        {"role": "user", "content": "add a test"}, {"role": "assistant", "content": "Done."}]})
+        {"role": "user", "content": "add a test"}, {"role": "assistant", "content": "Done."}],
+        "tasks": [{"task": "add a test", "success": True},
+                  {"task": "second one", "success": False}]})
     ws = str(tmp_path)
 
     code, out, _ = run(capsys, "-C", ws, "sessions", "list")
@@ -71,6 +73,9 @@ def test_sessions_list_show_delete(tmp_path, capsys):
     assert code == 0 and lines[0].startswith("ID")
     assert lines[1].startswith(sid) and lines[1].endswith("add a test")
 
+    code, out, _ = run(capsys, "-C", ws, "sessions", "show", sid)
+    assert code == 0 and f"id        {sid}" in out and "messages  2" in out
+    assert "  [ok  ] add a test" in out and "  [fail] second one" in out
     code, out, _ = run(capsys, "-C", ws, "sessions", "show", sid[:16], "--transcript")
     assert code == 0 and "── user\nadd a test\n\n── assistant\nDone." in out
 
