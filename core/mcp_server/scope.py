@@ -48,6 +48,38 @@ _JS_KEYWORDS = frozenset((  # JavaScript keywords, globals and test-runner funct
 _JS_EXTENSIONS = ("", ".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", "/index.ts", "/index.js")
 
 
+_LANGUAGE_ALIASES = {"js": "javascript", "jsx": "javascript", "ts": "typescript", "py": "python",
+                     "golang": "go", "rs": "rust", "c++": "cpp", "rb": "ruby"}
+_GLOBALS: dict[str, frozenset[str]] = {
+    "javascript": _JS_KEYWORDS, "typescript": _JS_KEYWORDS, "tsx": _JS_KEYWORDS,
+    "go": frozenset(("len", "cap", "make", "new", "append", "copy", "delete", "panic", "recover",
+                     "print", "println", "close", "complex", "real", "imag", "min", "max",
+                     "clear", "string", "int", "int64", "float64", "byte", "rune", "error")),
+}
+_TYPE_RECEIVERS = frozenset(("Vec", "String", "Box", "Option", "Result", "HashMap", "Rc", "Arc",
+                             "Self", "self", "this", "super", "System", "Math", "Objects"))
+_JS_METHODS = frozenset((
+    "toUpperCase", "toLowerCase", "trim", "split", "join", "map", "filter", "reduce", "forEach",
+    "find", "findIndex", "some", "every", "includes", "indexOf", "slice", "splice", "push", "pop",
+    "shift", "unshift", "concat", "replace", "replaceAll", "startsWith", "endsWith", "then",
+    "catch", "finally", "toString", "toFixed", "keys", "values", "entries", "has", "get", "set",
+    "add", "delete", "sort", "reverse", "flat", "flatMap", "padStart", "padEnd", "match", "test",
+    "json", "text", "log", "error", "warn", "assign", "freeze", "stringify", "parse", "length"))
+
+
+def _local_names(code: str) -> set[str]:
+    """Variables and parameters a snippet binds (the extractor reports definitions only)."""
+    names = set(re.findall(r"(?:\b(?:const|let|var|val|auto|my)\s+|\b)([A-Za-z_$][\w$]*)\s*(?::=|=(?!=))",
+                           code))
+    for group in re.findall(r"(?:const|let|var)\s*[{\[]([^}\]]*)[}\]]", code):
+        names.update(p.split(":")[-1].split("=")[0].strip(" .") for p in group.split(","))
+    for params in re.findall(r"\(([^()]*)\)\s*(?:=>|\{|:|->)", code):  # parameter lists
+        for p in params.split(","):
+            # every word: `int n` (C, Java) and `n int` (Go) both bind n; erring towards bound
+            names.update(re.findall(r"[A-Za-z_$][\w$]*", p.split("=")[0].split(":")[0]))
+    return names
+
+
 class SymbolResolver(Protocol):
     def resolve_symbol_files(self, name: str) -> list[str]: ...
 
@@ -231,9 +263,12 @@ class ScopeChecker:
         lang = (language or "python").lower()
         if lang in ("python", "py"):
             return self._check_python(code, path)
-        if lang in ("javascript", "js", "typescript", "ts", "jsx", "tsx"):
-            return self._check_js(code, path)
-        raise ValueError(f"scope_check reads python, javascript and typescript, not {language!r}")
+        from smallcode.core.graph.languages import LANGUAGES
+
+        lang = _LANGUAGE_ALIASES.get(lang, lang)
+        if lang not in LANGUAGES:
+            raise ValueError(f"scope_check reads {', '.join(sorted(LANGUAGES))}, not {language!r}")
+        return self._check_tree_sitter(code, lang, path)
 
     def _check_python(self, code: str, path: str) -> ScopeReport:
         report = ScopeReport()
@@ -351,34 +386,84 @@ class ScopeChecker:
             if not target.is_relative_to(self.root) or not target.exists():
                 report.missing_files.append(rel)
 
-    def _check_js(self, code: str, path: str) -> ScopeReport:
+    def _import_kind(self, module: str, lang: str, base: Path) -> str:
+        """``project`` | ``missing`` | ``external`` for an import in a non-Python language."""
+        if lang in ("javascript", "typescript", "tsx") or module.startswith("."):
+            if not module.startswith("."):
+                return "external"  # a package: resolved by the package manager
+            target = (base / module).resolve()
+            found = any(Path(str(target) + ext).is_file() for ext in _JS_EXTENSIONS)
+            return "project" if found else "missing"
+        if lang == "go":
+            gomod = self.root / "go.mod"
+            if gomod.is_file():
+                m = re.search(r"(?m)^module\s+(\S+)", gomod.read_text(errors="replace"))
+                if m and (module == m.group(1) or module.startswith(m.group(1) + "/")):
+                    rest = module[len(m.group(1)):].lstrip("/")
+                    return "project" if (self.root / rest).is_dir() else "missing"
+            return "external"
+        if lang == "rust":
+            return "project" if module.split("::")[0] in ("crate", "self", "super") \
+                else "external"
+        candidate = module.replace(".", "/") if lang == "java" else module
+        for root in (base, self.root):
+            for suffix in ("", ".java", ".rb", ".h"):
+                if (root / (candidate + suffix)).exists():
+                    return "project"
+        return "external"
+
+    def _check_tree_sitter(self, code: str, lang: str, path: str) -> ScopeReport:
+        """Any language the graph parses: its tree-sitter extractor gives the snippet's
+        definitions, calls (with receivers) and imports."""
+        from smallcode.core.graph.extract import extract_bytes
+        from smallcode.core.graph.languages import LANGUAGES
+
         report = ScopeReport()
+        rel = path or f"snippet{LANGUAGES[lang].extensions[0]}"
+        facts = extract_bytes(rel, lang, code.encode("utf-8"))
+        if facts.status not in ("ok", "partial"):
+            report.parse_error = facts.message
+            return report.finish()
+        if facts.status == "partial":
+            report.parse_error = facts.message  # checked as far as it parses
         base = (self.root / path).parent if path else self.root
-        defined = set(re.findall(r"(?:function\s*\*?\s*|class\s+|(?:const|let|var)\s+)"
-                                 r"([A-Za-z_$][\w$]*)", code))
-        for group in re.findall(r"(?:import|const|let|var)\s*\{([^}]*)\}", code):
-            defined.update(p.split(" as ")[-1].strip() for p in group.split(",") if p.strip())
-        defined.update(re.findall(r"import\s+([A-Za-z_$][\w$]*)", code))
-        defined.update(re.findall(r"import\s+\*\s+as\s+([A-Za-z_$][\w$]*)", code))
-        for params in re.findall(r"\(([^()]*)\)\s*(?:=>|\{)", code):  # parameters
-            defined.update(p.split("=")[0].strip(" .{}[]") for p in params.split(","))
-        for spec in _JS_IMPORT.findall(code):
+        defined = {sym[0] for sym in facts.symbols} | _local_names(code)
+        imported: dict[str, tuple[str, str]] = {}  # local name -> (module, import kind)
+        for module, name, alias, _line in facts.imports:
             report.checked += 1
-            if spec.startswith("."):
-                target = (base / spec).resolve()
-                if not any(Path(str(target) + ext).is_file() for ext in _JS_EXTENSIONS):
-                    report.missing_modules.append(spec)
-            elif spec.startswith("node:") or (self.root / "node_modules" / spec.split("/")[0]
-                                              ).exists():
-                report.external_modules.append(spec)
-            else:
-                report.external_modules.append(spec)  # a package: resolved by the package manager
-        for name in _JS_CALL.findall(code):
-            if name in _JS_KEYWORDS or name in defined:
+            kind = self._import_kind(module, lang, base)
+            local = alias or (name if name not in ("", "default", "*") else
+                              re.split(r"[/:.]", module.rstrip("/"))[-1])
+            imported[local] = (module, kind)
+            if kind == "missing":
+                report.missing_modules.append(module)
+            elif kind == "external":
+                report.external_modules.append(module)
+            elif name and name not in ("default", "*") and not self._symbol_exists(name):
+                report.missing_symbols.append(f"{module}.{name}" if lang != "rust"
+                                              else f"{module}::{name}")
+        known = _GLOBALS.get(lang, frozenset())
+        strict = lang in _GLOBALS  # bare unknown calls are *missing* only where globals are known
+        for _scope, name, receiver, kind, _line in facts.refs:
+            if kind != "call":
                 continue
             report.checked += 1
-            if not self._symbol_exists(name):
-                report.missing_symbols.append(name)
+            if not receiver:
+                if name in defined or name in imported or name in known or \
+                        self._symbol_exists(name):
+                    continue
+                (report.missing_symbols if strict else report.unverified_methods).append(name)
+                continue
+            head = re.split(r"[.:]", receiver)[0]
+            if head in imported:
+                module, kind_of = imported[head]
+                if kind_of == "project" and not self._symbol_exists(name):
+                    report.missing_symbols.append(f"{head}.{name}")
+                continue
+            if head in known or head in _TYPE_RECEIVERS:
+                continue
+            if name not in _JS_METHODS:
+                self._check_method(name, report)
         self._check_paths(re.findall(r"""["']([^"'\n]{1,200})["']""", code), report)
         return report.finish()
 

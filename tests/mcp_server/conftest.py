@@ -21,6 +21,10 @@ FILES = {
         "def run_service():\n    cfg = load_config('settings.ini')\n    return cfg.reload()\n\n\n"
         "def health():\n    return run_service() is not None\n"),
     "settings.ini": "debug=true\n",
+    "go.mod": "module example.com/app\n\ngo 1.22\n",
+    "store/store.go": ("package store\n\ntype Store struct{ Items []string }\n\n"
+                       "func Open() *Store { return &Store{} }\n\n"
+                       "func (s *Store) Close() {}\n"),
     "web/api.js": ("export function fetchUser(id) {\n  return fetch(`/users/${id}`);\n}\n\n"
                    "export function renderUser(user) {\n  return `<b>${user.name}</b>`;\n}\n"),
 }

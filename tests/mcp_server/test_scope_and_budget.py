@@ -75,6 +75,25 @@ def test_scope_check_of_names_paths_and_javascript(graph, project: Path) -> None
     assert report.external_modules == ["react"]
 
 
+def test_scope_check_reads_other_languages_through_the_graphs_tree_sitter_extractor(
+        graph, project: Path) -> None:
+    go = ('package main\n\nimport (\n\t"fmt"\n\t"example.com/app/store"\n'
+          '\t"example.com/app/nothere"\n)\n\nfunc main() {\n\ts := store.Open()\n'
+          '\tfmt.Println(len(s.Items))\n\ts.Close()\n\tstore.Destroy()\n\tdoThing(s)\n'
+          '\ts.Frobnicate()\n}\n')
+    report = ScopeChecker(graph, project).check_code(go, "go", "cmd/main.go")
+    assert report.missing_modules == ["example.com/app/nothere"]
+    assert report.missing_symbols == ["doThing", "store.Destroy"]
+    assert report.external_modules == ["fmt"]
+    assert report.unverified_methods == ["Frobnicate"]
+    ts = ('import { fetchUser, fetchTeam } from "../web/api";\n'
+          "export function show(id: number): string {\n  const u = fetchUser(id);\n"
+          "  return renderUser(u) + u.name.toUpperCase();\n}\n")
+    report = ScopeChecker(graph, project).check_code(ts, "ts", "src/show.ts")
+    assert report.missing_symbols == ["../web/api.fetchTeam"]
+    assert report.missing_modules == [] and report.ok is False
+
+
 def test_scope_check_rejects_bad_input_clearly(graph, project: Path) -> None:
     checker = ScopeChecker(graph, project)
     broken = checker.check_code("def f(:\n  pass\n")
