@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from smallcode.core.config import ConfigError, load_settings, user_config_dir
@@ -26,12 +27,27 @@ def register(subparsers: Any) -> None:
     lp.set_defaults(func=cmd_plugins_list)
     lp.add_argument("-C", "--workspace", default=argparse.SUPPRESS,
                      help="project folder (default: .)")
+    for action in ("trust", "untrust"):
+        tp = group.add_parser(action, help=f"{action} this project's own plugins "
+                                           "(.smallcode/plugins run code from the repository)")
+        tp.set_defaults(func=cmd_plugins_trust, trust=action == "trust")
+        tp.add_argument("-C", "--workspace", default=argparse.SUPPRESS,
+                        help="project folder (default: .)")
     for action in ("enable", "disable"):
         ap = group.add_parser(action, help=f"{action} a plugin in this project")
         ap.add_argument("name")
         ap.set_defaults(func=cmd_plugins_toggle, enable=action == "enable")
         ap.add_argument("-C", "--workspace", default=argparse.SUPPRESS,
                          help="project folder (default: .)")
+
+
+def cmd_plugins_trust(args: argparse.Namespace) -> int:
+    from smallcode.core.extensions.plugins import set_project_trusted
+
+    root = Path(getattr(args, "workspace", ".")).resolve()
+    set_project_trusted(root, args.trust)
+    print(f"project plugins in {root} are {'trusted' if args.trust else 'not trusted'}")
+    return 0
 
 
 def _no_subcommand(parser: argparse.ArgumentParser) -> int:

@@ -151,10 +151,10 @@ class Agent:
         try:
             done = await self._run(task)
         except ModelError as exc:
-            await self._emit(ErrorEvent(message=str(exc), recoverable=False))
+            await self._on_error(exc)
             done = self._done(False, f"model error: {exc}")
         except HardFailure as exc:
-            await self._emit(ErrorEvent(message=str(exc), recoverable=False))
+            await self._on_error(exc)
             done = self._done(False, str(exc))
             await self._rollback()
         except asyncio.CancelledError:
@@ -165,6 +165,12 @@ class Agent:
         return done
 
     # -- internals ------------------------------------------------------------------------------
+    async def _on_error(self, exc: Exception) -> None:
+        await self._emit(ErrorEvent(message=str(exc), recoverable=False))
+        ext = self.ctx.get("extensions")
+        if ext is not None:
+            await ext.hooks.on_error(exc, ext.context)
+
     async def _emit(self, ev: Event) -> None:
         res = self._emit_fn(ev)
         if inspect.isawaitable(res):
@@ -216,6 +222,11 @@ class Agent:
         instructions = self.ctx.get("instructions")
         if instructions:
             text += "\nProject instructions:\n" + instructions.strip() + "\n"
+        ext = self.ctx.get("extensions")
+        if ext is not None:  # skills: chosen once per task, so the prefix stays stable
+            skills = ext.skills_for(self.state.task, self.state.category)
+            if skills:
+                text += "\n" + skills.strip() + "\n"
         if mode in ("constrained", "text"):
             lines = []
             for t in self._offered():
@@ -322,6 +333,11 @@ class Agent:
         assert self.layout is not None
         await self._fit_history()
         volatile = [v() for v in self.volatile]
+        ext = self.ctx.get("extensions")
+        if ext is not None:
+            notes = await ext.hooks.before_model_request(self.history, self.state.tool_names,
+                                                         ext.context)
+            volatile += [n for n in (notes or []) if n]
         request = self.layout.request(self.history, volatile)
         kwargs: dict[str, Any] = {}
         if request.tools:
@@ -335,6 +351,8 @@ class Agent:
         reply = await self.model.chat(request.messages,
                                       on_delta=None if mode == "constrained" else on_delta,
                                       max_tokens=self.settings.model.max_tokens, **kwargs)
+        if ext is not None:
+            await ext.hooks.after_model_request(reply, ext.context)
         self.state.usage.add(reply.usage)
         self.usage.add(reply.usage)
         await self._emit(UsageEvent(prompt_tokens=reply.usage.prompt_tokens,
@@ -389,6 +407,9 @@ class Agent:
                                            arguments=call.arguments, repaired=repaired))
             result = await self._execute(call.name, call.arguments)
             s.tool_calls += 1
+            ext = self.ctx.get("extensions")
+            if ext is not None:
+                await ext.hooks.after_tool_call(call.name, call.arguments, result, ext.context)
             await self._emit(ToolResultEvent(call_id=call_id, name=call.name, ok=result.ok,
                                              output=result.output, diff=result.diff,
                                              changed_files=result.changed_files))

@@ -65,6 +65,7 @@ class AgentSession:
     session_id: str = ""
     created: float = field(default_factory=time.time)
     tasks: list[dict[str, Any]] = field(default_factory=list)
+    extensions: Any = None
 
     def resume(self, session_id: str) -> None:
         """Load a saved conversation into the agent (same workspace)."""
@@ -96,6 +97,9 @@ class AgentSession:
             "escalations_used": getattr(esc, "used", 0)})
 
     async def aclose(self) -> None:
+        if self.extensions is not None:
+            with contextlib.suppress(Exception):
+                await self.extensions.aclose()
         await self.client.aclose()
         shell = self.agent.ctx.get("shell")
         if shell is not None:
@@ -158,10 +162,18 @@ async def open_session(workspace: str, settings: Settings, *, confirm: Confirm |
             endpoint.stop()
         raise
     services, closers = await asyncio.to_thread(open_services, ws, settings, progress)
+    from .extensions import open_extensions
     from .memory.sessions import SessionStore
 
     store = SessionStore(ws.root)
     session_id = store.new_id()
-    agent = Agent(client, build_registry(settings), ws, settings, confirm=confirm,
-                  services=services, session_id=session_id)
-    return AgentSession(agent, client, endpoint, closers, store=store, session_id=session_id)
+    registry = build_registry(settings)
+    ext = await open_extensions(ws, settings, registry)
+    services["extensions"] = ext
+    for err in ext.all_errors():
+        progress(f"extension problem: {err}")
+    agent = Agent(client, registry, ws, settings, confirm=confirm, services=services,
+                  session_id=session_id)
+    ext.context["session_id"] = session_id
+    return AgentSession(agent, client, endpoint, closers, store=store, session_id=session_id,
+                        extensions=ext)

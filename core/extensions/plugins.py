@@ -86,6 +86,42 @@ def disabled_plugins(workspace_root: str | os.PathLike[str]) -> set[str]:
     return {n for n in names if isinstance(n, str)}
 
 
+def _trust_file() -> Path:
+    from smallcode.core.config import user_config_dir
+
+    return user_config_dir() / "trusted-projects.json"
+
+
+def project_trusted(workspace_root: str | os.PathLike[str]) -> bool:
+    """Project plugins run code from the repository, so they load only in projects the user has
+    trusted (`smallcode plugins trust`). Trust lives in the user's config directory: a cloned
+    repository cannot grant it to itself."""
+    path = _trust_file()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    roots = data.get("projects", []) if isinstance(data, dict) else []
+    return str(Path(workspace_root).resolve()) in roots
+
+
+def set_project_trusted(workspace_root: str | os.PathLike[str], trusted: bool) -> None:
+    path = _trust_file()
+    data: dict[str, Any] = {}
+    with contextlib.suppress(OSError, ValueError):
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(loaded, dict):
+            data = loaded
+    roots = {r for r in data.get("projects", []) if isinstance(r, str)}
+    root = str(Path(workspace_root).resolve())
+    (roots.add if trusted else roots.discard)(root)
+    data["projects"] = sorted(roots)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
 def set_plugin_enabled(workspace_root: str | os.PathLike[str], name: str, enabled: bool) -> None:
     """Persist a plugin's enabled state in ``.smallcode/plugins.json`` (atomic write)."""
     path = state_path(workspace_root)
@@ -190,9 +226,12 @@ def discover_plugins(workspace_root: str | os.PathLike[str],
                                      description=meta.get("DESCRIPTION", ""),
                                      requires=meta.get("REQUIRES_SMALLCODE", ""))
     disabled = disabled_plugins(workspace_root)
+    trusted = project_trusted(workspace_root)
     for info in found.values():
         if info.name in disabled:
             info.status = "disabled"
+        elif info.origin == "project" and not trusted:
+            info.status = "untrusted"
     return sorted(found.values(), key=lambda p: p.name)
 
 
@@ -407,7 +446,7 @@ class PluginSet:
         return None if ok else f"needs smallcode {info.requires}, this is {smallcode_version()}"
 
     def load_one(self, info: PluginInfo) -> None:
-        if info.status == "disabled":
+        if info.status in ("disabled", "untrusted"):
             return
         problem = self._check_version(info)  # the statically read range: no code runs
         if problem:

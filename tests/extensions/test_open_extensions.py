@@ -118,6 +118,9 @@ def test_cli_plugins_list_enable_disable(project: Path, capsys: pytest.CaptureFi
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(project / "xdg"))
     code, out = run_cli(["plugins", "list", "-C", str(project)], capsys)
+    assert "[untrusted]" in out.splitlines()[0]  # a fresh user config trusts no project
+    assert run_cli(["plugins", "trust", "-C", str(project)], capsys)[0] == 0
+    code, out = run_cli(["plugins", "list", "-C", str(project)], capsys)
     assert code == 0
     assert out.splitlines()[0] == f"linter 0.2  [enabled]  (project: {project}/.smallcode/plugins/linter/plugin.py)"
     code, out = run_cli(["plugins", "list", "--check", "-C", str(project)], capsys)
