@@ -1,9 +1,10 @@
-"""`smallcode mcp serve [--transport stdio|http] [--host] [--port] [--no-watch]`: the project's code
-graph as an MCP server other agents use as long-term codebase memory."""
+"""`smallcode mcp serve [--transport stdio|http] [--host] [--port] [--token] [--no-watch]`:
+the project's code graph as an MCP server other agents use as long-term codebase memory."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -21,6 +22,9 @@ def register(subparsers: Any) -> None:
                         "(streamable HTTP at http://HOST:PORT/mcp)")
     p.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default: loopback)")
     p.add_argument("--port", type=int, default=8765, help="HTTP port (default 8765; 0 = any)")
+    p.add_argument("--token", default=None,
+                   help="HTTP: require 'Authorization: Bearer TOKEN' (default: "
+                        "$SMALLCODE_MCP_TOKEN; required off loopback)")
     p.add_argument("--no-watch", action="store_true",
                    help="do not re-index files as they change")
     p.add_argument("-C", "--workspace", default=argparse.SUPPRESS,
@@ -32,6 +36,7 @@ def cmd_mcp_serve(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from smallcode.core.mcp_server import GraphToolService, open_graph, run_http, run_stdio
+    from smallcode.core.mcp_server.runner import LOOPBACK_HOSTS
 
     root = Path(getattr(args, "workspace", ".") or ".")
     if not root.is_dir():
@@ -39,6 +44,11 @@ def cmd_mcp_serve(args: argparse.Namespace) -> int:
         return 2
     if not 0 <= args.port <= 65535:
         print(f"smallcode mcp serve: not a port: {args.port}", file=sys.stderr)
+        return 2
+    token = args.token or os.environ.get("SMALLCODE_MCP_TOKEN") or None
+    if args.transport == "http" and args.host not in LOOPBACK_HOSTS and not token:
+        print(f"smallcode mcp serve: serving on {args.host} exposes this project's code; give "
+              "--token (or SMALLCODE_MCP_TOKEN), or bind 127.0.0.1", file=sys.stderr)
         return 2
     try:
         graph, watcher = open_graph(root, watch=not args.no_watch)
@@ -50,7 +60,7 @@ def cmd_mcp_serve(args: argparse.Namespace) -> int:
         if args.transport == "stdio":
             run_stdio(service)
         else:
-            run_http(service, host=args.host, port=args.port)
+            run_http(service, host=args.host, port=args.port, token=token)
     except KeyboardInterrupt:
         pass
     except OSError as exc:

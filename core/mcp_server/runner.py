@@ -3,6 +3,7 @@ stdio or streamable HTTP until stopped. Nothing but MCP goes to stdout on stdio.
 
 from __future__ import annotations
 
+import hmac
 import json
 import sys
 from collections.abc import Callable
@@ -48,14 +49,47 @@ def run_stdio(service: GraphToolService, *, log: TextIO = sys.stderr) -> None:
         _report_usage(service, log)
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+class BearerTokenGate:
+    """ASGI wrapper: HTTP requests must carry ``Authorization: Bearer <token>`` (else 401)."""
+
+    def __init__(self, app: Any, token: str):
+        if not token:
+            raise ValueError("an empty token protects nothing")
+        self.app = app
+        self._expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            given = dict(scope.get("headers") or ()).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self._expected):
+                body = b'{"error": "unauthorized: send Authorization: Bearer <token>"}'
+                await send({"type": "http.response.start", "status": 401,
+                            "headers": [(b"content-type", b"application/json"),
+                                        (b"www-authenticate", b"Bearer"),
+                                        (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
 def run_http(service: GraphToolService, *, host: str = "127.0.0.1", port: int = 8765,
-             log: TextIO = sys.stderr, on_ready: Callable[[str], None] | None = None) -> None:
-    """Serve streamable HTTP at ``http://host:port/mcp`` until interrupted."""
+             token: str | None = None, log: TextIO = sys.stderr,
+             on_ready: Callable[[str], None] | None = None) -> None:
+    """Serve streamable HTTP at ``http://host:port/mcp`` until interrupted. Off loopback a
+    ``token`` is required (the graph shows the project's code to whoever can reach it)."""
     import anyio
     import uvicorn
 
+    if host not in LOOPBACK_HOSTS and not token:
+        raise ValueError(f"serving on {host} exposes this project's code: give a token "
+                         "(--token or SMALLCODE_MCP_TOKEN), or bind 127.0.0.1")
     server = build_mcp_server(service)
-    app = server.streamable_http_app(streamable_http_path=MCP_PATH, host=host)
+    app: Any = server.streamable_http_app(streamable_http_path=MCP_PATH, host=host)
+    if token:
+        app = BearerTokenGate(app, token)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
     http = uvicorn.Server(config)
 

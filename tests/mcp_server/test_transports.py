@@ -11,9 +11,11 @@ import sys
 import time
 from pathlib import Path
 
+import httpx2
 import mcp_types as types
 import pytest
 from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
 from smallcode.core.graph.codegraph import CodeGraph
 from smallcode.core.graph.render import estimate_tokens
 from smallcode.core.mcp_server import GraphToolService
@@ -105,10 +107,11 @@ def wait_for_url(proc: subprocess.Popen[str], timeout: float = 60.0) -> str:
 class HttpServer:
     """`smallcode mcp serve --transport http` in a subprocess on a free loopback port."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *extra: str):
         self.port = free_port()
         self.proc = subprocess.Popen(
-            [sys.executable, *serve_argv(root, "--transport", "http", "--port", str(self.port))],
+            [sys.executable, *serve_argv(root, "--transport", "http", "--port", str(self.port),
+                                         *extra)],
             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
         self.url = wait_for_url(self.proc)
 
@@ -156,3 +159,32 @@ async def test_streamable_http_serves_several_clients_and_accounts_each(
     assert code == 0, err
     report = err[err.index("answers per client ") + len("answers per client "):].splitlines()[0]
     assert {c["client"].split("#")[0] for c in json.loads(report)} == {"alice", "bob"}
+
+
+@pytest.fixture
+def guarded_server(tmp_path: Path):
+    server = HttpServer(write_project(tmp_path / "proj"), "--token", "s3cret-token")
+    yield server
+    if server.proc.poll() is None:
+        server.stop()
+
+
+async def test_a_token_guards_the_http_server(guarded_server: HttpServer) -> None:
+    url = guarded_server.url
+    async with httpx2.AsyncClient() as plain:
+        refused = await plain.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+    assert refused.status_code == 401
+    authed = httpx2.AsyncClient(headers={"Authorization": "Bearer s3cret-token"})
+    async with Client(streamable_http_client(url, http_client=authed)) as client:
+        got = text_of(await client.call_tool("explain_symbol", {"name": "Settings",
+                                                                "max_tokens": 100}))
+    assert got.startswith("class Settings — app/config.py")
+
+
+def test_serving_off_loopback_without_a_token_is_refused(tmp_path: Path) -> None:
+    argv = serve_argv(write_project(tmp_path / "p"), "--transport", "http", "--host", "0.0.0.0")
+    proc = subprocess.run([sys.executable, *argv], check=False, capture_output=True, text=True,
+                          timeout=60,
+                          env={k: v for k, v in os.environ.items() if k != "SMALLCODE_MCP_TOKEN"})
+    assert proc.returncode == 2
+    assert "exposes this project's code" in proc.stderr
