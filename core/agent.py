@@ -257,6 +257,15 @@ class Agent:
         parts = [content if isinstance(content, str) else prepared.text]
         memory = self.ctx.get("memory")
         if memory is not None:
+            from .memory.store import remember_from_message
+
+            try:
+                fact = await prefetch._maybe_await(remember_from_message(memory, task))
+                if fact is not None:
+                    verb = "remembered" if fact.created else "already remembered"
+                    await self._emit(NoticeEvent(message=f"{verb} ({fact.type}): {fact.content}"))
+            except Exception as exc:  # noqa: BLE001 - memory is help, never a blocker
+                await self._emit(NoticeEvent(message=f"could not remember that: {exc}"))
             try:
                 loaded = await prefetch._maybe_await(memory.load_for_task(task, max_tokens=400))
                 if loaded:

@@ -131,17 +131,20 @@ def open_services(ws: Workspace, settings: Settings, progress: Progress
         progress(f"code graph unavailable: {exc}")
     if hasattr(graph, "close"):
         closers.append(graph.close)
-    with contextlib.suppress(ImportError):
-        from .memory.instructions import load_instructions
-        text = load_instructions(ws.root)
-        if text:
-            services["instructions"] = text
-    with contextlib.suppress(ImportError):
-        from .memory.store import MemoryStore
-        store = MemoryStore(ws.root / ".smallcode" / "memory.duckdb")
+    from .memory.instructions import load_instructions
+
+    text = load_instructions(ws.root)
+    if text:
+        services["instructions"] = text
+    from .memory.store import MemoryStore
+
+    try:
+        store = MemoryStore.for_workspace(ws.root)
+    except Exception as exc:  # noqa: BLE001 - e.g. the file is held by a serve actor
+        progress(f"project memory unavailable ({exc}); continuing without it")
+    else:
         services["memory"] = store
-        if hasattr(store, "close"):
-            closers.append(store.close)
+        closers.append(store.close)
     return services, closers
 
 

@@ -228,3 +228,18 @@ def test_session_is_saved_and_continue_resumes_the_conversation(tmp_path: Path) 
     contents = [m["content"] for m in reqs[1]["messages"]]
     assert any("where is add" in c for c in contents)
     assert any("The add function is in calc.py." in c for c in contents)
+
+
+def test_remember_that_is_stored_and_loaded_into_the_next_task(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    with ScriptedServer(["Noted.", "Use pytest -q."]) as srv:
+        first = run_cli(repo, "--json", "--base-url", srv.base_url,
+                        "remember that the tests must be run with pytest -q")
+        second = run_cli(repo, "--json", "--base-url", srv.base_url,
+                         "thanks, how do I run the tests with pytest in this project?")
+        reqs = srv.requests
+    assert first.returncode == 0 and second.returncode == 0, second.stderr
+    notices = [e["message"] for e in events(first.stdout) if e["type"] == "notice"]
+    assert any(n.startswith("remembered") and "pytest -q" in n for n in notices)
+    last_user = reqs[1]["messages"][-1]["content"]
+    assert "Project memory:" in last_user and "pytest -q" in last_user
