@@ -50,7 +50,8 @@ def resolve_endpoint(settings: Settings, progress: Progress = lambda _: None) ->
     from .model.embedded import start_embedded
 
     progress(f"no model server configured or found; starting the embedded {m.embedded_size} model")
-    server = start_embedded(m.embedded_size, progress)
+    # one user, one conversation: a single slot gets the whole window and one warm prompt cache
+    server = start_embedded(m.embedded_size, progress, ctx=16384, parallel=1)
     return Endpoint(server.base_url, f"embedded:{m.embedded_size}", None, server.model_name,
                     server.stop)
 
