@@ -32,9 +32,40 @@ class StepWorker:
 
     def __init__(self) -> None:
         self.steps_run = 0
+        self._clients: dict[tuple[str, str | None, str | None], Any] = {}
 
     def pid(self) -> int:
         return os.getpid()
+
+    async def warm(self) -> int:
+        """Import the agent stack now, so the first step does not pay for it."""
+        import smallcode.core.agent
+        import smallcode.core.edit.validate
+        import smallcode.core.model.client  # noqa: F401
+        from smallcode.core.tools import build_registry
+
+        build_registry()
+        return os.getpid()
+
+    async def _client(self, spec: StepSpec) -> Any:
+        """One model client per endpoint, kept across steps (warm connections, one discovery)."""
+        from smallcode.core.config import Settings
+        from smallcode.core.model.client import OpenAIChatClient
+
+        key = (str(spec.base_url), spec.api_key, spec.model_name)
+        client = self._clients.get(key)
+        if client is None:
+            m = Settings.model_validate(spec.settings).model if spec.settings else \
+                Settings().model
+            client = OpenAIChatClient(str(spec.base_url), model=spec.model_name,
+                                      api_key=spec.api_key, connect_timeout=m.connect_timeout,
+                                      read_timeout=m.read_timeout, max_retries=m.max_retries,
+                                      context_window=m.context_window,
+                                      default_max_tokens=m.max_tokens)
+            with contextlib.suppress(Exception):
+                await client.discover()
+            self._clients[key] = client
+        return client
 
     async def describe(self) -> dict[str, Any]:
         return {"kind": "step-worker", "pid": os.getpid(), "steps_run": self.steps_run}
@@ -48,7 +79,9 @@ class StepWorker:
 
         async def work() -> None:
             try:
-                outcome = await run_step(StepSpec.from_dict(spec), emit)
+                step = StepSpec.from_dict(spec)
+                model = await self._client(step) if step.base_url else None
+                outcome = await run_step(step, emit, model=model)
                 queue.put_nowait({"outcome": outcome.to_dict()})
             except Exception as exc:  # noqa: BLE001 - reported to the executor as the outcome
                 queue.put_nowait({"outcome": StepOutcome(
@@ -93,8 +126,8 @@ class RayStepRunner:
         return get_or_create(name, StepWorker, namespace=self.namespace, num_cpus=0)
 
     async def warm(self) -> list[int]:
-        """Start every worker now (process start + imports) and return their pids."""
-        return list(await asyncio.gather(*(self.handle(f"{self.prefix}{i}").pid.remote()
+        """Start every worker now (process start + the agent's imports); returns their pids."""
+        return list(await asyncio.gather(*(self.handle(f"{self.prefix}{i}").warm.remote()
                                            for i in range(self.size))))
 
     async def run(self, spec: StepSpec, emit: Emit) -> StepOutcome:
@@ -103,6 +136,7 @@ class RayStepRunner:
         name = await self._free.get()
         self.assigned[spec.n] = name
         outcome: StepOutcome | None = None
+        stream: Any = None
         try:
             handle = self.handle(name)
             stream = handle.run_step.options(num_returns="streaming").remote(spec.to_dict())
@@ -116,6 +150,10 @@ class RayStepRunner:
                     outcome = StepOutcome.from_dict(item["outcome"])
         except (ray.exceptions.RayActorError, ray.exceptions.ActorDiedError) as exc:
             raise StepWorkerLost(f"{name} died during step {spec.n}") from exc
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):  # stop the step in the worker too
+                ray.cancel(stream)
+            raise
         finally:
             self.assigned.pop(spec.n, None)
             self._free.put_nowait(name)

@@ -300,6 +300,7 @@ class PlanExecutor:
             for n in range(1, len(self.tracker.steps) + 1):  # ended: nothing left to undo
                 StepJournal(self.root, self.run_dir / f"step-{n}").discard()
         finally:
+            saga.end("cancelled")  # a no-op when it ended above; in-flight steps were undone
             report.wall_s = time.monotonic() - started
             self._put(NoticeEvent(message=report.summary()))
             self._queue.put_nowait(None)

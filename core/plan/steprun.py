@@ -11,6 +11,7 @@ step whose worker was killed mid-step is compensated by the executor, and a cras
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
@@ -333,6 +334,9 @@ async def run_step(spec: StepSpec, emit: Emit, *, model: ChatModel | None = None
     finally:
         if owned_client is not None:
             await owned_client.aclose()
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():  # the agent ends quietly on cancel; we must not
+        raise asyncio.CancelledError
     changed = list(agent.state.changed_files)
     ok, reason = done.success, done.reason
     if ok:

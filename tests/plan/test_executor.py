@@ -15,7 +15,7 @@ from smallcode.core.plan.saga import SagaLog
 from smallcode.core.plan.tracker import PlanTracker
 
 from tests.plan.scripted_steps import StepScript, fenced, finish, write
-from tests.support.scripted_server import ScriptedServer
+from tests.support.scripted_server import Reply, ScriptedServer
 
 
 def settings(parallel: bool = True) -> Settings:
@@ -129,3 +129,32 @@ def test_two_steps_sharing_a_file_in_one_batch_are_refused(tmp_path: Path) -> No
     with pytest.raises(PlanExecutionError, match="steps 1 and 2 both write a.py"):
         ex._check_batch([1, 2])
 
+
+
+async def test_cancelling_a_plan_undoes_the_running_step_and_keeps_finished_ones(
+        tmp_path: Path) -> None:
+    import asyncio
+
+    original = b"A = 1\n"
+    (tmp_path / "a.py").write_bytes(original)
+    script = StepScript({1: [write("a.py", "A = 2\n"), Reply(content=finish(), delay=10)],
+                         2: [write("b.py", "B = 2\n"), finish()]})
+    steps = ["Set A in `a.py`", "Create `b.py`"]
+    with ScriptedServer(default=script) as srv:
+        client = OpenAIChatClient(srv.base_url, max_retries=0)
+        ex = PlanExecutor(PlanTracker(tmp_path, steps), DependencyGraph(steps), tmp_path,
+                          InProcessStepRunner(client), settings=settings())
+        run = asyncio.create_task(ex.run(lambda ev: None))
+        while (tmp_path / "a.py").read_bytes() == original or \
+                not (tmp_path / "b.py").exists() or ex.tracker.step(2).status != "done":
+            await asyncio.sleep(0.05)
+        run.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await run
+        await client.aclose()
+    assert (tmp_path / "a.py").read_bytes() == original
+    assert (tmp_path / "b.py").read_text() == "B = 2\n"
+    records = SagaLog.read(ex.run_dir / "saga.jsonl")
+    assert [r["event"] for r in records if r.get("step") == "step-1"] == \
+        ["started", "failed", "compensated"]
+    assert records[-1]["event"] == "end" and records[-1]["status"] == "cancelled"
