@@ -117,10 +117,30 @@ class RayStepRunner:
         self.size = max(1, size)
         self.namespace = namespace
         self.prefix = prefix
-        self._free: asyncio.Queue[str] = asyncio.Queue()
-        for i in range(self.size):
-            self._free.put_nowait(f"{prefix}{i}")
+        self._names = [f"{prefix}{i}" for i in range(self.size)]
+        self._busy: set[str] = set()
+        self._cond: tuple[asyncio.AbstractEventLoop, asyncio.Condition] | None = None
         self.assigned: dict[int, str] = {}  # step -> worker name, while it runs
+
+    def _condition(self) -> asyncio.Condition:
+        loop = asyncio.get_running_loop()  # the pool outlives event loops (asyncio.run per plan)
+        if self._cond is None or self._cond[0] is not loop:
+            self._cond = (loop, asyncio.Condition())
+        return self._cond[1]
+
+    async def _acquire(self) -> str:
+        cond = self._condition()
+        async with cond:
+            await cond.wait_for(lambda: len(self._busy) < self.size)
+            name = next(n for n in self._names if n not in self._busy)
+            self._busy.add(name)
+            return name
+
+    async def _release(self, name: str) -> None:
+        cond = self._condition()
+        async with cond:
+            self._busy.discard(name)
+            cond.notify()
 
     def handle(self, name: str) -> Any:
         return get_or_create(name, StepWorker, namespace=self.namespace, num_cpus=0)
@@ -133,7 +153,7 @@ class RayStepRunner:
     async def run(self, spec: StepSpec, emit: Emit) -> StepOutcome:
         import ray
 
-        name = await self._free.get()
+        name = await self._acquire()
         self.assigned[spec.n] = name
         outcome: StepOutcome | None = None
         stream: Any = None
@@ -156,7 +176,7 @@ class RayStepRunner:
             raise
         finally:
             self.assigned.pop(spec.n, None)
-            self._free.put_nowait(name)
+            await self._release(name)
         if outcome is None:
             raise StepWorkerLost(f"{name} ended step {spec.n} without an outcome")
         return outcome

@@ -25,11 +25,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from smallcode.core.config import Settings
-from smallcode.core.events import Event, NoticeEvent, PlanUpdate
+from smallcode.core.events import Event, NoticeEvent, PlanUpdate, ToolCallEvent, ToolResultEvent
 from smallcode.core.model.types import ChatModel
 
 from .depgraph import DependencyGraph
-from .saga import Saga, SagaStep, SagaStepFailed
+from .saga import RecoveryReport, Saga, SagaError, SagaLog, SagaStep, SagaStepFailed, owner_alive
 from .steprun import JOURNAL_KIND, StepJournal, StepOutcome, StepSpec, files_context, run_step
 from .tracker import STATUS_MARK, PlanStep, PlanTracker
 
@@ -148,13 +148,23 @@ class PlanExecutor:
             for n in batch:
                 tracker.step(n).batch = i
         self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._commands: dict[int, list[tuple[str, bool]]] = {}  # step -> (command, ok)
 
     # -- events --------------------------------------------------------------------------------
     def _put(self, ev: Event) -> None:
         self._queue.put_nowait(ev)
 
     def _emit_for(self, n: int) -> Emit:
+        """The emit a step's runner gets: tags events with the step, and notes the commands the
+        step ran (its evidence)."""
+        pending: dict[str, str] = {}
+        ran = self._commands.setdefault(n, [])
+
         def emit(ev: Event) -> None:
+            if isinstance(ev, ToolCallEvent) and isinstance(ev.arguments.get("command"), str):
+                pending[ev.call_id] = ev.arguments["command"]
+            elif isinstance(ev, ToolResultEvent) and ev.call_id in pending:
+                ran.append((pending.pop(ev.call_id), ev.ok))
             self._queue.put_nowait(ev.model_copy(update={"step": n}))
         return emit
 
@@ -217,9 +227,13 @@ class PlanExecutor:
             error = ""
             outcome: StepOutcome | None = None
             for attempt in range(1, self.retries + 2):
+                self._commands[n] = []
                 outcome = await self.runner.run(self._spec(n, attempt, error), self._emit_for(n))
                 if outcome.ok:
-                    return outcome
+                    why = self.tracker.evidence(step, outcome.changed_files, self._commands[n])
+                    if why is None:
+                        return outcome
+                    outcome.ok, outcome.reason = False, f"finished, but {why}"
                 error = outcome.reason
                 restored = journal.restore()
                 if attempt <= self.retries:
@@ -309,5 +323,35 @@ class PlanExecutor:
         return report
 
 
-__all__ = ["PLANS_DIR", "InProcessStepRunner", "PlanExecutionError", "PlanExecutor", "PlanReport",
-           "StepFailed", "StepRunner", "StepWorkerLost"]
+async def recover_plans(root: str | Path) -> list[RecoveryReport]:
+    """Undo what crashed plan runs left in ``root``: every plan saga log without an ``end``
+    whose owning process is gone is recovered (each started step's files restored from its
+    journal). Call once when a session opens; runs of a live process are left alone."""
+    reports = []
+    base = Path(root) / PLANS_DIR
+    for log in sorted(base.glob("*/saga.jsonl")) if base.is_dir() else []:
+        try:
+            records = SagaLog.read(log)
+        except SagaError:
+            continue
+        if any(r["event"] == "end" for r in records) or owner_alive(records, log):
+            continue
+        report = await Saga.recover(log)
+        reports.append(report)
+        if not report.errors:
+            for journal in log.parent.glob("step-*"):
+                StepJournal(root, journal).discard()
+    return reports
+
+
+__all__ = [
+    "PLANS_DIR",
+    "InProcessStepRunner",
+    "PlanExecutionError",
+    "PlanExecutor",
+    "PlanReport",
+    "StepFailed",
+    "StepRunner",
+    "StepWorkerLost",
+    "recover_plans",
+]

@@ -17,6 +17,7 @@ import asyncio
 import inspect
 import json
 import os
+import socket
 import threading
 import time
 import uuid
@@ -27,6 +28,7 @@ from typing import Any
 
 Compensator = Callable[[dict[str, Any]], Awaitable[Any] | Any]
 _COMPENSATORS: dict[str, Compensator] = {}
+_ACTIVE_LOGS: set[str] = set()  # logs of sagas this process is running (never "crashed")
 
 
 def register_compensator(kind: str, fn: Compensator) -> None:
@@ -126,6 +128,28 @@ class SagaLog:
         return out
 
 
+def owner_alive(records: list[dict[str, Any]], log_path: str | os.PathLike[str] | None = None
+                ) -> bool:
+    """Whether the process that began this saga log still runs (on this host). A log from
+    another host counts as alive: only that host can tell."""
+    if log_path is not None and str(Path(log_path).resolve()) in _ACTIVE_LOGS:
+        return True
+    begin = next((r for r in records if r.get("event") == "begin"), None)
+    owner = (begin or {}).get("owner") or {}
+    if owner.get("host") not in (None, socket.gethostname()):
+        return True
+    pid = owner.get("pid")
+    if not isinstance(pid, int) or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class Saga:
     """Runs steps with compensations; every transition is logged before it matters.
 
@@ -144,7 +168,9 @@ class Saga:
         self._order: list[str] = []  # started order
         self._status: dict[str, str] = {}  # started|done|failed|compensated|compensation_failed
         self._ended = False
-        self.log.append({"event": "begin", "saga": self.id, "label": label})
+        _ACTIVE_LOGS.add(str(self.log.path.resolve()))
+        self.log.append({"event": "begin", "saga": self.id, "label": label,
+                         "owner": {"pid": os.getpid(), "host": socket.gethostname()}})
 
     @property
     def log_path(self) -> Path:
@@ -225,6 +251,7 @@ class Saga:
         if not self._ended:
             self._ended = True
             self.log.append({"event": "end", "saga": self.id, "status": status})
+            _ACTIVE_LOGS.discard(str(self.log.path.resolve()))
 
     async def run(self, steps: Sequence[SagaStep]) -> SagaResult:
         """Classic saga: run in order; on a failure compensate backward and stop."""
@@ -294,5 +321,15 @@ class Saga:
         return report
 
 
-__all__ = ["Compensator", "RecoveryReport", "Saga", "SagaError", "SagaLog", "SagaResult",
-           "SagaStep", "SagaStepFailed", "register_compensator"]
+__all__ = [
+    "Compensator",
+    "RecoveryReport",
+    "Saga",
+    "SagaError",
+    "SagaLog",
+    "SagaResult",
+    "SagaStep",
+    "SagaStepFailed",
+    "owner_alive",
+    "register_compensator",
+]

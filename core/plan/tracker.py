@@ -198,23 +198,29 @@ class PlanTracker:
         return [s.as_event() for s in self.steps]
 
     # -- advancement -------------------------------------------------------------------------
-    def evidence(self, step: PlanStep) -> str | None:
-        """None when the step's evidence holds, else why not."""
+    def evidence(self, step: PlanStep, changed_files: Iterable[str] | None = None,
+                 commands: Iterable[tuple[str, bool]] | None = None) -> str | None:
+        """None when the step's evidence holds, else why not. Judged on the plan's changed
+        files and commands so far, or on the ones given (a step worker's own)."""
+        changed = set(self.changed_files if changed_files is None else changed_files)
+        ran = list(self.commands if commands is None else commands)
         if step.command is not None:
-            if any(ok and _command_matches(step.command, ran) for ran, ok in self.commands):
+            if any(ok and _command_matches(step.command, cmd) for cmd, ok in ran):
                 return None
             if not step.files or step.read_only:
                 what = "the tests" if step.command == "tests" else f"`{step.command}`"
                 return f"{what} did not run successfully yet"
         if step.read_only or not step.files:
             return None
-        touched = [f for f in step.files if f in self.changed_files]
+        touched = [f for f in step.files if f in changed]
         if not touched:
             return f"{', '.join(step.files)} {'was' if len(step.files) == 1 else 'were'} not changed"
         if self.root is not None:
             from smallcode.core.edit.validate import format_diagnostics, validate_file
 
             for rel in touched:
+                if not (self.root / rel).is_file():
+                    continue  # removed by the step
                 diags = validate_file(self.root / rel, self.root)
                 if diags:
                     return f"{rel} does not validate: {format_diagnostics(diags, limit=2)}"

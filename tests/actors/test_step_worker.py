@@ -37,13 +37,14 @@ def settings() -> Settings:
     return s
 
 
-async def test_steps_run_on_two_workers_concurrently_and_stream_their_events(
+async def test_steps_share_two_workers_concurrently_and_stream_their_events(
         tmp_path: Path, pool) -> None:
     (tmp_path / "a.py").write_text("A = 1\n")
     (tmp_path / "b.py").write_text("B = 1\n")
     script = StepScript({1: [write("a.py", "A = 2\n"), finish("a")],
-                         2: [write("b.py", "B = 2\n"), finish("b")]})
-    steps = ["Set A to 2 in `a.py`", "Set B to 2 in `b.py`"]
+                         2: [write("b.py", "B = 2\n"), finish("b")],
+                         3: [write("c.py", "C = 2\n"), finish("c")]})
+    steps = ["Set A to 2 in `a.py`", "Set B to 2 in `b.py`", "Create `c.py`"]  # 3 steps, 2 workers
     events: list[Event] = []
     with ScriptedServer(default=script, latency=0.5) as srv:
         ex = PlanExecutor(PlanTracker(tmp_path, steps), DependencyGraph(steps), tmp_path, pool,
@@ -53,7 +54,8 @@ async def test_steps_run_on_two_workers_concurrently_and_stream_their_events(
     assert report.ok, report.summary()
     assert (tmp_path / "a.py").read_text() == "A = 2\n"
     assert (tmp_path / "b.py").read_text() == "B = 2\n"
-    for n in (1, 2):
+    assert (tmp_path / "c.py").read_text() == "C = 2\n"
+    for n in (1, 2, 3):
         mine = [e.type for e in events if getattr(e, "step", None) == n]
         assert mine[0] == "route" and mine[-1] == "done" and "tool_result" in mine
     assert isinstance(events[-2], PlanUpdate) and events[-2].anchor.startswith("PLAN COMPLETE")

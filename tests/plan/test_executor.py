@@ -118,6 +118,10 @@ async def test_a_step_may_edit_only_its_declared_files(tmp_path: Path) -> None:
         third_turn = [r for r in srv.requests if "YOUR STEP: 1." in json.dumps(r)][2]
     assert (tmp_path / "b.py").read_text() == "B = 1\n"
     assert report.outcomes[1].changed_files == []
+    # finishing without touching its own file is not evidence: the step failed
+    assert report.steps[0].status == "failed"
+    assert report.errors[1] == "finished, but a.py was not changed"
+    assert report.steps[1].status == "done"  # a read-only step needs no changed file
     assert "this step may only edit a.py; b.py belongs to another step" in json.dumps(third_turn)
 
 
@@ -158,3 +162,21 @@ async def test_cancelling_a_plan_undoes_the_running_step_and_keeps_finished_ones
     assert [r["event"] for r in records if r.get("step") == "step-1"] == \
         ["started", "failed", "compensated"]
     assert records[-1]["event"] == "end" and records[-1]["status"] == "cancelled"
+
+
+async def test_a_command_step_is_done_only_when_its_command_succeeded(tmp_path: Path) -> None:
+    from tests.plan.scripted_steps import fenced
+
+    script = StepScript({1: [fenced("bash", {"command": "false"}), finish("ran it")],
+                         2: [fenced("bash", {"command": "python -c 'print(1)'"}), finish()]})
+    s = settings()
+    steps = ["Run `false`", "Run `python -c 'print(1)'`"]
+    with ScriptedServer(default=script) as srv:
+        client = OpenAIChatClient(srv.base_url, max_retries=0)
+        ex = PlanExecutor(PlanTracker(tmp_path, steps), DependencyGraph(steps), tmp_path,
+                          InProcessStepRunner(client), settings=s, retries=0)
+        report = await ex.run(lambda ev: None)
+        await client.aclose()
+    assert report.batches == [[1], [2]]  # steps without files run alone
+    assert report.errors[1] == "finished, but `false` did not run successfully yet"
+    assert report.skipped == {2: 1}

@@ -82,3 +82,59 @@ def test_events_cross_process_boundaries_with_their_step_tag() -> None:
     back = event_from_dict(data)
     assert isinstance(back, ToolCallEvent) and back.arguments == {"path": "a.py"}
     assert back.step == 3  # type: ignore[attr-defined]
+
+
+CRASHED_PLAN = """
+import asyncio, os, sys
+from pathlib import Path
+from smallcode.core.plan.executor import PLANS_DIR
+from smallcode.core.plan.saga import Saga, SagaStep
+from smallcode.core.plan.steprun import JOURNAL_KIND, StepJournal
+
+root = Path(sys.argv[1])
+run = root / PLANS_DIR / "run-1"
+
+async def main():
+    saga = Saga(run / "saga.jsonl")
+    for n, name in ((1, "a.py"), (2, "b.py")):
+        journal = StepJournal(root, run / f"step-{n}")
+        journal.capture(name)
+        journal.capture(f"new_{n}.py")
+        async def act(name=name, n=n):
+            (root / name).write_text("edited")
+            (root / f"new_{n}.py").write_text("created")
+            if n == 2:
+                os._exit(3)  # the whole run dies mid-step 2
+        await saga.step(SagaStep(f"step-{n}", act, kind=JOURNAL_KIND,
+                                 data={"root": str(root), "journal": str(journal.dir)}))
+
+asyncio.run(main())
+"""
+
+
+def crash_a_plan(root: Path) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", CRASHED_PLAN, str(root)], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert proc.returncode == 3, proc.stderr
+
+
+async def test_recover_plans_undoes_a_crashed_run_and_leaves_live_ones(tmp_path: Path) -> None:
+    from smallcode.core.plan.executor import PLANS_DIR, recover_plans
+
+    (tmp_path / "a.py").write_bytes(b"A = 1\n")
+    (tmp_path / "b.py").write_bytes(b"B = 1\n")
+    crash_a_plan(tmp_path)
+    assert (tmp_path / "b.py").read_text() == "edited"
+    live = Saga(tmp_path / PLANS_DIR / "run-2" / "saga.jsonl")  # this process runs it
+    await live.step(SagaStep("step-1", lambda: None, kind=JOURNAL_KIND,
+                             data={"root": str(tmp_path), "journal": str(tmp_path / "nope")}))
+    reports = await recover_plans(tmp_path)
+    assert [r.compensated for r in reports] == [["step-2", "step-1"]]
+    assert (tmp_path / "a.py").read_bytes() == b"A = 1\n"
+    assert (tmp_path / "b.py").read_bytes() == b"B = 1\n"
+    assert not (tmp_path / "new_1.py").exists() and not (tmp_path / "new_2.py").exists()
+    assert await recover_plans(tmp_path) == []  # ended now; the live one is still left alone
+    live.end()
