@@ -126,7 +126,7 @@ class PlanExecutor:
                  runner: StepRunner, *, settings: Settings | None = None,
                  parallel: bool | None = None, retries: int = 1, base_url: str | None = None,
                  api_key: str | None = None, model_name: str | None = None,
-                 parent_checkpoint: str | None = None, max_parallel: int | None = None,
+                 snapshots: Any | None = None, max_parallel: int | None = None,
                  run_id: str | None = None):
         if len(tracker.steps) != len(depgraph.nodes):
             raise PlanExecutionError("the tracker and the dependency graph hold different plans")
@@ -138,7 +138,7 @@ class PlanExecutor:
         self.parallel = self.settings.agent.parallel if parallel is None else parallel
         self.retries = max(0, retries)
         self.base_url, self.api_key, self.model_name = base_url, api_key, model_name
-        self.parent_checkpoint = parent_checkpoint
+        self.snapshots = snapshots  # the caller's SnapshotStore: finished steps are recorded
         self.max_parallel = max_parallel
         self.run_id = run_id or time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + \
             "-" + uuid.uuid4().hex[:6]
@@ -211,7 +211,7 @@ class PlanExecutor:
                         allowed_edit_paths=list(node.files) if node.scoped else None,
                         context=files_context(self.root, node.files),
                         base_url=self.base_url, api_key=self.api_key, model_name=self.model_name,
-                        settings=settings, parent_checkpoint=self.parent_checkpoint,
+                        settings=settings,
                         attempt=attempt, previous_error=previous_error)
 
     async def _step(self, n: int, saga: Saga, report: PlanReport) -> None:
@@ -265,7 +265,20 @@ class PlanExecutor:
             report.outcomes[n] = outcome
             step.status, step.note = "done", ""
             self.tracker.changed_files.update(outcome.changed_files)
+            self._record_for_undo(n, journal)
         self._plan_update()
+
+    def _record_for_undo(self, n: int, journal: StepJournal) -> None:
+        """Give a finished step's pre-step content to the caller's snapshot store (first record
+        per file wins, so a file two steps changed keeps its pre-plan content)."""
+        if self.snapshots is None:
+            return
+        try:
+            for rel, pre in journal.pre_contents():
+                self.snapshots.record(rel, pre, source=f"plan step {n}")
+        except Exception as exc:  # noqa: BLE001 - undo coverage must not fail a finished step
+            self._put(NoticeEvent(message=f"step {n}: could not record its changes for undo: "
+                                          f"{exc}"))
 
     async def run(self, emit: Emit) -> PlanReport:
         """Run every batch; returns the report (also emitted as a final PlanUpdate + notice)."""

@@ -161,7 +161,7 @@ async def run_plan(agent: Any, task: str, emit: Emit, *, runner: StepRunner | No
         runner or InProcessStepRunner(model), settings=_worker_settings(agent),
         base_url=getattr(model, "base_url", None), api_key=getattr(model, "_api_key", None),
         model_name=getattr(model, "_model", None),
-        parent_checkpoint=getattr(snaps, "current", None))
+        snapshots=snaps)
     report = await executor.run(emit)
     agent.ctx.set(TRACKER_KEY, tracker)  # /plan shows the final state; nothing left to anchor
     agent.history.append({"role": "user", "content": task})

@@ -102,6 +102,13 @@ class StepJournal:
                 out.append(json.loads(p.read_text()))
         return out
 
+    def pre_contents(self) -> list[tuple[str, bytes | None]]:
+        """(path, content before the step; None = it did not exist), by path."""
+        out: list[tuple[str, bytes | None]] = []
+        for e in sorted(self.entries(), key=lambda e: e["path"]):
+            out.append((e["path"], (self.dir / e["blob"]).read_bytes() if e["existed"] else None))
+        return out
+
     def paths(self) -> list[str]:
         return sorted(e["path"] for e in self.entries())
 
@@ -160,14 +167,13 @@ class StepRestore:
 
 
 class StepSnapshots:
-    """The snapshot service a step's agent sees: records go to the step journal (and, when the
-    caller's turn has a checkpoint, to that checkpoint too, so `undo` covers the plan); the
-    agent's own auto-rollback restores this step's files only. Shell capture is off in steps:
-    concurrent steps share the folder, so a scan could not tell whose change it saw."""
+    """The snapshot service a step's agent sees: records go to the step journal; the agent's own
+    auto-rollback restores this step's files only. (The executor hands a finished step's
+    journal to the caller's snapshot store, so `undo` covers the plan.) Shell capture is off in
+    steps: concurrent steps share the folder, so a scan could not tell whose change it saw."""
 
-    def __init__(self, journal: StepJournal, parent: Any | None = None):
+    def __init__(self, journal: StepJournal):
         self.journal = journal
-        self.parent = parent
         self.current: str | None = None
 
     def begin(self, label: str = "step") -> str:
@@ -178,11 +184,7 @@ class StepSnapshots:
         self.current = None
 
     def record(self, rel_path: str, pre: bytes | None, *, source: str = "tool") -> bool:
-        added = self.journal.capture(rel_path, pre)
-        if self.parent is not None:
-            with contextlib.suppress(Exception):  # undo coverage is a bonus; the journal is not
-                self.parent.record(rel_path, pre, source=source)
-        return added
+        return self.journal.capture(rel_path, pre)
 
     def before_shell(self) -> None:
         return None
@@ -210,7 +212,6 @@ class StepSpec:
     api_key: str | None = None
     model_name: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
-    parent_checkpoint: str | None = None
     attempt: int = 1
     previous_error: str = ""
 
@@ -316,16 +317,9 @@ async def run_step(spec: StepSpec, emit: Emit, *, model: ChatModel | None = None
             await owned_client.discover()
         model = owned_client
     journal = StepJournal(spec.root, spec.journal_dir)
-    parent = None
-    if spec.parent_checkpoint:
-        with contextlib.suppress(Exception):
-            from smallcode.core.snapshots import SnapshotStore
-
-            parent = SnapshotStore(spec.root)
-            parent.attach(spec.parent_checkpoint)
     ws = Workspace(spec.root)
     agent = Agent(model, build_registry(settings), ws, settings, confirm=confirm,
-                  services={"snapshots": StepSnapshots(journal, parent)})
+                  services={"snapshots": StepSnapshots(journal)})
     if spec.allowed_edit_paths is not None:
         agent.ctx.allowed_edit_paths = set(spec.allowed_edit_paths)
     agent.ctx.files_read.update(f for f in spec.files if (Path(spec.root) / f).is_file())

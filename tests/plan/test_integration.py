@@ -17,7 +17,8 @@ from tests.support.scripted_server import ScriptedServer
 
 
 def make_agent(root: Path, srv: ScriptedServer, *, parallel: bool = True,
-               mode: str = "yolo", confirm=None) -> tuple[Agent, OpenAIChatClient]:
+               mode: str = "yolo", confirm=None, services: dict | None = None
+               ) -> tuple[Agent, OpenAIChatClient]:
     s = Settings()
     s.agent.permission_mode = mode  # type: ignore[assignment]
     s.agent.parallel = parallel
@@ -26,7 +27,8 @@ def make_agent(root: Path, srv: ScriptedServer, *, parallel: bool = True,
     s.agent.two_stage_routing = "off"
     s.model.detect_local = False
     client = OpenAIChatClient(srv.base_url, max_retries=0)
-    return Agent(client, build_registry(s), Workspace(root), s, confirm=confirm), client
+    return Agent(client, build_registry(s), Workspace(root), s, confirm=confirm,
+                 services=services), client
 
 
 PLAN = ("Plan:\n1. Create `models.py` with a User class\n2. Create `views.py` with a view\n"
@@ -140,3 +142,28 @@ async def test_small_tasks_are_not_planned(tmp_path: Path) -> None:
         finally:
             await client.aclose()
         assert srv.requests == []
+
+
+async def test_undo_after_a_parallel_plan_restores_every_file_it_changed(tmp_path: Path) -> None:
+    from smallcode.core.snapshots import SnapshotStore
+
+    (tmp_path / "models.py").write_bytes(b"OLD = 1\n")
+    script = StepScript({1: [write("models.py", "class User:\n    pass\n"), finish()],
+                         2: [write("views.py", "def view():\n    return 1\n"), finish()],
+                         3: [write("test_models.py", "def test_user():\n    pass\n"),
+                             finish()]},
+                        plan_replies=[PLAN])
+    store = SnapshotStore(tmp_path)
+    store.begin("the plan's turn")
+    with ScriptedServer(default=script) as srv:
+        agent, client = make_agent(tmp_path, srv, services={"snapshots": store})
+        try:
+            done = await run_plan(agent, "Refactor the app into models and views", lambda e: None)
+        finally:
+            await client.aclose()
+    assert done is not None and done.success
+    store.end()
+    report = store.undo()
+    assert report.ok, report.summary()
+    assert (tmp_path / "models.py").read_bytes() == b"OLD = 1\n"
+    assert not (tmp_path / "views.py").exists() and not (tmp_path / "test_models.py").exists()
