@@ -59,6 +59,7 @@ from .widgets import (
 SessionOpener = Callable[..., Awaitable[Any]]
 QUEUE_POLL_SECONDS = 2.0
 EXIT_CONFIRM_SECONDS = 2.0
+MAX_CHAT_ENTRIES = 150  # widgets in the chat view; Textual's layout cost grows with their number
 
 
 class PromptInput(Input):
@@ -188,6 +189,13 @@ class SmallcodeApp(App[int]):
     async def add_entry(self, widget: Widget) -> Widget:
         following = self._following()
         await self.chat.mount(widget)
+        excess = len(self.chat.children) - MAX_CHAT_ENTRIES
+        if excess > 0:  # the view keeps the newest entries; the session keeps everything
+            oldest = [w for w in list(self.chat.children)[:excess] if w is not self._stream]
+            for w in oldest:
+                if isinstance(w, ToolCard):
+                    self.cards.pop(w.call_id, None)
+            await self.chat.remove_children(oldest)
         self.follow(following)
         return widget
 
@@ -420,6 +428,8 @@ class SmallcodeApp(App[int]):
         except Exception as exc:  # noqa: BLE001 - shown, the session stays usable
             await self.note(f"the turn failed: {type(exc).__name__}: {exc}", "error")
         finally:
+            with contextlib.suppress(Exception):
+                await self._end_stream()
             self._stream = None
             self.turn_running = False
             self.status.set(busy=False)
@@ -437,6 +447,11 @@ class SmallcodeApp(App[int]):
             await self.note(f"could not save the session: {exc}", "error")
 
     # -- the event stream ----------------------------------------------------------------------
+    async def _end_stream(self) -> None:
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            await stream.finish()
+
     async def handle_event(self, ev: Event) -> None:
         """Render one agent event; the same stream `smallcode run` prints."""
         self.events_seen.append(ev)
@@ -451,17 +466,18 @@ class SmallcodeApp(App[int]):
             if self._stream is not None:
                 if self._stream.text.strip() != ev.text.strip():
                     await self._stream.replace(ev.text)
+                await self._end_stream()
             else:
                 await self.add_entry(AssistantMessage(ev.text))
-            self._stream = None
         elif isinstance(ev, ToolCallEvent):
             if self._stream is not None:
-                prose = strip_call_text(self._stream.text)
+                streamed = self._stream
+                await self._end_stream()
+                prose = strip_call_text(streamed.text)
                 if not prose:
-                    await self._stream.remove()
-                elif prose != self._stream.text.strip():
-                    await self._stream.replace(prose)
-            self._stream = None
+                    await streamed.remove()
+                elif prose != streamed.text.strip():
+                    await streamed.replace(prose)
             self._last_call = ev
             card = ToolCard(ev.call_id, ev.name, ev.arguments, ev.repaired)
             self.cards[ev.call_id] = card
@@ -493,8 +509,8 @@ class SmallcodeApp(App[int]):
         elif isinstance(ev, NoticeEvent):
             await self.note(f"· {ev.message}")
         elif isinstance(ev, DoneEvent):
+            await self._end_stream()
             self.last_done = ev
-            self._stream = None
             if ev.reason == "finished" and ev.summary:
                 await self.add_entry(AssistantMessage(ev.summary))
             mark = "✓" if ev.success else "✗"

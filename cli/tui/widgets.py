@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Collapsible, Label, Markdown, Static
+from textual.widgets.markdown import MarkdownStream
 
 KEY_ARGUMENTS = ("path", "command", "query", "pattern", "name", "summary", "url", "symbol")
 STEP_MARKS = {"done": "✓", "active": "→", "pending": "·", "failed": "✗", "skipped": "–"}
@@ -81,17 +82,33 @@ class UserMessage(Static):
 
 
 class AssistantMessage(Markdown):
-    """The model's text: streamed token by token, rendered as markdown with highlighted code."""
+    """The model's text: streamed token by token, rendered as markdown with highlighted code.
+
+    Deltas go through a :class:`MarkdownStream`, which batches whatever arrived while the last
+    batch was rendering; :meth:`finish` renders the whole text once more so the end result is
+    exactly the text received."""
 
     def __init__(self, text: str = "") -> None:
         super().__init__(text, classes="assistant-message")
         self.text = text
+        self._stream: MarkdownStream | None = None
 
     async def add(self, chunk: str) -> None:
         self.text += chunk
-        await self.append(chunk)
+        if self._stream is None:
+            self._stream = Markdown.get_stream(self)
+        await self._stream.write(chunk)
+
+    async def finish(self) -> None:
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            await stream.stop()
+            await self.update(self.text)
 
     async def replace(self, text: str) -> None:
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            await stream.stop()
         self.text = text
         await self.update(text)
 

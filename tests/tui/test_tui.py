@@ -627,3 +627,20 @@ async def test_ctrl_c_while_asking_closes_the_modal_and_writes_nothing(repo: Pat
             assert not isinstance(app.screen, ConfirmScreen)
             assert (repo / "calc.py").read_text() == BUGGY
             assert len(srv.requests) == 1
+
+
+async def test_chat_view_keeps_the_newest_entries_in_long_sessions(repo: Path) -> None:
+    from smallcode.cli.tui.app import MAX_CHAT_ENTRIES
+    from smallcode.core.events import NoticeEvent
+
+    with ScriptedServer([]) as srv:
+        app = SmallcodeApp(repo, settings_for(srv))
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            for i in range(MAX_CHAT_ENTRIES + 10):
+                await app.handle_event(NoticeEvent(message=f"notice {i}"))
+            await pilot.pause()
+            shown = [w.text for w in app.chat.children if isinstance(w, NoteLine)]
+            assert len(app.chat.children) == MAX_CHAT_ENTRIES
+            assert shown[-1] == f"· notice {MAX_CHAT_ENTRIES + 9}"
+            assert "· notice 0" not in shown
