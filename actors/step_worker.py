@@ -107,13 +107,15 @@ class RayStepRunner:
     workers; at most ``size`` steps run at once (one per worker)."""
 
     def __init__(self, size: int = DEFAULT_POOL_SIZE, *, namespace: str = NAMESPACE,
-                 prefix: str = WORKER_PREFIX):
+                 prefix: str = WORKER_PREFIX, address: str | None = None):
+        """``address``: the Ray cluster to join when this process is not connected yet ("auto"
+        for a running `smallcode serve`; None starts a local Ray)."""
         import ray
 
         from .runtime import connect
 
         if not ray.is_initialized():
-            connect()
+            connect(address, namespace=namespace)
         self.size = max(1, size)
         self.namespace = namespace
         self.prefix = prefix

@@ -32,9 +32,10 @@ PLAN_REQUEST = (
 
 _PLAN_WORDS = re.compile(r"\b(?:refactor\w*|migrat\w*|rewrit\w*|rewrote|restructur\w*|"
                          r"overhaul\w*|port(?:ing)?\s+\w+\s+to)\b", re.IGNORECASE)
-_IMPLEMENT = re.compile(r"\b(?:implement|build|add|create|write)\b[^.\n]{0,80}?"
-                        r"\b(?:feature|module|subsystem|system|service|api|package|component|"
-                        r"plugin|endpoint)s?\b", re.IGNORECASE)
+_UNIT = r"(?:feature|module|subsystem|system|service|api|package|component|plugin|endpoint)s?"
+_IMPLEMENT = re.compile(rf"\b(?:implement|build)\b[^.\n]{{0,80}}?\b{_UNIT}\b"
+                        rf"|\b(?:add|create|write)\s+(?:a\s+|an\s+)?new\s+(?:[\w-]+\s+){{0,3}}?"
+                        rf"{_UNIT}\b", re.IGNORECASE)
 _STEP_BY_STEP = re.compile(r"\bstep[- ]by[- ]step\b|\bin (?:several|multiple) steps\b",
                            re.IGNORECASE)
 _MULTI_FILES = re.compile(r"\b(?:multiple|several|all|many|every|each|across)\s+(?:of\s+)?"

@@ -16,6 +16,7 @@ SPEC_STEPS = ["Read the existing auth module", "Identify the JWT validation func
     "Migrate the settings from INI to TOML",
     "rewrite the parser",
     "Implement the CSV export feature",
+    "Add a new payment service",
     "Walk me through it step by step and fix the warnings",
     "Rename the logger in all files",
     "Add a --verbose flag. Update the README. Run the tests.",
@@ -27,7 +28,7 @@ def test_plan_worthy_messages_are_detected(message: str) -> None:
 
 @pytest.mark.parametrize("message", [
     "fix the typo in README.md", "what does parse_args do?", "run the tests", "",
-    "Add a docstring to main.py",
+    "Add a docstring to main.py", "Add a docstring to the utils module",
 ])
 def test_small_messages_need_no_plan(message: str) -> None:
     assert not detect_plan_needed(message)
