@@ -98,7 +98,25 @@ async def _run(args: argparse.Namespace, settings, printer) -> int:
             c = session.client
             progress(f"model {c.model_name} via {session.endpoint.source} "
                      f"({c.server_kind}, window {c.context_window}); session {session.session_id}")
-        done = await session.agent.run(args.task, printer)
+        from smallcode.core.observability import RunObservability, format_usage
+
+        a = session.agent
+        obs = RunObservability.open(
+            a.workspace.root, session.session_id, verbose=args.verbose,
+            model=session.client.model_name, prior_tasks=len(session.tasks),
+            prior_usage={"prompt_tokens": a.usage.prompt_tokens,
+                         "completion_tokens": a.usage.completion_tokens,
+                         "cached_tokens": a.usage.cached_tokens})
+        obs.task_started(args.task)
+        try:
+            done = await a.run(args.task, obs.wrap(printer))
+            summary = obs.finish(session.client)
+        finally:
+            obs.close()
+        if args.json:
+            printer(summary)
+        else:
+            print(format_usage(obs.ledger), file=sys.stderr)
         session.record_task(args.task, done)
         session.save()
         return 0 if done.success else 1

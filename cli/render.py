@@ -6,9 +6,19 @@ import json
 import sys
 from typing import TextIO
 
-from smallcode.core.events import (AssistantText, DoneEvent, ErrorEvent, Event, NoticeEvent,
-                                   PlanUpdate, RouteEvent, TextDelta, ToolCallEvent,
-                                   ToolResultEvent, UsageEvent)
+from smallcode.core.events import (
+    AssistantText,
+    DoneEvent,
+    ErrorEvent,
+    Event,
+    NoticeEvent,
+    PlanUpdate,
+    RouteEvent,
+    TextDelta,
+    ToolCallEvent,
+    ToolResultEvent,
+    UsageEvent,
+)
 
 
 def _short(value: object, n: int = 80) -> str:
@@ -79,8 +89,6 @@ class HumanPrinter:
             self._line(f"· {ev.message}")
         elif isinstance(ev, DoneEvent):
             verdict = "done" if ev.success else "not done"
-            self._line(f"{verdict}: {ev.reason} — {ev.turns} turns, {ev.tool_calls} tool calls, "
-                       f"{ev.prompt_tokens} prompt + {ev.completion_tokens} completion tokens "
-                       f"({self.cached_tokens} cached)")
+            self._line(f"{verdict}: {ev.reason} — {ev.turns} turns, {ev.tool_calls} tool calls")
             if ev.summary:
                 self._line(ev.summary)

@@ -18,6 +18,7 @@ from .agent import Agent, Confirm
 from .config import Settings
 from .model.client import OpenAIChatClient
 from .model.discovery import detect_local_server
+from .model.types import Usage
 from .tools import build_registry
 from .tools.workspace import Workspace
 
@@ -74,6 +75,9 @@ class AgentSession:
         self.session_id = data["id"]
         self.created = float(data.get("created") or time.time())
         self.agent.history = [m for m in data.get("messages", []) if m.get("role") != "system"]
+        saved = data.get("usage") or {}
+        self.agent.usage = Usage(**{k: int(v) for k, v in saved.items()
+                                    if k in ("prompt_tokens", "completion_tokens", "cached_tokens")})
         self.tasks = list(data.get("tasks") or [])
         esc = self.agent.ctx.get("escalator")
         if esc is not None:

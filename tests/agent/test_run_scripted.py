@@ -52,8 +52,10 @@ def test_text_mode_fix_makes_failing_test_pass(tmp_path: Path) -> None:
     assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
     evs = events(proc.stdout)
     kinds = [e["type"] for e in evs]
-    assert kinds[0] == "route" and kinds[-1] == "done"
-    done = evs[-1]
+    assert kinds[0] == "route" and kinds[-2:] == ["done", "usage_summary"]
+    done = evs[-2]
+    summary = evs[-1]
+    assert summary["task"]["calls"] == 2 and summary["task"]["prompt_tokens"] > 0
     assert done["success"] is True and done["reason"] == "finished"
     calls = [e for e in evs if e["type"] == "tool_call"]
     assert [c["name"] for c in calls] == ["patch", "finish"]
@@ -207,7 +209,7 @@ def test_plain_answer_for_a_question(tmp_path: Path) -> None:
     with ScriptedServer(["It adds two numbers (currently it subtracts)."]) as srv:
         proc = run_cli(repo, "--json", "--base-url", srv.base_url, "thanks! what is calc.py?")
     evs = events(proc.stdout)
-    assert evs[-1]["success"] is True
+    assert next(e for e in evs if e["type"] == "done")["success"] is True
     assert any(e["type"] == "assistant_text" and "subtracts" in e["text"] for e in evs)
 
 
