@@ -138,6 +138,7 @@ class SmallcodeApp(App[int]):
         self._completions: list[Completion] = []
         self._last_interrupt = 0.0
         self._session_tokens = 0
+        self._last_error = ""
         self._closed = False
 
     # -- layout -------------------------------------------------------------------------------
@@ -206,16 +207,16 @@ class SmallcodeApp(App[int]):
 
     # -- session ------------------------------------------------------------------------------
     async def _start_session(self) -> None:
-        opener = self._open_session
-        if opener is None:
-            from smallcode.core.session import open_session as opener
+        from smallcode.core.session import open_session
+
+        opener: SessionOpener = self._open_session or open_session
         await self.note(f"smallcode in {self.workspace.root} — connecting to the model…")
 
         def progress(msg: str) -> None:  # called from worker threads too (model start-up)
             if threading.get_ident() == self._thread_id:
                 self.call_later(self.note, msg)
             else:
-                self.call_from_thread(self.note, msg)
+                self.call_from_thread(self.call_later, self.note, msg)
 
         try:
             self.session = await opener(str(self.workspace.root), self.settings,
@@ -483,11 +484,12 @@ class SmallcodeApp(App[int]):
             self.cards[ev.call_id] = card
             await self.add_entry(card)
         elif isinstance(ev, ToolResultEvent):
-            card = self.cards.get(ev.call_id)
-            if card is None:
-                card = ToolCard(ev.call_id, ev.name, {})
-                self.cards[ev.call_id] = card
-                await self.add_entry(card)
+            found = self.cards.get(ev.call_id)
+            if found is None:
+                found = ToolCard(ev.call_id, ev.name, {})
+                self.cards[ev.call_id] = found
+                await self.add_entry(found)
+            card = found
             if ev.name == "finish" and ev.ok:
                 await card.remove()  # the answer itself follows with the done event
                 return
@@ -505,6 +507,7 @@ class SmallcodeApp(App[int]):
                             context_window=ev.context_window or self.status.info.context_window,
                             session_tokens=self._session_tokens)
         elif isinstance(ev, ErrorEvent):
+            self._last_error = ev.message
             await self.note(f"! {ev.message}", "error")
         elif isinstance(ev, NoticeEvent):
             await self.note(f"· {ev.message}")
@@ -515,7 +518,9 @@ class SmallcodeApp(App[int]):
                 await self.add_entry(AssistantMessage(ev.summary))
             mark = "✓" if ev.success else "✗"
             tokens = human_tokens(ev.prompt_tokens + ev.completion_tokens)
-            await self.note(f"{mark} {ev.reason} — {ev.turns} turns, {ev.tool_calls} tool calls, "
+            reason = "stopped (see above)" if ev.reason == self._last_error else ev.reason
+            self._last_error = ""
+            await self.note(f"{mark} {reason} — {ev.turns} turns, {ev.tool_calls} tool calls, "
                             f"{tokens} tokens", "done" if ev.success else "failed")
 
     # -- actions used by commands --------------------------------------------------------------

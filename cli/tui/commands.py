@@ -136,7 +136,7 @@ async def cmd_undo(ctx: CommandContext, arg: str) -> CommandResult:
 
 async def cmd_plan(ctx: CommandContext, arg: str) -> CommandResult:
     shown = await ctx.app.toggle_plan()
-    anchor = ctx.app.plan_panel.anchor
+    anchor = ctx.app.plan_panel.anchor_text
     if not anchor:
         return "no plan in this session yet (a multi-step task makes one)"
     return anchor if shown else "plan panel hidden (/plan shows it again)"

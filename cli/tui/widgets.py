@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Label, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
@@ -223,7 +224,7 @@ class PlanPanel(VerticalScroll):
     def __init__(self) -> None:
         super().__init__(id="plan-panel")
         self.border_title = "plan"
-        self.anchor = ""
+        self.anchor_text = ""
         self.steps: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
@@ -243,7 +244,7 @@ class PlanPanel(VerticalScroll):
         return rows
 
     async def show_plan(self, anchor: str, steps: list[dict[str, Any]]) -> None:
-        self.anchor = anchor
+        self.anchor_text = anchor
         self.steps = [dict(s) for s in steps]
         done = sum(1 for s in steps if s.get("status") == "done")
         self.border_subtitle = f"{done}/{len(steps)} done" if steps else ""
@@ -251,7 +252,7 @@ class PlanPanel(VerticalScroll):
         self.query_one("#plan-anchor", Static).update(Text(first, style="bold"))
         box = self.query_one("#plan-steps", Vertical)
         await box.remove_children()
-        widgets = []
+        widgets: list[Widget] = []
         for row in self.rows(self.steps):
             if len(row) == 1:
                 widgets.append(PlanStep(row[0]))
