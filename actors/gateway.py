@@ -41,6 +41,10 @@ class GatewayActor:
             config = GatewayConfig.parse(config)
         self._config = config
         self._service = GatewayService(config)
+        from smallcode.core.observability.metrics import MetricsHub, attach_hub
+
+        self._hub = MetricsHub()  # other processes' metrics (step workers, runs) join /metrics
+        attach_hub(self._service.metrics, self._hub)
         wildcard = config.host in ("0.0.0.0", "::", "")
         self._server = GatewayServer(self._service, config.host or "0.0.0.0", config.port,
                                      extra_status=self._identity,
@@ -68,6 +72,10 @@ class GatewayActor:
 
     async def metrics(self) -> str:
         return self._service.metrics.render()
+
+    async def push_metrics(self, source: str, text: str) -> None:
+        """A worker's whole registry text; the latest push per source is kept."""
+        self._hub.push(source, text)
 
     async def shutdown(self) -> None:
         """Stop listening (the actor itself is removed by ``runtime.stop``)."""
