@@ -171,7 +171,7 @@ class RayStepRunner:
                 elif "outcome" in item:
                     outcome = StepOutcome.from_dict(item["outcome"])
         except (ray.exceptions.RayActorError, ray.exceptions.ActorDiedError) as exc:
-            raise StepWorkerLost(f"{name} died during step {spec.n}") from exc
+            raise StepWorkerLost(f"worker {name} died during step {spec.n}") from exc
         except asyncio.CancelledError:
             with contextlib.suppress(Exception):  # stop the step in the worker too
                 ray.cancel(stream)
@@ -180,7 +180,7 @@ class RayStepRunner:
             self.assigned.pop(spec.n, None)
             await self._release(name)
         if outcome is None:
-            raise StepWorkerLost(f"{name} ended step {spec.n} without an outcome")
+            raise StepWorkerLost(f"worker {name} ended step {spec.n} without an outcome")
         return outcome
 
     def shutdown(self) -> None:

@@ -218,10 +218,21 @@ class PlanExecutor:
         step = self.tracker.step(n)
         node = self.graph.node(n)
         journal = StepJournal(self.root, self.run_dir / f"step-{n}")
-        for rel in node.files:  # before anything runs: a worker killed at once is still undone
-            journal.capture(rel)
+        try:
+            for rel in node.files:  # before anything runs: a worker killed at once is undone too
+                journal.capture(rel)
+        except (OSError, ValueError) as exc:
+            report.errors[n] = f"its files could not be recorded before it ran: {exc}"
+            report.compensated[n] = []
+            step.status, step.note = "failed", report.errors[n]
+            self._plan_update()
+            return
         step.status = "active"
         self._plan_update()
+        undone: list[str] = []
+
+        def compensate() -> None:
+            undone.extend(journal.restore())
 
         async def action() -> StepOutcome:
             error = ""
@@ -235,8 +246,8 @@ class PlanExecutor:
                         return outcome
                     outcome.ok, outcome.reason = False, f"finished, but {why}"
                 error = outcome.reason
-                restored = journal.restore()
-                if attempt <= self.retries:
+                if attempt <= self.retries:  # the last attempt is undone by the compensation
+                    restored = journal.restore()
                     note = f"; undid {', '.join(restored)}" if restored else ""
                     self._put(NoticeEvent(message=f"step {n} attempt {attempt} failed: "
                                                   f"{error}{note}; retrying"))
@@ -245,7 +256,7 @@ class PlanExecutor:
 
         try:
             outcome = await saga.step(SagaStep(
-                name=f"step-{n}", action=action, compensation=journal.restore, kind=JOURNAL_KIND,
+                name=f"step-{n}", action=action, compensation=compensate, kind=JOURNAL_KIND,
                 data={"root": str(self.root), "journal": str(journal.dir)}))
         except SagaStepFailed as exc:
             cause = exc.cause
@@ -253,12 +264,14 @@ class PlanExecutor:
                 report.outcomes[n] = cause.outcome
                 report.errors[n] = cause.outcome.reason
             elif isinstance(cause, StepWorkerLost):
-                report.errors[n] = f"its worker died: {cause}"
+                report.errors[n] = str(cause)
             else:
                 report.errors[n] = f"{type(cause).__name__}: {cause}"
             if not exc.compensated:
                 report.errors[n] += f" (UNDO FAILED: {exc.compensation_error})"
-            report.compensated[n] = journal.paths() if exc.compensated else []
+            # what the step changed and is now undone (its agent may have rolled back first)
+            changed = cause.outcome.changed_files if isinstance(cause, StepFailed) else []
+            report.compensated[n] = sorted(set(undone) | set(changed)) if exc.compensated else []
             step.status, step.note = "failed", report.errors[n]
             self._put(NoticeEvent(message=f"step {n} failed and was undone: {report.errors[n]}"))
         else:

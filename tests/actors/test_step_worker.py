@@ -81,11 +81,14 @@ async def test_killing_a_worker_mid_step_undoes_that_step_and_spares_the_other(
         while (tmp_path / "a.py").read_bytes() == original or 1 not in pool.assigned:
             assert time.monotonic() < deadline, "step 1 never wrote a.py"
             await asyncio.sleep(0.05)
-        victim = ray.get_actor(pool.assigned[1], namespace=NAMESPACE)
+        name = pool.assigned[1]
+        victim = ray.get_actor(name, namespace=NAMESPACE)
         ray.kill(victim)
         report = await asyncio.wait_for(run, 30)
     assert [s.status for s in report.steps] == ["failed", "done"]
-    assert "died" in report.errors[1]
+    assert report.errors[1] == f"worker {name} died during step 1"
+    assert f"FAILED: worker {name} died during step 1; its changes were undone (a.py)" in \
+        report.summary()
     assert (tmp_path / "a.py").read_bytes() == original  # byte-identical
     assert report.compensated[1] == ["a.py"]
     assert (tmp_path / "b.py").read_text() == "B = 2\n"
