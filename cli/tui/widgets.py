@@ -285,7 +285,8 @@ def human_tokens(n: int) -> str:
 
 
 class StatusLine(Static):
-    """model · backend · route · tokens used of the real window · permission mode · queue."""
+    """permission mode · model (backend, endpoint) · route · tokens used of the real window ·
+    session tokens · gateway queue — the most important first, as narrow terminals cut the end."""
 
     def __init__(self) -> None:
         super().__init__("", id="status-line")
@@ -302,6 +303,9 @@ class StatusLine(Static):
         t.append("● " if i.busy else "○ ", style="yellow" if i.busy else "green")
         if i.busy and i.busy_since:
             t.append(f"{time.monotonic() - i.busy_since:.0f}s ", style="yellow")
+        t.append(i.mode, style={"ask": "green", "auto-edit": "yellow", "yolo": "bold red"}
+                 .get(i.mode, ""))
+        t.append("  ")
         t.append(i.model, style="bold")
         if i.backend or i.source:
             t.append(f" ({', '.join(x for x in (i.backend, i.source) if x)})", style="dim")
@@ -316,9 +320,6 @@ class StatusLine(Static):
             t.append(f" ({pct:.0f}%)", style="dim")
         if i.session_tokens:
             t.append(f"  Σ {human_tokens(i.session_tokens)} tok", style="dim")
-        t.append("  mode ", style="dim")
-        t.append(i.mode, style={"ask": "green", "auto-edit": "yellow", "yolo": "bold red"}
-                 .get(i.mode, ""))
         if i.queue is not None:
             t.append("  queue ", style="dim")
             t.append(i.queue)

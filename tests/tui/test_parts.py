@@ -72,8 +72,8 @@ def test_status_line_shows_window_use_mode_and_queue() -> None:
     line.info.model, line.info.backend, line.info.source = "qwen", "llamacpp", "serve"
     line.info.route, line.info.context_tokens, line.info.context_window = "write", 13_000, 16_384
     line.info.session_tokens, line.info.mode, line.info.queue = 40_500, "yolo", "2 waiting"
-    assert line.render_info().plain == ("○ qwen (llamacpp, serve)  route write  ctx 13.0k/16.4k "
-                                        "(79%)  Σ 40.5k tok  mode yolo  queue 2 waiting")
+    assert line.render_info().plain == ("○ yolo  qwen (llamacpp, serve)  route write  ctx "
+                                        "13.0k/16.4k (79%)  Σ 40.5k tok  queue 2 waiting")
     line.info.queue = None
     assert "queue" not in line.render_info().plain
 

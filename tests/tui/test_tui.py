@@ -219,7 +219,7 @@ async def test_auto_edit_mode_writes_without_asking(repo: Path) -> None:
             await pilot.press("shift+tab")  # ask → auto-edit
             assert app.settings.agent.permission_mode == "auto-edit"
             assert app.session.agent.settings.agent.permission_mode == "auto-edit"
-            assert "mode auto-edit" in screen(app)
+            assert "○ auto-edit  scripted-model" in screen(app)
             await type_and_send(pilot, "fix add in calc.py")
             await wait_for(pilot, lambda: app.last_done is not None, what="done")
             assert not any(isinstance(s, ConfirmScreen) for s in app.screen_stack)
@@ -317,7 +317,7 @@ async def test_slash_commands_help_model_mode_diff_and_unknown(repo: Path) -> No
             assert "window    16384" in out.body_text
             await type_and_send(pilot, "/mode yolo")
             await pilot.pause()
-            assert app.settings.agent.permission_mode == "yolo" and "mode yolo" in screen(app)
+            assert app.settings.agent.permission_mode == "yolo" and "○ yolo  scripted-model" in screen(app)
             (repo / "calc.py").write_text("def add(a, b):\n    return a + b\n")
             await type_and_send(pilot, "/diff")
             await wait_for(pilot, lambda: bool(list(app.chat.query(DiffBlock))), what="diff")
@@ -498,8 +498,8 @@ async def test_screenshots_of_the_main_screens(repo: Path, tmp_path: Path) -> No
                    "+    return a + b", "Allow (y)", "Refuse (n)"):
         assert needle in modal
     rows = chat.splitlines()
-    assert rows[-1].strip().startswith("○ scripted-model (llamacpp, configured)  route write  ctx ")
-    assert rows[-1].endswith("mode ask")
+    assert rows[-1].strip().startswith("○ ask  scripted-model (llamacpp, configured)  route write"
+                                       "  ctx ")
     for needle in ("› fix add in calc.py", "✓ patch  path=calc.py  — +1 −1",
                    "+    return a + b", "✓ finished — 2 turns, 2 tool calls", "plan",
                    "Goal: make add correct", "→ 1. fix add", "· 2. run tests",
