@@ -20,7 +20,7 @@ import httpx
 from .profiles import DEFAULT_LOCAL, ModelProfile, ServerKind, profile_for
 from .types import ChatResponse, DeltaCallback, Message, ModelError, Usage
 
-THINK_RE = re.compile(r"<think>(.*?)(?:</think>|$)", re.S)
+THINK_RE = re.compile(r"<think>(.*?)(?:</think>|$)", re.DOTALL)
 DEFAULT_WINDOW = 8192
 
 

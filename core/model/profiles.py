@@ -39,27 +39,27 @@ class ModelProfile:
 
 # Order matters: the first pattern that matches the model name wins.
 _FAMILIES: list[tuple[re.Pattern[str], ModelProfile]] = [
-    (re.compile(r"qwen2\.5.*coder|qwen2\.5-coder|coder.*qwen", re.I), ModelProfile(
+    (re.compile(r"qwen2\.5.*coder|qwen2\.5-coder|coder.*qwen", re.IGNORECASE), ModelProfile(
         family="qwen2.5-coder", native_tool_calls=False, json_schema=True,
         tool_mode="constrained", temperature=0.1, top_p=0.9,
         notes=("writes tool calls as fenced JSON in content, never native tool_calls",
                "tool_choice=required makes it ramble to max_tokens"))),
-    (re.compile(r"qwen3|qwq|deepseek-r1|r1-distill", re.I), ModelProfile(
+    (re.compile(r"qwen3|qwq|deepseek-r1|r1-distill", re.IGNORECASE), ModelProfile(
         family="reasoning", native_tool_calls=True, thinking=True, temperature=0.6,
         thinking_budget_field="reasoning_effort")),
-    (re.compile(r"qwen", re.I), ModelProfile(
+    (re.compile(r"qwen", re.IGNORECASE), ModelProfile(
         family="qwen", native_tool_calls=False, json_schema=True, tool_mode="text",
         temperature=0.2)),
-    (re.compile(r"smollm", re.I), ModelProfile(
+    (re.compile(r"smollm", re.IGNORECASE), ModelProfile(
         family="smollm", native_tool_calls=False, json_schema=True, tool_mode="constrained",
         temperature=0.0, notes=("cannot follow a JSON format unconstrained",))),
-    (re.compile(r"gemma", re.I), ModelProfile(
+    (re.compile(r"gemma", re.IGNORECASE), ModelProfile(
         family="gemma", native_tool_calls=False, tool_mode="text", temperature=0.2)),
-    (re.compile(r"llama-?3|mistral|granite|phi", re.I), ModelProfile(
+    (re.compile(r"llama-?3|mistral|granite|phi", re.IGNORECASE), ModelProfile(
         family="generic-tools", native_tool_calls=True, tool_mode="native", temperature=0.2)),
-    (re.compile(r"lfm|liquid", re.I), ModelProfile(
+    (re.compile(r"lfm|liquid", re.IGNORECASE), ModelProfile(
         family="liquid", native_tool_calls=False, tool_mode="text", temperature=0.2)),
-    (re.compile(r"gpt-|claude|deepseek-chat|o[134]-", re.I), ModelProfile(
+    (re.compile(r"gpt-|claude|deepseek-chat|o[134]-", re.IGNORECASE), ModelProfile(
         family="frontier", native_tool_calls=True, tool_mode="native", temperature=0.2,
         vision=True)),
 ]

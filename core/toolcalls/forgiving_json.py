@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,18 @@ def parse_forgiving(text: str) -> ForgivingParse:
     except (json.JSONDecodeError, RecursionError):
         pass
 
+    if '"""' in stripped or "'''" in stripped:
+        # Python triple-quoted strings: json-repair reads them as empty strings, losing the body
+        converted = _TRIPLE_QUOTED_RE.sub(lambda m: json.dumps(m.group(2), ensure_ascii=False),
+                                          stripped)
+        if converted != stripped:
+            try:
+                inner = parse_forgiving(converted)
+            except ForgivingJSONError:
+                pass
+            else:
+                rule = "own:triple_quotes" + ("" if inner.rule == "strict" else f"+{inner.rule}")
+                return ForgivingParse(inner.value, rule, inner.truncated)
     first_end = value_end(stripped)
     if first_end < len(stripped) and any(c in stripped[first_end:] for c in "{[\"'"):
         # json-repair would merge '{..} {..}' into one object, losing the first
@@ -87,6 +100,7 @@ def parse_forgiving(text: str) -> ForgivingParse:
 
 
 _NOTHING = object()
+_TRIPLE_QUOTED_RE = re.compile(r'("""|\'\'\')(.*?)\1', re.DOTALL)
 _OPENERS = {"{": "}", "[": "]"}
 
 

@@ -220,7 +220,7 @@ def map_arguments(arguments: dict[str, Any], model: type[BaseModel]) -> tuple[di
                 and "str" in _annotation_kinds(fields[free[-1]].annotation):
             # an argv list for one text field: ["python", "-m", "pytest"] -> "python -m pytest"
             cut = len(free) - 1
-            positional = [*positional[:cut], shlex.join(positional[cut:])]
+            positional = [*positional[:cut], _join_argv(positional[cut:])]
             fixes.append(f"argument list joined into {free[-1]!r}")
         for name, value in zip(free, positional, strict=False):
             out[name] = value
@@ -255,6 +255,11 @@ def map_arguments(arguments: dict[str, Any], model: type[BaseModel]) -> tuple[di
                 out[name] = coerced
                 fixes.append(f"argument {name!r}: {note}")
     return out, fixes
+
+
+def _join_argv(items: list[str]) -> str:
+    """Join an argv-style list into one command; items that already carry quotes stay as written."""
+    return " ".join(item if any(q in item for q in "'\"") else shlex.quote(item) for item in items)
 
 
 def _coerce(value: Any, annotation: Any) -> tuple[Any, str]:

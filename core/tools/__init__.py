@@ -5,7 +5,15 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .registry import CATEGORIES, Tool, ToolArgsError, ToolContext, ToolError, ToolRegistry, ToolResult
+from .registry import (
+    CATEGORIES,
+    Tool,
+    ToolArgsError,
+    ToolContext,
+    ToolError,
+    ToolRegistry,
+    ToolResult,
+)
 from .workspace import Workspace, WorkspaceError
 
 # Order matters only for display. Add a family by adding its module here.

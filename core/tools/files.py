@@ -230,7 +230,7 @@ def search(args: SearchArgs, ctx: ToolContext) -> ToolResult:
     if not args.query:
         raise ToolError("query is empty")
     try:
-        rx = re.compile(args.query if args.regex else re.escape(args.query), re.I)
+        rx = re.compile(args.query if args.regex else re.escape(args.query), re.IGNORECASE)
     except re.error as exc:
         raise ToolError(f"bad regular expression: {exc}") from None
     under = None

@@ -162,7 +162,7 @@ class ToolRegistry:
             return result
         except ToolError as exc:
             return ToolResult(ok=False, output=str(exc))
-        except Exception as exc:  # a broken tool must never break the loop
+        except Exception as exc:  # noqa: BLE001 - a broken tool must never break the loop
             return ToolResult(ok=False, output=f"{name} failed: {type(exc).__name__}: {exc}")
 
 

@@ -103,7 +103,7 @@ class PersistentShell:
             try:
                 code = await asyncio.wait_for(self._read_until(proc, marker, chunks), timeout)
                 return code, "".join(chunks).rstrip("\n"), False
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 await self.close()
                 return 124, "".join(chunks), True
             finally:

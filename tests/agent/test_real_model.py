@@ -34,14 +34,14 @@ def test_real_model_fixes_failing_test(tmp_path: Path, real_server) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "smallcode.cli.main", "-C", str(tmp_path), "run", "--yes", "--json",
          "--base-url", real_server.base_url, "test_add fails, fix it"],
-        capture_output=True, text=True, timeout=900,
+        capture_output=True, text=True, timeout=900, check=False,
         env={**os.environ, "SMALLCODE_MODEL__TEMPERATURE": "0"})
     wall = time.perf_counter() - started
     events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     print(f"real-model run: {wall:.1f}s, exit {proc.returncode}, "
           f"{[e['name'] for e in events if e['type'] == 'tool_call']}")
     check = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-                           cwd=tmp_path, capture_output=True, text=True)
+                           cwd=tmp_path, capture_output=True, text=True, check=False)
     assert check.returncode == 0, check.stdout + "\n" + proc.stdout[-3000:]
     done = [e for e in events if e["type"] == "done"]
     assert done and done[-1]["success"] is True

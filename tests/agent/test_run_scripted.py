@@ -6,12 +6,9 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
-import pytest
-
-from tests.support.scripted_server import Reply, ScriptedServer, tool_call
+from tests.support.scripted_server import ScriptedServer
 
 BUGGY = "def add(a, b):\n    return a - b\n"
 TEST = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
@@ -28,7 +25,8 @@ def run_cli(root: Path, *args: str, env: dict[str, str] | None = None,
     full_env = {**os.environ, "SMALLCODE_MODEL__DETECT_LOCAL": "false",
                 "XDG_CONFIG_HOME": str(root / ".cfg"), **(env or {})}
     return subprocess.run([sys.executable, "-m", "smallcode.cli.main", "-C", str(root), "run",
-                           *args], capture_output=True, text=True, timeout=timeout, env=full_env)
+                           *args], capture_output=True, text=True, timeout=timeout, env=full_env,
+                          check=False)
 
 
 def events(stdout: str) -> list[dict]:
@@ -196,7 +194,7 @@ def test_without_yes_edits_are_refused_headless(tmp_path: Path) -> None:
         proc = subprocess.run(
             [sys.executable, "-m", "smallcode.cli.main", "-C", str(repo), "run", "--json",
              "--base-url", srv.base_url, "fix add"], capture_output=True, text=True,
-            stdin=subprocess.DEVNULL, timeout=60,
+            stdin=subprocess.DEVNULL, timeout=60, check=False,
             env={**os.environ, "SMALLCODE_MODEL__DETECT_LOCAL": "false"})
     evs = events(proc.stdout)
     res = next(e for e in evs if e["type"] == "tool_result")

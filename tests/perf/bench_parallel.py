@@ -77,6 +77,10 @@ def main() -> None:
           f"{lat:.2f}s per request")
     print(f"ideal parallel (N·turns/S·latency): {ideal:.2f}s  (sequential ideal "
           f"{n * TURNS * lat:.2f}s)")
+    import smallcode.core.agent  # noqa: F401
+    from smallcode.core.tools import build_registry
+
+    build_registry()  # warm: the agent stack's imports are not part of a plan's wall time
     kinds = ["inprocess"] + ([] if args.no_ray else ["ray"])
     for kind in kinds:
         pool = None

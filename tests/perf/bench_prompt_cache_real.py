@@ -34,7 +34,7 @@ async def main() -> None:
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="sc-cache-"))
     shutil.copytree(ROOT / "examples" / "buggy-calc", work, dirs_exist_ok=True)
-    subprocess.run(["git", "init", "-q"], cwd=work, check=True)
+    subprocess.run(["git", "init", "-q"], cwd=work, check=True)  # noqa: ASYNC221
     settings = load_settings(work, {"model": {"base_url": args.base_url},
                                     "agent": {"permission_mode": "yolo",
                                               "two_stage_routing": args.two_stage}})

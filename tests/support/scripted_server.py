@@ -115,7 +115,7 @@ class ScriptedServer:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> ScriptedServer:
+    def __enter__(self) -> ScriptedServer:  # noqa: PYI034
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -137,7 +137,7 @@ def _make_handler(srv: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             srv.paths.append(self.path)
             if self.path.startswith("/health"):
                 self._json(200, {"status": "ok"})
@@ -151,7 +151,7 @@ def _make_handler(srv: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             else:
                 self._json(404, {"error": {"message": f"not found: {self.path}"}})
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             srv.paths.append(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b"{}"
