@@ -4,6 +4,10 @@ Small models write almost-JSON: trailing commas, single quotes, unquoted keys, P
 raw newlines inside strings, ``//`` comments, or a reply cut off before its closing brackets.
 :func:`parse_forgiving` returns the value together with the rule that made it parse, so callers
 (and the corpus benchmark) can see which repairs are doing the work.
+
+One own rule runs before json-repair: Python triple-quoted strings (a multi-line ``content``
+between three double quotes, as Qwen2.5-Coder writes files), because json-repair turns them into
+empty strings.
 """
 
 from __future__ import annotations

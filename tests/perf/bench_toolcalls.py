@@ -73,8 +73,10 @@ def main() -> int:
 
     held_out = [o for o, c in zip(outcomes, cases, strict=True) if c.get("held_out")]
     if held_out:
-        print(f"held-out real recordings (labelled after the code was frozen): "
-              f"{_pct(sum(o.ok for o in held_out), len(held_out))}")
+        first = [c for c in cases if c.get("held_out")]
+        print(f"held-out real recordings (recorded after the code was written): now "
+              f"{_pct(sum(o.ok for o in held_out), len(held_out))}; on first contact "
+              f"{_pct(sum(not c.get('first_pass_failed') for c in first), len(first))}")
 
     print("repairs needed (cases using each):")
     uses: dict[str, int] = defaultdict(int)

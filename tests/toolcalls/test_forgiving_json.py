@@ -81,3 +81,19 @@ def test_trailing_newline_dropped_by_json_repair_is_restored(text, content):
     parsed = parse_forgiving(text)
     assert parsed.value["content"] == content
     assert parsed.rule == "json_repair+restored_newline"
+
+
+def test_python_triple_quoted_string_keeps_its_body():
+    text = ('{"name": "write_file", "arguments": {"path": "t.py", "content": """\n'
+            'def test_a():\n    assert f("x") == "y"\n"""}}')
+    parsed = parse_forgiving(text)
+    assert parsed.value["arguments"]["content"] == '\ndef test_a():\n    assert f("x") == "y"\n'
+    assert parsed.rule == "own:triple_quotes"
+
+
+def test_escaped_triple_quotes_inside_valid_json_are_left_alone():
+    assert parse_forgiving('{"a": "\\"\\"\\"doc\\"\\"\\""}').value == {"a": '"""doc"""'}
+
+
+def test_unclosed_triple_quoted_string_is_truncated():
+    assert parse_forgiving('{"path": "a.py", "content": """\nimport os\n').truncated is True

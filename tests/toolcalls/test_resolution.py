@@ -174,3 +174,8 @@ def test_an_argv_list_for_a_single_text_field_is_joined_as_a_shell_command():
     got = resolve_call(raw("bash", **{POSITIONAL_KEY: ["python", "-m", "pytest", "-k", "a b"]}),
                        REG)
     assert got.arguments == {"command": "python -m pytest -k 'a b'"}
+
+
+def test_argv_items_that_already_carry_quotes_are_kept_as_written():
+    got = resolve_call(raw("bash", **{POSITIONAL_KEY: ["echo 'Hello, $1!'", "greet.py"]}), REG)
+    assert got.arguments == {"command": "echo 'Hello, $1!' greet.py"}
