@@ -408,7 +408,7 @@ class Agent:
         self.history.append(assistant_msg)
         results: list[tuple[str, str, str | None]] = []  # (name, output, native id)
         for call in calls[:MAX_CALLS_PER_REPLY]:
-            self._widen(call.name)
+            added = self._widen(call.name)
             call_id = call.raw.id or f"call_{uuid.uuid4().hex[:8]}"
             repaired = ", ".join(call.fixes + call.raw.repairs) or \
                 ("" if call.raw.fmt in ("native", "action") else call.raw.fmt)
@@ -444,6 +444,9 @@ class Agent:
             if verdict.action == "nudge":
                 output += "\n" + verdict.message
                 await self._emit(NoticeEvent(message=f"nudge ({verdict.rule})"))
+            if added and s.mode in ("constrained", "text"):
+                # the system prompt stays byte-identical; new tools are announced in the history
+                output += "\nNow also available: " + "; ".join(self._describe(n) for n in added)
             results.append((call.name, output, call.raw.id))
         for name, output, native_id in results:
             if mode == "native" and native_id:
@@ -452,22 +455,33 @@ class Agent:
                 self.history.append({"role": "user", "content": f"[{name} result]\n{output}"})
         return None
 
-    def _widen(self, called: str) -> None:
+    def _describe(self, name: str) -> str:
+        tool = self.registry.get(name)
+        if tool is None:
+            return name
+        schema = tool.args_model.model_json_schema()
+        required = set(schema.get("required", []))
+        args = ", ".join(f"{k}{'' if k in required else '?'}" for k in schema.get("properties", {}))
+        return f"{name}({args}): {tool.description}"
+
+    def _widen(self, called: str) -> list[str]:
         """After the first tool call the route grows (WIDEN_TABLE); a valid tool outside the
         route is admitted, never reported as hallucinated. The system prompt stays as it is (its
         bytes are the prompt cache's prefix); in native mode the tool list changes once."""
         s = self.state
         first = s.tool_calls == 0
         if self.decision is None or (not first and called in s.tool_names):
-            return
+            return []
         if self.decision.widened and called in s.tool_names:
-            return
+            return []
+        before = list(s.tool_names)
         self.decision = self.router.widen(self.decision, called)
         s.tool_names = list(self.decision.tool_names)
         if called not in s.tool_names:
             s.tool_names.append(called)
         if s.mode == "native" and self.layout is not None:
             self.layout.set_tools([t.schema() for t in self._offered()])
+        return [n for n in s.tool_names if n not in before and n != called]
 
     async def _handle_text(self, reply: ChatResponse, text: str) -> DoneEvent | None:
         s = self.state

@@ -132,7 +132,7 @@ _SIGNALS: list[tuple[str, float, str]] = [
                  r"|replace|remove|delete|drop|get rid of|strip out|comment out|uncomment"
                  r"|insert|append|bump|set|swap|increase|decrease|raise|lower|put|rework|upgrade"
                  r"|downgrade|enable|disable|wrap|extract|inline|introduce|allow|prevent"
-                 r"|support)\b")),
+                 r"|support|turn (?:on|off)|switch (?:on|off)|toggle)\b")),
     ("write", 3, r"\b(?:add|implement|impl?ement|create|write|make)\b"),
     ("write", 2, (r"\b(?:refactor|rewrite|clean ?up|simplify|restructure|convert|move|use .{1,30}"
                  r" instead of|handle)\b")),

@@ -243,3 +243,25 @@ def test_remember_that_is_stored_and_loaded_into_the_next_task(tmp_path: Path) -
     assert any(n.startswith("remembered") and "pytest -q" in n for n in notices)
     last_user = reqs[1]["messages"][-1]["content"]
     assert "Project memory:" in last_user and "pytest -q" in last_user
+
+
+def test_widening_announces_new_tools_in_constrained_mode(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    replies = [
+        json.dumps({"tool": "read_file", "args": {"path": "calc.py"}}),
+        json.dumps({"tool": "patch", "args": {"path": "calc.py", "old_str": "a - b",
+                                              "new_str": "a + b"}}),
+        json.dumps({"tool": "finish", "args": {"summary": "done"}}),
+    ]
+    with ScriptedServer(replies, model="qwen2.5-coder-1.5b-instruct") as srv:
+        proc = run_cli(repo, "--yes", "--json", "--base-url", srv.base_url, "show me calc.py")
+        reqs = srv.requests
+    assert proc.returncode == 0, proc.stderr
+    route = next(e for e in events(proc.stdout) if e["type"] == "route")
+    assert route["category"] == "read" and "patch" not in route["tools"]
+    # after the first call the route widened; the model is told, and the grammar allows it
+    assert "Now also available: " in reqs[1]["messages"][-1]["content"]
+    assert "patch(path, old_str, new_str)" in reqs[1]["messages"][-1]["content"]
+    assert '"patch"' in json.dumps(reqs[1]["response_format"])
+    assert reqs[1]["messages"][0] == reqs[0]["messages"][0]  # system prompt unchanged
+    assert "a + b" in (repo / "calc.py").read_text()
