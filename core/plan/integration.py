@@ -18,6 +18,9 @@ from smallcode.core.events import (
     Event,
     NoticeEvent,
     PlanUpdate,
+    TextDelta,
+    ToolCallEvent,
+    ToolResultEvent,
     UsageEvent,
 )
 
@@ -62,6 +65,8 @@ def install_tracker(agent: Any, tracker: PlanTracker, note: str = "") -> None:
         text = tracker.volatile_anchor()
         if text and note and not any(s.status == "done" for s in tracker.steps):
             text += "\n" + note
+        if text and tracker.last_refusal:
+            text += "\n" + tracker.last_refusal
         return text
 
     agent.volatile.append(anchor)
@@ -88,6 +93,57 @@ def observe_turn(agent: Any, reply_text: str, changed_files: Iterable[str] = (),
         return None, ""
     obs: Observation = tracker.observe(reply_text, changed_files, command_results)
     return (plan_update(tracker) if obs.changed else None), obs.message_for_model()
+
+
+class PlanObserver:
+    """An emit wrapper that advances the installed tracker from the agent's own event stream:
+    the model's text of the current reply (deltas, final text, a ``finish`` summary), the files
+    each tool result changed, and the commands tools ran. Emits a PlanUpdate right after the
+    event that advanced the plan, before the next model call (so the next prompt's anchor is
+    current). ``agent.run(task, PlanObserver(agent, emit))``."""
+
+    def __init__(self, agent: Any, emit: Emit):
+        self.agent = agent
+        self.inner = emit
+        self._text: list[str] = []
+        self._new_reply = True
+        self._commands: dict[str, str] = {}
+
+    async def __call__(self, ev: Event) -> None:
+        await _emit(self.inner, ev)
+        tracker: PlanTracker | None = self.agent.ctx.get(TRACKER_KEY)
+        if tracker is None or not tracker.steps:
+            return
+        if isinstance(ev, TextDelta):
+            if self._new_reply:
+                self._text, self._new_reply = [], False
+            self._text.append(ev.text)
+            return
+        if isinstance(ev, UsageEvent):
+            self._new_reply = True  # the reply is complete; its tool events follow
+            return
+        changed: list[str] = []
+        commands: list[tuple[str, bool]] = []
+        if isinstance(ev, ToolCallEvent):
+            self._new_reply = True
+            command = ev.arguments.get("command")
+            if isinstance(command, str):
+                self._commands[ev.call_id] = command
+            summary = ev.arguments.get("summary")
+            if ev.name == "finish" and isinstance(summary, str):
+                self._text.append("\n" + summary)
+            return
+        if isinstance(ev, ToolResultEvent):
+            changed = list(ev.changed_files)
+            if ev.call_id in self._commands:
+                commands.append((self._commands.pop(ev.call_id), ev.ok))
+        elif isinstance(ev, AssistantText):
+            self._text.append("\n" + ev.text)
+        else:
+            return
+        obs = tracker.observe("".join(self._text), changed, commands)
+        if obs.changed:
+            await _emit(self.inner, plan_update(tracker))
 
 
 async def request_plan(agent: Any, task: str, emit: Emit) -> PlanTracker | None:
@@ -177,6 +233,6 @@ def done_from_report(report: PlanReport) -> DoneEvent:
                      tool_calls=sum(o.tool_calls for o in outcomes))
 
 
-__all__ = ["PLANNER_SYSTEM", "TRACKER_KEY", "done_from_report", "install_tracker",
+__all__ = ["PLANNER_SYSTEM", "TRACKER_KEY", "PlanObserver", "done_from_report", "install_tracker",
            "missing_note", "observe_turn", "plan_update", "request_plan", "run_plan",
            "uninstall_tracker"]

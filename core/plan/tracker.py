@@ -139,6 +139,7 @@ class PlanTracker:
         self.changed_files: set[str] = set()
         self.commands: list[tuple[str, bool]] = []
         self.source = ""
+        self.last_refusal = ""  # why the latest "step N done" claim was not accepted
         if steps:
             self.set_steps(steps)
 
@@ -254,6 +255,8 @@ class PlanTracker:
                 obs.refused[n] = why
         if obs.advanced:
             self._activate_next()
+        if obs.refused or obs.advanced:
+            self.last_refusal = obs.message_for_model()
         return obs
 
     def mark(self, n: int, status: str, note: str = "") -> None:

@@ -167,3 +167,49 @@ async def test_undo_after_a_parallel_plan_restores_every_file_it_changed(tmp_pat
     assert report.ok, report.summary()
     assert (tmp_path / "models.py").read_bytes() == b"OLD = 1\n"
     assert not (tmp_path / "views.py").exists() and not (tmp_path / "test_models.py").exists()
+
+
+async def test_the_observer_advances_the_plan_from_the_agents_own_events(tmp_path: Path) -> None:
+    from smallcode.core.plan.integration import PlanObserver
+
+    from tests.plan.scripted_steps import fenced
+
+    (tmp_path / "app.py").write_text("def main():\n    return 1\n")
+    plan = "1. Add a helper to `app.py`\n2. Use the helper in `app.py`"
+    helper = "def helper():\n    return 2\n\n\ndef main():\n    return 1\n"
+    used = "def helper():\n    return 2\n\n\ndef main():\n    return helper()\n"
+    script = StepScript({}, plan_replies=[
+        plan,
+        "Step 2 done.\n" + fenced("read_file", {"path": "app.py"}),  # a claim, no evidence
+        "Step 1 done.\n" + write("app.py", helper),  # the claim and its evidence in one reply
+        write("app.py", used),
+        fenced("finish", {"summary": "Step 2 done: main uses the helper"}),
+    ])
+    events: list[Event] = []
+    with ScriptedServer(default=script) as srv:
+        agent, client = make_agent(tmp_path, srv)
+        try:
+            await run_plan(agent, "Refactor app.py around a helper", events.append)
+            done = await agent.run("Refactor app.py around a helper",
+                                   PlanObserver(agent, events.append))
+            prompts = [r["messages"] for r in srv.requests[1:]]
+        finally:
+            await client.aclose()
+    assert done.success
+    tracker = agent.ctx.get(TRACKER_KEY)
+    assert [s.status for s in tracker.steps] == ["done", "done"]
+    updates = [e.anchor.splitlines()[0] for e in events if isinstance(e, PlanUpdate)]
+    assert updates == ["ACTIVE PLAN (step 1 of 2):", "ACTIVE PLAN (step 2 of 2):",
+                       "PLAN COMPLETE (2 of 2):"]
+
+    def anchor_in(messages: list[dict]) -> str:
+        return next(str(m["content"]) for m in reversed(messages)
+                    if "PLAN (step" in str(m["content"]))
+
+    # turn 2's prompt: the step-2 claim had no evidence, so it was refused and the model reads
+    # why; turn 3's prompt: step 1 is ✓ (claimed with its write) and step 2 is active
+    assert "→ 1. Add a helper" in anchor_in(prompts[1])
+    assert anchor_in(prompts[1]).endswith("Step 2 is not done yet: app.py was not changed.")
+    assert anchor_in(prompts[2]).endswith(
+        "✓ 1. Add a helper to `app.py`\n→ 2. Use the helper in `app.py`")
+    assert (tmp_path / "app.py").read_text() == used
