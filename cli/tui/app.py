@@ -62,6 +62,12 @@ EXIT_CONFIRM_SECONDS = 2.0
 MAX_CHAT_ENTRIES = 150  # widgets in the chat view; Textual's layout cost grows with their number
 
 
+def _default_opener() -> SessionOpener:
+    from smallcode.core.session import open_session
+
+    return open_session
+
+
 class PromptInput(Input):
     """The prompt: arrows move in the completion list when it is open (else through earlier
     prompts), Tab accepts a completion, Escape closes the list."""
@@ -139,6 +145,7 @@ class SmallcodeApp(App[int]):
         self._last_interrupt = 0.0
         self._session_tokens = 0
         self._last_error = ""
+        self._pinned = True
         self._closed = False
 
     # -- layout -------------------------------------------------------------------------------
@@ -169,6 +176,7 @@ class SmallcodeApp(App[int]):
     async def on_mount(self) -> None:
         self.plan_panel.display = False
         self.query_one("#completions", OptionList).display = False
+        self.watch(self.chat, "scroll_y", self._on_chat_scroll, init=False)
         self.status.set(mode=self.settings.agent.permission_mode)
         self.prompt.focus()
         self.run_worker(self._start_session(), name="open-session", group="session")
@@ -178,10 +186,14 @@ class SmallcodeApp(App[int]):
         if self.turn_running:
             self.status.set()  # the elapsed time of the turn
 
+    def _on_chat_scroll(self, scroll_y: float) -> None:
+        # Content growing or the completion list resizing the chat leave scroll_y alone; only a
+        # scroll (the user's, or ours to the end) moves it. So this says whether to follow.
+        self._pinned = scroll_y >= self.chat.max_scroll_y - 1
+
     def _following(self) -> bool:
-        """The chat is scrolled to its end (so new content should keep it there)."""
-        chat = self.chat
-        return chat.scroll_y >= chat.max_scroll_y - 2
+        """New content should keep the chat scrolled to its end (the user has not scrolled up)."""
+        return self._pinned
 
     def follow(self, was_following: bool = True) -> None:
         if was_following:
@@ -207,9 +219,6 @@ class SmallcodeApp(App[int]):
 
     # -- session ------------------------------------------------------------------------------
     async def _start_session(self) -> None:
-        from smallcode.core.session import open_session
-
-        opener: SessionOpener = self._open_session or open_session
         await self.note(f"smallcode in {self.workspace.root} — connecting to the model…")
 
         def progress(msg: str) -> None:  # called from worker threads too (model start-up)
@@ -219,6 +228,7 @@ class SmallcodeApp(App[int]):
                 self.call_from_thread(self.call_later, self.note, msg)
 
         try:
+            opener = self._open_session or _default_opener()
             self.session = await opener(str(self.workspace.root), self.settings,
                                         confirm=self.confirm, progress=progress)
         except Exception as exc:  # noqa: BLE001 - shown to the user, the UI stays usable

@@ -644,3 +644,38 @@ async def test_chat_view_keeps_the_newest_entries_in_long_sessions(repo: Path) -
             assert len(app.chat.children) == MAX_CHAT_ENTRIES
             assert shown[-1] == f"· notice {MAX_CHAT_ENTRIES + 9}"
             assert "· notice 0" not in shown
+
+
+async def test_chat_follows_new_entries_unless_the_user_scrolled_up(repo: Path) -> None:
+    from smallcode.core.events import NoticeEvent
+
+    with ScriptedServer([]) as srv:
+        app = SmallcodeApp(repo, settings_for(srv))
+        async with app.run_test(size=(100, 20)) as pilot:
+            await ready(pilot)
+            for i in range(40):
+                await app.handle_event(NoticeEvent(message=f"line {i}"))
+            await pilot.pause(0.3)
+            chat = app.chat
+            assert chat.max_scroll_y > 0 and chat.scroll_y == chat.max_scroll_y
+            # the completion list opens and closes (the chat shrinks and grows): still following
+            app.prompt.focus()
+            await pilot.press("/")
+            await pilot.pause()
+            await pilot.press("backspace")
+            await pilot.pause()
+            await app.handle_event(NoticeEvent(message="after the popup"))
+            await pilot.pause()
+            await pilot.pause(0.3)
+            assert chat.scroll_y == chat.max_scroll_y and "after the popup" in screen(app)
+            # the user scrolls up: new entries do not pull the view down
+            chat.scroll_to(y=0, animate=False)
+            await pilot.pause()
+            await app.handle_event(NoticeEvent(message="while reading"))
+            await pilot.pause(0.3)
+            assert chat.scroll_y == 0 and "while reading" not in screen(app)
+            chat.scroll_end(animate=False)
+            await pilot.pause(0.3)
+            await app.handle_event(NoticeEvent(message="back at the end"))
+            await pilot.pause(0.3)
+            assert "back at the end" in screen(app)
