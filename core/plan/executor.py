@@ -341,12 +341,40 @@ class PlanExecutor:
                 StepJournal(self.root, self.run_dir / f"step-{n}").discard()
         finally:
             saga.end("cancelled")  # a no-op when it ended above; in-flight steps were undone
+            with contextlib.suppress(OSError):
+                prune_plan_runs(self.root)
             report.wall_s = time.monotonic() - started
             self._put(NoticeEvent(message=report.summary()))
             self._queue.put_nowait(None)
             with contextlib.suppress(asyncio.CancelledError):
                 await pump
         return report
+
+
+KEEP_RUNS = 20
+
+
+def prune_plan_runs(root: str | Path, keep: int = KEEP_RUNS) -> list[str]:
+    """Remove the folders of ended plan runs beyond the newest ``keep`` (run ids sort by time).
+    Runs without an ``end`` (live, or crashed and not recovered yet) are never removed."""
+    import shutil
+
+    base = Path(root) / PLANS_DIR
+    if not base.is_dir():
+        return []
+    ended = []
+    for run in sorted(p for p in base.iterdir() if p.is_dir()):
+        try:
+            records = SagaLog.read(run / "saga.jsonl")
+        except SagaError:
+            continue
+        if any(r["event"] == "end" for r in records):
+            ended.append(run)
+    removed = []
+    for run in ended[:max(0, len(ended) - keep)]:
+        shutil.rmtree(run, ignore_errors=True)
+        removed.append(run.name)
+    return removed
 
 
 async def recover_plans(root: str | Path) -> list[RecoveryReport]:

@@ -138,3 +138,15 @@ async def test_recover_plans_undoes_a_crashed_run_and_leaves_live_ones(tmp_path:
     assert not (tmp_path / "new_1.py").exists() and not (tmp_path / "new_2.py").exists()
     assert await recover_plans(tmp_path) == []  # ended now; the live one is still left alone
     live.end()
+
+
+async def test_old_ended_plan_runs_are_pruned_and_open_ones_kept(tmp_path: Path) -> None:
+    from smallcode.core.plan.executor import PLANS_DIR, prune_plan_runs
+
+    for i in range(5):
+        saga = Saga(tmp_path / PLANS_DIR / f"2026-run-{i}" / "saga.jsonl")
+        if i != 0:
+            saga.end()
+    assert prune_plan_runs(tmp_path, keep=2) == ["2026-run-1", "2026-run-2"]
+    left = sorted(p.name for p in (tmp_path / PLANS_DIR).iterdir())
+    assert left == ["2026-run-0", "2026-run-3", "2026-run-4"]  # run-0 never ended: kept
