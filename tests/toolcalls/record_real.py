@@ -120,7 +120,7 @@ def scenarios(native: bool) -> dict[str, list[dict[str, Any]]]:
 
 
 def record(base_url: str, label: str, modes: list[str], only: list[str] | None,
-           force: bool, max_tokens: int, timeout: float) -> int:
+           force: bool, max_tokens: int, timeout: float, temperature: float = 0.2) -> int:
     registry = build_test_registry()
     tools = registry.schemas()
     written = 0
@@ -137,7 +137,7 @@ def record(base_url: str, label: str, modes: list[str], only: list[str] | None,
                 body: dict[str, Any] = {"model": "local-model",
                                         "messages": [{"role": "system", "content": system},
                                                      *history],
-                                        "max_tokens": max_tokens, "temperature": 0.2}
+                                        "max_tokens": max_tokens, "temperature": temperature}
                 if native:
                     body["tools"] = tools
                 started = time.monotonic()
@@ -157,7 +157,7 @@ def record(base_url: str, label: str, modes: list[str], only: list[str] | None,
                     "reasoning": message.get("reasoning_content") or "",
                     "native": message.get("tool_calls") or None,
                     "expected": None,
-                    "note": f"scenario {name}, mode {mode}, finish_reason "
+                    "note": f"scenario {name}, mode {mode}, temperature {temperature}, finish_reason "
                             f"{msg.get('finish_reason')}, {time.monotonic() - started:.1f}s",
                 }
                 out.write_text(json.dumps(case, indent=2, ensure_ascii=False) + "\n")
@@ -176,10 +176,11 @@ def main() -> int:
     parser.add_argument("--force", action="store_true")
     parser.add_argument("--max-tokens", type=int, default=300)
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--temperature", type=float, default=0.2)
     args = parser.parse_args()
     only = [s for s in args.only.split(",") if s] or None
     n = record(args.base_url, args.label, args.modes.split(","), only, args.force,
-               args.max_tokens, args.timeout)
+               args.max_tokens, args.timeout, args.temperature)
     print(f"recorded {n} replies into {CORPUS}")
     return 0
 
