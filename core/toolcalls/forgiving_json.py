@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import json_repair
 
-__all__ = ["ForgivingJSONError", "ForgivingParse", "is_truncated", "loads_forgiving",
-           "parse_forgiving"]
+__all__ = ["ForgivingJSONError", "ForgivingParse", "convert_triple_quotes", "is_truncated",
+           "loads_forgiving", "parse_forgiving"]
 
 
 class ForgivingJSONError(ValueError):
@@ -64,8 +63,7 @@ def parse_forgiving(text: str) -> ForgivingParse:
 
     if '"""' in stripped or "'''" in stripped:
         # Python triple-quoted strings: json-repair reads them as empty strings, losing the body
-        converted = _TRIPLE_QUOTED_RE.sub(lambda m: json.dumps(m.group(2), ensure_ascii=False),
-                                          stripped)
+        converted = convert_triple_quotes(stripped)
         if converted != stripped:
             try:
                 inner = parse_forgiving(converted)
@@ -104,7 +102,6 @@ def parse_forgiving(text: str) -> ForgivingParse:
 
 
 _NOTHING = object()
-_TRIPLE_QUOTED_RE = re.compile(r'("""|\'\'\')(.*?)\1', re.DOTALL)
 _OPENERS = {"{": "}", "[": "]"}
 
 
@@ -126,6 +123,36 @@ def _try_json_repair(text: str) -> Any:
     if first in "\"'":
         return value if isinstance(value, str) else None
     return None  # scalars: strict json or the python_literal rule decide
+
+
+def convert_triple_quotes(text: str) -> str:
+    """Turn Python triple-quoted strings outside JSON strings into JSON strings.
+
+    Triple quotes inside an ordinary double-quoted string (a docstring in file content) are text
+    and stay as they are. An unclosed triple-quoted string is left alone (it is truncated).
+    """
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        opener = text[i:i + 3]
+        if opener in ('"""', "'''"):
+            end = text.find(opener, i + 3)
+            if end < 0:
+                out.append(text[i:])
+                break
+            out.append(json.dumps(text[i + 3:end], ensure_ascii=False))
+            i = end + 3
+            continue
+        if text[i] == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i:j + 1])
+            i = j + 1
+            continue
+        out.append(text[i])
+        i += 1
+    return "".join(out)
 
 
 def _restore_trailing_newlines(value: Any, text: str) -> Any:

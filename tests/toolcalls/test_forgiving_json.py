@@ -97,3 +97,10 @@ def test_escaped_triple_quotes_inside_valid_json_are_left_alone():
 
 def test_unclosed_triple_quoted_string_is_truncated():
     assert parse_forgiving('{"path": "a.py", "content": """\nimport os\n').truncated is True
+
+
+def test_triple_quotes_inside_a_json_string_are_content_not_syntax():
+    text = '{"path": "m.py", "content": "def f():\\n    \'\'\'Doc.\'\'\'\\n    return 1\\n",}'
+    parsed = parse_forgiving(text)
+    assert parsed.value == {"path": "m.py", "content": "def f():\n    '''Doc.'''\n    return 1\n"}
+    assert "triple_quotes" not in parsed.rule
