@@ -86,6 +86,8 @@ class TaskState:
     tests_failing_at_start: bool | None = None
     verify_attempts: int = 0
     nudges: int = 0
+    failed_calls: dict[str, str] = field(default_factory=dict)  # call key -> its error
+    escape_repetition: bool = False  # sample hotter on the next call (the model is repeating)
     checkpoint: str | None = None
     usage: Usage = field(default_factory=Usage)
 
@@ -357,6 +359,11 @@ class Agent:
         async def on_delta(text: str) -> None:
             await self._emit(TextDelta(text=text))
 
+        if self.state.escape_repetition:
+            kwargs["temperature"] = 0.8
+            self.state.escape_repetition = False
+        else:
+            kwargs["temperature"] = self.settings.model.temperature
         reply = await self.model.chat(request.messages,
                                       on_delta=None if mode == "constrained" else on_delta,
                                       max_tokens=self.settings.model.max_tokens, **kwargs)
@@ -410,6 +417,23 @@ class Agent:
         for call in calls[:MAX_CALLS_PER_REPLY]:
             added = self._widen(call.name)
             call_id = call.raw.id or f"call_{uuid.uuid4().hex[:8]}"
+            key = call.name + json.dumps(call.arguments, sort_keys=True)
+            if key in s.failed_calls:
+                # a small model repeats a failed call verbatim: do not run it again, keep one
+                # short record instead of another copy, and sample hotter next time
+                s.escape_repetition = True
+                s.tool_calls += 1
+                self.history[-1] = {"role": "assistant", "content":
+                                    f"(repeated the failed {call.name} call)"}
+                verdict = self.guard.check(call.name, call.arguments, False, changed=False)
+                if verdict.action == "stop":
+                    raise HardFailure(f"loop guard ({verdict.rule}): {verdict.message}")
+                await self._emit(NoticeEvent(message=f"repeated failed {call.name} call not run"))
+                results.append((call.name, ("You already made exactly this call and it failed:\n"
+                                f"{s.failed_calls[key]}\nDo not repeat it: change the arguments "
+                                "(copy old_str exactly from the file, with more lines) or use "
+                                "another tool."), call.raw.id))
+                continue
             repaired = ", ".join(call.fixes + call.raw.repairs) or \
                 ("" if call.raw.fmt in ("native", "action") else call.raw.fmt)
             await self._emit(ToolCallEvent(call_id=call_id, name=call.name,
@@ -430,7 +454,10 @@ class Agent:
                 results.append((call.name, verdict, call.raw.id))
                 break
             output = result.output
+            if not result.ok and not result.changed_files:
+                s.failed_calls[key] = result.output[:1500]
             if result.changed_files:
+                s.failed_calls.clear()  # the files changed: earlier failures may succeed now
                 s.edits += 1
                 for f in result.changed_files:
                     if f not in s.changed_files:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from typing import Literal
 
-Strategy = Literal["exact", "whitespace", "indent", "fuzzy"]
+Strategy = Literal["exact", "whitespace", "indent", "quotes", "fuzzy"]
 
 FUZZY_FLOOR = 0.9  # minimum similarity of a fuzzy window
 FUZZY_MARGIN = 0.05  # the best window must beat every other (non-overlapping) window by this
@@ -607,16 +607,31 @@ def _not_found(text: str, old: str) -> PatchError:
 # entry point
 
 
+_QUOTE_SWAP = str.maketrans({"'": '"', '"': "'"})
+
+
+def _quotes(text: str, old: str, new: str) -> PatchOutcome | None:
+    """old_str written with the other quote style ('x' for "x"): when old_str uses one style
+    only and the swapped text matches exactly once, new_str is swapped to the file's style."""
+    if ("'" in old) == ('"' in old):
+        return None
+    found = _exact(text, old.translate(_QUOTE_SWAP), new.translate(_QUOTE_SWAP))
+    return replace(found, strategy="quotes") if found is not None else None
+
+
 def _ladder(text: str, old: str, new: str) -> PatchOutcome | None:
     found = _exact(text, old, new)
     if found is not None:
         return found
     t = _Text.of(text)
-    for rung in (_whitespace, _indent, _fuzzy):
+    for rung in (_whitespace, _indent):
         found = rung(t, old, new)
         if found is not None:
             return found
-    return None
+    found = _quotes(text, old, new)
+    if found is not None:
+        return found
+    return _fuzzy(t, old, new)
 
 
 def apply_patch(text: str, old: str, new: str, *, ladder: bool = True) -> PatchOutcome:

@@ -132,6 +132,9 @@ class PatchFileArgs(BaseModel):
     new_str: str = Field(description="replacement text")
 
 
+MERGE_MIN_SIMILARITY = 0.6
+
+
 async def patch_or_merge(args: PatchFileArgs, ctx: ToolContext) -> ToolResult:
     """``files.patch``; when nothing matches and a model is available, a semantic merge of the
     intended change (region-limited, never truncating) written through the same guards."""
@@ -149,7 +152,9 @@ async def patch_or_merge(args: PatchFileArgs, ctx: ToolContext) -> ToolResult:
         try:
             apply_patch(text, args.old_str, args.new_str)
         except PatchError as why:
-            if why.kind != "no_match":
+            # merge only when the intended region is recognisable; an old_str that resembles
+            # nothing in the file is a wrong file or a hallucination, not a file that moved
+            if why.kind != "no_match" or (why.similarity or 0.0) < MERGE_MIN_SIMILARITY:
                 raise exc from None
         merged = await semantic_merge(
             model,

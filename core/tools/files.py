@@ -50,6 +50,18 @@ def number_lines(text: str, start: int = 1) -> str:
     return "\n".join(f"{i:>{width}}| {line}" for i, line in enumerate(lines, start))
 
 
+def match_context(text: str, starts: list[int], span: int, around: int = 2,
+                  limit: int = 4) -> str:
+    """Each match with the lines around it, numbered, so the model can pick a unique old_str."""
+    lines = text.splitlines()
+    parts = []
+    for start in starts[:limit]:
+        a = max(1, start - around)
+        b = min(len(lines), start + span - 1 + around)
+        parts.append(f"match at line {start}:\n" + number_lines("\n".join(lines[a - 1:b]), a))
+    return "\n".join(parts)
+
+
 def unified_diff(rel: str, old: str, new: str) -> str:
     return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
                                         f"a/{rel}", f"b/{rel}", n=2))
@@ -176,7 +188,10 @@ def patch(args: PatchArgs, ctx: ToolContext) -> ToolResult:
         outcome = apply_patch(text, args.old_str, args.new_str,
                               ladder=bool(ctx.get("patch_ladder", True)))
     except PatchError as exc:
-        raise ToolError(f"patch failed on {rel}: {exc}") from None
+        message = str(exc)
+        if exc.kind == "ambiguous" and exc.lines:
+            message += "\n" + match_context(text, exc.lines, args.old_str.count("\n") + 1)
+        raise ToolError(f"patch failed on {rel}: {message}") from None
     result = write_checked(ctx, rel, p, outcome.new_text)
     how = "" if outcome.strategy == "exact" else f" (matched by {outcome.strategy})"
     head = f"patched {rel} lines {outcome.start_line}-{outcome.end_line}{how}"
@@ -278,7 +293,7 @@ def register(registry: ToolRegistry, settings: Any = None) -> None:
                            PatchArgs, patch_with_merge_fallback, frozenset({"write", "plan"}),
                            mutates=True))
     registry.register(Tool("find_files", "List project files matching a glob or name.",
-                           FindFilesArgs, find_files, frozenset({"read", "search", "plan"})))
+                           FindFilesArgs, find_files, frozenset({"read", "plan"})))
     registry.register(Tool("search", "Search file contents for text (grep); returns file:line hits.",
                            SearchArgs, search, frozenset({"search", "plan"})))
     registry.register(Tool("finish", "Call when the task is complete, with a short summary.",

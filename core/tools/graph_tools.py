@@ -67,11 +67,11 @@ def register(registry: ToolRegistry, settings: Any = None) -> None:
         "graph_search",
         "Find code by symbol name: best matches plus the functions they call and are called by, "
         "as connected code within a token budget.",
-        GraphSearchArgs, graph_search, frozenset({"code_intel"})))
+        GraphSearchArgs, graph_search, frozenset({"code_intel", "search"})))
     registry.register(Tool(
         "explain_symbol",
         "Definition, signature, docstring, callers and callees of one symbol.",
-        ExplainSymbolArgs, explain_symbol, frozenset({"code_intel"})))
+        ExplainSymbolArgs, explain_symbol, frozenset({"code_intel", "search"})))
     registry.register(Tool(
         "find_references",
         "Every use of a symbol (calls, references, imports) with file:line.",

@@ -265,3 +265,23 @@ def test_widening_announces_new_tools_in_constrained_mode(tmp_path: Path) -> Non
     assert '"patch"' in json.dumps(reqs[1]["response_format"])
     assert reqs[1]["messages"][0] == reqs[0]["messages"][0]  # system prompt unchanged
     assert "a + b" in (repo / "calc.py").read_text()
+
+
+def test_repeated_failed_call_is_not_rerun_and_the_next_call_samples_hotter(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    bad = fenced("patch", {"path": "calc.py", "old_str": "import numpy as np", "new_str": "x"})
+    replies = [bad, bad,
+               fenced("patch", {"path": "calc.py", "old_str": "a - b", "new_str": "a + b"}),
+               fenced("finish", {"summary": "ok"})]
+    with ScriptedServer(replies) as srv:
+        proc = run_cli(repo, "--yes", "--json", "--base-url", srv.base_url, "fix test_add")
+        reqs = srv.requests
+    assert proc.returncode == 0, proc.stderr
+    results = [e for e in events(proc.stdout) if e["type"] == "tool_result"]
+    assert len(results) == 3  # the repeat was answered without running the tool again
+    third = reqs[2]
+    assert third["temperature"] == 0.8
+    assert "You already made exactly this call" in third["messages"][-1]["content"]
+    assert sum("import numpy" in m["content"] for m in third["messages"]
+               if m["role"] == "assistant") == 1
+    assert reqs[3]["temperature"] != 0.8

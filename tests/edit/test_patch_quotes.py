@@ -1,0 +1,37 @@
+"""The quote-style rung and ambiguous matches shown with context (seen with the real 1.5B)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from smallcode.core.edit.patch import PatchError, apply_patch
+from smallcode.core.tools import ToolContext, Workspace, build_registry
+
+
+def test_other_quote_style_matches_and_new_str_follows_the_file() -> None:
+    out = apply_patch('def greet(name):\n    return "Hello " + name\n',
+                      "return 'Hello '", "return 'Hello, '")
+    assert out.strategy == "quotes"
+    assert out.new_text == 'def greet(name):\n    return "Hello, " + name\n'
+
+
+def test_mixed_quotes_in_old_str_are_not_swapped() -> None:
+    with pytest.raises(PatchError):
+        apply_patch('x = "a"\ny = \'b\'\n', "x = 'a'\ny = \"b\"", "z = 1", ladder=False)
+    out = apply_patch('x = "a"\n', "x = 'a'", "x = 'c'")
+    assert out.new_text == 'x = "c"\n'
+
+
+def test_ambiguous_patch_shows_each_match_with_context(tmp_path: Path) -> None:
+    (tmp_path / "parity.py").write_text(
+        "def is_even(n):\n    return n % 2 == 1\n\n\ndef is_odd(n):\n    return n % 2 == 1\n")
+    reg = build_registry()
+    ctx = ToolContext(Workspace(tmp_path))
+    r = asyncio.run(reg.execute("patch", {"path": "parity.py", "old_str": "return n % 2 == 1",
+                                          "new_str": "return n % 2 == 0"}, ctx))
+    assert not r.ok
+    assert "match at line 2:" in r.output and "1| def is_even(n):" in r.output
+    assert "match at line 6:" in r.output and "5| def is_odd(n):" in r.output
