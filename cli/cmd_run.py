@@ -109,7 +109,16 @@ async def _run(args: argparse.Namespace, settings, printer) -> int:
                          "cached_tokens": a.usage.cached_tokens})
         obs.task_started(args.task)
         try:
-            done = await a.run(args.task, obs.wrap(printer))
+            from smallcode.core.plan.integration import PlanObserver, run_plan
+
+            emit = obs.wrap(printer)
+            done = await run_plan(a, args.task, emit)  # parallel executor for independent steps
+            if done is not None:
+                res = emit(done)
+                if asyncio.iscoroutine(res):
+                    await res
+            else:  # no plan, or a sequential one: the anchor rides along every turn
+                done = await a.run(args.task, PlanObserver(a, emit))
             summary = obs.finish(session.client)
         finally:
             obs.close()

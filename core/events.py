@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 class Event(BaseModel):
     type: str
     ts: float = Field(default_factory=time.time)
+    step: int | None = None  # the plan step that produced it, when a step worker did
 
 
 class TextDelta(Event):
