@@ -205,6 +205,8 @@ def _call_from_object(
         return None
     fn = obj.get("function")
     if isinstance(fn, dict) and plausible_tool_name(fn.get("name")):
+        if _is_definition(fn):
+            return None  # the model echoed a tool definition; that is not a call
         raw_args = fn.get("arguments", fn.get("parameters", fn.get("args")))
         args, repairs, problem = _arguments_from(raw_args)
         if problem is None:
@@ -213,14 +215,16 @@ def _call_from_object(
     name_key = next((k for k in NAME_KEYS if isinstance(obj.get(k), str)), None)
     if name_key is None:
         return None
-    name = obj[name_key].strip()
-    if not plausible_tool_name(name):
-        return None
     arg_key = next((k for k in ARG_KEYS if k in obj), None)
+    canonical = name_key == "name" and arg_key in ("arguments", "parameters")
+    name = _CALL_SUFFIX_RE.sub("", obj[name_key].strip())  # "bash(command)" -> "bash"
+    if not (plausible_tool_name(name) or canonical and _SPACED_NAME_RE.match(name)):
+        return None  # "Find files" only counts in the canonical {name, arguments} shape
+    if _is_definition(obj):
+        return None
     rest = {k: v for k, v in obj.items()
             if k != name_key and k != arg_key and k not in _IGNORED_TOP_KEYS}
     is_known = _fold(name) in known or _fold(name.rsplit(".", 1)[-1]) in known
-    canonical = name_key == "name" and arg_key in ("arguments", "parameters")
     if not strong and known and not canonical and not near_known_name(name, known):
         return None  # e.g. {name: 'server', args: {...}} in a JS snippet
     if arg_key is not None:
@@ -232,7 +236,7 @@ def _call_from_object(
             return name, positional, ["positional_arguments"]
         args, repairs, problem = _arguments_from(raw_args)
         if problem is not None:
-            if isinstance(raw_args, str) and (strong or near_known_name(name, known)):
+            if isinstance(raw_args, str) and (strong or canonical or near_known_name(name, known)):
                 # {"action": "bash", "action_input": "ls -la"}: one plain value
                 return name, {POSITIONAL_KEY: [raw_args]}, ["positional_arguments"]
             return None
@@ -251,6 +255,17 @@ def _call_from_object(
     if strong or is_known:
         return name, rest, (["flattened_arguments"] if rest else [])
     return None
+
+
+_CALL_SUFFIX_RE = re.compile(r"\s*\([^()]*\)$")
+_SPACED_NAME_RE = re.compile(r"^[A-Za-z_][\w .\-]{0,63}$")
+
+
+def _is_definition(obj: dict[str, Any]) -> bool:
+    """``{"name", "description", "parameters": {"type": "object", "properties": ...}}``."""
+    params = obj.get("parameters")
+    return ("description" in obj and isinstance(params, dict)
+            and isinstance(params.get("properties"), dict))
 
 
 # --------------------------------------------------------------------------- text scanning

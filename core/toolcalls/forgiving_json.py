@@ -277,6 +277,12 @@ def value_end(text: str) -> int:
 
 
 def _scan_value(text: str) -> tuple[int, bool]:
+    """(end of the first complete value, whether the text was cut off inside a value).
+
+    Only closing brackets missing after a complete string or container is not a cut: small models
+    often stop one ``}`` short. Ending inside a string, after ``:``/``,``, or after a number or
+    literal (which may itself be cut) is.
+    """
     stack: list[str] = []
     quote: str | None = None
     prev = ""
@@ -301,7 +307,9 @@ def _scan_value(text: str) -> tuple[int, bool]:
         if not ch.isspace() and not quote:
             prev = ch
         i += 1
-    return n, bool(stack) or quote is not None
+    if quote is not None:
+        return n, True
+    return n, bool(stack) and prev not in ('"', "'", "}", "]")
 
 
 def _read_string(text: str, start: int) -> tuple[str, int, bool, bool]:

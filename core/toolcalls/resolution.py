@@ -250,7 +250,7 @@ def map_arguments(arguments: dict[str, Any], model: type[BaseModel]) -> tuple[di
     out.update(pending)  # left for pydantic (ignored or rejected per the model's config)
     for name, value in list(out.items()):
         if name in fields:
-            coerced, note = _coerce(value, fields[name].annotation)
+            coerced, note = _coerce(value, fields[name].annotation, name)
             if note:
                 out[name] = coerced
                 fixes.append(f"argument {name!r}: {note}")
@@ -262,7 +262,10 @@ def _join_argv(items: list[str]) -> str:
     return " ".join(item if any(q in item for q in "'\"") else shlex.quote(item) for item in items)
 
 
-def _coerce(value: Any, annotation: Any) -> tuple[Any, str]:
+_COMMAND_FIELDS = next(g for g in ARGUMENT_SYNONYMS if "command" in g)
+
+
+def _coerce(value: Any, annotation: Any, field_name: str = "") -> tuple[Any, str]:
     kinds = _annotation_kinds(annotation)
     if value is None or not kinds:
         return value, ""
@@ -286,8 +289,12 @@ def _coerce(value: Any, annotation: Any) -> tuple[Any, str]:
         if isinstance(value, int | float):
             return str(value), "converted to text"
         if isinstance(value, dict | list):
-            if isinstance(value, list) and all(isinstance(v, str) for v in value) and len(value) == 1:
-                return value[0], "unwrapped a one-item list"
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                if len(value) == 1:
+                    return value[0], "unwrapped a one-item list"
+                if field_name in _COMMAND_FIELDS:
+                    return _join_argv(value), "joined an argument list"
+                return "\n".join(value), "joined a list of lines"
             return json.dumps(value, ensure_ascii=False, indent=2), "converted to JSON text"
     return value, ""
 

@@ -179,3 +179,10 @@ def test_an_argv_list_for_a_single_text_field_is_joined_as_a_shell_command():
 def test_argv_items_that_already_carry_quotes_are_kept_as_written():
     got = resolve_call(raw("bash", **{POSITIONAL_KEY: ["echo 'Hello, $1!'", "greet.py"]}), REG)
     assert got.arguments == {"command": "echo 'Hello, $1!' greet.py"}
+
+
+def test_list_of_lines_for_content_is_joined_with_newlines_and_argv_for_command_with_spaces():
+    got = resolve_call(raw("write_file", path="t.py", content=["def f():", "    return 1"]), REG)
+    assert got.arguments["content"] == "def f():\n    return 1"
+    got = resolve_call(raw("bash", command=["grep", "-rn", "def add", "src"]), REG)
+    assert got.arguments["command"] == "grep -rn 'def add' src"
