@@ -6,7 +6,6 @@ import asyncio
 from pathlib import Path
 
 import pytest
-
 from smallcode.core.edit.patch import PatchError, apply_patch
 from smallcode.core.tools import ToolContext, Workspace, build_registry
 
