@@ -118,6 +118,7 @@ class Agent:
         self.decision: Any = None  # the current task's RouteDecision
         self._cancel = asyncio.Event()
         self._emit_fn: Emit = lambda ev: None
+        self._candidate_temperature: float | None = None
         self.layout: PromptLayout | None = None
         self.guard = LoopGuard()
         escalator = self.ctx.get("escalator")
@@ -141,15 +142,61 @@ class Agent:
         await runner
 
     async def run(self, task: str, emit: Emit) -> DoneEvent:
-        """Run one task to completion; every step is emitted; returns the final DoneEvent."""
-        self._cancel.clear()
-        self.state = TaskState(task=task)
-        self.guard.reset()
-        self.improve.reset()
+        """Run one task to completion; every step is emitted; returns the final DoneEvent.
+
+        With ``agent.best_of_n`` > 1 and a test runner in the project, up to N candidates run
+        from the same checkpoint and conversation (later ones sample hotter); the first whose
+        tests pass is kept."""
         self._emit_fn = emit
         snaps = self.ctx.get("snapshots")
-        if snaps is not None:
-            self.state.checkpoint = snaps.begin(task[:80])
+        checkpoint = snaps.begin(task[:80]) if snaps is not None else None
+        n = self.settings.agent.best_of_n
+        runner, run_tests = self._test_hooks()
+        try:
+            if n <= 1 or snaps is None or runner is None:
+                done = await self._run_candidate(task, checkpoint)
+            else:
+                done = await self._best_of_n(task, n, snaps, checkpoint, runner, run_tests)
+        finally:
+            if snaps is not None:
+                snaps.end()
+        await self._emit(done)
+        return done
+
+    async def _best_of_n(self, task: str, n: int, snaps: Any, checkpoint: str | None,
+                         runner: Any, run_tests: Any) -> DoneEvent:
+        from .bestofn import best_of_n
+
+        history0 = list(self.history)
+        outcomes: list[DoneEvent] = []
+
+        async def attempt(i: int) -> bool:
+            await self._emit(NoticeEvent(message=f"best-of-{n}: candidate {i + 1}"))
+            self.history = list(history0)
+            self._candidate_temperature = 0.7 if i else None
+            done = await self._run_candidate(task, checkpoint, rollback=False)
+            outcomes.append(done)
+            run = await run_tests(runner)
+            return bool(run is not None and run.ok and done.success)
+
+        result = await best_of_n(n, attempt, snaps, checkpoint, on_failure="keep_last")
+        self._candidate_temperature = None
+        if result.passed and result.winner is not None:
+            done = outcomes[result.winner]
+            done.reason += f" (candidate {result.winner + 1} of {n} passed the tests)"
+            return done
+        done = outcomes[-1]
+        done.success = False
+        done.reason = f"no candidate of {n} passed the tests: " + "; ".join(result.failures)
+        await self._rollback()
+        return done
+
+    async def _run_candidate(self, task: str, checkpoint: str | None, *,
+                             rollback: bool = True) -> DoneEvent:
+        self._cancel.clear()
+        self.state = TaskState(task=task, checkpoint=checkpoint)
+        self.guard.reset()
+        self.improve.reset()
         try:
             done = await self._run(task)
         except ModelError as exc:
@@ -158,12 +205,10 @@ class Agent:
         except HardFailure as exc:
             await self._on_error(exc)
             done = self._done(False, str(exc))
-            await self._rollback()
+            if rollback:
+                await self._rollback()
         except asyncio.CancelledError:
             done = self._done(False, "cancelled")
-        if snaps is not None:
-            snaps.end()
-        await self._emit(done)
         return done
 
     # -- internals ------------------------------------------------------------------------------
@@ -363,7 +408,7 @@ class Agent:
             kwargs["temperature"] = 0.8
             self.state.escape_repetition = False
         else:
-            kwargs["temperature"] = self.settings.model.temperature
+            kwargs["temperature"] = self._candidate_temperature or self.settings.model.temperature
         reply = await self.model.chat(request.messages,
                                       on_delta=None if mode == "constrained" else on_delta,
                                       max_tokens=self.settings.model.max_tokens, **kwargs)

@@ -302,8 +302,8 @@ def _line_of(text: str, index: int) -> int:
 def _ambiguous(count: int, lines: list[int], how: str = "") -> PatchError:
     shown = ", ".join(str(n) for n in lines[:8]) + (", ..." if len(lines) > 8 else "")
     return PatchError(
-        f"old_str matches {count} places{how} (lines {shown}); include more surrounding lines "
-        f"in old_str so it matches exactly one place.",
+        f"old_str matches {count} places{how} (lines {shown}); set \"line\" to the line where "
+        f"the one to change starts, or include more surrounding lines in old_str.",
         kind="ambiguous",
         lines=lines,
     )
@@ -615,6 +615,8 @@ def _quotes(text: str, old: str, new: str) -> PatchOutcome | None:
     only and the swapped text matches exactly once, new_str is swapped to the file's style."""
     if ("'" in old) == ('"' in old):
         return None
+    if any(x.count("'") % 2 or x.count('"') % 2 for x in (old, new)):
+        return None  # a partial string literal: swapping would unbalance the line
     found = _exact(text, old.translate(_QUOTE_SWAP), new.translate(_QUOTE_SWAP))
     return replace(found, strategy="quotes") if found is not None else None
 
@@ -632,6 +634,31 @@ def _ladder(text: str, old: str, new: str) -> PatchOutcome | None:
     if found is not None:
         return found
     return _fuzzy(t, old, new)
+
+
+def apply_patch_at(text: str, old: str, new: str, line: int) -> PatchOutcome:
+    """Replace the exact occurrence of ``old`` that starts on ``line`` (1-based): how a model
+    picks one of several identical matches."""
+    pos = text.find(old)
+    while pos >= 0:
+        if _line_of(text, pos) == line:
+            head, tail = text[:pos], text[pos + len(old):]
+            found = _exact(old, old, new)  # the one occurrence on its own
+            assert found is not None
+            shift = head.count("\n")
+            return replace(found, new_text=head + found.new_text + tail,
+                           start_line=found.start_line + shift, end_line=found.end_line + shift,
+                           matched_start=found.matched_start + shift,
+                           matched_end=found.matched_end + shift)
+        pos = text.find(old, pos + 1)
+    starts = []
+    pos = text.find(old)
+    while pos >= 0:
+        starts.append(_line_of(text, pos))
+        pos = text.find(old, pos + 1)
+    where = ", ".join(map(str, starts)) or "nowhere"
+    raise PatchError(f"old_str does not start on line {line}; it starts on line(s) {where}.",
+                     kind="no_match" if not starts else "ambiguous", lines=starts)
 
 
 def apply_patch(text: str, old: str, new: str, *, ladder: bool = True) -> PatchOutcome:

@@ -130,6 +130,8 @@ class PatchFileArgs(BaseModel):
     path: str = Field(description="file to edit, relative to the project root")
     old_str: str = Field(description="existing text to replace (enough lines to be unique)")
     new_str: str = Field(description="replacement text")
+    line: int | None = Field(None, ge=1, description="only when old_str occurs more than once: "
+                                                     "the line where the one to change starts")
 
 
 MERGE_MIN_SIMILARITY = 0.6
@@ -140,7 +142,8 @@ async def patch_or_merge(args: PatchFileArgs, ctx: ToolContext) -> ToolResult:
     intended change (region-limited, never truncating) written through the same guards."""
     try:
         return files.patch(
-            files.PatchArgs(path=args.path, old_str=args.old_str, new_str=args.new_str), ctx
+            files.PatchArgs(path=args.path, old_str=args.old_str, new_str=args.new_str,
+                            line=args.line), ctx
         )
     except ToolError as exc:
         model = ctx.get("model")

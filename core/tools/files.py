@@ -175,18 +175,25 @@ class PatchArgs(BaseModel):
     path: str = Field(description="file to edit, relative to the project root")
     old_str: str = Field(description="exact existing text to replace (include enough lines to be unique)")
     new_str: str = Field(description="replacement text")
+    line: int | None = Field(None, ge=1, description="only when old_str occurs more than once: "
+                                                     "the line where the one to change starts")
 
 
 def patch(args: PatchArgs, ctx: ToolContext) -> ToolResult:
-    from smallcode.core.edit.patch import PatchError, apply_patch
+    from smallcode.core.edit.patch import PatchError, apply_patch, apply_patch_at
 
     p = resolve_path(ctx, args.path, must_exist=True)
     rel = ctx.workspace.rel(p)
     check_edit_allowed(ctx, rel)
     text = read_text(p)
     try:
-        outcome = apply_patch(text, args.old_str, args.new_str,
-                              ladder=bool(ctx.get("patch_ladder", True)))
+        try:
+            outcome = apply_patch(text, args.old_str, args.new_str,
+                                  ladder=bool(ctx.get("patch_ladder", True)))
+        except PatchError as exc:
+            if exc.kind != "ambiguous" or args.line is None:
+                raise
+            outcome = apply_patch_at(text, args.old_str, args.new_str, args.line)
     except PatchError as exc:
         message = str(exc)
         if exc.kind == "ambiguous" and exc.lines:

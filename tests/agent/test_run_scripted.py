@@ -261,7 +261,7 @@ def test_widening_announces_new_tools_in_constrained_mode(tmp_path: Path) -> Non
     assert route["category"] == "read" and "patch" not in route["tools"]
     # after the first call the route widened; the model is told, and the grammar allows it
     assert "Now also available: " in reqs[1]["messages"][-1]["content"]
-    assert "patch(path, old_str, new_str)" in reqs[1]["messages"][-1]["content"]
+    assert "patch(path, old_str, new_str, line?)" in reqs[1]["messages"][-1]["content"]
     assert '"patch"' in json.dumps(reqs[1]["response_format"])
     assert reqs[1]["messages"][0] == reqs[0]["messages"][0]  # system prompt unchanged
     assert "a + b" in (repo / "calc.py").read_text()
@@ -285,3 +285,31 @@ def test_repeated_failed_call_is_not_rerun_and_the_next_call_samples_hotter(tmp_
     assert sum("import numpy" in m["content"] for m in third["messages"]
                if m["role"] == "assistant") == 1
     assert reqs[3]["temperature"] != 0.8
+
+
+def test_best_of_n_keeps_the_first_candidate_whose_tests_pass(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    replies = [
+        # candidate 1: a wrong fix, then finish (refused twice while tests fail, then accepted)
+        fenced("patch", {"path": "calc.py", "old_str": "a - b", "new_str": "a * b"}),
+        fenced("finish", {"summary": "fixed?"}),
+        fenced("finish", {"summary": "fixed?"}),
+        fenced("finish", {"summary": "fixed?"}),
+        # candidate 2 starts from the same checkpoint: the file is buggy again
+        fenced("patch", {"path": "calc.py", "old_str": "a - b", "new_str": "a + b"}),
+        fenced("finish", {"summary": "fixed"}),
+    ]
+    with ScriptedServer(replies) as srv:
+        proc = run_cli(repo, "--yes", "--json", "--base-url", srv.base_url, "test_add fails",
+                       env={"SMALLCODE_AGENT__BEST_OF_N": "2"})
+        reqs = srv.requests
+    assert proc.returncode == 0, proc.stderr + proc.stdout[-1500:]
+    evs = events(proc.stdout)
+    assert [e["message"] for e in evs if e["type"] == "notice" and "best-of" in e["message"]] == \
+        ["best-of-2: candidate 1", "best-of-2: candidate 2"]
+    dones = [e for e in evs if e["type"] == "done"]
+    assert len(dones) == 1 and "candidate 2 of 2" in dones[0]["reason"]
+    assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
+    # candidate 2 saw the original file, not candidate 1's edit, and sampled hotter
+    assert "return a - b" in reqs[4]["messages"][-1]["content"]
+    assert reqs[4]["temperature"] == 0.7

@@ -52,7 +52,7 @@ def test_two_exact_matches_report_both_lines():
         apply_patch(text, "x = 1", "x = 3")
     assert err.value.kind == "ambiguous"
     assert err.value.lines == [1, 3]
-    assert str(err.value).startswith("old_str matches 2 places (lines 1, 3); include more")
+    assert str(err.value).startswith('old_str matches 2 places (lines 1, 3); set "line"')
 
 
 def test_ladder_off_accepts_only_exact_text():

@@ -34,3 +34,24 @@ def test_ambiguous_patch_shows_each_match_with_context(tmp_path: Path) -> None:
     assert not r.ok
     assert "match at line 2:" in r.output and "1| def is_even(n):" in r.output
     assert "match at line 6:" in r.output and "5| def is_odd(n):" in r.output
+
+
+def test_partial_string_is_not_quote_swapped() -> None:
+    with pytest.raises(PatchError):
+        apply_patch('    return "Hello " + name\n', "return 'Hello ", "return 'Hello, '")
+
+
+def test_line_picks_one_of_several_identical_matches(tmp_path: Path) -> None:
+    (tmp_path / "stats.py").write_text(
+        "def largest(xs):\n    return min(xs)\n\n\ndef smallest(xs):\n    return min(xs)\n")
+    reg = build_registry()
+    ctx = ToolContext(Workspace(tmp_path))
+    args = {"path": "stats.py", "old_str": "return min(xs)", "new_str": "return max(xs)"}
+    first = asyncio.run(reg.execute("patch", args, ctx))
+    assert not first.ok and 'set "line"' in first.output
+    wrong = asyncio.run(reg.execute("patch", {**args, "line": 4}, ctx))
+    assert not wrong.ok and "starts on line(s) 2, 6" in wrong.output
+    picked = asyncio.run(reg.execute("patch", {**args, "line": 2}, ctx))
+    assert picked.ok
+    assert (tmp_path / "stats.py").read_text() == (
+        "def largest(xs):\n    return max(xs)\n\n\ndef smallest(xs):\n    return min(xs)\n")
