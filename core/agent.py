@@ -324,7 +324,8 @@ class Agent:
             budget = int(self.model.context_window * 3.2 * 0.45)  # chars, ~45 % of the window
             pf = await prefetch.gather(prepared.text, self.workspace, budget_chars=budget,
                                        graph=self.ctx.get("graph"), test_runner=runner,
-                                       run_tests=run_tests)
+                                       run_tests=run_tests,
+                                       always_test=s.category in ("write", "run", "plan"))
             s.tests_failing_at_start = pf.tests_failing
             for rel in pf.files:
                 self.ctx.files_read.add(rel)

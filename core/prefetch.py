@@ -146,11 +146,15 @@ def files_defining(names: list[str], ws: Workspace, limit: int = 4) -> list[str]
 
 
 async def gather(message: str, ws: Workspace, *, budget_chars: int, graph: Any = None,
-                 test_runner: Any = None, run_tests: Any = None) -> Prefetch:
-    """Collect context for the first prompt within ``budget_chars``."""
+                 test_runner: Any = None, run_tests: Any = None,
+                 always_test: bool = False) -> Prefetch:
+    """Collect context for the first prompt within ``budget_chars``. The tests run first when
+    the message talks about failures, or always for edits (``always_test``) so that `finish` can
+    be checked against them."""
     pf = Prefetch()
     candidates = mentioned_paths(message, ws)
-    if TEST_WORDS.search(message) and test_runner is not None and run_tests is not None:
+    wants_tests = always_test or TEST_WORDS.search(message)
+    if wants_tests and test_runner is not None and run_tests is not None:
         run = await run_tests(test_runner)
         if run is not None:
             pf.test_command = run.command

@@ -656,6 +656,12 @@ def apply_patch_at(text: str, old: str, new: str, line: int) -> PatchOutcome:
     while pos >= 0:
         starts.append(_line_of(text, pos))
         pos = text.find(old, pos + 1)
+    # a line guessed a little off (models count from a def or a docstring): the nearest
+    # occurrence, when it is clearly nearest and close, is the one meant
+    by_distance = sorted(starts, key=lambda n: abs(n - line))
+    if by_distance and abs(by_distance[0] - line) <= 2 and (
+            len(by_distance) == 1 or abs(by_distance[1] - line) >= abs(by_distance[0] - line) + 3):
+        return apply_patch_at(text, old, new, by_distance[0])
     where = ", ".join(map(str, starts)) or "nowhere"
     raise PatchError(f"old_str does not start on line {line}; it starts on line(s) {where}.",
                      kind="no_match" if not starts else "ambiguous", lines=starts)

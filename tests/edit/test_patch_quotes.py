@@ -55,3 +55,14 @@ def test_line_picks_one_of_several_identical_matches(tmp_path: Path) -> None:
     assert picked.ok
     assert (tmp_path / "stats.py").read_text() == (
         "def largest(xs):\n    return max(xs)\n\n\ndef smallest(xs):\n    return min(xs)\n")
+
+
+def test_line_a_little_off_picks_the_clearly_nearest_match_only() -> None:
+    from smallcode.core.edit.patch import apply_patch_at
+
+    text = ('def is_even(n):\n    """doc"""\n    return n % 2 == 1\n\n\n'
+            'def is_odd(n):\n    """doc"""\n    return n % 2 == 1\n')
+    assert apply_patch_at(text, "return n % 2 == 1", "return n % 2 == 0", 2).start_line == 3
+    assert apply_patch_at(text, "return n % 2 == 1", "return n % 2 == 0", 7).start_line == 8
+    with pytest.raises(PatchError, match="starts on line"):
+        apply_patch_at(text, "return n % 2 == 1", "return n % 2 == 0", 5)
