@@ -653,9 +653,16 @@ class Agent:
     async def _verify_finish(self) -> str | None:
         """Accept `finish` only when the evidence holds: tests that failed at start now pass."""
         s = self.state
-        if not self.settings.agent.validate_edits or not s.tests_failing_at_start:
-            return None
         if s.verify_attempts >= 2:
+            return None
+        failed_edits = [err for key, err in s.failed_calls.items()
+                        if (t := self.registry.get(key.split("{", 1)[0])) is not None and t.mutates]
+        if s.edits == 0 and failed_edits and s.category in ("write", "run", "plan"):
+            s.verify_attempts += 1
+            await self._emit(NoticeEvent(message="finish refused: no edit has succeeded yet"))
+            return ("Not done yet: no file was changed — your last edit failed:\n"
+                    f"{failed_edits[-1]}\nMake the edit work, then call finish.")
+        if not self.settings.agent.validate_edits or not s.tests_failing_at_start:
             return None
         runner, run_tests = self._test_hooks()
         if runner is None:

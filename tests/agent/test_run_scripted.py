@@ -313,3 +313,20 @@ def test_best_of_n_keeps_the_first_candidate_whose_tests_pass(tmp_path: Path) ->
     # candidate 2 saw the original file, not candidate 1's edit, and sampled hotter
     assert "return a - b" in reqs[4]["messages"][-1]["content"]
     assert reqs[4]["temperature"] == 0.7
+
+
+def test_finish_without_any_successful_edit_after_a_failed_one_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "stats.py").write_text("def largest(xs):\n    return min(xs)\n")  # no tests here
+    replies = [
+        fenced("patch", {"path": "stats.py", "old_str": "import numpy as np", "new_str": "x"}),
+        fenced("finish", {"summary": "fixed"}),
+        fenced("patch", {"path": "stats.py", "old_str": "return min(xs)", "new_str": "return max(xs)"}),
+        fenced("finish", {"summary": "fixed"}),
+    ]
+    with ScriptedServer(replies) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
+                       "largest() returns the smallest number, fix it")
+        reqs = srv.requests
+    assert proc.returncode == 0, proc.stderr
+    assert "Not done yet: no file was changed" in reqs[2]["messages"][-1]["content"]
+    assert (tmp_path / "stats.py").read_text() == "def largest(xs):\n    return max(xs)\n"
