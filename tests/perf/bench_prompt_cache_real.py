@@ -56,16 +56,24 @@ async def main() -> None:
     wall = time.perf_counter() - started
     print(f"\nmodel: {session.client.model_name} ({session.endpoint.source}); "
           f"done={done.success} ({done.reason}) in {wall:.1f}s, {done.turns} turns")
-    print(f"{'call':>4} {'prompt':>7} {'cached':>7} {'re-processed':>13}")
+    print(f"{'call':>4} {'prompt':>7} {'cached':>7} {'re-processed':>13} {'old prefix missed':>18}")
     later: list[float] = []
+    missed_total = 0
+    prev = 0
     for i, (prompt, cached, _) in enumerate(rows, 1):
         frac = (prompt - cached) / prompt if prompt else 0.0
+        missed = max(0, prev - cached) if i > 1 else 0  # tokens of the last prompt not reused
+        missed_total += missed
         if i > 1:
             later.append(frac)
-        print(f"{i:>4} {prompt:>7} {cached:>7} {frac:>12.1%}")
+        print(f"{i:>4} {prompt:>7} {cached:>7} {frac:>12.1%} {missed:>18}")
+        prev = prompt
     if later:
+        total_later = sum(p for p, _, _ in rows[1:])
         print(f"later turns: mean re-processed {sum(later) / len(later):.1%}, "
-              f"max {max(later):.1%} (goal ≤ 15 %)")
+              f"max {max(later):.1%} (goal ≤ 15 %); tokens of an earlier prompt re-processed: "
+              f"{missed_total} of {total_later} ({missed_total / max(1, total_later):.1%}) — "
+              "the rest is new content (replies, tool results)")
 
 
 if __name__ == "__main__":
