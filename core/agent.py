@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -64,6 +65,7 @@ You are smallcode, a coding assistant. Answer the user briefly and precisely in 
 """
 
 MAX_CALLS_PER_REPLY = 3
+_REFUSAL = re.compile(r"may only edit|did not allow|^refused|outside the workspace")
 
 
 class HardFailure(Exception):
@@ -195,6 +197,7 @@ class Agent:
                              rollback: bool = True) -> DoneEvent:
         self._cancel.clear()
         self.state = TaskState(task=task, checkpoint=checkpoint)
+        self.ctx.set("task", task)  # tools that need the user's words (e.g. git push guard)
         self.guard.reset()
         self.improve.reset()
         try:
@@ -656,7 +659,8 @@ class Agent:
         if s.verify_attempts >= 2:
             return None
         failed_edits = [err for key, err in s.failed_calls.items()
-                        if (t := self.registry.get(key.split("{", 1)[0])) is not None and t.mutates]
+                        if (t := self.registry.get(key.split("{", 1)[0])) is not None and t.mutates
+                        and not _REFUSAL.search(err)]  # a refusal is not a failed fix
         if s.edits == 0 and failed_edits and s.category in ("write", "run", "plan"):
             s.verify_attempts += 1
             await self._emit(NoticeEvent(message="finish refused: no edit has succeeded yet"))

@@ -124,6 +124,11 @@ def open_services(ws: Workspace, settings: Settings, progress: Progress
     from .model.escalation import Escalator
     from .snapshots import SnapshotStore
 
+    state_dir = ws.root / ".smallcode"
+    state_dir.mkdir(exist_ok=True)
+    ignore = state_dir / ".gitignore"
+    if not ignore.exists():  # smallcode's own state never ends up in the user's commits
+        ignore.write_text("# smallcode state: sessions, snapshots, indexes, logs\n*\n")
     services: dict[str, Any] = {"snapshots": SnapshotStore(ws.root),
                                 "escalator": Escalator(settings.escalation)}
     closers: list[Callable[[], Any]] = []

@@ -30,6 +30,21 @@ PLAN_REQUEST = (
     "immediately. When a step is finished, say \"step N done\"."
 )
 
+_HOUSEKEEPING = re.compile(
+    r"^\s*(?:open (?:the |your )?(?:project|folder|editor|terminal|ide|file explorer)|"
+    r"navigate to|go to the|cd into|launch|start (?:your|the) (?:editor|ide)|save (?:the |all )?"
+    r"(?:file|files|changes)|close|commit|push|review (?:the|your) changes|make sure you have)\b",
+    re.IGNORECASE)
+
+
+def actionable_steps(steps: list[str]) -> list[str]:
+    """Drop editor housekeeping a small model puts in plans ("Open the project in your editor",
+    "Navigate to the folder", "Commit and push"): a worker given such a step drifts into git
+    commands. Kept when every step is housekeeping (then the model's plan is all there is)."""
+    kept = [s for s in steps if not _HOUSEKEEPING.match(s)]
+    return kept or steps
+
+
 _PLAN_WORDS = re.compile(r"\b(?:refactor\w*|migrat\w*|rewrit\w*|rewrote|restructur\w*|"
                          r"overhaul\w*|port(?:ing)?\s+\w+\s+to)\b", re.IGNORECASE)
 _UNIT = r"(?:feature|module|subsystem|system|service|api|package|component|plugin|endpoint)s?"
@@ -161,7 +176,7 @@ class PlanTracker:
         if not result.value:
             return False
         self.source = result.source
-        self.set_steps(result.value)
+        self.set_steps(actionable_steps(list(result.value)))
         return bool(self.steps)
 
     # -- state -------------------------------------------------------------------------------

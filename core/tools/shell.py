@@ -42,6 +42,10 @@ _SERVERS = [
 ]
 
 
+_REMOTE_GIT = re.compile(r"\bgit\s+(?:push\b|remote\s+(?:add|set-url|remove|rm|rename)\b)")
+_REMOTE_GIT_ASKED = re.compile(r"\b(?:push|remote|publish)\b", re.IGNORECASE)
+
+
 def refusal(command: str) -> str | None:
     """Why a command must not run here, or None."""
     for part in re.split(r"&&|\|\||;|\n", command):
@@ -149,6 +153,9 @@ async def bash(args: BashArgs, ctx: ToolContext) -> ToolResult:
     why = refusal(command)
     if why:
         raise ToolError(why)
+    if _REMOTE_GIT.search(command) and not _REMOTE_GIT_ASKED.search(str(ctx.get("task", ""))):
+        raise ToolError("refused: pushing or changing git remotes is not part of this task; "
+                        "leave publishing to the user")
     shell: PersistentShell | None = ctx.get("shell")
     if shell is None:
         shell = PersistentShell(ctx.workspace.root)

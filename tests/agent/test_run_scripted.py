@@ -330,3 +330,13 @@ def test_finish_without_any_successful_edit_after_a_failed_one_is_refused(tmp_pa
     assert proc.returncode == 0, proc.stderr
     assert "Not done yet: no file was changed" in reqs[2]["messages"][-1]["content"]
     assert (tmp_path / "stats.py").read_text() == "def largest(xs):\n    return max(xs)\n"
+
+
+def test_smallcode_state_is_kept_out_of_git(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    with ScriptedServer(["Sure."]) as srv:
+        run_cli(repo, "--json", "--base-url", srv.base_url, "thanks!")
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=repo,
+                            capture_output=True, text=True, check=True).stdout
+    assert ".smallcode" not in status and "calc.py" in status

@@ -110,3 +110,16 @@ def test_interactive_and_server_commands_are_refused(cmd: str) -> None:
                                  "node --test", "ls -la && cat a.py"])
 def test_ordinary_commands_are_allowed(cmd: str) -> None:
     assert refusal(cmd) is None
+
+
+async def test_git_push_and_remote_changes_are_refused_unless_asked(env) -> None:
+    reg, ctx, _ = env
+    ctx.set("task", "rename calc_total everywhere")
+    r = await reg.execute("bash", {"command": "git push origin master"}, ctx)
+    assert not r.ok and "pushing or changing git remotes" in r.output
+    r = await reg.execute("bash", {"command": "git remote add origin https://x/y.git"}, ctx)
+    assert not r.ok
+    ctx.set("task", "commit and push my changes")
+    r = await reg.execute("bash", {"command": "git remote add origin /nonexistent/x.git"}, ctx)
+    assert "pushing or changing" not in r.output
+    await ctx.get("shell").close()
