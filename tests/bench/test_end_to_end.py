@@ -26,7 +26,8 @@ def test_real_agent_fixing_the_bug_passes_and_its_events_are_recorded(tmp_path):
     assert rec.prompt_tokens > 0
     assert rec.changed_files == ["calc.py"]
     transcript = (runner.results_path.parent / rec.transcript).read_text().splitlines()
-    assert '"type":"done"' in transcript[-1].replace(" ", "")
+    assert '"type":"done"' in transcript[-2].replace(" ", "")  # then the usage summary
+    assert '"type":"usage_summary"' in transcript[-1].replace(" ", "")
     stored = load_run(runner.results_path)
     assert stored.records[0] == rec
     assert (stored.endpoint_source, stored.model_served) == ("configured", "scripted-model")
