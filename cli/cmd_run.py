@@ -31,14 +31,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def settings_from_args(args: argparse.Namespace):
+    """Settings from flags (every flag optional: the TUI shares this), attaching to a running
+    `smallcode serve` when no endpoint was given."""
+    def opt(name: str):
+        return getattr(args, name, None)
+
     overrides = {
-        "model": {"model": args.model, "base_url": args.base_url, "api_key": args.api_key},
-        "agent": {"max_turns": args.max_turns,
-                  "permission_mode": "yolo" if args.yes else args.mode,
-                  "parallel": False if getattr(args, "sequential", False) else None},
-        "serve": {"server_url": args.server, "token": args.token},
+        "model": {"model": opt("model"), "base_url": opt("base_url"), "api_key": opt("api_key")},
+        "agent": {"max_turns": opt("max_turns"),
+                  "permission_mode": "yolo" if opt("yes") else opt("mode"),
+                  "parallel": False if opt("sequential") else None},
+        "serve": {"server_url": opt("server"), "token": opt("token")},
     }
-    settings = load_settings(args.workspace, overrides)
+    settings = load_settings(getattr(args, "workspace", "."), overrides)
     if not settings.model.base_url and not settings.serve.server_url:
         from smallcode.actors.runtime import find_running_serve
 

@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import sys
 
-from smallcode.core.config import ConfigError, load_settings
+from smallcode.core.config import ConfigError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,17 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=open_tui)
 
 
-def settings_from_args(args: argparse.Namespace):
-    """Settings for the TUI; every option is optional (plain `smallcode` has none of them)."""
-    overrides = {
-        "model": {"model": getattr(args, "model", None),
-                  "base_url": getattr(args, "base_url", None),
-                  "api_key": getattr(args, "api_key", None)},
-        "agent": {"permission_mode": getattr(args, "mode", None)},
-        "serve": {"server_url": getattr(args, "server", None),
-                  "token": getattr(args, "token", None)},
-    }
-    return load_settings(getattr(args, "workspace", "."), overrides)
+from .cmd_run import settings_from_args
 
 
 def open_tui(args: argparse.Namespace) -> int:
