@@ -511,8 +511,9 @@ class Agent:
                 for f in result.changed_files:
                     if f not in s.changed_files:
                         s.changed_files.append(f)
-                if "stage" not in result.data:  # edit_and_verify already ran the loop
-                    output += await self._after_edit(result)
+            if (result.changed_files or result.data.get("reverted")) \
+                    and "stage" not in result.data:  # edit_and_verify already ran the loop
+                output += await self._after_edit(result)
             verdict = self.guard.check(call.name, call.arguments, result.ok,
                                        changed=bool(result.changed_files))
             if verdict.action == "stop":
@@ -611,13 +612,13 @@ class Agent:
         from .edit import testrunner
 
         diags = list(result.data.get("diagnostics") or [])
-        path = result.changed_files[0]
+        path = result.changed_files[0] if result.changed_files else result.data["path"]
         graph = self.ctx.get("graph")
         if graph is not None:
             await prefetch._maybe_await(graph.update_files(result.changed_files, []))
         test_run = None
         runner, run_tests = self._test_hooks()
-        if runner is not None and not diags:
+        if runner is not None and not diags and not result.data.get("reverted"):
             targets = testrunner.tests_for_file(self.workspace.root, path)
             test_run = await run_tests(runner, targets)
         feedback = self.improve.after_edit(path, diags, test_run)

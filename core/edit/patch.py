@@ -309,6 +309,24 @@ def _ambiguous(count: int, lines: list[int], how: str = "") -> PatchError:
     )
 
 
+def _indent_continuation(text: str, pos: int, old: str, new: str) -> str:
+    """old_str that starts after a line's indentation (``self.x -= n`` in an indented body) with
+    a multi-line new_str written from column 0: small models do this constantly. The matched
+    line's indentation is added to new_str's later lines when they are clearly relative to it
+    (all indented less than the match); absolute indentation is left alone."""
+    if "\n" not in new or old[:1].isspace():
+        return new
+    line_start = text.rfind("\n", 0, pos) + 1
+    prefix = text[line_start:pos]
+    if not prefix or prefix.strip():
+        return new
+    first, *rest = new.split("\n")
+    body = [ln for ln in rest if ln.strip()]
+    if not body or min(len(ln) - len(ln.lstrip()) for ln in body) >= len(prefix):
+        return new
+    return "\n".join([first] + [prefix + ln if ln.strip() else ln for ln in rest])
+
+
 def _exact(text: str, old: str, new: str) -> PatchOutcome | None:
     first = text.find(old)
     if first < 0:
@@ -320,6 +338,7 @@ def _exact(text: str, old: str, new: str) -> PatchOutcome | None:
         pos = text.find(old, pos + len(old))
     if len(starts) > 1:
         raise _ambiguous(len(starts), [_line_of(text, s) for s in starts])
+    new = _indent_continuation(text, first, old, new)
     if "\n" in new and _dominant_eol(text) == "\r\n":
         new = re.sub(r"(?<!\r)\n", "\r\n", new)  # keep a CRLF file CRLF
     new_text = text[:first] + new + text[first + len(old) :]

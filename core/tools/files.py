@@ -96,17 +96,28 @@ def validate_after_edit(ctx: ToolContext, p: Path) -> tuple[str, list[Any]]:
 
 
 def write_checked(ctx: ToolContext, rel: str, p: Path, new: str) -> ToolResult:
-    """Write ``new`` to ``p`` after the guards; returns the result with diff and validation."""
+    """Write ``new`` to ``p`` after the guards; returns the result with diff and validation.
+
+    An edit that turns a valid file into an invalid one is not kept: the file is put back and
+    the model gets the errors (a broken file would otherwise collect more broken edits)."""
     check_edit_allowed(ctx, rel)
-    old = read_text(p) if p.exists() else ""
+    existed = p.exists()
+    old_bytes = p.read_bytes() if existed else b""
+    old = read_text(p) if existed else ""
+    was_valid = existed and not validate_after_edit(ctx, p)[1]
     record_pre_edit(ctx, rel, p)
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_text(new, encoding="utf-8")
     ctx.files_read.add(rel)  # the model knows the content it just wrote
     diff = unified_diff(rel, old, new)
     note, diags = validate_after_edit(ctx, p)
+    if diags and was_valid:
+        p.write_bytes(old_bytes)
+        return ToolResult(ok=False, output="EDIT NOT APPLIED: it would break the file (the file "
+                          "is unchanged)." + note, diff=diff,
+                          data={"diagnostics": diags, "reverted": True, "path": rel})
     return ToolResult(ok=not diags, output=note.strip(), changed_files=[rel], diff=diff,
-                      data={"diagnostics": diags})
+                      data={"diagnostics": diags, "path": rel})
 
 
 # -- read_file ---------------------------------------------------------------------------

@@ -66,3 +66,33 @@ def test_line_a_little_off_picks_the_clearly_nearest_match_only() -> None:
     assert apply_patch_at(text, "return n % 2 == 1", "return n % 2 == 0", 7).start_line == 8
     with pytest.raises(PatchError, match="starts on line"):
         apply_patch_at(text, "return n % 2 == 1", "return n % 2 == 0", 5)
+
+
+def test_multiline_new_str_written_from_column_zero_gets_the_match_indentation() -> None:
+    text = "class A:\n    def w(self, c):\n        self.b -= c\n"
+    out = apply_patch(text, "self.b -= c", "if c > self.b:\n    raise E\nself.b -= c")
+    assert out.new_text == ("class A:\n    def w(self, c):\n        if c > self.b:\n"
+                            "            raise E\n        self.b -= c\n")
+    absolute = apply_patch(text, "self.b -= c", "if c > self.b:\n            raise E\n        self.b -= c")
+    assert absolute.new_text == out.new_text
+
+
+def test_an_edit_that_breaks_a_valid_file_is_reverted(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text("def f():\n    return 1\n")
+    reg = build_registry()
+    ctx = ToolContext(Workspace(tmp_path))
+    r = asyncio.run(reg.execute("patch", {"path": "m.py", "old_str": "return 1",
+                                          "new_str": "return (1"}, ctx))
+    assert not r.ok and r.output.startswith("EDIT NOT APPLIED") and "m.py:2" in r.output
+    assert r.changed_files == [] and r.data["reverted"] is True
+    assert (tmp_path / "m.py").read_text() == "def f():\n    return 1\n"
+
+
+def test_an_already_broken_file_may_be_edited_step_by_step(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text("def f(:\n    return (1\n")
+    reg = build_registry()
+    ctx = ToolContext(Workspace(tmp_path))
+    r = asyncio.run(reg.execute("patch", {"path": "m.py", "old_str": "def f(:",
+                                          "new_str": "def f():"}, ctx))
+    assert r.changed_files == ["m.py"] and "VALIDATION FAILED" in r.output  # still broken: kept
+    assert (tmp_path / "m.py").read_text().startswith("def f():")
