@@ -172,6 +172,9 @@ def write_file(args: WriteFileArgs, ctx: ToolContext) -> ToolResult:
         raise ToolError(f"{rel} exists and you have not read it. Read it first, or use patch to "
                         f"change part of it (writing again will overwrite it).")
     result = write_checked(ctx, rel, p, args.content)
+    if result.data.get("reverted"):
+        result.output = f"{rel}: " + result.output
+        return result
     n = args.content.count("\n") + 1
     verb = "wrote" if result.diff else "unchanged"
     result.output = f"{verb} {rel} ({n} lines)" + ("\n" + result.output if result.output else "")
@@ -211,6 +214,10 @@ def patch(args: PatchArgs, ctx: ToolContext) -> ToolResult:
             message += "\n" + match_context(text, exc.lines, args.old_str.count("\n") + 1)
         raise ToolError(f"patch failed on {rel}: {message}") from None
     result = write_checked(ctx, rel, p, outcome.new_text)
+    if result.data.get("reverted"):
+        result.output = f"{rel} lines {outcome.matched_start}-{outcome.matched_end}: " \
+            + result.output
+        return result
     how = "" if outcome.strategy == "exact" else f" (matched by {outcome.strategy})"
     head = f"patched {rel} lines {outcome.start_line}-{outcome.end_line}{how}"
     result.output = head + ("\n" + result.output if result.output else "")

@@ -83,7 +83,8 @@ def test_an_edit_that_breaks_a_valid_file_is_reverted(tmp_path: Path) -> None:
     ctx = ToolContext(Workspace(tmp_path))
     r = asyncio.run(reg.execute("patch", {"path": "m.py", "old_str": "return 1",
                                           "new_str": "return (1"}, ctx))
-    assert not r.ok and r.output.startswith("EDIT NOT APPLIED") and "m.py:2" in r.output
+    assert not r.ok and r.output.startswith("m.py lines 2-2: EDIT NOT APPLIED")
+    assert "m.py:2" in r.output
     assert r.changed_files == [] and r.data["reverted"] is True
     assert (tmp_path / "m.py").read_text() == "def f():\n    return 1\n"
 
