@@ -95,12 +95,27 @@ def validate_after_edit(ctx: ToolContext, p: Path) -> tuple[str, list[Any]]:
     return "\nVALIDATION FAILED:\n" + format_diagnostics(diags), diags
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def restore_escapes(new: str, old: str) -> str:
+    """A model writing ``r'[^\\x00-\\x7f]'`` in JSON gets a real NUL byte after decoding; source
+    code almost never holds raw control characters, so ones the file did not already contain
+    are turned back into the escape text the model typed."""
+    if not _CONTROL.search(new):
+        return new
+    present = set(_CONTROL.findall(old))
+    return _CONTROL.sub(lambda m: m.group() if m.group() in present
+                        else f"\\x{ord(m.group()):02x}", new)
+
+
 def write_checked(ctx: ToolContext, rel: str, p: Path, new: str) -> ToolResult:
     """Write ``new`` to ``p`` after the guards; returns the result with diff and validation.
 
     An edit that turns a valid file into an invalid one is not kept: the file is put back and
     the model gets the errors (a broken file would otherwise collect more broken edits)."""
     check_edit_allowed(ctx, rel)
+    new = restore_escapes(new, read_text(p) if p.exists() else "")
     existed = p.exists()
     old_bytes = p.read_bytes() if existed else b""
     old = read_text(p) if existed else ""

@@ -123,3 +123,12 @@ async def test_git_push_and_remote_changes_are_refused_unless_asked(env) -> None
     r = await reg.execute("bash", {"command": "git remote add origin /nonexistent/x.git"}, ctx)
     assert "pushing or changing" not in r.output
     await ctx.get("shell").close()
+
+
+async def test_control_characters_from_json_escapes_are_written_as_escape_text(env) -> None:
+    reg, ctx, root = env
+    await reg.execute("read_file", {"path": "a.py"}, ctx)
+    r = await reg.execute("patch", {"path": "a.py", "old_str": "y = 2",
+                                    "new_str": "y = r'[^\x00-\x7f]'"}, ctx)
+    assert r.ok, r.output
+    assert (root / "a.py").read_text() == "x = 1\ny = r'[^\\x00-\\x7f]'\n"
