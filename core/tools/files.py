@@ -95,7 +95,7 @@ def validate_after_edit(ctx: ToolContext, p: Path) -> tuple[str, list[Any]]:
     return "\nVALIDATION FAILED:\n" + format_diagnostics(diags), diags
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def restore_escapes(new: str, old: str) -> str:
