@@ -327,7 +327,7 @@ def _indent_continuation(text: str, pos: int, old: str, new: str) -> str:
     return "\n".join([first] + [prefix + ln if ln.strip() else ln for ln in rest])
 
 
-def _exact(text: str, old: str, new: str) -> PatchOutcome | None:
+def _exact(text: str, old: str, new: str, *, reindent: bool = True) -> PatchOutcome | None:
     first = text.find(old)
     if first < 0:
         return None
@@ -338,7 +338,8 @@ def _exact(text: str, old: str, new: str) -> PatchOutcome | None:
         pos = text.find(old, pos + len(old))
     if len(starts) > 1:
         raise _ambiguous(len(starts), [_line_of(text, s) for s in starts])
-    new = _indent_continuation(text, first, old, new)
+    if reindent:
+        new = _indent_continuation(text, first, old, new)
     if "\n" in new and _dominant_eol(text) == "\r\n":
         new = re.sub(r"(?<!\r)\n", "\r\n", new)  # keep a CRLF file CRLF
     new_text = text[:first] + new + text[first + len(old) :]
@@ -705,7 +706,7 @@ def apply_patch(text: str, old: str, new: str, *, ladder: bool = True) -> PatchO
             kind="invalid",
         )
     if not ladder:
-        found = _exact(text, old, new)
+        found = _exact(text, old, new, reindent=False)
         if found is None:
             raise _not_found(text, old)
         return found
