@@ -72,8 +72,9 @@ async def test_failed_step_is_undone_its_dependent_skipped_and_the_independent_k
     original_a = b"def f():\n    return 1\n"
     (tmp_path / "a.py").write_bytes(original_a)
     (tmp_path / "b.py").write_text("B = 1\n")
-    # step 1 writes a broken a.py every time: validation fails, the step never finishes
-    broken = write("a.py", "def f(:\n    return 2\n")
+    # step 1 changes a.py but never finishes (an edit that broke the file would be reverted at
+    # once, so the change is valid): the step fails after its retries and must be undone
+    broken = write("a.py", "def f():\n    return 2  # half done\n")
     script = StepScript({1: [broken] * 8, 2: [write("b.py", "B = 2\n"), finish()],
                          3: [write("a.py", "never\n"), finish()]})
     with ScriptedServer(default=script) as srv:
