@@ -496,11 +496,11 @@ class Agent:
                                              output=result.output, diff=result.diff,
                                              changed_files=result.changed_files))
             if result.data.get("finish"):
-                verdict = await self._verify_finish()
-                if verdict is None:
+                refusal = await self._verify_finish()
+                if refusal is None:
                     s.finish_summary = result.output
                     return self._done(True, "finished", result.output)
-                results.append((call.name, verdict, call.raw.id))
+                results.append((call.name, refusal, call.raw.id))
                 break
             output = result.output
             if not result.ok and not result.changed_files:

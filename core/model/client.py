@@ -153,8 +153,9 @@ class OpenAIChatClient:
                     continue
                 meta = m.get("meta") or {}
                 for key in ("max_model_len", "context_length", "context_window", "n_ctx"):
-                    if m.get(key) or meta.get(key):
-                        window = int(m.get(key) or meta.get(key))
+                    value = m.get(key) or meta.get(key)
+                    if value:
+                        window = int(value)
                         self.server_kind = "vllm" if key == "max_model_len" else "lmstudio"
                         break
                 if window is None and meta.get("n_ctx_train"):
@@ -240,7 +241,7 @@ class OpenAIChatClient:
             payload["stream_options"] = {"include_usage": True}
         http = self._http()
         try:
-            if stream:
+            if on_delta is not None:
                 async with http.stream("POST", url, json=payload) as r:
                     if r.status_code != 200:
                         await r.aread()
