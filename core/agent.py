@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import prefetch
+from .awaitables import maybe_await
 from .config import Settings
 from .context.budget import TokenCounter, fit, prompt_budget
 from .context.layout import PromptLayout
@@ -310,14 +311,14 @@ class Agent:
             from .memory.store import remember_from_message
 
             try:
-                fact = await prefetch._maybe_await(remember_from_message(memory, task))
+                fact = await maybe_await(remember_from_message(memory, task))
                 if fact is not None:
                     verb = "remembered" if fact.created else "already remembered"
                     await self._emit(NoticeEvent(message=f"{verb} ({fact.type}): {fact.content}"))
             except Exception as exc:  # noqa: BLE001 - memory is help, never a blocker
                 await self._emit(NoticeEvent(message=f"could not remember that: {exc}"))
             try:
-                loaded = await prefetch._maybe_await(memory.load_for_task(task, max_tokens=400))
+                loaded = await maybe_await(memory.load_for_task(task, max_tokens=400))
                 if loaded:
                     parts.append("Project memory:\n" + loaded)
             except Exception as exc:  # noqa: BLE001 - memory is help, never a blocker
@@ -615,7 +616,7 @@ class Agent:
         path = result.changed_files[0] if result.changed_files else result.data["path"]
         graph = self.ctx.get("graph")
         if graph is not None:
-            await prefetch._maybe_await(graph.update_files(result.changed_files, []))
+            await maybe_await(graph.update_files(result.changed_files, []))
         test_run = None
         runner, run_tests = self._test_hooks()
         if runner is not None and not diags and not result.data.get("reverted"):

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from smallcode.core.awaitables import maybe_await
+
 from .tools.workspace import Workspace, WorkspaceError
 
 CODE_EXT = {".py", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".go", ".rs", ".java", ".c", ".h",
@@ -173,7 +175,7 @@ async def gather(message: str, ws: Workspace, *, budget_chars: int, graph: Any =
     names = identifiers(message)
     if graph is not None:
         try:
-            for rel in await _maybe_await(graph.relevant_files(message, limit=4)):
+            for rel in await maybe_await(graph.relevant_files(message, limit=4)):
                 if rel not in candidates:
                     candidates.append(rel)
         except Exception:  # noqa: BLE001, S110 - the graph is an optimisation; never fatal
@@ -216,8 +218,3 @@ def _cap(text: str, limit: int) -> str:
         return text
     return text[: limit // 3] + "\n[...]\n" + text[-(2 * limit) // 3:]
 
-
-async def _maybe_await(value: Any) -> Any:
-    import inspect
-
-    return await value if inspect.isawaitable(value) else value

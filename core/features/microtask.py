@@ -10,7 +10,6 @@ validate) the reply, and what to return when the model cannot help — a regex f
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import re
 import time
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, TypeAdapter
+from smallcode.core.awaitables import maybe_await
 from smallcode.core.model.types import ChatModel, Message, ModelError
 
 T = TypeVar("T")
@@ -55,10 +55,6 @@ class MicroResult(Generic[T]):
 
 class MicroTaskOutputError(ValueError):
     """The model's reply did not parse into the declared output."""
-
-
-async def _maybe_await(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
 
 
 def strip_reply(text: str) -> str:
@@ -117,7 +113,7 @@ class MicroTask(Generic[T]):
         key = self.cache_key(model, inputs)
         if cache is not None and model is not None:
             try:
-                hit = await _maybe_await(cache.get(key))
+                hit = await maybe_await(cache.get(key))
                 if hit is not None:
                     return done(self._validate(hit), "cache")
             except Exception as exc:  # noqa: BLE001 - a broken cache is a cache miss
@@ -129,7 +125,7 @@ class MicroTask(Generic[T]):
                                                timeout=timeout or self.timeout)
                 if cache is not None:
                     try:
-                        await _maybe_await(cache.set(key, self._dump(value), self.ttl))
+                        await maybe_await(cache.set(key, self._dump(value), self.ttl))
                     except Exception as exc:  # noqa: BLE001 - caching is best effort
                         log.debug("micro-task %s: cache set failed: %s", self.name, exc)
                 return done(value, "model")
