@@ -668,7 +668,21 @@ class Agent:
             await self._emit(NoticeEvent(message="finish refused: no edit has succeeded yet"))
             return ("Not done yet: no file was changed — your last edit failed:\n"
                     f"{failed_edits[-1]}\nMake the edit work, then call finish.")
-        if not self.settings.agent.validate_edits or not s.tests_failing_at_start:
+        if not self.settings.agent.validate_edits:
+            return None
+        if s.changed_files and self.ctx.allowed_edit_paths is None:  # a plan step's task is
+            from .edit.literals import missing_literals  # the whole plan's text: not checked
+
+            missing = missing_literals(s.task, self.workspace.root, s.changed_files)
+            if missing:
+                s.verify_attempts += 1
+                shown = ", ".join(repr(m) for m in missing)
+                await self._emit(NoticeEvent(message=f"finish refused: the changes do not "
+                                                     f"contain {shown} from the task"))
+                return (f"Not done yet: the task asks for {shown}, but no file you changed "
+                        f"({', '.join(sorted(s.changed_files))}) contains it. Make that part of "
+                        "the change too, then call finish.")
+        if not s.tests_failing_at_start:
             return None
         runner, run_tests = self._test_hooks()
         if runner is None:

@@ -27,15 +27,21 @@ PRIORITY: tuple[str, ...] = (
 ROUTE_TABLE: dict[str, tuple[str, ...]] = {
     "read": ("read_file", "find_files", "finish", "find_and_read", "memory_list"),
     "write": ("read_file", "write_file", "patch", "finish", "edit_and_verify",
-              "memory_remember", "memory_forget"),
+              "memory_remember", "memory_forget", "rename_symbol"),
     "search": ("search", "finish", "graph_search", "explain_symbol", "find_references",
                "memory_search"),
     "run": ("bash", "finish", "create_and_run", "edit_and_verify"),
     "plan": ("read_file", "write_file", "patch", "find_files", "search", "bash", "finish",
-             "read_and_patch"),
+             "read_and_patch", "rename_symbol"),
     "code_intel": ("read_file", "finish", "graph_search", "explain_symbol", "find_references"),
     "web": ("finish", "web_fetch", "web_search"),
     "respond": (),
+}
+
+# Tools of a category that are offered only when the user's message asks for them: a rename
+# tool costs schema tokens on every write call but helps only when something is being renamed.
+TRIGGERED_TOOLS: dict[str, re.Pattern[str]] = {
+    "rename_symbol": re.compile(r"\b(?:renam\w*|renmae\w*)\b", re.IGNORECASE),
 }
 
 # Offered with a category whenever they are registered, whatever they declare.
@@ -95,6 +101,7 @@ class RouteDecision:
     two_stage: bool = False
     categories: tuple[str, ...] = ()  # every category whose tools are offered (after widening)
     widened: bool = False
+    triggered: tuple[str, ...] = ()  # TRIGGERED_TOOLS the message asked for
 
     def __post_init__(self) -> None:
         if not self.categories:
@@ -343,7 +350,8 @@ class Router:
                            two_stage=False)
         scores = score_message(text)
         category, reason = self._pick(text, scores)
-        return self.decision_for(category, reason, scores=scores)
+        triggered = tuple(n for n, rx in TRIGGERED_TOOLS.items() if rx.search(text))
+        return self.decision_for(category, reason, scores=scores, triggered=triggered)
 
     def _pick(self, text: str, scores: Mapping[str, float]) -> tuple[str, str]:
         actionable = {c: s for c, s in scores.items() if c != "respond" and s > 0}
@@ -365,8 +373,8 @@ class Router:
                             f"({winner} {scores[winner]:g})")
         return winner, f"highest score {winner} {scores[winner]:g}"
 
-    def decision_for(self, category: str, reason: str,
-                     scores: dict[str, float] | None = None) -> RouteDecision:
+    def decision_for(self, category: str, reason: str, scores: dict[str, float] | None = None,
+                     triggered: tuple[str, ...] = ()) -> RouteDecision:
         """A decision for a category chosen elsewhere (two-stage choice, config, tests)."""
         if category not in CATEGORIES:
             raise ValueError(f"unknown route category {category!r}; expected one of {CATEGORIES}")
@@ -374,17 +382,21 @@ class Router:
             category=category,
             scores=scores if scores is not None else dict.fromkeys(CATEGORIES, 0.0),
             reason=reason,
-            tool_names=self.tools_for([category]),
+            tool_names=self.tools_for([category], triggered),
+            triggered=triggered,
             two_stage=category != "respond" and needs_two_stage(self.context_window,
                                                                 self.two_stage_setting),
         )
 
-    def tools_for(self, categories: Iterable[str]) -> list[str]:
-        """Tool names for categories, in registry order; ``respond`` alone gives none."""
+    def tools_for(self, categories: Iterable[str], triggered: Iterable[str] = ()) -> list[str]:
+        """Tool names for categories, in registry order; ``respond`` alone gives none. Tools of
+        :data:`TRIGGERED_TOOLS` only when listed in ``triggered``."""
         cats = [c for c in categories if c != "respond"]
         if not cats:
             return []
-        names = [t.name for t in self.registry.for_categories(cats)]
+        admitted = set(triggered)
+        names = [t.name for t in self.registry.for_categories(cats)
+                 if t.name not in TRIGGERED_TOOLS or t.name in admitted]
         for cat in cats:
             for extra in ALWAYS_OFFERED.get(cat, ()):
                 if extra in self.registry and extra not in names:
@@ -410,7 +422,7 @@ class Router:
                 if c not in cats:
                     cats.append(c)
             reason += f" (admitted {called_tool})"
-        names = self.tools_for(cats)
+        names = self.tools_for(cats, decision.triggered)
         if tool is not None and tool.name not in names:
             names.append(tool.name)  # a respond-only tool; still allowed once called
         return replace(decision, categories=tuple(cats), tool_names=names, widened=True,
@@ -429,7 +441,8 @@ class Router:
                            reason=decision.reason + "; category choice unusable, kept router's")
         return replace(self.decision_for(choice, f"model selected {choice} (two-stage; router "
                                                  f"said {decision.category})",
-                                         scores=decision.scores), two_stage=False)
+                                         scores=decision.scores, triggered=decision.triggered),
+                       two_stage=False)
 
 
 def needs_two_stage(context_window: int | None,

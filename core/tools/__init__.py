@@ -21,6 +21,7 @@ FAMILIES: tuple[str, ...] = (
     "smallcode.core.tools.files",
     "smallcode.core.tools.shell",
     "smallcode.core.tools.compound",
+    "smallcode.core.tools.refactor",
     "smallcode.core.tools.graph_tools",
     "smallcode.core.tools.memory_tools",
     "smallcode.core.tools.web_tools",

@@ -340,3 +340,26 @@ def test_smallcode_state_is_kept_out_of_git(tmp_path: Path) -> None:
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=repo,
                             capture_output=True, text=True, check=True).stdout
     assert ".smallcode" not in status and "calc.py" in status
+
+
+def test_finish_is_sent_back_once_when_an_asked_for_value_is_missing(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "app.json").write_text('{"server": {"port": 8080}}\n')
+    replies = [
+        fenced("patch", {"path": "config/app.json", "old_str": "8080", "new_str": "9090"}),
+        fenced("finish", {"summary": "port changed and debug added"}),
+        fenced("patch", {"path": "config/app.json", "old_str": '"port": 9090',
+                         "new_str": '"port": 9090, "debug": false'}),
+        fenced("finish", {"summary": "both done"}),
+    ]
+    task = 'Change the server port to 9090 and add a "debug": false setting in config/app.json.'
+    with ScriptedServer(replies) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task)
+        reqs = srv.requests
+    assert proc.returncode == 0, proc.stderr
+    sent_back = reqs[2]["messages"][-1]["content"]
+    assert "Not done yet: the task asks for 'debug'" in sent_back
+    assert json.loads((tmp_path / "config" / "app.json").read_text()) == \
+        {"server": {"port": 9090, "debug": False}}
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert any("finish refused: the changes do not contain 'debug'" in n for n in notices)

@@ -20,6 +20,7 @@ from smallcode.core.model.client import OpenAIChatClient
 from smallcode.core.router import (
     PRIORITY,
     ROUTE_TABLE,
+    TRIGGERED_TOOLS,
     SELECT_CATEGORY_TOOL,
     RouteDecision,
     Router,
@@ -329,7 +330,7 @@ def test_every_registered_tool_is_reachable_from_some_route():
     router = Router(registry)
     reachable = set()
     for cat in CATEGORIES:
-        reachable |= set(router.tools_for([cat]))
+        reachable |= set(router.tools_for([cat], TRIGGERED_TOOLS))
     assert set(registry.names()) <= reachable
 
 

@@ -1,0 +1,40 @@
+"""Values the user asked to put in the files, and whether the changed files hold them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from smallcode.core.edit.literals import missing_literals, required_literals
+
+
+@pytest.mark.parametrize("task, wanted", [
+    ('Change the server port to 9090 and add a "debug": false setting to config/app.json.',
+     ["debug", "9090"]),
+    ("Raise the flake8 max line length to 100 in setup.cfg.", ["100"]),
+    ("Add a currency argument (default 'USD') to format_invoice.", ["USD"]),
+    ('Add a "test" script to package.json and require Node 20 or newer.', ["test", "20"]),
+    # bug reports describe behaviour, not text that must appear
+    ("c_to_f(100) returns 148 instead of 212. Fix the conversion.", []),
+    ("slugify('Hello,  World!') gives 'hello---world'; it should be 'hello-world'.", []),
+    ("column_total('data/sales.csv', 'amount') raises ValueError: could not convert string "
+     "to float: 'amount'. Fix it.", []),
+    ("backup.sh fails with 'source: unbound variable'. Fix it.", []),
+    # what the user wants gone, and paths
+    ("Rename `calc_total` to `compute_total` everywhere.", ["compute_total"]),
+    ("Replace 'utf8' with 'utf-8' in `io/read.py`.", ["utf-8"]),
+    ("Bump the version to 1.2 in pyproject.toml", []),  # numbers below 10 and versions: weak
+])
+def test_required_literals(task: str, wanted: list[str]) -> None:
+    assert required_literals(task) == wanted
+
+
+def test_missing_literals_reads_the_changed_files(tmp_path: Path) -> None:
+    (tmp_path / "app.json").write_text('{"port": 9090}')
+    task = 'Change the port to 9090 and add a "debug": false setting.'
+    assert missing_literals(task, tmp_path, ["app.json"]) == ["debug"]
+    (tmp_path / "app.json").write_text('{"port": 9090, "debug": false}')
+    assert missing_literals(task, tmp_path, ["app.json"]) == []
+    assert missing_literals(task, tmp_path, []) == []  # nothing changed: other checks apply
+    (tmp_path / "cfg.toml").write_text("[server]\nport = 9090\ndebug = false\n")
+    assert missing_literals('set "debug = false" and port to 9090', tmp_path, ["cfg.toml"]) == []
