@@ -21,7 +21,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 _QUOTED = re.compile(r"`([^`\n]{1,80})`|\"([^\"\n]{1,80})\"|'([^'\n]{2,80})'")
-_NUMBER = re.compile(r"(?<![\w.])(\d{2,}(?:\.\d+)?)(?![\w.])")
+# numbers of two digits or more, versions (0.4.0, 3.12), requirement specs (requests>=2.31) and
+# KEY=value settings, written without quotes
+_NUMBER = re.compile(r"(?<![\w./=<>~!^:-])([A-Za-z_][\w.-]*(?:[<>=~!^]=?|==)[\w.*/:-]*\w"
+                     r"|\d+(?:\.\d+)+|\d{2,})(?![\w/])")
 _GONE_BEFORE = re.compile(r"(?:\brenam\w*|\breplac\w*|\bremov\w*|\bdelet\w*|\bdrop\w*|\bstrip\w*|"
                           r"\binstead\s+of|\bfrom|\brather\s+than|\bnot|\bno\s+longer|\bold)"
                           r"\s+(?:the\s+)?(?:\w+\s+)?$", re.IGNORECASE)
@@ -75,7 +78,7 @@ def required_literals(task: str) -> list[str]:
 
 
 def _contains(text: str, literal: str) -> bool:
-    if literal in text:
+    if re.search(rf"(?<![\w-]){re.escape(literal)}(?![\w-])", text):
         return True
     # key: value literals written with other spacing/quotes ("debug": false vs debug = false)
     words = re.findall(r"[\w.-]+", literal)

@@ -23,7 +23,11 @@ from smallcode.core.edit.literals import missing_literals, required_literals
     # what the user wants gone, and paths
     ("Rename `calc_total` to `compute_total` everywhere.", ["compute_total"]),
     ("Replace 'utf8' with 'utf-8' in `io/read.py`.", ["utf-8"]),
-    ("Bump the version to 1.2 in pyproject.toml", []),  # numbers below 10 and versions: weak
+    ("Bump the version in pyproject.toml to 0.4.0 and add requests>=2.31 to the dependencies.",
+     ["0.4.0", "requests>=2.31"]),
+    ("Add Python 3.12 to the test matrix.", ["3.12"]),
+    ("add REDIS_URL=redis://cache:6379/0 to the environment", ["REDIS_URL=redis://cache:6379/0"]),
+    ("Set the retries to 3 in `retry.py`.", []),  # one-digit numbers are too weak to check
 ])
 def test_required_literals(task: str, wanted: list[str]) -> None:
     assert required_literals(task) == wanted
@@ -38,3 +42,7 @@ def test_missing_literals_reads_the_changed_files(tmp_path: Path) -> None:
     assert missing_literals(task, tmp_path, []) == []  # nothing changed: other checks apply
     (tmp_path / "cfg.toml").write_text("[server]\nport = 9090\ndebug = false\n")
     assert missing_literals('set "debug = false" and port to 9090', tmp_path, ["cfg.toml"]) == []
+    (tmp_path / "package.json").write_text('{"scripts": {"start": "node --test"}}')
+    assert missing_literals('Add a "test" script', tmp_path, ["package.json"]) == ["test"]
+    (tmp_path / "pyproject.toml").write_text('dependencies = ["requests >= 2.31"]\n')
+    assert missing_literals("add requests>=2.31", tmp_path, ["pyproject.toml"]) == []
