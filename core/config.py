@@ -48,6 +48,9 @@ class AgentSettings(_Section):
     two_stage_routing: Literal["auto", "on", "off"] = Field("auto", description="auto = when the window is under 16k")
     plan: bool = Field(True, description="plan detection and the plan anchor")
     parallel: bool = Field(True, description="run independent plan steps concurrently")
+    derive_plans: bool = Field(True, description="read the plan off the message when it names "
+                               "the work and its files (a rename, file-by-file clauses) instead "
+                               "of asking the model")
     validate_edits: bool = Field(True, description="validate after every write/patch (improvement loop)")
     patch_ladder: bool = Field(True, description="tolerant patch matching beyond the exact match")
     auto_rollback: bool = Field(True, description="restore the turn's checkpoint after a hard failure")

@@ -82,7 +82,7 @@ class TokenLedger:
     def __call__(self, ev: Event) -> None:
         if isinstance(ev, UsageEvent):
             self.current.add_usage(ev)
-        elif isinstance(ev, DoneEvent):
+        elif isinstance(ev, DoneEvent) and ev.step is None:  # a plan step's end is not the task's
             self.tasks.append(self.current)
             self.current = TokenTotals()
 

@@ -12,7 +12,7 @@ A cycle (only possible through "after step N" pointing forward) falls back to se
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -137,12 +137,18 @@ class StepNode:
 class DependencyGraph:
     """Steps, their files, their dependencies, and the batches that can run concurrently."""
 
-    def __init__(self, steps: Sequence[str], graph: SymbolResolver | Any | None = None):
+    def __init__(self, steps: Sequence[str], graph: SymbolResolver | Any | None = None,
+                 declared: Mapping[int, Sequence[str]] | None = None):
+        """``declared``: step number -> its files, when they are known (a plan derived from the
+        message); those steps' files are not guessed from their text."""
         self.nodes: list[StepNode] = []
+        declared = declared or {}
         for i, text in enumerate(steps, 1):
             node = StepNode(i, text, files=mentioned_paths(text), created=created_paths(text),
                             after=[a for a in after_steps(text) if 1 <= a <= len(steps) and a != i])
-            if graph is not None and hasattr(graph, "resolve_symbol_files"):
+            if i in declared:
+                node.files = [_norm(f) for f in declared[i]]
+            elif graph is not None and hasattr(graph, "resolve_symbol_files"):
                 for sym in mentioned_symbols(text):
                     try:
                         hits = [_norm(str(p)) for p in graph.resolve_symbol_files(sym)]

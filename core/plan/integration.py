@@ -25,6 +25,7 @@ from smallcode.core.events import (
 )
 
 from .depgraph import DependencyGraph
+from .derive import derive_plan
 from .executor import InProcessStepRunner, PlanExecutor, PlanReport, StepRunner
 from .tracker import PLAN_REQUEST, Observation, PlanTracker, detect_plan_needed
 
@@ -181,14 +182,23 @@ async def run_plan(agent: Any, task: str, emit: Emit, *, runner: StepRunner | No
     ``runner``: where steps run (default: in-process asyncio tasks sharing ``agent.model``; pass
     ``smallcode.actors.step_worker.RayStepRunner`` under serve).
     """
-    if not agent.settings.agent.plan or not (force or detect_plan_needed(task)):
+    if not agent.settings.agent.plan:
         return None
-    tracker = await request_plan(agent, task, emit)
+    derived = derive_plan(task, agent.workspace) if agent.settings.agent.derive_plans else None
+    if derived is None and not (force or detect_plan_needed(task)):
+        return None
+    if derived is not None:
+        tracker = PlanTracker(agent.workspace.root, derived.steps)
+        await _emit(emit, NoticeEvent(message=f"plan read from the message ({derived.reason}); "
+                                              f"{len(derived.steps)} steps"))
+    else:
+        tracker = await request_plan(agent, task, emit)
     if tracker is None:
         await _emit(emit, NoticeEvent(message="no plan found in the model's reply; working "
                                               "without one"))
         return None
-    graph = DependencyGraph([s.text for s in tracker.steps], graph=agent.ctx.get("graph"))
+    graph = DependencyGraph([s.text for s in tracker.steps], graph=agent.ctx.get("graph"),
+                            declared=derived.files if derived is not None else None)
     missing = graph.missing_paths(agent.workspace.root)
     note = missing_note(missing)
     if note:
@@ -220,9 +230,34 @@ async def run_plan(agent: Any, task: str, emit: Emit, *, runner: StepRunner | No
         snapshots=snaps)
     report = await executor.run(emit)
     agent.ctx.set(TRACKER_KEY, tracker)  # /plan shows the final state; nothing left to anchor
+    done = done_from_report(report)
+    if report.ok:
+        done = await _check_tests(agent, done, emit)
     agent.history.append({"role": "user", "content": task})
-    agent.history.append({"role": "assistant", "content": report.summary()})
-    return done_from_report(report)
+    agent.history.append({"role": "assistant", "content": done.summary})
+    return done
+
+
+async def _check_tests(agent: Any, done: DoneEvent, emit: Emit) -> DoneEvent:
+    """Every step held its evidence; the plan is done only when the project's tests pass too."""
+    if not agent.settings.agent.validate_edits:
+        return done
+    runner, run_tests = agent._test_hooks()
+    if runner is None:
+        return done
+    run = await run_tests(runner)
+    if run is None:
+        return done
+    from smallcode.core import prefetch
+
+    verdict = "the tests pass" if run.ok else "the tests fail"
+    await _emit(emit, NoticeEvent(message=f"after the plan, {verdict} (`{run.command}`)"))
+    if run.ok:
+        return done.model_copy(update={"summary": done.summary + f"\nTests pass: `{run.command}`"})
+    return done.model_copy(update={
+        "success": False, "reason": "plan completed but the tests fail",
+        "summary": done.summary + f"\nTests fail (`{run.command}`):\n"
+                                  + prefetch.test_run_text(run, tail=800)})
 
 
 def done_from_report(report: PlanReport) -> DoneEvent:
@@ -230,7 +265,9 @@ def done_from_report(report: PlanReport) -> DoneEvent:
     return DoneEvent(success=report.ok,
                      reason="plan completed" if report.ok else "plan incomplete",
                      summary=report.summary(), turns=sum(o.turns for o in outcomes),
-                     tool_calls=sum(o.tool_calls for o in outcomes))
+                     tool_calls=sum(o.tool_calls for o in outcomes),
+                     prompt_tokens=sum(o.prompt_tokens for o in outcomes),
+                     completion_tokens=sum(o.completion_tokens for o in outcomes))
 
 
 __all__ = ["PLANNER_SYSTEM", "TRACKER_KEY", "PlanObserver", "done_from_report", "install_tracker",

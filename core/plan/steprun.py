@@ -251,6 +251,8 @@ class StepOutcome:
     changed_files: list[str] = field(default_factory=list)
     turns: int = 0
     tool_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -342,7 +344,8 @@ async def run_step(spec: StepSpec, emit: Emit, *, model: ChatModel | None = None
                 if diags:
                     ok, reason = False, f"{rel} does not validate: {format_diagnostics(diags, 2)}"
                     break
-    return StepOutcome(spec.n, ok, reason, done.summary, changed, done.turns, done.tool_calls)
+    return StepOutcome(spec.n, ok, reason, done.summary, changed, done.turns, done.tool_calls,
+                       done.prompt_tokens, done.completion_tokens)
 
 
 
