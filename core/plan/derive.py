@@ -97,6 +97,9 @@ def derive_plan(task: str, workspace: Any) -> DerivedPlan | None:
         after = bool(_SEQUEL.match(clause) or _BACK_REFERENCE.search(clause)) and steps
         text = _capital(_LEAD.sub("", clause).rstrip("."))
         text += f" (after step {len(steps)})." if after else "."
+        for p in paths:
+            if not (workspace.root / p).exists():
+                text += f" Create `{p}` with write_file: it does not exist yet."
         steps.append(text)
         files[len(steps)] = paths
         owned.update(paths)

@@ -30,7 +30,10 @@ def resolve_path(ctx: ToolContext, path: str, *, must_exist: bool = False) -> Pa
     try:
         return ctx.workspace.resolve(path, must_exist=must_exist)
     except WorkspaceError as exc:
-        raise ToolError(str(exc)) from None
+        message = str(exc)
+        if message.endswith("does not exist"):
+            message += " (check the name with find_files, or create the file with write_file)"
+        raise ToolError(message) from None
 
 
 def read_text(p: Path) -> str:

@@ -69,6 +69,18 @@ def files_using(workspace: Any, name: str, under: str | None = None) -> list[tup
     return out
 
 
+def _paths(ctx: ToolContext, path: str | None) -> list[str]:
+    """``path`` as given, or several paths when a model lists them in one string
+    ("a.py b.py", "a.py, b.py")."""
+    path = (path or "").strip()
+    if path in ("", ".", "./"):
+        return []
+    if (ctx.workspace.root / path).exists():
+        return [path]
+    parts = [p for p in re.split(r"[\s,;]+", path) if p]
+    return parts if len(parts) > 1 else [path]
+
+
 def _bare(name: str) -> str:
     name = name.strip().strip("`'\"").removesuffix("()")
     return name.rsplit(".", 1)[-1] if "." in name and not name.startswith(".") else name
@@ -91,10 +103,16 @@ def rename_symbol(args: RenameArgs, ctx: ToolContext) -> ToolResult:
                             f"(like calc_total), not code")
     if old == new:
         raise ToolError(f"old and new are the same name ({old})")
-    under = None
-    if args.path and args.path.strip() not in (".", "./", ""):
-        under = ctx.workspace.rel(resolve_path(ctx, args.path, must_exist=True))
-    targets = files_using(ctx.workspace, old, under)
+    wheres = _paths(ctx, args.path)
+    under: str | None = None
+    if wheres:
+        targets: list[tuple[str, int]] = []
+        for where in wheres:
+            rel = ctx.workspace.rel(resolve_path(ctx, where, must_exist=True))
+            targets += [t for t in files_using(ctx.workspace, old, rel) if t not in targets]
+        under = ", ".join(wheres)
+    else:
+        targets = files_using(ctx.workspace, old)
     allowed = ctx.allowed_edit_paths
     skipped = []
     if allowed is not None and under is None:
@@ -122,7 +140,7 @@ def rename_symbol(args: RenameArgs, ctx: ToolContext) -> ToolResult:
             continue
         changed.append(rel)
         lines.append(f"{rel}: {count} occurrence{'s' if count != 1 else ''}")
-    clash = [rel for rel, _ in files_using(ctx.workspace, new, under) if rel not in changed]
+    clash = [rel for rel, _ in files_using(ctx.workspace, new) if rel not in changed]
     out = [f"renamed {old} -> {new} in {len(lines)} file{'s' if len(lines) != 1 else ''}:"]
     out += ["  " + x for x in lines]
     if skipped:

@@ -35,9 +35,11 @@ def test_a_rename_and_an_independent_change_become_two_parallel_steps(repo: Path
     assert plan is not None and len(plan.steps) == 2
     assert plan.files == {1: ["billing/invoice.py", "billing/summary.py", "billing/totals.py",
                               "tests/test_billing.py"], 2: ["NOTES.md"]}
-    assert plan.steps[1] == "Add a line 'compute_total replaces calc_total' to NOTES.md."
+    assert plan.steps[1] == ("Add a line 'compute_total replaces calc_total' to NOTES.md. "
+                             "Create `NOTES.md` with write_file: it does not exist yet.")
     graph = DependencyGraph(plan.steps, declared=plan.files)
     assert graph.batches() == [[1, 2]]
+    assert graph.missing_paths(repo) == []  # the step says it creates NOTES.md
 
 
 @pytest.mark.parametrize("task", [
@@ -51,6 +53,8 @@ def test_nothing_is_derived_when_the_message_does_not_say_where(repo: Path, task
 
 
 def test_a_clause_that_refers_back_waits_for_the_one_before(repo: Path) -> None:
+    (repo / "stack.py").write_text("class Stack:\n    pass\n")
+    (repo / "tests" / "test_stack.py").write_text("")
     plan = derive_plan("Add a peek() method to stack.py. Then add a test for it in "
                        "tests/test_stack.py.", Workspace(repo))
     assert plan is not None

@@ -110,3 +110,12 @@ def test_router_offers_rename_only_when_asked() -> None:
     plain = router.route("fix the bug in billing/totals.py so test_total passes")
     assert plain.category == "write" and "rename_symbol" not in plain.tool_names
     assert "rename_symbol" not in router.widen(plain).tool_names
+
+
+async def test_several_paths_in_one_string_are_each_renamed(proj) -> None:
+    root, reg, ctx = proj  # the 1.5B lists a step's files in `path`, space-separated
+    r = await reg.execute("rename_symbol", {"old": "calc_total", "new": "compute_total",
+                                            "path": "billing/invoice.py billing/totals.py"}, ctx)
+    assert r.ok, r.output
+    assert sorted(r.changed_files) == ["billing/invoice.py", "billing/totals.py"]
+    assert "calc_total" in (root / "app.js").read_text()
