@@ -2,12 +2,12 @@
 
 A rename across files is where a small model drifts most: it has to find every use, then make
 one exact patch per occurrence, and each patch is another chance to miss. Here the rename is one
-deterministic call: every whole-identifier occurrence in the project's source files (or in the
-files/folder given) is replaced, each file goes through the same guards as ``patch`` (declared
+deterministic call: every whole-identifier occurrence in the project's source files is
+replaced (a plan step's: in the files it owns), each file goes through the same guards as ``patch`` (declared
 files of a plan step, snapshots, validation, a file that would break is left as it was).
 
 Only whole identifiers match (``calc_total`` does not touch ``calc_totals`` or ``recalc_total``).
-Prose files (Markdown, reStructuredText, plain text) are left alone unless named explicitly.
+Prose files (Markdown, reStructuredText, plain text) are left alone.
 """
 
 from __future__ import annotations
@@ -69,32 +69,21 @@ def files_using(workspace: Any, name: str, under: str | None = None) -> list[tup
     return out
 
 
-def _paths(ctx: ToolContext, path: str | None) -> list[str]:
-    """``path`` as given, or several paths when a model lists them in one string
-    ("a.py b.py", "a.py, b.py")."""
-    path = (path or "").strip()
-    if path in ("", ".", "./"):
-        return []
-    if (ctx.workspace.root / path).exists():
-        return [path]
-    parts = [p for p in re.split(r"[\s,;]+", path) if p]
-    return parts if len(parts) > 1 else [path]
-
-
 def _bare(name: str) -> str:
     name = name.strip().strip("`'\"").removesuffix("()")
     return name.rsplit(".", 1)[-1] if "." in name and not name.startswith(".") else name
 
 
 class RenameArgs(BaseModel):
+    """No ``path``: a rename that stops at one file breaks the others (a 1.5B model names one
+    file, renames it, sees the import errors and gives up). Extra arguments are ignored."""
+
     old: str = Field(description="current name of the function, class, method or variable")
     new: str = Field(description="the new name")
-    path: str | None = Field(None, description="only in this file or folder (default: every "
-                                               "source file of the project)")
 
 
 def rename_symbol(args: RenameArgs, ctx: ToolContext) -> ToolResult:
-    from .files import resolve_path, write_checked
+    from .files import write_checked
 
     old, new = _bare(args.old), _bare(args.new)
     for label, value in (("old", old), ("new", new)):
@@ -103,23 +92,14 @@ def rename_symbol(args: RenameArgs, ctx: ToolContext) -> ToolResult:
                             f"(like calc_total), not code")
     if old == new:
         raise ToolError(f"old and new are the same name ({old})")
-    wheres = _paths(ctx, args.path)
-    under: str | None = None
-    if wheres:
-        targets: list[tuple[str, int]] = []
-        for where in wheres:
-            rel = ctx.workspace.rel(resolve_path(ctx, where, must_exist=True))
-            targets += [t for t in files_using(ctx.workspace, old, rel) if t not in targets]
-        under = ", ".join(wheres)
-    else:
-        targets = files_using(ctx.workspace, old)
+    targets = files_using(ctx.workspace, old)
     allowed = ctx.allowed_edit_paths
     skipped = []
-    if allowed is not None and under is None:
+    if allowed is not None:
         skipped = [rel for rel, _ in targets if rel not in allowed]
         targets = [(rel, n) for rel, n in targets if rel in allowed]
     if not targets:
-        where = under or "the project's source files"
+        where = "the project's source files"
         extra = f" you may edit ({', '.join(sorted(allowed))})" if allowed is not None else ""
         raise ToolError(f"no whole-word occurrence of {old} in {where}{extra}; check the "
                         f"spelling with search")

@@ -102,8 +102,8 @@ async def test_the_derived_plan_runs_without_a_plan_request_and_checks_the_tests
 
 async def test_a_plan_that_leaves_the_tests_red_is_not_a_success(repo: Path) -> None:
     script = StepScript({  # step 1 renames only the definition: callers break
-        1: [fenced("rename_symbol", {"old": "calc_total", "new": "compute_total",
-                                     "path": "billing/totals.py"}), finish()],
+        1: [fenced("patch", {"path": "billing/totals.py", "old_str": "def calc_total",
+                             "new_str": "def compute_total"}), finish()],
         2: [write("NOTES.md", "renamed\n"), finish()],
     })
     with ScriptedServer(default=script) as srv:

@@ -43,15 +43,12 @@ async def test_renames_whole_identifiers_in_every_source_file(proj) -> None:
     assert "-def calc_total(items):" in r.diff and "+def compute_total(items):" in r.diff
 
 
-async def test_path_limits_and_prose_only_when_named(proj) -> None:
-    root, reg, ctx = proj
+async def test_a_path_is_ignored_because_a_rename_must_change_every_use(proj) -> None:
+    root, reg, ctx = proj  # renaming only invoice.py would break its import of totals.py
     r = await reg.execute("rename_symbol", {"old": "calc_total", "new": "compute_total",
                                             "path": "billing/invoice.py"}, ctx)
-    assert r.ok and r.changed_files == ["billing/invoice.py"]
-    assert "def calc_total" in (root / "billing" / "totals.py").read_text()
-    r = await reg.execute("rename_symbol", {"old": "calc_total", "new": "compute_total",
-                                            "path": "NOTES.md"}, ctx)
-    assert r.ok and (root / "NOTES.md").read_text().startswith("compute_total")
+    assert r.ok and sorted(r.changed_files) == ["app.js", "billing/invoice.py",
+                                                "billing/totals.py"]
 
 
 async def test_qualified_and_backticked_names_are_accepted(proj) -> None:
@@ -65,7 +62,6 @@ async def test_qualified_and_backticked_names_are_accepted(proj) -> None:
     ({"old": "nope_missing", "new": "x"}, "no whole-word occurrence of nope_missing"),
     ({"old": "calc_total", "new": "compute total"}, "is not an identifier"),
     ({"old": "calc_total", "new": "calc_total"}, "the same name"),
-    ({"old": "calc_total", "new": "y", "path": "../outside"}, "outside the workspace"),
 ])
 async def test_bad_input_is_a_clear_error_and_changes_nothing(proj, args, message) -> None:
     root, reg, ctx = proj
@@ -81,18 +77,14 @@ async def test_a_plan_step_renames_only_its_declared_files(proj) -> None:
     r = await reg.execute("rename_symbol", {"old": "calc_total", "new": "compute_total"}, ctx)
     assert r.ok and r.changed_files == ["billing/invoice.py"]
     assert "not touched (other steps own them): app.js, billing/totals.py" in r.output
-    refused = await reg.execute("rename_symbol", {"old": "calc_total", "new": "compute_total",
-                                                  "path": "app.js"}, ctx)
-    assert not refused.ok and "belongs to another step" in refused.output
     assert "calc_total" in (root / "app.js").read_text()
 
 
 async def test_a_rename_that_would_break_a_file_is_not_kept(proj) -> None:
     root, reg, ctx = proj
     before = (root / "billing" / "totals.py").read_bytes()
-    r = await reg.execute("rename_symbol", {"old": "calc_total", "new": "class",
-                                            "path": "billing/totals.py"}, ctx)
-    assert not r.ok and "NOT RENAMED" in r.output
+    r = await reg.execute("rename_symbol", {"old": "calc_total", "new": "class"}, ctx)
+    assert not r.ok and "NOT RENAMED" in r.output and "billing/totals.py" in r.output
     assert (root / "billing" / "totals.py").read_bytes() == before
 
 
@@ -110,12 +102,3 @@ def test_router_offers_rename_only_when_asked() -> None:
     plain = router.route("fix the bug in billing/totals.py so test_total passes")
     assert plain.category == "write" and "rename_symbol" not in plain.tool_names
     assert "rename_symbol" not in router.widen(plain).tool_names
-
-
-async def test_several_paths_in_one_string_are_each_renamed(proj) -> None:
-    root, reg, ctx = proj  # the 1.5B lists a step's files in `path`, space-separated
-    r = await reg.execute("rename_symbol", {"old": "calc_total", "new": "compute_total",
-                                            "path": "billing/invoice.py billing/totals.py"}, ctx)
-    assert r.ok, r.output
-    assert sorted(r.changed_files) == ["billing/invoice.py", "billing/totals.py"]
-    assert "calc_total" in (root / "app.js").read_text()
