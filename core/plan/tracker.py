@@ -45,7 +45,8 @@ def actionable_steps(steps: list[str]) -> list[str]:
     return kept or steps
 
 
-_PLAN_WORDS = re.compile(r"\b(?:refactor\w*|migrat\w*|rewrit\w*|rewrote|restructur\w*|"
+_PLAN_WORDS = re.compile(r"\b(?:refactor\w*|migrat(?:e|es|ed|ing)(?!\s+(?:folder|directory|dir|file)s?\b)|"
+                         r"migration\s+(?:to|from|of)\b|rewrit\w*|rewrote|restructur\w*|"
                          r"overhaul\w*|port(?:ing)?\s+\w+\s+to)\b", re.IGNORECASE)
 _UNIT = r"(?:feature|module|subsystem|system|service|api|package|component|plugin|endpoint)s?"
 _IMPLEMENT = re.compile(rf"\b(?:implement|build)\b[^.\n]{{0,80}}?\b{_UNIT}\b"

@@ -19,6 +19,7 @@ from .registry import Tool, ToolContext, ToolError, ToolRegistry, ToolResult
 from .workspace import WorkspaceError
 
 MAX_READ_LINES = 400
+WHOLE_FILE_LINES = 150  # files this short are always shown whole, whatever range was asked
 MAX_READ_CHARS = 24_000
 MAX_FILE_BYTES = 2_000_000
 LARGE_WRITE_LINES = 400
@@ -156,6 +157,8 @@ def read_file(args: ReadFileArgs, ctx: ToolContext) -> ToolResult:
     lines = text.splitlines()
     start = max(1, args.start_line or 1)
     end = min(len(lines), args.end_line or len(lines))
+    if len(lines) <= WHOLE_FILE_LINES and start <= len(lines):
+        start, end = 1, len(lines)  # a small model asking for lines 1-1 wants the file
     if start > max(1, len(lines)):
         raise ToolError(f"{rel} has only {len(lines)} lines")
     chosen = lines[start - 1:end]

@@ -22,9 +22,16 @@ def env(tmp_path: Path):
 
 
 async def test_read_numbers_lines_and_ranges(env) -> None:
-    reg, ctx, _ = env
-    r = await reg.execute("read_file", {"path": "a.py", "start_line": 2}, ctx)
-    assert r.ok and r.output == "a.py lines 2-2 of 2\n2| y = 2"
+    reg, ctx, root = env
+    (root / "big.py").write_text("".join(f"v{i} = {i}\n" for i in range(1, 301)))
+    r = await reg.execute("read_file", {"path": "big.py", "start_line": 200, "end_line": 201}, ctx)
+    assert r.ok and r.output == "big.py lines 200-201 of 300\n200| v200 = 200\n201| v201 = 201"
+
+
+async def test_a_short_file_is_read_whole_whatever_range_was_asked(env) -> None:
+    reg, ctx, _ = env  # the 1.5B asks for lines 1-1 of an 11-line file, five times over
+    r = await reg.execute("read_file", {"path": "a.py", "start_line": 1, "end_line": 1}, ctx)
+    assert r.ok and r.output == "a.py (2 lines)\n1| x = 1\n2| y = 2"
 
 
 @pytest.mark.parametrize("path", ["../x", "/etc/passwd", "a\x00b", "sub/../../x"])
