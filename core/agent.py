@@ -91,6 +91,9 @@ class TaskState:
     nudges: int = 0
     failed_calls: dict[str, str] = field(default_factory=dict)  # call key -> its error
     escape_repetition: bool = False  # sample hotter on the next call (the model is repeating)
+    asked_files: list[str] = field(default_factory=list)  # files the task asks to create
+    seen_calls: set[str] = field(default_factory=set)  # successful read-only calls since a change
+    blocked_tool: str | None = None  # left out of the next constrained action (just repeated)
     checkpoint: str | None = None
     usage: Usage = field(default_factory=Usage)
 
@@ -198,6 +201,9 @@ class Agent:
                              rollback: bool = True) -> DoneEvent:
         self._cancel.clear()
         self.state = TaskState(task=task, checkpoint=checkpoint)
+        from .edit.literals import asked_files
+
+        self.state.asked_files = asked_files(task, self.workspace.root)
         self.ctx.set("task", task)  # tools that need the user's words (e.g. git push guard)
         self.guard.reset()
         self.improve.reset()
@@ -404,7 +410,12 @@ class Agent:
         if request.tools:
             kwargs["tools"] = request.tools
         if mode == "constrained":
-            kwargs["response_format"] = action_schema(self._offered())
+            offered = self._offered()
+            blocked = self.state.blocked_tool
+            self.state.blocked_tool = None
+            if blocked and any(t.name != blocked for t in offered):
+                offered = [t for t in offered if t.name != blocked]  # the grammar forbids it
+            kwargs["response_format"] = action_schema(offered)
 
         async def on_delta(text: str) -> None:
             await self._emit(TextDelta(text=text))
@@ -484,6 +495,27 @@ class Agent:
                                 "(copy old_str exactly from the file, with more lines) or use "
                                 "another tool."), call.raw.id))
                 continue
+            tool = self.registry.get(call.name)
+            read_only = tool is not None and not tool.mutates and not tool.runs_commands \
+                and call.name != "finish"
+            if read_only and key in s.seen_calls:
+                # the same read again with nothing changed: the answer is already above. Not
+                # re-run (another copy of the file teaches the model to read once more); the
+                # next constrained action may not pick this tool
+                s.escape_repetition = True
+                s.blocked_tool = call.name
+                s.tool_calls += 1
+                self.history[-1] = {"role": "assistant", "content": f"(repeated the {call.name} "
+                                                                    "call)"}
+                verdict = self.guard.check(call.name, call.arguments, True, changed=False)
+                if verdict.action == "stop":
+                    raise HardFailure(f"loop guard ({verdict.rule}): {verdict.message}")
+                await self._emit(NoticeEvent(message=f"repeated {call.name} call not run"))
+                results.append((call.name, ("You already made exactly this call; its result is "
+                                "above and nothing has changed since. Do not read it again: make "
+                                "the change now, or call finish if the task is done."),
+                                call.raw.id))
+                continue
             repaired = ", ".join(call.fixes + call.raw.repairs) or \
                 ("" if call.raw.fmt in ("native", "action") else call.raw.fmt)
             await self._emit(ToolCallEvent(call_id=call_id, name=call.name,
@@ -506,8 +538,11 @@ class Agent:
             output = result.output
             if not result.ok and not result.changed_files:
                 s.failed_calls[key] = result.output[:1500]
+            elif read_only and result.ok:
+                s.seen_calls.add(key)
             if result.changed_files:
                 s.failed_calls.clear()  # the files changed: earlier failures may succeed now
+                s.seen_calls.clear()
                 s.edits += 1
                 for f in result.changed_files:
                     if f not in s.changed_files:
@@ -670,6 +705,13 @@ class Agent:
                     f"{failed_edits[-1]}\nMake the edit work, then call finish.")
         if not self.settings.agent.validate_edits:
             return None
+        absent = [p for p in s.asked_files if not (self.workspace.root / p).exists()]
+        if absent and self.ctx.allowed_edit_paths is None:
+            s.verify_attempts += 1
+            shown = ", ".join(f"`{p}`" for p in absent)
+            await self._emit(NoticeEvent(message=f"finish refused: {shown} not written yet"))
+            return (f"Not done yet: the task asks you to write {shown}, which does not exist. "
+                    "Write it with write_file (the whole content), then call finish.")
         if s.changed_files and self.ctx.allowed_edit_paths is None:  # a plan step's task is
             from .edit.literals import missing_literals  # the whole plan's text: not checked
 

@@ -142,8 +142,13 @@ _SIGNALS: list[tuple[str, float, str]] = [
                  r"|downgrade|enable|disable|wrap|extract|inline|introduce|allow|prevent"
                  r"|support|turn (?:on|off)|switch (?:on|off)|toggle)\b")),
     ("write", 3, r"\b(?:add|implement|impl?ement|create|write|make)\b"),
+    ("write", 4, r"\b(?:write|put|save|store)\b[^.?!]{0,60}\b(?:into|in|to)\s+`?[\w./-]+\.\w{1,5}\b"),
     ("write", 2, (r"\b(?:refactor|rewrite|clean ?up|simplify|restructure|convert|move|use .{1,30}"
                  r" instead of|handle)\b")),
+    ("write", 2, (r"\b(?:should|must) (?:always|only|never|start|call|give|include|keep"
+                 r"|use|count|stay)\b|\bgives up\b|\bcomes? back\b|\bkeep only\b"
+                 r"|\breturns? (?:duplicates|nothing|none|null|undefined|an? (?:empty|wrong))\b"
+                 r"|\b(?:shows|prints|displays) '|\bcounts? .{1,40} separately\b")),
     ("write", 2, (r"\bshould (?:return|be|raise|print|handle|accept|reject|work|not)\b"
                  r"|\b(?:returns?|gives?|prints?|raises?|shows?) \w+(?: \w+)? instead of\b"
                  r"|\b(?:chokes?|fails?|breaks?|hangs?) (?:on|when|with|if)\b")),

@@ -106,4 +106,24 @@ def missing_literals(task: str, root: str | Path, changed_files: Iterable[str]) 
     return [w for w in wanted if not _contains(blob, w)]
 
 
-__all__ = ["missing_literals", "required_literals"]
+_MAKE_BEFORE = re.compile(r"\b(?:write|put|save|store|record|create|make|add|generate|produce|"
+                          r"output|dump|list)\b[^.;!?]{0,80}$", re.IGNORECASE)
+
+
+def asked_files(task: str, root: str | Path) -> list[str]:
+    """Files the task asks to create: named, absent now, with a writing verb before them in the
+    same sentence ("write the number into `answer.txt`", "make a file todos.txt")."""
+    from smallcode.core.plan.depgraph import mentioned_paths
+
+    out = []
+    for path in mentioned_paths(task):
+        if (Path(root) / path).exists() or path.endswith("/"):
+            continue
+        for m in re.finditer(re.escape(path), task):
+            if _MAKE_BEFORE.search(task[max(0, m.start() - 90):m.start()]):
+                out.append(path)
+                break
+    return out
+
+
+__all__ = ["asked_files", "missing_literals", "required_literals"]

@@ -37,6 +37,9 @@ _LEAD = re.compile(r"^(?:and\s+)?(?:also|then|please|finally|after\s+that|afterw
 _SEQUEL = re.compile(r"^(?:and\s+)?(?:then|finally|after\s+that|afterwards)\b", re.IGNORECASE)
 _BACK_REFERENCE = re.compile(r"\b(?:it|its|this|that|them|these|those)\b(?!\s+\w+\s*=)",
                              re.IGNORECASE)
+_IMPERATIVE = re.compile(r"(?:add|create|write|update|append|put|change|set|remove|delete|make|"
+                         r"bump|fix|replace|move|raise|lower|insert|implement|document|rename|"
+                         r"drop|extend|export|import|register|enable|disable)\b", re.IGNORECASE)
 _FILLER = re.compile(r"^\W*(?:and|also|then|please|finally)?\W*$", re.IGNORECASE)
 
 
@@ -87,6 +90,8 @@ def derive_plan(task: str, workspace: Any) -> DerivedPlan | None:
             reasons.append(f"the rename of {old} touches {len(users)} file"
                            f"{'s' if len(users) != 1 else ''}")
             continue
+        if clause.rstrip().endswith("?") or not _IMPERATIVE.match(_LEAD.sub("", clause)):
+            return None  # a question or a description: not a step the message spells out
         paths = [p for p in mentioned_paths(clause) if p not in owned]
         if not paths:
             if m or rename_done and len(clause.split()) <= 8 and not re.search(

@@ -147,6 +147,8 @@ class ReadFileArgs(BaseModel):
 
 
 def read_file(args: ReadFileArgs, ctx: ToolContext) -> ToolResult:
+    if any(c in args.path for c in "*?["):
+        return _read_glob(args.path, ctx)
     p = resolve_path(ctx, args.path, must_exist=True)
     if p.is_dir():
         entries = sorted(ctx.workspace.rel(c) + ("/" if c.is_dir() else "") for c in p.iterdir()
@@ -175,6 +177,20 @@ def read_file(args: ReadFileArgs, ctx: ToolContext) -> ToolResult:
     header = f"{rel} ({len(lines)} lines)" if (start, end) == (1, len(lines)) else \
         f"{rel} lines {start}-{end} of {len(lines)}"
     return ToolResult(ok=True, output=f"{header}\n{body}{note}", data={"path": rel})
+
+
+def _read_glob(pattern: str, ctx: ToolContext, max_files: int = 4) -> ToolResult:
+    """A model passing a glob as the path wants those files: list them, show the first few."""
+    found = find_files(FindFilesArgs(pattern=pattern), ctx).data.get("files") or []
+    if not found:
+        raise ToolError(f"no files match {pattern!r}")
+    parts = [f"{len(found)} file{'s match' if len(found) != 1 else ' matches'} {pattern!r}: "
+             + ", ".join(found[:50])]
+    for rel in found[:max_files]:
+        parts.append(read_file(ReadFileArgs(path=rel), ctx).output)
+    if len(found) > max_files:
+        parts.append(f"[{len(found) - max_files} more not shown; read them by name]")
+    return ToolResult(ok=True, output="\n\n".join(parts), data={"files": found})
 
 
 # -- write_file --------------------------------------------------------------------------
@@ -268,7 +284,7 @@ def find_files(args: FindFilesArgs, ctx: ToolContext) -> ToolResult:
         rel = ctx.workspace.rel(f)
         if wild:
             ok = fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(f.name, pat) or \
-                (pat.startswith("**/") and fnmatch.fnmatch(rel, pat[3:]))
+                ("**/" in pat and fnmatch.fnmatch(rel, pat.replace("**/", "")))  # ** = 0+ dirs
         else:
             ok = pat.lower() in rel.lower()
         if ok:

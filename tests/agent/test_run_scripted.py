@@ -363,3 +363,44 @@ def test_finish_is_sent_back_once_when_an_asked_for_value_is_missing(tmp_path: P
         {"server": {"port": 9090, "debug": False}}
     notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
     assert any("finish refused: the changes do not contain 'debug'" in n for n in notices)
+
+
+def test_a_repeated_read_is_not_run_again_and_the_grammar_leaves_it_out(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    read = fenced("read_file", {"path": "calc.py"})
+    replies = [read, read,
+               fenced("patch", {"path": "calc.py", "old_str": "a - b", "new_str": "a + b"}),
+               fenced("finish", {"summary": "fixed"})]
+    with ScriptedServer(replies) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
+                       "test_add fails, fix it", env={"SMALLCODE_MODEL__TOOL_MODE": "constrained"})
+        reqs = srv.requests
+    assert proc.returncode == 0, proc.stderr
+    evs = events(proc.stdout)
+    assert [e["name"] for e in evs if e["type"] == "tool_call"] == ["read_file", "patch", "finish"]
+    assert any(e["type"] == "notice" and e["message"] == "repeated read_file call not run"
+               for e in evs)
+    assert "You already made exactly this call" in reqs[2]["messages"][-1]["content"]
+
+    def offered(req: dict) -> set[str]:
+        schema = req["response_format"]["json_schema"]["schema"]
+        if "oneOf" in schema:
+            return {o["properties"]["tool"]["const"] for o in schema["oneOf"]}
+        return set(schema["properties"]["tool"]["enum"])
+
+    assert "read_file" in offered(reqs[1]) and "read_file" not in offered(reqs[2])
+    assert "read_file" in offered(reqs[3])  # only the one turn after the repeat
+
+
+def test_finish_is_sent_back_while_the_file_the_task_asks_for_is_missing(tmp_path: Path) -> None:
+    (tmp_path / "server.py").write_text("PORT = 7431\n")
+    replies = [fenced("finish", {"summary": "The port is 7431."}),
+               fenced("write_file", {"path": "answer.txt", "content": "7431\n"}),
+               fenced("finish", {"summary": "written"})]
+    with ScriptedServer(replies) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
+                       "What port does server.py use? Write just the number into answer.txt.")
+        reqs = srv.requests
+    assert proc.returncode == 0, proc.stderr
+    assert "the task asks you to write `answer.txt`" in reqs[1]["messages"][-1]["content"]
+    assert (tmp_path / "answer.txt").read_text() == "7431\n"

@@ -115,3 +115,11 @@ async def test_a_plan_that_leaves_the_tests_red_is_not_a_success(repo: Path) -> 
     assert isinstance(done, DoneEvent) and not done.success
     assert done.reason == "plan completed but the tests fail"
     assert "Tests fail (`" in done.summary
+
+
+def test_a_question_with_an_answer_file_is_not_a_plan(repo: Path) -> None:
+    (repo / "server.py").write_text("PORT = 7431\n")
+    assert derive_plan("What port does server.py use? Write just the number into answer.txt.",
+                       Workspace(repo)) is None
+    assert derive_plan("server.py crashes on start. Add a guard to server.py and note it in "
+                       "NOTES.md.", Workspace(repo)) is None

@@ -139,3 +139,15 @@ async def test_control_characters_from_json_escapes_are_written_as_escape_text(e
                                     "new_str": "y = r'[^\x00-\x7f]'"}, ctx)
     assert r.ok, r.output
     assert (root / "a.py").read_text() == "x = 1\ny = r'[^\\x00-\\x7f]'\n"
+
+
+async def test_a_glob_as_read_path_lists_and_shows_the_matching_files(env) -> None:
+    reg, ctx, root = env  # the 1.5B asks read_file for "src/**/*.py"
+    (root / "src" / "pkg").mkdir(parents=True)
+    (root / "src" / "one.py").write_text("a = 1\n")
+    (root / "src" / "pkg" / "two.py").write_text("b = 2\n")
+    r = await reg.execute("read_file", {"path": "src/**/*.py"}, ctx)
+    assert r.ok and r.output.startswith("2 files match 'src/**/*.py': src/one.py, src/pkg/two.py")
+    assert "1| a = 1" in r.output and "1| b = 2" in r.output
+    missing = await reg.execute("read_file", {"path": "lib/*.rs"}, ctx)
+    assert not missing.ok and "no files match 'lib/*.rs'" in missing.output
