@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from smallcode.core.tools.registry import CATEGORIES, ToolRegistry
+from smallcode.core.tools.refactor import RENAME_RE
 
 # Tie-break order: ambiguous, action-oriented messages default to doing something.
 PRIORITY: tuple[str, ...] = (
@@ -41,7 +42,7 @@ ROUTE_TABLE: dict[str, tuple[str, ...]] = {
 # Tools of a category that are offered only when the user's message asks for them: a rename
 # tool costs schema tokens on every write call but helps only when something is being renamed.
 TRIGGERED_TOOLS: dict[str, re.Pattern[str]] = {
-    "rename_symbol": re.compile(r"\b(?:renam\w*|renmae\w*)\b", re.IGNORECASE),
+    "rename_symbol": RENAME_RE,  # a name to a name, not files
 }
 
 # Offered with a category whenever they are registered, whatever they declare.
@@ -176,6 +177,9 @@ _SIGNALS: list[tuple[str, float, str]] = [
                r"|run|work)\b|\b(?:tests?|specs?) (?:pass|passing|green|still pass)"
                r"|\bare (?:the )?tests\b|\bdo (?:the )?tests\b|\boutput of\b")),
     ("run", 2, r"`[a-z][\w.-]* [^`]*`"),
+    ("run", 7, (r"\b(?:rename|move|copy)\b[^.]{0,30}\b(?:files|folders|directories)\b"
+               r"|\b(?:rename|move)\s+(?:every|all|each)\b[^.]{0,20}\.\w{1,5}\b"
+               r"|\b(?:rename|move)\s+`?[\w./-]+\.\w{1,5}`?\s+(?:to|into)\s+`?[\w./-]+")),
     ("run", -3, r"\b(?:(?:how|where) (?:do|does|is|are)|explain|describe|\bplan\b|step)\b"),
     ("run", -2, r"\b(?:add|fix|write|implement|create|rename|update)\b"),
     ("run", -3, r"\b(?:rewrite|convert|migrate|switch|port)\b"),

@@ -21,14 +21,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from smallcode.core.tools.refactor import RENAME_RE as _RENAME
 from smallcode.core.tools.refactor import files_using
 
 from .depgraph import mentioned_paths
 
-_RENAME = re.compile(
-    r"\b(?:rename|renmae)\s+(?:the\s+)?(?:(?:function|method|class|variable|constant|symbol|"
-    r"helper)\s+)?[`'\"]?([A-Za-z_]\w*)(?:\(\))?[`'\"]?\s+(?:to|into|as)\s+[`'\"]?"
-    r"([A-Za-z_]\w*)(?:\(\))?[`'\"]?", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`'\"])")
 _CLAUSE = re.compile(r",?\s+(?:and\s+)?(?:also|then)\s+|;\s+|,\s+and\s+(?=(?:add|create|write|"
                      r"update|append|put|change|set|remove|delete|make|bump)\b)", re.IGNORECASE)

@@ -246,6 +246,8 @@ def patch(args: PatchArgs, ctx: ToolContext) -> ToolResult:
                 raise
             outcome = apply_patch_at(text, args.old_str, args.new_str, args.line)
     except PatchError as exc:
+        if _adds_after_missing_anchor(exc, args, ctx):
+            return _append(ctx, rel, p, text, args)
         message = str(exc)
         if exc.kind == "ambiguous" and exc.lines:
             message += "\n" + match_context(text, exc.lines, args.old_str.count("\n") + 1)
@@ -259,6 +261,31 @@ def patch(args: PatchArgs, ctx: ToolContext) -> ToolResult:
     head = f"patched {rel} lines {outcome.start_line}-{outcome.end_line}{how}"
     result.output = head + ("\n" + result.output if result.output else "")
     result.data["strategy"] = outcome.strategy
+    return result
+
+
+def _adds_after_missing_anchor(exc: Any, args: PatchArgs, ctx: ToolContext) -> bool:
+    """A small model adding something new (a Makefile target, a function) often "patches" the
+    header it is about to add: old_str ``clean:`` is nowhere in the file and new_str is
+    ``clean:`` plus its body. That is an addition; nothing in the file resembles the anchor."""
+    old, new = args.old_str.strip(), args.new_str.strip()
+    return (exc.kind == "no_match" and bool(ctx.get("patch_ladder", True)) and bool(old)
+            and new.startswith(old) and len(new) > len(old)
+            and (exc.similarity or 0.0) < 0.6)
+
+
+def _append(ctx: ToolContext, rel: str, p: Path, text: str, args: PatchArgs) -> ToolResult:
+    body = text.rstrip("\n")
+    start = body.count("\n") + (3 if body else 1)
+    new_text = (body + "\n\n" if body else "") + args.new_str.strip("\n") + "\n"
+    result = write_checked(ctx, rel, p, new_text)
+    if result.data.get("reverted"):
+        return result
+    end = new_text.rstrip("\n").count("\n") + 1
+    head = (f"added to the end of {rel} (lines {start}-{end}): old_str was not in the file and "
+            "new_str starts with it, so this is new text")
+    result.output = head + ("\n" + result.output if result.output else "")
+    result.data["strategy"] = "append"
     return result
 
 

@@ -133,8 +133,14 @@ def rename_symbol(args: RenameArgs, ctx: ToolContext) -> ToolResult:
                       diff="".join(diffs), data={"renamed": lines, "failed": failed})
 
 
-# Offered only when the user's message talks about renaming (see router.TRIGGERED_TOOLS).
-RENAME_TRIGGER = r"\b(?:renam\w*|renmae\w*)\b"
+# "rename calc_total to compute_total", "rename the Cart class to ShoppingCart": a name to a name
+# (not "rename every .txt file to .md", not "rename app/helpers.py to ..."). The router offers
+# rename_symbol only for these; plan derivation reads the two names from it.
+_KIND = r"(?:function|method|class|variable|constant|symbol|helper|field|attribute|property)"
+RENAME_RE = re.compile(
+    rf"\b(?:rename|renmae)\s+(?:the\s+)?(?:{_KIND}\s+)?[`'\"]?([A-Za-z_]\w*)(?:\(\))?[`'\"]?"
+    rf"(?:\s+{_KIND})?\s+(?:to|into|as)\s+[`'\"]?([A-Za-z_]\w*)(?:\(\))?[`'\"]?(?![\w./])",
+    re.IGNORECASE)
 
 
 def register(registry: ToolRegistry, settings: Any = None) -> None:
@@ -143,5 +149,5 @@ def register(registry: ToolRegistry, settings: Any = None) -> None:
                            RenameArgs, rename_symbol, frozenset({"write", "plan"}), mutates=True))
 
 
-__all__ = ["PROSE_SUFFIXES", "RENAME_TRIGGER", "RenameArgs", "files_using", "identifier_pattern",
+__all__ = ["PROSE_SUFFIXES", "RENAME_RE", "RenameArgs", "files_using", "identifier_pattern",
            "register", "rename_symbol", "source_files"]

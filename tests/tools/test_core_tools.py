@@ -151,3 +151,16 @@ async def test_a_glob_as_read_path_lists_and_shows_the_matching_files(env) -> No
     assert "1| a = 1" in r.output and "1| b = 2" in r.output
     missing = await reg.execute("read_file", {"path": "lib/*.rs"}, ctx)
     assert not missing.ok and "no files match 'lib/*.rs'" in missing.output
+
+
+async def test_patching_a_missing_header_with_its_body_appends_it(env) -> None:
+    reg, ctx, root = env  # the 1.5B adds a Makefile target by "patching" `clean:` into itself
+    (root / "Makefile").write_text("test:\n\tpytest -q\n")
+    r = await reg.execute("patch", {"path": "Makefile", "old_str": "clean:",
+                                    "new_str": "clean:\n\trm -rf build/"}, ctx)
+    assert r.ok, r.output
+    assert (root / "Makefile").read_text() == "test:\n\tpytest -q\n\nclean:\n\trm -rf build/\n"
+    assert r.output.startswith("added to the end of Makefile (lines 4-5)")
+    other = await reg.execute("patch", {"path": "Makefile", "old_str": "lint:",
+                                        "new_str": "format:\n\tblack ."}, ctx)
+    assert not other.ok and "old_str not found" in other.output  # not an addition: refused

@@ -102,3 +102,14 @@ def test_router_offers_rename_only_when_asked() -> None:
     plain = router.route("fix the bug in billing/totals.py so test_total passes")
     assert plain.category == "write" and "rename_symbol" not in plain.tool_names
     assert "rename_symbol" not in router.widen(plain).tool_names
+
+
+@pytest.mark.parametrize("message, offered, category", [
+    ("Rename the Cart class to ShoppingCart in the shop package", True, "write"),
+    ("Rename every .txt file in notes/ to .md (keep their contents).", False, "run"),
+    ("Rename app/helpers.py to app/text_tools.py and fix every import", False, "run"),
+])
+def test_rename_symbol_is_for_names_and_file_renames_go_to_the_shell(
+        message: str, offered: bool, category: str) -> None:
+    d = Router(build_registry(), two_stage="off").route(message)
+    assert ("rename_symbol" in d.tool_names) is offered and d.category == category
