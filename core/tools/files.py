@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import re
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +34,34 @@ def resolve_path(ctx: ToolContext, path: str, *, must_exist: bool = False) -> Pa
     except WorkspaceError as exc:
         message = str(exc)
         if message.endswith("does not exist"):
+            twin = _unique_twin(ctx, path)
+            if twin is not None:
+                return twin
             message += " (check the name with find_files, or create the file with write_file)"
         raise ToolError(message) from None
+
+
+def _unique_twin(ctx: ToolContext, path: str) -> Path | None:
+    """The one existing file a wrong path clearly means: a small model prefixes a folder
+    (``tests/.github/workflows/ci.yml``) or drops one (``ci.yml``). Only when exactly one
+    project file fits; otherwise None (the caller reports the missing path)."""
+    want = path.strip().replace("\\", "/").lstrip("./")
+    if not want or any(c in want for c in "*?["):
+        return None
+    name = want.rsplit("/", 1)[-1]
+    suffix, same_name = [], []
+    for f in ctx.workspace.iter_files():
+        rel = ctx.workspace.rel(f)
+        if f.name != name:
+            continue
+        same_name.append(f)
+        if want.endswith("/" + rel) or rel.endswith("/" + want):
+            suffix.append(f)
+    if len(same_name) == 1:
+        return same_name[0]
+    if len(suffix) == 1 and "/" in ctx.workspace.rel(suffix[0]):  # a folder path matched too
+        return suffix[0]
+    return None
 
 
 def read_text(p: Path) -> str:
@@ -246,7 +273,7 @@ def patch(args: PatchArgs, ctx: ToolContext) -> ToolResult:
                 raise
             outcome = apply_patch_at(text, args.old_str, args.new_str, args.line)
     except PatchError as exc:
-        if _adds_after_missing_anchor(exc, args, ctx):
+        if _adds_after_missing_anchor(exc, args, ctx, text):
             return _append(ctx, rel, p, text, args)
         message = str(exc)
         if exc.kind == "ambiguous" and exc.lines:
@@ -264,26 +291,66 @@ def patch(args: PatchArgs, ctx: ToolContext) -> ToolResult:
     return result
 
 
-def _adds_after_missing_anchor(exc: Any, args: PatchArgs, ctx: ToolContext) -> bool:
-    """A small model adding something new (a Makefile target, a function) often "patches" the
-    header it is about to add: old_str ``clean:`` is nowhere in the file and new_str is
-    ``clean:`` plus its body. That is an addition; nothing in the file resembles the anchor."""
+_HEADER_NAME = re.compile(r"^\s*(?:async\s+)?(?:def|class|function|fn|func)\s+([A-Za-z_$][\w$]*)"
+                          r"|^([A-Za-z_][\w.-]*)\s*:(?!=)")
+_METHOD = re.compile(r"^\s*(?:async\s+)?def\s+\w+\(\s*(?:self|cls)\b")
+_CLASS = re.compile(r"^class\s+\w+", re.MULTILINE)
+
+
+def _adds_after_missing_anchor(exc: Any, args: PatchArgs, ctx: ToolContext, text: str) -> bool:
+    """A small model adding something new (a Makefile target, a function, a method) often
+    "patches" the header it is about to add: old_str ``clean:`` is nowhere in the file and
+    new_str is ``clean:`` plus its body. That is an addition, as long as the file has nothing
+    of that name yet (else it is a botched edit of the existing one, and the error stands)."""
     old, new = args.old_str.strip(), args.new_str.strip()
-    return (exc.kind == "no_match" and bool(ctx.get("patch_ladder", True)) and bool(old)
-            and new.startswith(old) and len(new) > len(old)
-            and (exc.similarity or 0.0) < 0.6)
+    if exc.kind != "no_match" or not ctx.get("patch_ladder", True) or not old or "\n" in old \
+            or not new.startswith(old) or len(new) <= len(old):
+        return False
+    m = _HEADER_NAME.match(old)
+    if m is None:
+        return (exc.similarity or 0.0) < 0.6
+    name = m.group(1) or m.group(2)
+    return re.search(rf"(?<![\w$]){re.escape(name)}\s*[(:=]", text) is None
+
+
+def _class_end(lines: list[str]) -> tuple[int, str] | None:
+    """(index after the last line of the file's only top-level class, its body indent)."""
+    starts = [i for i, line in enumerate(lines) if _CLASS.match(line)]
+    if len(starts) != 1:
+        return None
+    i = starts[0] + 1
+    end, indent = i, ""
+    while i < len(lines):
+        line = lines[i]
+        if line.strip() and not line[0].isspace():
+            break
+        if line.strip():
+            indent = indent or line[:len(line) - len(line.lstrip())]
+            end = i + 1
+        i += 1
+    return end, indent or "    "
 
 
 def _append(ctx: ToolContext, rel: str, p: Path, text: str, args: PatchArgs) -> ToolResult:
-    body = text.rstrip("\n")
-    start = body.count("\n") + (3 if body else 1)
-    new_text = (body + "\n\n" if body else "") + args.new_str.strip("\n") + "\n"
+    new = args.new_str.strip("\n")
+    lines = text.splitlines()
+    spot = _class_end(lines) if p.suffix == ".py" and _METHOD.match(new) else None
+    if spot is not None:  # a method: at the end of the class, at the class body's indent
+        end, indent = spot
+        block = textwrap.indent(textwrap.dedent(new), indent).splitlines()
+        new_lines = lines[:end] + [""] + block + lines[end:]
+        start, where = end + 2, f"to the end of the class in {rel}"
+        new_text = "\n".join(new_lines) + "\n"
+    else:
+        body = text.rstrip("\n")
+        start, where = body.count("\n") + (3 if body else 1), f"to the end of {rel}"
+        new_text = (body + "\n\n" if body else "") + new + "\n"
+        block = new.splitlines()
     result = write_checked(ctx, rel, p, new_text)
     if result.data.get("reverted"):
         return result
-    end = new_text.rstrip("\n").count("\n") + 1
-    head = (f"added to the end of {rel} (lines {start}-{end}): old_str was not in the file and "
-            "new_str starts with it, so this is new text")
+    head = (f"added {where} (lines {start}-{start + len(block) - 1}): old_str was not in the "
+            "file and new_str starts with it, so this is new text")
     result.output = head + ("\n" + result.output if result.output else "")
     result.data["strategy"] = "append"
     return result

@@ -164,3 +164,36 @@ async def test_patching_a_missing_header_with_its_body_appends_it(env) -> None:
     other = await reg.execute("patch", {"path": "Makefile", "old_str": "lint:",
                                         "new_str": "format:\n\tblack ."}, ctx)
     assert not other.ok and "old_str not found" in other.output  # not an addition: refused
+
+
+async def test_a_path_with_a_stray_or_missing_folder_finds_the_one_file_it_means(env) -> None:
+    reg, ctx, root = env
+    (root / ".github" / "workflows").mkdir(parents=True)
+    (root / ".github" / "workflows" / "ci.yml").write_text("python: ['3.11']\n")
+    r = await reg.execute("patch", {"path": "tests/.github/workflows/ci.yml",
+                                    "old_str": "'3.11'", "new_str": "'3.11', '3.12'"}, ctx)
+    assert r.ok and r.output.startswith("patched .github/workflows/ci.yml")
+    r = await reg.execute("read_file", {"path": "ci.yml"}, ctx)
+    assert r.ok and r.output.startswith(".github/workflows/ci.yml (1 lines)")
+    (root / "sub").mkdir()
+    (root / "sub" / "a.py").write_text("z = 0\n")  # two a.py files: no guessing
+    r = await reg.execute("read_file", {"path": "lib/a.py"}, ctx)
+    assert not r.ok and "lib/a.py does not exist" in r.output
+
+
+async def test_a_new_method_patched_onto_its_own_header_lands_in_the_class(env) -> None:
+    reg, ctx, root = env  # seen: old_str "def peek(self):" (absent), new_str = the method
+    (root / "stack.py").write_text(
+        "class Stack:\n    def __init__(self):\n        self._items = []\n\n"
+        "    def pop(self):\n        return self._items.pop()\n\n\nS = Stack()\n")
+    r = await reg.execute("patch", {"path": "stack.py", "old_str": "def peek(self):",
+                                    "new_str": "def peek(self):\n    return self._items[-1]"}, ctx)
+    assert r.ok, r.output
+    assert (root / "stack.py").read_text() == (
+        "class Stack:\n    def __init__(self):\n        self._items = []\n\n"
+        "    def pop(self):\n        return self._items.pop()\n\n"
+        "    def peek(self):\n        return self._items[-1]\n\n\nS = Stack()\n")
+    assert r.output.startswith("added to the end of the class in stack.py (lines 8-9)")
+    again = await reg.execute("patch", {"path": "stack.py", "old_str": "def pop(self) -> int:",
+                                        "new_str": "def pop(self) -> int:\n    return 1"}, ctx)
+    assert not again.ok  # pop exists: a botched edit of it, not an addition
