@@ -44,6 +44,7 @@ from .router import Router, choose_category
 from .toolcalls import ActionParseError, interpret_reply, parse_action, resolve_call
 from .toolcalls.action import action_schema
 from .toolcalls.resolution import CallProblem, ResolvedCall
+from .tools.files import undo_regression
 from .tools.registry import Tool, ToolContext, ToolRegistry, ToolResult
 from .tools.workspace import Workspace
 
@@ -337,6 +338,7 @@ class Agent:
                                        run_tests=run_tests,
                                        always_test=s.category in ("write", "run", "plan"))
             s.tests_failing_at_start = pf.tests_failing
+            self.ctx.set("start_failures", pf.test_failures)
             for rel in pf.files:
                 self.ctx.files_read.add(rel)
             rendered = pf.render()
@@ -657,6 +659,7 @@ class Agent:
         if runner is not None and not diags and not result.data.get("reverted"):
             targets = testrunner.tests_for_file(self.workspace.root, path)
             test_run = await run_tests(runner, targets)
+        undone = undo_regression(self.ctx, result, test_run)
         feedback = self.improve.after_edit(path, diags, test_run)
         if feedback.stage == "stop":
             raise HardFailure(f"could not fix {path}: {feedback.message_for_model}")
@@ -667,6 +670,7 @@ class Agent:
         if test_run is not None:
             head = "TESTS PASS" if test_run.ok else "TESTS FAIL"
             text = f"\n{head} (`{test_run.command}`):\n{prefetch.test_run_text(test_run)}"
+            text += undone
         if not feedback.ok and diags or not feedback.ok and feedback.stage == "decompose":
             text += "\n" + feedback.message_for_model
         return text

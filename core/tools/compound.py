@@ -256,10 +256,11 @@ async def edit_and_verify(args: PatchFileArgs, ctx: ToolContext) -> ToolResult:
                 "summary": test_run.summary,
                 "failures": test_run.failures,
             }
+            result.output += files.undo_regression(ctx, result, test_run)
         else:
             result.output += "\nNo tests cover this file; nothing else was run."
     feedback = _loop(ctx).after_edit(rel, diags, test_run)
-    result.ok = feedback.ok
+    result.ok = feedback.ok and not result.data.get("undone")
     result.data["stage"] = feedback.stage
     if not feedback.ok:
         result.output += "\n" + feedback.message_for_model

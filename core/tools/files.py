@@ -163,7 +163,28 @@ def write_checked(ctx: ToolContext, rel: str, p: Path, new: str) -> ToolResult:
                           "is unchanged)." + note, diff=diff,
                           data={"diagnostics": diags, "reverted": True, "path": rel})
     return ToolResult(ok=not diags, output=note.strip(), changed_files=[rel], diff=diff,
-                      data={"diagnostics": diags, "path": rel})
+                      data={"diagnostics": diags, "path": rel, "before": old_bytes if existed
+                            else None})
+
+
+def undo_regression(ctx: ToolContext, result: ToolResult, test_run: Any) -> str:
+    """Put a one-file edit back when it broke tests that passed when the task started. A small
+    model otherwise builds on a broken file; one good state to return to is worth more. Returns
+    the text for the model ("" when nothing was undone)."""
+    from smallcode.core.prefetch import regressions
+
+    broken = regressions(ctx.get("start_failures"), test_run)
+    rel = result.data.get("path")
+    before = result.data.get("before")
+    if not broken or len(result.changed_files) != 1 or not isinstance(before, bytes) or not rel:
+        return ""
+    ctx.workspace.resolve(rel).write_bytes(before)
+    result.ok = False
+    result.changed_files = []
+    result.data["undone"] = broken
+    shown = ", ".join(broken[:3]) + (f" and {len(broken) - 3} more" if len(broken) > 3 else "")
+    return (f"\nEDIT UNDONE: it broke tests that passed before ({shown}). {rel} is back as it "
+            "was; make a different change.")
 
 
 # -- read_file ---------------------------------------------------------------------------

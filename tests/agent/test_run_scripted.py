@@ -404,3 +404,26 @@ def test_finish_is_sent_back_while_the_file_the_task_asks_for_is_missing(tmp_pat
     assert proc.returncode == 0, proc.stderr
     assert "the task asks you to write `answer.txt`" in reqs[1]["messages"][-1]["content"]
     assert (tmp_path / "answer.txt").read_text() == "7431\n"
+
+
+def test_an_edit_that_breaks_a_passing_test_is_undone(tmp_path: Path) -> None:
+    (tmp_path / "calc.py").write_text("def add(a, b):\n    return a - b\n\n\n"
+                                      "def mul(a, b):\n    return a * b\n")
+    (tmp_path / "test_calc.py").write_text(
+        "from calc import add, mul\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
+        "def test_mul():\n    assert mul(2, 3) == 6\n")
+    replies = [
+        fenced("edit_and_verify", {"path": "calc.py", "old_str": "return a * b",
+                                   "new_str": "return a + b"}),  # breaks test_mul
+        fenced("patch", {"path": "calc.py", "old_str": "return a - b", "new_str": "return a + b"}),
+        fenced("finish", {"summary": "fixed"}),
+    ]
+    with ScriptedServer(replies) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
+                       "test_add fails, fix it")
+        reqs = srv.requests
+    assert proc.returncode == 0, proc.stderr
+    undone = reqs[1]["messages"][-1]["content"]
+    assert "EDIT UNDONE: it broke tests that passed before (test_calc.py::test_mul)" in undone
+    assert (tmp_path / "calc.py").read_text() == ("def add(a, b):\n    return a + b\n\n\n"
+                                                  "def mul(a, b):\n    return a * b\n")
