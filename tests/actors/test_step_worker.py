@@ -46,7 +46,8 @@ async def test_steps_share_two_workers_concurrently_and_stream_their_events(
                          3: [write("c.py", "C = 2\n"), finish("c")]})
     steps = ["Set A to 2 in `a.py`", "Set B to 2 in `b.py`", "Create `c.py`"]  # 3 steps, 2 workers
     events: list[Event] = []
-    with ScriptedServer(default=script, latency=0.5) as srv:
+    # 1.5 s per request: long enough that the two workers overlap even on a loaded machine
+    with ScriptedServer(default=script, latency=1.5) as srv:
         ex = PlanExecutor(PlanTracker(tmp_path, steps), DependencyGraph(steps), tmp_path, pool,
                           settings=settings(), base_url=srv.base_url, retries=0)
         report = await ex.run(events.append)
