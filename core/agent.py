@@ -93,6 +93,7 @@ class TaskState:
     failed_calls: dict[str, str] = field(default_factory=dict)  # call key -> its error
     escape_repetition: bool = False  # sample hotter on the next call (the model is repeating)
     asked_files: list[str] = field(default_factory=list)  # files the task asks to create
+    parts_checked: bool = False  # finish was sent back once for a many-part task
     seen_calls: set[str] = field(default_factory=set)  # successful read-only calls since a change
     blocked_tool: str | None = None  # left out of the next constrained action (just repeated)
     checkpoint: str | None = None
@@ -728,6 +729,20 @@ class Agent:
                 return (f"Not done yet: the task asks for {shown}, but no file you changed "
                         f"({', '.join(sorted(s.changed_files))}) contains it. Make that part of "
                         "the change too, then call finish.")
+        if s.edits == 1 and not s.parts_checked and self.ctx.allowed_edit_paths is None \
+                and s.category in ("write", "run", "plan"):
+            from .edit.literals import task_parts
+            from .tools.refactor import RENAME_RE
+
+            parts = task_parts(s.task)
+            if len(parts) >= 2 and not RENAME_RE.search(s.task):
+                s.parts_checked = True
+                await self._emit(NoticeEvent(message=f"finish sent back once: the task has "
+                                                     f"{len(parts)} parts and one change was made"))
+                listed = "\n".join(f"{i}. {p}" for i, p in enumerate(parts, 1))
+                return (f"Check before finishing: the task asks for {len(parts)} things:\n"
+                        f"{listed}\nYou made one change. Do any part that is not done yet; if "
+                        "every part is done, call finish again.")
         if not s.tests_failing_at_start:
             return None
         runner, run_tests = self._test_hooks()

@@ -126,4 +126,25 @@ def asked_files(task: str, root: str | Path) -> list[str]:
     return out
 
 
-__all__ = ["asked_files", "missing_literals", "required_literals"]
+_PART_VERB = (r"(?:add|create|write|update|append|put|change|set|remove|delete|make|bump|fix|"
+              r"replace|move|raise|lower|insert|implement|document|drop|extend|export|register|"
+              r"enable|disable|accept|include|pass|thread|keep|throw|handle|support|use|require|"
+              r"exclude|let)\s(?!\s*\()")
+_PART_START = re.compile(_PART_VERB, re.IGNORECASE)
+_PART_SPLIT = re.compile(rf"(?<=[.!?;])\s+|,\s+(?:and\s+)?(?={_PART_VERB})"
+                         rf"|\s+and\s+(?:also\s+)?(?={_PART_VERB})", re.IGNORECASE)
+
+
+def task_parts(task: str) -> list[str]:
+    """The separate things a message asks for, each starting with a verb ("bump the version to
+    0.4.0", "add requests>=2.31 to the dependencies"). A 1.5B model does the first and finishes."""
+    out = []
+    for part in _PART_SPLIT.split(task):
+        part = re.sub(r"^(?:and\s+)?(?:also|then|please)\s+", "", (part or "").strip(" .;,"),
+                      flags=re.IGNORECASE)
+        if part and _PART_START.match(part + " "):
+            out.append(part)
+    return out
+
+
+__all__ = ["asked_files", "missing_literals", "required_literals", "task_parts"]

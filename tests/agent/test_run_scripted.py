@@ -427,3 +427,22 @@ def test_an_edit_that_breaks_a_passing_test_is_undone(tmp_path: Path) -> None:
     assert "EDIT UNDONE: it broke tests that passed before (test_calc.py::test_mul)" in undone
     assert (tmp_path / "calc.py").read_text() == ("def add(a, b):\n    return a + b\n\n\n"
                                                   "def mul(a, b):\n    return a * b\n")
+
+
+def test_a_two_part_task_with_one_change_is_sent_back_once(tmp_path: Path) -> None:
+    (tmp_path / "setup.cfg").write_text("[flake8]\nmax-line-length = 79\n")
+    replies = [
+        fenced("patch", {"path": "setup.cfg", "old_str": "79", "new_str": "100"}),
+        fenced("finish", {"summary": "done"}),
+        fenced("patch", {"path": "setup.cfg", "old_str": "max-line-length = 100",
+                         "new_str": "max-line-length = 100\nexclude = migrations"}),
+        fenced("finish", {"summary": "both done"}),
+    ]
+    with ScriptedServer(replies) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
+                       "Raise the flake8 max line length to 100 in setup.cfg and also exclude "
+                       "the migrations folder.")
+        reqs = srv.requests
+    assert proc.returncode == 0, proc.stderr
+    assert "the task asks for 2 things:\n1. Raise the flake8" in reqs[2]["messages"][-1]["content"]
+    assert "exclude = migrations" in (tmp_path / "setup.cfg").read_text()

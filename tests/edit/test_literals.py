@@ -58,3 +58,15 @@ def test_asked_files_are_the_absent_files_the_task_says_to_write(tmp_path: Path)
         == ["todos.txt"]
     assert asked_files("Fix routes.py", tmp_path) == []  # exists
     assert asked_files("Why does config.yml not load?", tmp_path) == []  # no writing verb
+
+
+def test_task_parts_are_the_separate_things_asked_for() -> None:
+    from smallcode.core.edit.literals import task_parts
+
+    assert task_parts("Bump the version in pyproject.toml to 0.4.0 and add requests>=2.31 to "
+                      "the dependencies.") == ["Bump the version in pyproject.toml to 0.4.0",
+                                               "add requests>=2.31 to the dependencies"]
+    assert task_parts("add() in calc.py returns the wrong result. Fix it.") == ["Fix it"]
+    assert task_parts("Users need an email: add an email field to User, accept it in "
+                      "create_user(name, email) and include it in to_dict().") == [
+        "accept it in create_user(name, email)", "include it in to_dict()"]
