@@ -74,6 +74,9 @@ class HardFailure(Exception):
     """The task cannot go on (loop guard stop, improvement loop stop)."""
 
 
+NO_OP_EDIT = "old_str and new_str are identical"  # the patch error for an edit that changes nothing
+
+
 @dataclass
 class TaskState:
     """Per-task bookkeeping the loop needs; persisted in the session."""
@@ -541,6 +544,8 @@ class Agent:
             output = result.output
             if not result.ok and not result.changed_files:
                 s.failed_calls[key] = result.output[:1500]
+                if NO_OP_EDIT in result.output:
+                    s.escape_repetition = True  # it copied the line unchanged: sample hotter
             elif read_only and result.ok:
                 s.seen_calls.add(key)
             if result.changed_files:

@@ -446,3 +446,15 @@ def test_a_two_part_task_with_one_change_is_sent_back_once(tmp_path: Path) -> No
     assert proc.returncode == 0, proc.stderr
     assert "the task asks for 2 things:\n1. Raise the flake8" in reqs[2]["messages"][-1]["content"]
     assert "exclude = migrations" in (tmp_path / "setup.cfg").read_text()
+
+
+def test_after_an_edit_that_changes_nothing_the_next_call_samples_hotter(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    replies = [fenced("patch", {"path": "calc.py", "old_str": "a - b", "new_str": "a - b"}),
+               fenced("patch", {"path": "calc.py", "old_str": "a - b", "new_str": "a + b"}),
+               fenced("finish", {"summary": "fixed"})]
+    with ScriptedServer(replies) as srv:
+        proc = run_cli(repo, "--yes", "--json", "--base-url", srv.base_url, "test_add fails")
+        reqs = srv.requests
+    assert proc.returncode == 0, proc.stderr
+    assert reqs[1]["temperature"] == 0.8 and reqs[2]["temperature"] != 0.8
