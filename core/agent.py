@@ -206,9 +206,11 @@ class Agent:
                              rollback: bool = True) -> DoneEvent:
         self._cancel.clear()
         self.state = TaskState(task=task, checkpoint=checkpoint)
-        from .edit.literals import asked_files
+        from .edit.literals import asked_files, tests_protected
 
         self.state.asked_files = asked_files(task, self.workspace.root)
+        self.ctx.set("protect_tests", self.settings.agent.validate_edits
+                     and tests_protected(task))
         self.ctx.set("task", task)  # tools that need the user's words (e.g. git push guard)
         self.guard.reset()
         self.improve.reset()

@@ -147,4 +147,20 @@ def task_parts(task: str) -> list[str]:
     return out
 
 
-__all__ = ["asked_files", "missing_literals", "required_literals", "task_parts"]
+_TESTS_ASKED = re.compile(
+    r"\b(?:add|write|update|change|edit|modify|extend|create|rename|adjust|rewrite|correct|"
+    r"remove|delete)\b[^.;!?]{0,40}\b(?:tests?|specs?|test\s+(?:case|file|suite)s?)\b"
+    r"|\btest_\w+\.py\b[^.;!?]{0,30}\b(?:is|are)\s+wrong\b|\bthe\s+tests?\s+(?:is|are)\s+wrong\b",
+    re.IGNORECASE)
+
+
+def tests_protected(task: str) -> bool:
+    """Whether the task leaves the existing tests alone. A 1.5B told "titleCase(...) throws,
+    fix it" edits the test's expectation until it passes; only a task that asks to add, change
+    or rename tests (or says they are wrong) may edit an existing test file."""
+    from smallcode.core.tools.refactor import RENAME_RE
+
+    return not (_TESTS_ASKED.search(task) or RENAME_RE.search(task))
+
+
+__all__ = ["asked_files", "tests_protected", "missing_literals", "required_literals", "task_parts"]

@@ -95,6 +95,13 @@ def _is_js_test(p: Path) -> bool:
     return p.suffix in JS_EXTS and (bool(_JS_TEST.search(p.name)) or "__tests__" in p.parts)
 
 
+def is_test_file(p: Path | str) -> bool:
+    """A test file of a runner smallcode knows (pytest/unittest, node/jest/vitest, go, rust)."""
+    p = Path(p)
+    return _is_py_test(p) or _is_js_test(p) or p.name.endswith("_test.go") \
+        or (p.suffix == ".rs" and "tests" in p.parts)
+
+
 def _read(p: Path) -> str:
     try:
         return p.read_text(errors="replace")

@@ -103,6 +103,13 @@ def check_edit_allowed(ctx: ToolContext, rel: str) -> None:
     if allowed is not None and rel not in allowed:
         raise ToolError(f"this step may only edit {', '.join(sorted(allowed)) or 'no files'}; "
                         f"{rel} belongs to another step")
+    if ctx.get("protect_tests") and (ctx.workspace.root / rel).is_file():
+        from smallcode.core.edit.testrunner import is_test_file
+
+        if is_test_file(rel):
+            raise ToolError(f"{rel} is a test file and the task does not ask to change the "
+                            "tests: they say what the code must do. Change the code under test "
+                            "instead.")
 
 
 def record_pre_edit(ctx: ToolContext, rel: str, p: Path) -> None:

@@ -197,3 +197,29 @@ async def test_a_new_method_patched_onto_its_own_header_lands_in_the_class(env) 
     again = await reg.execute("patch", {"path": "stack.py", "old_str": "def pop(self) -> int:",
                                         "new_str": "def pop(self) -> int:\n    return 1"}, ctx)
     assert not again.ok  # pop exists: a botched edit of it, not an addition
+
+
+async def test_protected_tests_cannot_be_edited_but_new_tests_can_be_added(env) -> None:
+    reg, ctx, root = env  # seen: "titleCase(...) throws, fix it" -> the 1.5B edits the test
+    (root / "test_a.py").write_text("def test_x():\n    assert 1 == 2\n")
+    ctx.set("protect_tests", True)
+    r = await reg.execute("patch", {"path": "test_a.py", "old_str": "1 == 2",
+                                    "new_str": "1 == 1"}, ctx)
+    assert not r.ok and "test_a.py is a test file and the task does not ask" in r.output
+    assert (root / "test_a.py").read_text() == "def test_x():\n    assert 1 == 2\n"
+    new = await reg.execute("write_file", {"path": "test_b.py", "content": "X = 1\n"}, ctx)
+    assert new.ok
+    ctx.set("protect_tests", False)
+    r = await reg.execute("patch", {"path": "test_a.py", "old_str": "1 == 2",
+                                    "new_str": "1 == 1"}, ctx)
+    assert r.ok
+
+
+def test_which_tasks_leave_the_tests_alone() -> None:
+    from smallcode.core.edit.literals import tests_protected
+
+    assert tests_protected("titleCase('hello  world') throws TypeError. Fix it.")
+    assert tests_protected("test_add fails, fix it")
+    assert not tests_protected("Add a test for peek() in tests/test_stack.py")
+    assert not tests_protected("Rename calc_total to compute_total everywhere")
+    assert not tests_protected("the test is wrong: it expects 3")
