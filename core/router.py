@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from smallcode.core.tools.registry import CATEGORIES, ToolRegistry
 from smallcode.core.tools.refactor import RENAME_RE
+from smallcode.core.tools.registry import CATEGORIES, ToolRegistry
 
 # Tie-break order: ambiguous, action-oriented messages default to doing something.
 PRIORITY: tuple[str, ...] = (

@@ -163,4 +163,4 @@ def tests_protected(task: str) -> bool:
     return not (_TESTS_ASKED.search(task) or RENAME_RE.search(task))
 
 
-__all__ = ["asked_files", "tests_protected", "missing_literals", "required_literals", "task_parts"]
+__all__ = ["asked_files", "missing_literals", "required_literals", "task_parts", "tests_protected"]

@@ -187,6 +187,7 @@ async def run_plan(agent: Any, task: str, emit: Emit, *, runner: StepRunner | No
     derived = derive_plan(task, agent.workspace) if agent.settings.agent.derive_plans else None
     if derived is None and not (force or detect_plan_needed(task)):
         return None
+    tracker: PlanTracker | None
     if derived is not None:
         tracker = PlanTracker(agent.workspace.root, derived.steps)
         await _emit(emit, NoticeEvent(message=f"plan read from the message ({derived.reason}); "

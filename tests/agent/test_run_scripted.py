@@ -366,7 +366,7 @@ def test_finish_is_sent_back_once_when_an_asked_for_value_is_missing(tmp_path: P
 
 
 def test_a_repeated_read_is_not_run_again_and_the_grammar_leaves_it_out(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path)
+    make_repo(tmp_path)
     read = fenced("read_file", {"path": "calc.py"})
     replies = [read, read,
                fenced("patch", {"path": "calc.py", "old_str": "a - b", "new_str": "a + b"}),

@@ -17,8 +17,8 @@ from smallcode.core.edit.literals import missing_literals, required_literals
     # bug reports describe behaviour, not text that must appear
     ("c_to_f(100) returns 148 instead of 212. Fix the conversion.", []),
     ("slugify('Hello,  World!') gives 'hello---world'; it should be 'hello-world'.", []),
-    ("column_total('data/sales.csv', 'amount') raises ValueError: could not convert string "
-     "to float: 'amount'. Fix it.", []),
+    (("column_total('data/sales.csv', 'amount') raises ValueError: could not convert string "
+      "to float: 'amount'. Fix it."), []),
     ("backup.sh fails with 'source: unbound variable'. Fix it.", []),
     # what the user wants gone, and paths
     ("Rename `calc_total` to `compute_total` everywhere.", ["compute_total"]),

@@ -20,8 +20,8 @@ from smallcode.core.model.client import OpenAIChatClient
 from smallcode.core.router import (
     PRIORITY,
     ROUTE_TABLE,
-    TRIGGERED_TOOLS,
     SELECT_CATEGORY_TOOL,
+    TRIGGERED_TOOLS,
     RouteDecision,
     Router,
     RouteState,

@@ -44,7 +44,7 @@ async def test_renames_whole_identifiers_in_every_source_file(proj) -> None:
 
 
 async def test_a_path_is_ignored_because_a_rename_must_change_every_use(proj) -> None:
-    root, reg, ctx = proj  # renaming only invoice.py would break its import of totals.py
+    _, reg, ctx = proj  # renaming only invoice.py would break its import of totals.py
     r = await reg.execute("rename_symbol", {"old": "calc_total", "new": "compute_total",
                                             "path": "billing/invoice.py"}, ctx)
     assert r.ok and sorted(r.changed_files) == ["app.js", "billing/invoice.py",
@@ -52,7 +52,7 @@ async def test_a_path_is_ignored_because_a_rename_must_change_every_use(proj) ->
 
 
 async def test_qualified_and_backticked_names_are_accepted(proj) -> None:
-    root, reg, ctx = proj
+    _, reg, ctx = proj
     r = await reg.execute("rename_symbol", {"old": "`totals.calc_total()`",
                                             "new": "compute_total"}, ctx)
     assert r.ok and "renamed calc_total -> compute_total in 3 files" in r.output
@@ -89,7 +89,7 @@ async def test_a_rename_that_would_break_a_file_is_not_kept(proj) -> None:
 
 
 def test_files_using_counts_whole_words(proj) -> None:
-    root, _, ctx = proj
+    _, _, ctx = proj
     assert files_using(ctx.workspace, "calc_total") == [
         ("app.js", 2), ("billing/invoice.py", 2), ("billing/totals.py", 2)]
 
