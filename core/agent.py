@@ -211,6 +211,7 @@ class Agent:
         self.state.asked_files = asked_files(task, self.workspace.root)
         self.ctx.set("protect_tests", self.settings.agent.validate_edits
                      and tests_protected(task))
+        self.ctx.set("start_failures", None)  # set again when this task's tests run at start
         self.ctx.set("task", task)  # tools that need the user's words (e.g. git push guard)
         self.guard.reset()
         self.improve.reset()

@@ -45,7 +45,10 @@ def _unique_twin(ctx: ToolContext, path: str) -> Path | None:
     """The one existing file a wrong path clearly means: a small model prefixes a folder
     (``tests/.github/workflows/ci.yml``) or drops one (``ci.yml``). Only when exactly one
     project file fits; otherwise None (the caller reports the missing path)."""
-    want = path.strip().replace("\\", "/").lstrip("./")
+    want = path.strip().replace("\\", "/")
+    while want.startswith("./"):
+        want = want[2:]
+    want = want.lstrip("/")
     if not want or any(c in want for c in "*?["):
         return None
     name = want.rsplit("/", 1)[-1]
