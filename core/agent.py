@@ -26,6 +26,7 @@ from .context.budget import TokenCounter, fit, prompt_budget
 from .context.layout import PromptLayout
 from .context.prework import prepare_message
 from .edit.loop import ImprovementLoop
+from .edit.patch import NO_OP_EDIT
 from .events import (
     AssistantText,
     DoneEvent,
@@ -72,9 +73,6 @@ _REFUSAL = re.compile(r"may only edit|did not allow|^refused|outside the workspa
 
 class HardFailure(Exception):
     """The task cannot go on (loop guard stop, improvement loop stop)."""
-
-
-NO_OP_EDIT = "old_str and new_str are identical"  # the patch error for an edit that changes nothing
 
 
 @dataclass

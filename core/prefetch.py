@@ -148,20 +148,6 @@ def files_defining(names: list[str], ws: Workspace, limit: int = 4) -> list[str]
     return ranked[:limit]
 
 
-def failure_id(failure: str) -> str:
-    """``tests/test_x.py::test_y - AssertionError: ...`` -> ``tests/test_x.py::test_y``."""
-    return failure.split(" - ", 1)[0].strip()
-
-
-def regressions(start_failures: Any, run: Any) -> list[str]:
-    """Tests failing in ``run`` that were not failing when the task started (they passed, or
-    could not even be collected now). Empty when the start is unknown or the run passed."""
-    if start_failures is None or run is None or run.ok or run.timed_out:
-        return []
-    before = set(start_failures)
-    return [i for i in (failure_id(f) for f in run.failures) if i and i not in before]
-
-
 async def gather(message: str, ws: Workspace, *, budget_chars: int, graph: Any = None,
                  test_runner: Any = None, run_tests: Any = None,
                  always_test: bool = False) -> Prefetch:
@@ -176,7 +162,7 @@ async def gather(message: str, ws: Workspace, *, budget_chars: int, graph: Any =
         if run is not None:
             pf.test_command = run.command
             pf.tests_failing = not run.ok
-            pf.test_failures = [failure_id(f) for f in run.failures]
+            pf.test_failures = run.failure_ids()
             text = test_run_text(run)
             pf.test_output = _cap(text, budget_chars // 3)
             for m in TRACE_FILE_RE.finditer(text + "\n" + "\n".join(run.failures)):

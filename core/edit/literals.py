@@ -126,13 +126,14 @@ def asked_files(task: str, root: str | Path) -> list[str]:
     return out
 
 
-_PART_VERB = (r"(?:add|create|write|update|append|put|change|set|remove|delete|make|bump|fix|"
-              r"replace|move|raise|lower|insert|implement|document|drop|extend|export|register|"
-              r"enable|disable|accept|include|pass|thread|keep|throw|handle|support|use|require|"
-              r"exclude|let)\s(?!\s*\()")
-_PART_START = re.compile(_PART_VERB, re.IGNORECASE)
-_PART_SPLIT = re.compile(rf"(?<=[.!?;])\s+|,\s+(?:and\s+)?(?={_PART_VERB})"
-                         rf"|\s+and\s+(?:also\s+)?(?={_PART_VERB})", re.IGNORECASE)
+# A verb that starts an instruction ("add …", "bump …"), not a function name ("add() returns …").
+IMPERATIVE_VERB = (r"(?:add|create|write|update|append|put|change|set|remove|delete|make|bump|"
+                   r"fix|replace|move|raise|lower|insert|implement|document|drop|extend|export|"
+                   r"import|register|enable|disable|accept|include|pass|thread|keep|throw|handle|"
+                   r"support|use|require|exclude|let|rename)\s(?!\s*\()")
+_PART_START = re.compile(IMPERATIVE_VERB, re.IGNORECASE)
+_PART_SPLIT = re.compile(rf"(?<=[.!?;])\s+|,\s+(?:and\s+)?(?={IMPERATIVE_VERB})"
+                         rf"|\s+and\s+(?:also\s+)?(?={IMPERATIVE_VERB})", re.IGNORECASE)
 
 
 def task_parts(task: str) -> list[str]:

@@ -26,6 +26,9 @@ MAX_REGION_LINES = 14  # lines shown in a "closest region" error
 CLOSEST_REFINE = 8  # windows scored exactly when locating the closest region
 
 
+NO_OP_EDIT = "old_str and new_str are identical"  # how an edit that changes nothing is refused
+
+
 class PatchError(ValueError):
     """A patch that could not be applied. ``str(error)`` is ready to send to the model.
 
@@ -700,11 +703,8 @@ def apply_patch(text: str, old: str, new: str, *, ladder: bool = True) -> PatchO
             kind="invalid",
         )
     if old == new:
-        raise PatchError(
-            "old_str and new_str are identical, so nothing would change. Put the "
-            "changed text in new_str.",
-            kind="invalid",
-        )
+        raise PatchError(NO_OP_EDIT + ", so nothing would change. Put the changed text in "
+                         "new_str.", kind="invalid")
     if not ladder:
         found = _exact(text, old, new, reindent=False)
         if found is None:

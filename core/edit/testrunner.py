@@ -68,6 +68,18 @@ class TestRun:
     command: str = ""
     output_tail: str = ""
 
+    def failure_ids(self) -> list[str]:
+        """``tests/test_x.py::test_y - AssertionError: ...`` -> ``tests/test_x.py::test_y``."""
+        return [i for i in (f.split(" - ", 1)[0].strip() for f in self.failures) if i]
+
+    def regressions(self, start_failures: list[str] | None) -> list[str]:
+        """Tests failing now that were not failing when the task started (they passed, or cannot
+        even be collected now). Empty when the start is unknown or this run passed."""
+        if start_failures is None or self.ok or self.timed_out:
+            return []
+        before = set(start_failures)
+        return [i for i in self.failure_ids() if i not in before]
+
     def compact(self, limit: int = 5) -> str:
         lines = [self.summary] + [f"- {f}" for f in self.failures[:limit]]
         if len(self.failures) > limit:

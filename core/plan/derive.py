@@ -21,22 +21,21 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from smallcode.core.edit.literals import IMPERATIVE_VERB
 from smallcode.core.tools.refactor import RENAME_RE as _RENAME
 from smallcode.core.tools.refactor import files_using
 
 from .depgraph import mentioned_paths
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z`'\"])")
-_CLAUSE = re.compile(r",?\s+(?:and\s+)?(?:also|then)\s+|;\s+|,\s+and\s+(?=(?:add|create|write|"
-                     r"update|append|put|change|set|remove|delete|make|bump)\b)", re.IGNORECASE)
+_CLAUSE = re.compile(rf",?\s+(?:and\s+)?(?:also|then)\s+|;\s+|,\s+and\s+(?={IMPERATIVE_VERB})",
+                     re.IGNORECASE)
 _LEAD = re.compile(r"^(?:and\s+)?(?:also|then|please|finally|after\s+that|afterwards)\b,?\s*",
                    re.IGNORECASE)
 _SEQUEL = re.compile(r"^(?:and\s+)?(?:then|finally|after\s+that|afterwards)\b", re.IGNORECASE)
 _BACK_REFERENCE = re.compile(r"\b(?:it|its|this|that|them|these|those)\b(?!\s+\w+\s*=)",
                              re.IGNORECASE)
-_IMPERATIVE = re.compile(r"(?:add|create|write|update|append|put|change|set|remove|delete|make|"
-                         r"bump|fix|replace|move|raise|lower|insert|implement|document|rename|"
-                         r"drop|extend|export|import|register|enable|disable)\b", re.IGNORECASE)
+_IMPERATIVE = re.compile(IMPERATIVE_VERB, re.IGNORECASE)
 _FILLER = re.compile(r"^\W*(?:and|also|then|please|finally)?\W*$", re.IGNORECASE)
 
 
@@ -87,7 +86,7 @@ def derive_plan(task: str, workspace: Any) -> DerivedPlan | None:
             reasons.append(f"the rename of {old} touches {len(users)} file"
                            f"{'s' if len(users) != 1 else ''}")
             continue
-        if clause.rstrip().endswith("?") or not _IMPERATIVE.match(_LEAD.sub("", clause)):
+        if clause.rstrip().endswith("?") or not _IMPERATIVE.match(_LEAD.sub("", clause) + " "):
             return None  # a question or a description: not a step the message spells out
         paths = [p for p in mentioned_paths(clause) if p not in owned]
         if not paths:

@@ -181,9 +181,7 @@ def undo_regression(ctx: ToolContext, result: ToolResult, test_run: Any) -> str:
     """Put a one-file edit back when it broke tests that passed when the task started. A small
     model otherwise builds on a broken file; one good state to return to is worth more. Returns
     the text for the model ("" when nothing was undone)."""
-    from smallcode.core.prefetch import regressions
-
-    broken = regressions(ctx.get("start_failures"), test_run)
+    broken = test_run.regressions(ctx.get("start_failures")) if test_run is not None else []
     rel = result.data.get("path")
     before = result.data.get("before")
     if not broken or len(result.changed_files) != 1 or not isinstance(before, bytes) or not rel:

@@ -46,20 +46,18 @@ def _text(p: Path) -> str | None:
         return None
 
 
-def source_files(workspace: Any, under: str | None = None) -> Iterator[Path]:
-    """Project files a rename may touch: not ignored, not prose (unless ``under`` names the
-    file itself)."""
-    for f in workspace.iter_files(under):
-        if f.suffix.lower() in PROSE_SUFFIXES and not (under and workspace.rel(f) == under):
-            continue
-        yield f
+def source_files(workspace: Any) -> Iterator[Path]:
+    """Project files a rename may touch: not ignored, not prose."""
+    for f in workspace.iter_files():
+        if f.suffix.lower() not in PROSE_SUFFIXES:
+            yield f
 
 
-def files_using(workspace: Any, name: str, under: str | None = None) -> list[tuple[str, int]]:
+def files_using(workspace: Any, name: str) -> list[tuple[str, int]]:
     """(relative path, occurrences) of the identifier ``name``, by path."""
     rx = identifier_pattern(name)
     out = []
-    for f in source_files(workspace, under):
+    for f in source_files(workspace):
         text = _text(f)
         if text is None:
             continue
