@@ -357,7 +357,7 @@ def with_default_backend(config: GatewayConfig, *, detect_local: bool = True,
 
     progress(f"no model server configured or found; starting the embedded {embedded_size} model")
     model_path = install_model(embedded_size, progress)  # type: ignore[arg-type]
-    ensure_llama_server(progress)
+    ensure_llama_server(progress, model=model_path)
     slots = 2
     server = EmbeddedServer(model_path, parallel=slots)
     server.start()

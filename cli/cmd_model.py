@@ -42,6 +42,8 @@ def register(subparsers: Any) -> None:
                          help="model size (default: model.embedded_size, i.e. 1.5b)")
     install.add_argument("--no-server", action="store_true",
                          help="only the weights; do not build llama-server")
+    install.add_argument("--rebuild", action="store_true",
+                         help="build llama-server again from clean folders and re-check it")
     install.set_defaults(func=install_command)
 
     status = sub.add_parser("status", help="what is installed, where, and whether it runs")
@@ -63,7 +65,7 @@ def install_command(args: argparse.Namespace) -> int:
     try:
         model = install_model(size, _print_progress)  # type: ignore[arg-type]
         if not args.no_server:
-            binary = ensure_llama_server(_print_progress)
+            binary = ensure_llama_server(_print_progress, model=model, rebuild=args.rebuild)
             print(f"llama-server: {binary}")
     except EmbeddedError as exc:
         print(f"smallcode model install: {exc}", file=sys.stderr)
@@ -74,13 +76,7 @@ def install_command(args: argparse.Namespace) -> int:
 
 def status_command(args: argparse.Namespace) -> int:
     """Exit 0 when the default-size model and a working llama-server are both present."""
-    from smallcode.core.model.embedded import (
-        MODELS,
-        installed_model,
-        llama_server_path,
-        llama_server_runs,
-        model_path,
-    )
+    from smallcode.core.model.embedded import MODELS, installed_model, model_path, server_report
 
     default = _default_size(args)
     ready = True
@@ -96,10 +92,11 @@ def status_command(args: argparse.Namespace) -> int:
             ready = False
         marker = "*" if size == default else " "
         print(f"{marker} {size:<5} {spec.title:<42} {state}\n        {path}")
-    binary = llama_server_path()
-    check = llama_server_runs(binary)
-    ready = ready and check.ok
-    print(f"llama-server: {'ok' if check.ok else 'NOT READY'}  {check.detail}\n        {binary}")
+    usable, report = server_report()
+    ready = ready and usable
+    print(f"llama-server: {'ok' if usable else 'NOT READY (smallcode model install --rebuild)'}")
+    for label, text in report:
+        print(f"        {label}: {text}")
     print("* = default size (model.embedded_size)")
     return 0 if ready else 1
 

@@ -139,19 +139,20 @@ def _endpoint(settings: Settings, checks: list[Check]) -> tuple[str | None, str]
     if found:
         return found.base_url, f"detected {found.kind}"
     try:
-        from .model.embedded import installed_model, llama_server_path, llama_server_runs
+        from .model.embedded import installed_model, server_report
     except ImportError:
         installed_model = None  # type: ignore[assignment]
     if installed_model is not None:
         size = settings.model.embedded_size
         model = installed_model(size)
-        binary = llama_server_path()
-        bin_ok = binary.exists() and llama_server_runs(binary).ok
+        bin_ok, report = server_report()
         checks.append(Check("embedded model", model is not None,
                             f"{size}: {model}" if model else f"{size} not installed",
                             "" if model else f"smallcode model install --size {size}"))
-        checks.append(Check("llama-server", bin_ok, str(binary),
-                            "" if bin_ok else "smallcode model install (builds it, ~6 min)"))
+        checks.append(Check("llama-server", bin_ok,
+                            "; ".join(f"{label}: {text}" for label, text in report),
+                            "" if bin_ok else "smallcode model install --rebuild (builds and "
+                                              "checks it, ~6 min)"))
         checks.append(Check("endpoint", model is not None and bin_ok,
                             "no server configured or running; `smallcode run` will start the "
                             "embedded model", "" if model and bin_ok else

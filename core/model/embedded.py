@@ -26,12 +26,18 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from ..config import cache_dir
+from .cpu import CpuInfo, baseline_flags, isa_flags, read_cpu
 from .embedded_build import (
     LLAMA_CPP_PYTHON_VERSION,
     BinaryCheck,
+    BuildRecord,
+    StartupProof,
+    build_record,
     ensure_llama_server,
     llama_server_path,
     llama_server_runs,
+    prove_llama_server,
+    server_report,
 )
 from .embedded_cache import (
     CacheLock,
@@ -48,21 +54,30 @@ __all__ = [
     "LLAMA_CPP_PYTHON_VERSION",
     "MODELS",
     "BinaryCheck",
+    "BuildRecord",
     "CacheLock",
     "CacheLockTimeout",
+    "CpuInfo",
     "EmbeddedError",
     "EmbeddedServer",
     "EmbeddedServerError",
     "ModelSize",
     "ModelSpec",
+    "StartupProof",
     "WeightPart",
+    "baseline_flags",
+    "build_record",
     "ensure_llama_server",
     "free_loopback_port",
     "install_model",
     "installed_model",
+    "isa_flags",
     "llama_server_path",
     "llama_server_runs",
     "model_path",
+    "prove_llama_server",
+    "read_cpu",
+    "server_report",
     "start_embedded",
 ]
 
@@ -278,7 +293,7 @@ def start_embedded(size: ModelSize = "1.5b", progress: Progress = _no_progress, 
     ``local-model``.
     """
     model = install_model(size, progress)
-    binary = ensure_llama_server(progress)
+    binary = ensure_llama_server(progress, model=model)
     server = EmbeddedServer(model, port=port, ctx=ctx, parallel=parallel, threads=threads,
                             binary=binary, startup_timeout=startup_timeout)
     progress(f"starting llama-server with {model.name} ...")

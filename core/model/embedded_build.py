@@ -2,14 +2,23 @@
 
 Debian has no llama.cpp package and nothing may come from a model hub, so the server is compiled
 here: ``pip download --no-deps --no-binary :all: llama-cpp-python==0.3.36`` (the sdist vendors
-llama.cpp), then ``cmake`` with ``GGML_NATIVE=ON`` builds only the ``llama-server`` target into
-``cache_dir()/llama-server/<version>/build/bin/llama-server`` (about 6 minutes on 2 cores; the
-``[ NN%]`` lines from the build are passed on as progress). A native build may not run on another
-CPU, so a cached binary that fails ``--version`` (e.g. SIGILL) is rebuilt from scratch.
+llama.cpp), then ``cmake`` builds only the ``llama-server`` target (about 6 minutes on 2 cores; the
+``[ NN%]`` lines from the build are passed on as progress).
+
+Never ``GGML_NATIVE``: ``-march=native`` turns on ggml's AMX kernels on CPUs that report AMX, and
+where the tiles cannot be used (a sandboxed VM) the server dies with SIGSEGV at the first request.
+The ISA flags are named from what the CPU reports (:mod:`.cpu`), AMX never. Each build lives in
+``cache_dir()/llama-server/<version>/<key>/`` where the key hashes the version, the flags and the
+CPU model, so a cache copied to another CPU is rebuilt, not trusted. A build is accepted only
+after a start-up proof (:func:`prove_llama_server`: the binary serves the installed model and
+answers a short completion); when the proof fails, it is rebuilt once with the conservative
+baseline flags. What was built and proven is recorded in ``build.json`` next to the binary.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -22,12 +31,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import cache_dir
+from .cpu import CpuInfo, baseline_flags, enabled, isa_flags, read_cpu
 from .embedded_cache import CacheLock, EmbeddedError, Progress, pip_download
 
 LLAMA_CPP_PYTHON_VERSION = "0.3.36"
 CMAKE_FLAGS: tuple[str, ...] = (
     "-DCMAKE_BUILD_TYPE=Release",
-    "-DGGML_NATIVE=ON",
     "-DLLAMA_BUILD_TESTS=OFF",
     "-DLLAMA_BUILD_EXAMPLES=OFF",
     "-DLLAMA_CURL=OFF",
@@ -50,13 +59,6 @@ class BinaryCheck:
     detail: str
 
 
-def llama_server_dir(cache: Path | None = None, version: str = LLAMA_CPP_PYTHON_VERSION) -> Path:
-    return (cache or cache_dir()) / "llama-server" / version
-
-
-def llama_server_path(cache: Path | None = None, version: str = LLAMA_CPP_PYTHON_VERSION) -> Path:
-    """Where the built binary lives (whether or not it has been built yet)."""
-    return llama_server_dir(cache, version) / "build" / "bin" / "llama-server"
 
 
 def llama_server_runs(binary: Path, timeout: float = 30.0) -> BinaryCheck:
@@ -173,53 +175,296 @@ def _source_tree(folder: Path, version: str, pip_options: Sequence[str],
     return vendored
 
 
+PROOF_PROMPT = ("You are a careful Python programmer.\n"
+                "# A function that returns the sum of two integers, with a docstring.\n"
+                "def add(a: int, b: int) -> int:\n")
+PROOF_TOKENS = 24
+RECORD_NAME = "build.json"
+
+
+@dataclass(frozen=True)
+class StartupProof:
+    """The result of starting a binary on a model and asking it for a short completion."""
+
+    ok: bool
+    detail: str
+    prompt_tps: float | None = None
+    gen_tps: float | None = None
+    model: str = ""
+    at: str = ""
+
+    def describe(self) -> str:
+        if not self.ok:
+            return f"FAILED {self.at}: {self.detail}"
+        speed = (f"; prompt {self.prompt_tps:.0f} tok/s, generation {self.gen_tps:.1f} tok/s"
+                 if self.prompt_tps and self.gen_tps else "")
+        return f"ok {self.at} with {self.model}{speed}"
+
+
+@dataclass(frozen=True)
+class BuildRecord:
+    """What a cached build is: for which CPU, with which flags, and whether it was proven."""
+
+    version: str
+    cpu_model: str
+    cpu_key: str
+    flags: tuple[str, ...]
+    label: str
+    built_at: str
+    proof: StartupProof | None = None
+
+    def to_json(self) -> str:
+        data = {"version": self.version, "cpu_model": self.cpu_model, "cpu_key": self.cpu_key,
+                "flags": list(self.flags), "label": self.label, "built_at": self.built_at,
+                "proof": None if self.proof is None else self.proof.__dict__}
+        return json.dumps(data, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> BuildRecord:
+        data = json.loads(text)
+        proof = data.get("proof")
+        return cls(version=data["version"], cpu_model=data["cpu_model"], cpu_key=data["cpu_key"],
+                   flags=tuple(data["flags"]), label=data.get("label", ""),
+                   built_at=data.get("built_at", ""),
+                   proof=StartupProof(**proof) if isinstance(proof, dict) else None)
+
+
+def llama_server_dir(cache: Path | None = None, version: str = LLAMA_CPP_PYTHON_VERSION) -> Path:
+    """The version's folder: the sdist and sources, and one sub-folder per build key."""
+    return (cache or cache_dir()) / "llama-server" / version
+
+
+def build_key(version: str, flags: Sequence[str], cpu: CpuInfo) -> str:
+    """Builds are cached per source version, flag set and CPU (model and features)."""
+    text = "\n".join([version, cpu.model, cpu.key, *flags])
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _build_folder(cache: Path | None, version: str, flags: Sequence[str], cpu: CpuInfo) -> Path:
+    return llama_server_dir(cache, version) / build_key(version, flags, cpu)
+
+
+def _binary_in(folder: Path) -> Path:
+    return folder / "build" / "bin" / "llama-server"
+
+
+def _selection_file(cache: Path | None, version: str, cpu: CpuInfo) -> Path:
+    return llama_server_dir(cache, version) / f"selected-{cpu.key}.json"
+
+
+def llama_server_path(cache: Path | None = None, version: str = LLAMA_CPP_PYTHON_VERSION,
+                      cpu: CpuInfo | None = None) -> Path:
+    """The binary for this CPU: the build selected by the last install, else where the build
+    with this CPU's full flags lives (whether or not it has been built yet)."""
+    cpu = cpu or read_cpu()
+    try:
+        key = json.loads(_selection_file(cache, version, cpu).read_text())["key"]
+        return _binary_in(llama_server_dir(cache, version) / str(key))
+    except (OSError, ValueError, KeyError, TypeError):
+        return _binary_in(_build_folder(cache, version, isa_flags(cpu), cpu))
+
+
+def build_record(binary: Path) -> BuildRecord | None:
+    """The record next to a cached binary, or None (not built by smallcode, or unreadable)."""
+    try:
+        return BuildRecord.from_json((binary.parent.parent.parent / RECORD_NAME).read_text())
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_record(binary: Path, record: BuildRecord) -> None:
+    path = binary.parent.parent.parent / RECORD_NAME
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(record.to_json())
+    os.replace(tmp, path)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def prove_llama_server(binary: Path, model: Path, *, timeout: float = 300.0,
+                       threads: int | None = None) -> StartupProof:
+    """Start ``binary`` on ``model``, ask for a short completion, and stop it.
+
+    Ok only when the server became healthy, answered with non-empty text and was still alive
+    afterwards. Any signal, exit, timeout or empty answer is a failure whose detail says which.
+    The speeds come from llama.cpp's own ``timings`` of that request.
+    """
+    import httpx
+
+    from .embedded_server import EmbeddedServer, EmbeddedServerError
+
+    stamp = _now()
+    server = EmbeddedServer(model, ctx=2048, parallel=1, threads=threads or min(
+        4, os.cpu_count() or 2), binary=binary, startup_timeout=timeout,
+        log_dir=binary.parent.parent.parent / "logs", explain_crash=False)
+    try:
+        try:
+            server.start()
+        except EmbeddedServerError as exc:
+            return StartupProof(False, str(exc).splitlines()[0], model=model.name, at=stamp)
+        try:
+            with httpx.Client(trust_env=False, timeout=httpx.Timeout(timeout)) as client:
+                reply = client.post(f"{server.root_url}/completion", json={
+                    "prompt": PROOF_PROMPT, "n_predict": PROOF_TOKENS, "temperature": 0,
+                    "cache_prompt": False})
+            body = reply.json() if reply.status_code == 200 else {}
+        except (httpx.HTTPError, ValueError) as exc:
+            body, failure = {}, f"the completion request failed: {exc}"
+        else:
+            failure = "" if reply.status_code == 200 else f"HTTP {reply.status_code}"
+        code = server.exit_code()
+        if code is not None:
+            how = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
+            return StartupProof(False, f"llama-server {how} while answering the first request",
+                                model=model.name, at=stamp)
+        if failure:
+            return StartupProof(False, failure, model=model.name, at=stamp)
+        text = str(body.get("content", ""))
+        if not text.strip():
+            return StartupProof(False, "llama-server answered with no text", model=model.name,
+                                at=stamp)
+        timings = body.get("timings") or {}
+        prompt_tps = timings.get("prompt_per_second")
+        gen_tps = timings.get("predicted_per_second")
+        return StartupProof(True, f"answered {len(text)} characters", model=model.name, at=stamp,
+                            prompt_tps=float(prompt_tps) if prompt_tps else None,
+                            gen_tps=float(gen_tps) if gen_tps else None)
+    finally:
+        server.stop()
+
+
+def _proven(binary: Path, record: BuildRecord | None, model: Path | None) -> bool:
+    """Reusable without work: it runs, and it was proven (or no proof is possible yet)."""
+    if record is None or not llama_server_runs(binary).ok:
+        return False
+    if model is None:
+        return record.proof is None or record.proof.ok
+    return record.proof is not None and record.proof.ok
+
+
 def ensure_llama_server(progress: Progress = _no_progress, *, cache: Path | None = None,
                         version: str = LLAMA_CPP_PYTHON_VERSION,
                         pip_options: Sequence[str] = (), jobs: int | None = None,
-                        lock_timeout: float | None = None) -> Path:
-    """Return a ``llama-server`` binary that runs on this CPU, building it first if needed.
+                        lock_timeout: float | None = None, model: Path | None = None,
+                        rebuild: bool = False, cpu: CpuInfo | None = None,
+                        prove: Callable[[Path, Path], StartupProof] | None = None) -> Path:
+    """Return a ``llama-server`` binary proven to run on this CPU, building it first if needed.
 
-    A cached binary that answers ``--version`` is reused (well under a second). A missing one is
-    built (the sdist and an interrupted build are resumed); one that fails to start is rebuilt
-    from a clean build folder. Concurrent callers serialise on a lock; the second one finds the
-    binary ready. Raises :class:`EmbeddedError` with the end of the build log on failure.
+    The flags come from the CPU (:func:`isa_flags`). With ``model`` given, a build is accepted
+    only after :func:`prove_llama_server` succeeds on it; when that fails, the server is rebuilt
+    once with :func:`baseline_flags` and the progress says so. Without a model (nothing is
+    installed yet) the build is kept unproven and proven at its first start by
+    :func:`~smallcode.core.model.embedded.start_embedded`. A proven cached build is reused in
+    well under a second; ``rebuild`` builds from clean folders. Concurrent callers serialise on
+    a lock. Raises :class:`EmbeddedError` with the reason and the end of the build log.
     """
-    folder = llama_server_dir(cache, version)
-    binary = llama_server_path(cache, version)
-    if llama_server_runs(binary).ok:
-        return binary
+    cpu = cpu or read_cpu()
+    prove = prove or prove_llama_server
+    selected = llama_server_path(cache, version, cpu)
+    if not rebuild and _proven(selected, build_record(selected), model):
+        return selected
     lock = CacheLock((cache or cache_dir()) / "locks" / f"llama-server-{version}.lock",
                      timeout=lock_timeout, progress=progress)
     with lock:
-        check = llama_server_runs(binary)
-        if check.ok:
-            return binary
-        build = folder / "build"
-        if binary.exists():
-            progress(f"the cached llama-server does not run here ({check.detail}); rebuilding")
-            shutil.rmtree(build, ignore_errors=True)
-        cmake = shutil.which("cmake")
-        compiler = _find_compiler()
-        if cmake is None or compiler is None:
-            missing = " and ".join(n for n, v in (("cmake", cmake), ("a C++ compiler", compiler))
-                                   if v is None)
-            raise EmbeddedError(
-                f"building llama-server needs {missing}; install them (Debian/Ubuntu: "
-                "`apt-get install cmake g++`) or point smallcode at a running server with "
-                "SMALLCODE_BASE_URL")
-        source = _source_tree(folder, version, pip_options, progress)
-        log = folder / "build.log"
-        log.write_text(f"# llama-server {version} build, {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
-        progress(f"configuring llama-server (cmake; log: {log})")
-        _run_logged([cmake, "-S", str(source), "-B", str(build), *CMAKE_FLAGS], log,
-                    lambda _line: None, "cmake configure")
-        workers = jobs or os.cpu_count() or 2
-        progress(f"building llama-server with {workers} jobs (about 6 minutes on 2 cores)")
-        _run_logged([cmake, "--build", str(build), "--target", "llama-server", "-j",
-                     str(workers)], log, _build_progress(progress), "cmake build")
-        check = llama_server_runs(binary)
-        if not check.ok:
-            raise EmbeddedError(f"llama-server was built but does not run: {check.detail}; "
-                                f"build log: {log}\n{_tail(log)}")
-        progress(f"llama-server ready ({binary}; {check.detail})")
-        return binary
+        selected = llama_server_path(cache, version, cpu)
+        if not rebuild and _proven(selected, build_record(selected), model):
+            return selected
+        attempts = [("this CPU's ISA flags", isa_flags(cpu))]
+        if baseline_flags(cpu) != attempts[0][1]:
+            attempts.append(("the conservative baseline flags", baseline_flags(cpu)))
+        failures: list[str] = []
+        for number, (label, flags) in enumerate(attempts):
+            folder = _build_folder(cache, version, flags, cpu)
+            binary = _binary_in(folder)
+            record = build_record(binary)
+            if rebuild or record is None or record.flags != flags or not llama_server_runs(
+                    binary).ok:
+                check = llama_server_runs(binary)
+                if binary.exists() and not rebuild and not check.ok:
+                    progress(f"the cached llama-server does not run here ({check.detail}); "
+                             "rebuilding")
+                _build(folder, flags, label, cache, version, pip_options, jobs, progress)
+                record = BuildRecord(version, cpu.model, cpu.key, flags, label, _now())
+                _write_record(binary, record)
+            proof = record.proof
+            if model is not None and (proof is None or not proof.ok or proof.model != model.name):
+                progress(f"start-up check: serving {model.name} with the new llama-server and "
+                         "asking for a short completion")
+                proof = prove(binary, model)
+                record = BuildRecord(record.version, record.cpu_model, record.cpu_key,
+                                     record.flags, record.label, record.built_at, proof)
+                _write_record(binary, record)
+            if proof is None or proof.ok:
+                _selection_file(cache, version, cpu).write_text(
+                    json.dumps({"key": folder.name, "label": label}))
+                progress(f"llama-server ready ({binary}; {llama_server_runs(binary).detail}; "
+                         f"flags: {', '.join(enabled(flags)) or 'no SIMD flags'}; start-up check: "
+                         f"{proof.describe() if proof else 'not yet run (no model installed)'})")
+                return binary
+            failures.append(f"with {label}: {proof.detail}")
+            if number + 1 < len(attempts):
+                progress(f"llama-server built with {label} failed its start-up check "
+                         f"({proof.detail}); rebuilding once with "
+                         f"{attempts[number + 1][0]} "
+                         f"({', '.join(enabled(attempts[number + 1][1])) or 'no SIMD flags'})")
+        raise EmbeddedError("llama-server does not run on this CPU (" + "; ".join(failures) +
+                            f"). CPU: {cpu.model}. Logs: {llama_server_dir(cache, version)}")
+
+
+def _build(folder: Path, flags: Sequence[str], label: str, cache: Path | None, version: str,
+           pip_options: Sequence[str], jobs: int | None, progress: Progress) -> None:
+    """Configure and build the ``llama-server`` target into ``folder/build`` from clean."""
+    cmake = shutil.which("cmake")
+    compiler = _find_compiler()
+    if cmake is None or compiler is None:
+        missing = " and ".join(n for n, v in (("cmake", cmake), ("a C++ compiler", compiler))
+                               if v is None)
+        raise EmbeddedError(
+            f"building llama-server needs {missing}; install them (Debian/Ubuntu: "
+            "`apt-get install cmake g++`) or point smallcode at a running server with "
+            "SMALLCODE_BASE_URL")
+    source = _source_tree(llama_server_dir(cache, version), version, pip_options, progress)
+    build = folder / "build"
+    shutil.rmtree(build, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / "build.log"
+    log.write_text(f"# llama-server {version} build, {_now()}, {label}\n")
+    progress(f"configuring llama-server with {label}: "
+             f"{', '.join(enabled(tuple(flags))) or 'no SIMD flags'} (cmake; log: {log})")
+    _run_logged([cmake, "-S", str(source), "-B", str(build), *CMAKE_FLAGS, *flags], log,
+                lambda _line: None, "cmake configure")
+    workers = jobs or os.cpu_count() or 2
+    progress(f"building llama-server with {workers} jobs (about 6 minutes on 2 cores)")
+    _run_logged([cmake, "--build", str(build), "--target", "llama-server", "-j",
+                 str(workers)], log, _build_progress(progress), "cmake build")
+    check = llama_server_runs(_binary_in(folder))
+    if not check.ok:
+        raise EmbeddedError(f"llama-server was built but does not run: {check.detail}; "
+                            f"build log: {log}\n{_tail(log)}")
+
+
+def server_report(cache: Path | None = None, version: str = LLAMA_CPP_PYTHON_VERSION,
+                  cpu: CpuInfo | None = None) -> tuple[bool, list[tuple[str, str]]]:
+    """What ``doctor`` and ``model status`` show about the embedded server on this CPU:
+    (usable, [(label, text), ...]) — the CPU and its features, the binary, the flags it was
+    built with and the last start-up check. Usable means it runs and its last check passed."""
+    cpu = cpu or read_cpu()
+    binary = llama_server_path(cache, version, cpu)
+    check = llama_server_runs(binary)
+    record = build_record(binary)
+    features = ", ".join(cpu.shown_features) or "none of the SIMD features llama.cpp uses"
+    lines = [("cpu", f"{cpu.model}; features: {features}"),
+             ("binary", f"{binary} ({check.detail})")]
+    if record is None:
+        lines.append(("flags", "unknown (not built by `smallcode model install`)"))
+        lines.append(("start-up check", "never run"))
+    else:
+        lines.append(("flags", (f"{', '.join(enabled(record.flags)) or 'no SIMD flags'} "
+                               f"({record.label}, built {record.built_at} for "
+                               f"{record.cpu_model})")))
+        lines.append(("start-up check", record.proof.describe() if record.proof else
+                      "not yet run (proven at the first start with a model)"))
+    usable = check.ok and (record is None or record.proof is None or record.proof.ok)
+    return usable, lines

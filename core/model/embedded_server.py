@@ -25,7 +25,8 @@ from typing import IO, Self
 import httpx
 
 from ..config import cache_dir
-from .embedded_build import llama_server_path
+from .cpu import enabled
+from .embedded_build import build_record, llama_server_path
 from .embedded_cache import EmbeddedError
 
 LOG_TAIL_LINES = 30
@@ -75,7 +76,7 @@ class EmbeddedServer:
                  ctx: int = 16384, parallel: int = 2, threads: int = 2,
                  binary: Path | None = None, alias: str = "local-model",
                  startup_timeout: float = 180.0, log_dir: Path | None = None,
-                 extra_args: Sequence[str] = ()) -> None:
+                 extra_args: Sequence[str] = (), explain_crash: bool = True) -> None:
         self.model_path = Path(model_path)
         self.requested_port = port
         self.ctx = ctx
@@ -86,6 +87,7 @@ class EmbeddedServer:
         self.startup_timeout = startup_timeout
         self.log_dir = log_dir
         self.extra_args = tuple(extra_args)
+        self.explain_crash = explain_crash
         self.port: int | None = None
         self.log_path: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -115,6 +117,24 @@ class EmbeddedServer:
     @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
+
+    def exit_code(self) -> int | None:
+        """The child's exit status (negative: killed by that signal), None while it runs."""
+        return self._proc.poll() if self._proc is not None else None
+
+    def _crash_hint(self, code: int) -> str:
+        """Why a server dies by a signal at start-up, and the fix (empty for plain exits)."""
+        if code >= 0 or not self.explain_crash:
+            return ""
+        binary = self.binary or llama_server_path()
+        record = build_record(binary)
+        built = (f" It was built for {record.cpu_model} with "
+                 f"{', '.join(enabled(record.flags)) or 'no SIMD flags'}."
+                 if record else " It was not built by `smallcode model install`.")
+        return (f"\nLikely cause: the binary uses CPU instructions this machine cannot run "
+                f"(a build copied from another CPU, or kernels such as AMX that this VM "
+                f"blocks).{built} Fix: `smallcode model install --rebuild` builds and checks a "
+                f"server for this CPU.")
 
     def command(self, port: int) -> list[str]:
         """The exact command line used to start the server on ``port``."""
@@ -192,7 +212,8 @@ class EmbeddedServer:
                     how = (f"was killed by signal {-code}" if code < 0
                            else f"exited with code {code}")
                     raise EmbeddedServerError(
-                        f"llama-server {how} before it was ready (model {self.model_path}).\n"
+                        f"llama-server {how} before it was ready (model {self.model_path})."
+                        f"{self._crash_hint(code)}\n"
                         f"Last lines of {self.log_path}:\n{self._log_tail()}")
                 try:
                     if client.get(url).status_code == 200:

@@ -267,3 +267,23 @@ def test_real_05b_answers_a_chat_completion(tmp_path):
         assert body["usage"]["completion_tokens"] > 0
         props = httpx.get(f"{server.root_url}/props", trust_env=False).json()
         assert props["default_generation_settings"]["n_ctx"] == 2048
+
+
+@pytest.mark.real_model
+@needs_binary
+def test_the_installed_server_passes_its_start_up_proof_on_this_cpu():
+    """The build `smallcode model install` made (reused here) serves a real completion; the
+    record says which flags this CPU got and how fast the proof ran."""
+    from smallcode.core.model.embedded import build_record, ensure_llama_server, prove_llama_server
+
+    model = installed_model("0.5b") or installed_model("1.5b")
+    if model is None:
+        pytest.skip("no embedded model is installed (smallcode model install)")
+    binary = ensure_llama_server(model=model)
+    record = build_record(binary)
+    assert record is not None and record.proof is not None and record.proof.ok
+    assert "-DGGML_NATIVE=OFF" in record.flags and "-DGGML_AMX_TILE=OFF" in record.flags
+    fresh = prove_llama_server(binary, model)  # and it still answers now
+    assert fresh.ok, fresh.detail
+    assert fresh.gen_tps and fresh.gen_tps > 1
+    print(f"start-up proof: {fresh.describe()}; flags: {record.flags}")
