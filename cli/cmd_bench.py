@@ -7,6 +7,7 @@ progress and reports with rich.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import threading
@@ -34,8 +35,10 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-turns", type=int, help="model calls per task (default: the task's, or 12)")
     p.add_argument("--timeout-scale", type=float, default=1.0,
                    help="multiply every task's timeout (slow machines)")
-    p.add_argument("--agent-command", help="the agent to run instead of `smallcode run` "
-                   "(a command line; gets --yes --json --max-turns K INSTRUCTION appended)")
+    p.add_argument("--agent-command", help="the agent to run instead of `smallcode run`: a "
+                   "command line that gets --yes --json --max-turns K INSTRUCTION appended, or, "
+                   "for a peer agent, one with placeholders {instruction} {files} {base_url} "
+                   "{model} {workspace}, run as given in the task's workspace")
     p.add_argument("--keep-workspaces", action="store_true",
                    help="leave each task's temporary copy on disk")
     p.add_argument("--min-pass-rate", type=float, metavar="RATE",
@@ -123,7 +126,8 @@ class ProgressTable:
                 self.done += 1
                 self.passed += int(r.passed)
                 row[2:] = ["pass" if r.passed else "FAIL", f"{r.wall_seconds:.0f}s",
-                           str(r.turns), str(r.tool_calls), f"{r.tokens:,}"]
+                           str(r.turns), str(r.tool_calls),
+                           "?" if r.tokens is None else f"{r.tokens:,}"]
                 if self.live is None:
                     note = " (agent timed out)" if r.agent_timed_out else ""
                     note += f" ({r.error})" if r.error else ""
@@ -143,6 +147,8 @@ def _run(args: argparse.Namespace) -> int:
     )
 
     agent = shlex.split(args.agent_command) if args.agent_command else list(DEFAULT_AGENT_COMMAND)
+    if agent:
+        agent[0] = os.path.expanduser(agent[0])  # "~/aider-run.sh ..." quoted for the shell
     options = BenchOptions(
         suite=args.suite, task_patterns=list(args.task), model=args.model,
         base_url=args.base_url, repeats=args.repeats,
@@ -181,14 +187,19 @@ def _print_summary(console: Console, run: Any, path: Path) -> None:
     table.add_row("pass rate (pass@k)", f"{100 * s.pass_rate:.1f} %")
     if run.repeats > 1:
         table.add_row("pass@1", f"{100 * s.pass_at_1:.1f} %")
-    tps = f"{s.tokens_per_solved:,.0f}" if s.tokens_per_solved else "-"
-    table.add_row("tokens per solved task", tps)
+    table.add_row("tokens per solved task", _tokens_per_solved(s.tokens_per_solved, s.total_tokens))
     table.add_row("mean time per attempt", f"{s.mean_wall_seconds:.1f} s")
     table.add_row("mean turns", f"{s.mean_turns:.1f}")
     for cat, (ok, total) in s.by_category.items():
         table.add_row(f"  {cat}", f"{ok}/{total}")
     console.print(table)
     console.print(f"results: {path}", highlight=False)
+
+
+def _tokens_per_solved(value: float | None, total: int | None = 0) -> str:
+    if value:
+        return f"{value:,.0f}"
+    return "unknown" if total is None else "-"
 
 
 # --- list --------------------------------------------------------------------------------------
@@ -207,7 +218,7 @@ def _list(args: argparse.Namespace) -> int:
         for stored in runs:
             s = stored.run.summary()
             settings = " ".join(f"{k}={v}" for k, v in stored.run.settings.items())
-            tps = f"{s.tokens_per_solved:,.0f}" if s.tokens_per_solved else "-"
+            tps = _tokens_per_solved(s.tokens_per_solved, s.total_tokens)
             done = "" if stored.run.complete else " (partial)"
             table.add_row(stored.path.name, stored.run.label, stored.run.suite,
                           stored.run.model or "default", settings,
@@ -243,9 +254,10 @@ def _compare(args: argparse.Namespace) -> int:
     run_a, run_b = load_run(path_a), load_run(path_b)
     cmp_ = compare_runs(run_a, run_b, confidence=args.confidence)
     console = Console()
-    console.print(f"A = {path_a.name} ({run_a.label}, {run_a.model or 'default model'})\n"
-                  f"B = {path_b.name} ({run_b.label}, {run_b.model or 'default model'})",
-                  highlight=False)
+    console.print(f"A = {path_a.name} ({run_a.label}, {run_a.agent}, "
+                  f"{run_a.model or 'default model'})\n"
+                  f"B = {path_b.name} ({run_b.label}, {run_b.agent}, "
+                  f"{run_b.model or 'default model'})", highlight=False)
     rows = cmp_.tasks if args.all else cmp_.changed()
     if rows:
         table = Table("task", "category", "A", "B", "change")
@@ -264,6 +276,16 @@ def _compare(args: argparse.Namespace) -> int:
         console.print("no task ran in both runs; nothing to compare")
         return 0
     est, lo, hi = diff
+    sa, sb = run_a.summary(), run_b.summary()
+    runs = Table("run", "label", "agent", "solved", "%", "tokens/solved", "wall/attempt",
+                 "solved only here", title=f"{cmp_.paired} paired tasks")
+    for name, run, summary, solved, rate, only in (
+            ("A", run_a, sa, cmp_.a_solved, cmp_.a_pass_rate, cmp_.count("broken")),
+            ("B", run_b, sb, cmp_.b_solved, cmp_.b_pass_rate, cmp_.count("fixed"))):
+        runs.add_row(name, run.label, run.agent, f"{solved}/{cmp_.paired}", f"{100 * rate:.1f}",
+                     _tokens_per_solved(summary.tokens_per_solved, summary.total_tokens),
+                     f"{summary.mean_wall_seconds:.1f} s", str(only))
+    console.print(runs)
     level = f"{100 * cmp_.confidence:g} %"
     console.print(
         f"{cmp_.paired} paired tasks: A passed {100 * cmp_.a_pass_rate:.1f} %, "
@@ -271,10 +293,11 @@ def _compare(args: argparse.Namespace) -> int:
         f"{cmp_.count('broken')} broken)\n"
         f"pass-rate difference B - A: {100 * est:+.1f} points, {level} CI "
         f"[{100 * lo:+.1f}, {100 * hi:+.1f}] (Newcombe, paired)", highlight=False)
-    fmt = (lambda v: f"{v:,.0f}" if v else "-")
-    console.print(f"tokens per solved task: A {fmt(cmp_.a_tokens_per_solved)}, "
-                  f"B {fmt(cmp_.b_tokens_per_solved)}; mean time per attempt: "
-                  f"A {cmp_.a_mean_wall:.1f} s, B {cmp_.b_mean_wall:.1f} s", highlight=False)
+    console.print(f"tokens per solved task: "
+                  f"A {_tokens_per_solved(cmp_.a_tokens_per_solved, sa.total_tokens)}, "
+                  f"B {_tokens_per_solved(cmp_.b_tokens_per_solved, sb.total_tokens)}; "
+                  f"mean time per attempt: A {cmp_.a_mean_wall:.1f} s, B {cmp_.b_mean_wall:.1f} s",
+                  highlight=False)
     return 0
 
 

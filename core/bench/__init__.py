@@ -8,6 +8,7 @@ from smallcode.core.bench.compare import (
     paired_difference_interval,
     wilson_interval,
 )
+from smallcode.core.bench.meter import MeterTotals, UsageMeter, reply_usage
 from smallcode.core.bench.results import (
     BenchRun,
     ResultsError,
@@ -22,12 +23,17 @@ from smallcode.core.bench.results import (
 )
 from smallcode.core.bench.runner import (
     DEFAULT_AGENT_COMMAND,
+    PLACEHOLDERS,
     BenchError,
     BenchOptions,
     BenchRunner,
     ProgressUpdate,
+    agent_name,
+    expand_command,
     parse_setting_overrides,
     parse_transcript,
+    placeholders_in,
+    repo_files,
     settings_env,
 )
 from smallcode.core.bench.tasks import (
@@ -46,11 +52,12 @@ from smallcode.core.bench.tasks import (
 )
 
 __all__ = [
-    "DEFAULT_AGENT_COMMAND", "SUITES_DIR", "BenchError", "BenchOptions", "BenchRun", "BenchRunner",
-    "BenchSuite", "BenchTask", "ProgressUpdate", "ResultsError", "RunComparison", "RunSummary",
-    "StoredRun", "SuiteInfo", "TaskDifference", "TaskError", "TaskRecord", "VerifyResult",
-    "compare_runs", "filter_tasks", "list_runs", "list_suites", "load_run", "load_suite",
-    "load_task", "paired_difference_interval", "parse_setting_overrides", "parse_transcript",
-    "prepare_workspace", "render_chart", "resolve_run", "results_dir", "run_verify", "save_run",
-    "settings_env", "wilson_interval",
+    "DEFAULT_AGENT_COMMAND", "PLACEHOLDERS", "SUITES_DIR", "BenchError", "BenchOptions", "BenchRun",
+    "BenchRunner", "BenchSuite", "BenchTask", "MeterTotals", "ProgressUpdate", "ResultsError",
+    "RunComparison", "RunSummary", "StoredRun", "SuiteInfo", "TaskDifference", "TaskError",
+    "TaskRecord", "UsageMeter", "VerifyResult", "agent_name", "compare_runs", "expand_command",
+    "filter_tasks", "list_runs", "list_suites", "load_run", "load_suite", "load_task",
+    "paired_difference_interval", "parse_setting_overrides", "parse_transcript", "placeholders_in",
+    "prepare_workspace", "render_chart", "reply_usage", "repo_files", "resolve_run", "results_dir",
+    "run_verify", "save_run", "settings_env", "wilson_interval",
 ]

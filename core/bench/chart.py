@@ -40,7 +40,8 @@ def render_chart(runs: list[BenchRun], out: str | Path, title: str = "") -> Path
     tokens = [s.tokens_per_solved or 0.0 for s in summaries]
     tbars = ax_tok.bar(xs, tokens, color="#54a24b")
     for bar, s in zip(tbars, summaries, strict=True):
-        text = f"{s.tokens_per_solved:,.0f}" if s.tokens_per_solved else "none solved"
+        text = (f"{s.tokens_per_solved:,.0f}" if s.tokens_per_solved
+                else "tokens unknown" if s.total_tokens is None else "none solved")
         ax_tok.annotate(text, (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                         ha="center", va="bottom", fontsize=8)
     ax_tok.set_ylabel("tokens (prompt + completion) per solved task")

@@ -103,21 +103,31 @@ class RunComparison:
     b_tokens_per_solved: float | None = None
     a_mean_wall: float = 0.0
     b_mean_wall: float = 0.0
+    a_agent: str = "smallcode"
+    b_agent: str = "smallcode"
 
     @property
     def paired(self) -> int:
         return len(self.tasks)
+
+    @property
+    def a_solved(self) -> int:
+        return sum(t.a_ok for t in self.tasks)
+
+    @property
+    def b_solved(self) -> int:
+        return sum(t.b_ok for t in self.tasks)
 
     def count(self, change: str) -> int:
         return sum(1 for t in self.tasks if t.change == change)
 
     @property
     def a_pass_rate(self) -> float:
-        return sum(t.a_ok for t in self.tasks) / self.paired if self.paired else 0.0
+        return self.a_solved / self.paired if self.paired else 0.0
 
     @property
     def b_pass_rate(self) -> float:
-        return sum(t.b_ok for t in self.tasks) / self.paired if self.paired else 0.0
+        return self.b_solved / self.paired if self.paired else 0.0
 
     def difference(self) -> tuple[float, float, float] | None:
         """``(estimate, lower, upper)`` of pass_rate(B) - pass_rate(A); None without pairs."""
@@ -153,4 +163,5 @@ def compare_runs(a: BenchRun, b: BenchRun, confidence: float = 0.95) -> RunCompa
         only_in_b=[t for t in b_ids if t not in a_set],
         confidence=confidence,
         a_tokens_per_solved=sa.tokens_per_solved, b_tokens_per_solved=sb.tokens_per_solved,
-        a_mean_wall=sa.mean_wall_seconds, b_mean_wall=sb.mean_wall_seconds)
+        a_mean_wall=sa.mean_wall_seconds, b_mean_wall=sb.mean_wall_seconds,
+        a_agent=a.agent, b_agent=b.agent)

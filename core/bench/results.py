@@ -32,8 +32,9 @@ class TaskRecord(BaseModel):
     wall_seconds: float
     turns: int = 0
     tool_calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
+    prompt_tokens: int | None = 0  # None: unknown (a peer agent that reports no usage)
+    completion_tokens: int | None = 0
+    tokens_from: str = "transcript"  # transcript | meter (counted on the wire) | unknown
     agent_exit_code: int | None = None
     agent_timed_out: bool = False
     agent_success: bool | None = None  # the done event's own verdict, if one arrived
@@ -43,11 +44,13 @@ class TaskRecord(BaseModel):
     verify_seconds: float = 0.0
     changed_files: list[str] = Field(default_factory=list)
     error: str = ""  # the runner's own problem (agent would not start ...), not a task failure
-    transcript: str = ""  # path of the JSON-lines transcript, relative to the results file
+    transcript: str = ""  # path of the transcript (a peer's: its output), relative to the results
     events: int = 0
 
     @property
-    def tokens(self) -> int:
+    def tokens(self) -> int | None:
+        if self.prompt_tokens is None or self.completion_tokens is None:
+            return None
         return self.prompt_tokens + self.completion_tokens
 
 
@@ -57,8 +60,8 @@ class RunSummary(BaseModel):
     passed_tasks: int  # pass@k: at least one attempt passed
     pass_rate: float  # passed_tasks / tasks
     pass_at_1: float  # mean success over all attempts
-    total_tokens: int
-    tokens_per_solved: float | None  # all tokens spent / attempts that passed
+    total_tokens: int | None  # None when any attempt's tokens are unknown
+    tokens_per_solved: float | None  # all tokens spent / attempts that passed (None: unknown)
     mean_wall_seconds: float
     total_wall_seconds: float
     mean_turns: float
@@ -70,6 +73,7 @@ class BenchRun(BaseModel):
 
     format: int = 1
     label: str
+    agent: str = "smallcode"  # smallcode, or the peer's program (aider-run ...)
     suite: str
     suite_path: str = ""
     started_at: str
@@ -106,7 +110,8 @@ class BenchRun(BaseModel):
         attempts = len(self.records)
         passed_attempts = sum(r.passed for r in self.records)
         passed_tasks = sum(self.task_passed(t) for t in ids)
-        total_tokens = sum(r.tokens for r in self.records)
+        counts = [r.tokens for r in self.records]
+        total_tokens = None if None in counts else sum(c or 0 for c in counts)
         walls = [r.wall_seconds for r in self.records]
         by_cat: dict[str, list[int]] = {}
         for t in ids:
@@ -121,7 +126,8 @@ class BenchRun(BaseModel):
             pass_rate=passed_tasks / len(ids) if ids else 0.0,
             pass_at_1=passed_attempts / attempts if attempts else 0.0,
             total_tokens=total_tokens,
-            tokens_per_solved=(total_tokens / passed_attempts) if passed_attempts else None,
+            tokens_per_solved=(total_tokens / passed_attempts
+                               if passed_attempts and total_tokens is not None else None),
             mean_wall_seconds=sum(walls) / len(walls) if walls else 0.0,
             total_wall_seconds=sum(walls),
             mean_turns=sum(r.turns for r in self.records) / attempts if attempts else 0.0,

@@ -6,6 +6,12 @@ then copies ``hidden/`` in and runs the verify command. The agent's JSON event l
 transcript; the final ``done`` event (or the ``usage`` events) give turns, tool calls and tokens.
 Settings to compare (``agent.router=false`` ...) reach the agent as ``SMALLCODE_<SECTION>__<KEY>``
 environment variables, so an ablation is one command.
+
+A peer agent (Aider ...) runs through the same runner and oracles when its command line holds
+placeholders (see :data:`PLACEHOLDERS`): it is then run exactly as given, with nothing appended,
+and judged by the task's verify command like smallcode. Its output is kept as a plain-text log;
+its model calls and tokens are counted on the wire by a :class:`UsageMeter` when it takes
+``{base_url}``, and recorded as unknown (None) otherwise.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +37,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 from smallcode.core import __version__
+from smallcode.core.bench.meter import UsageMeter
 from smallcode.core.bench.results import BenchRun, TaskRecord, results_dir, save_run
 from smallcode.core.bench.tasks import (
     BenchTask,
@@ -42,6 +50,18 @@ from smallcode.core.bench.tasks import (
 DEFAULT_AGENT_COMMAND: tuple[str, ...] = (sys.executable, "-m", "smallcode.cli.main", "run")
 DEFAULT_MAX_TURNS = 12
 STDERR_TAIL = 2000
+
+# Placeholders in a peer agent's command line, filled in for every attempt:
+#   {instruction}  the task's instruction, one argument
+#   {files}        every file of the task's repo, one argument each, relative to the workspace
+#                  (hidden ones such as .github/workflows/ci.yml included; .git/ excluded); must
+#                  stand alone as an argument
+#   {base_url}     the model server's OpenAI-compatible base URL (through the usage meter)
+#   {model}        --model, else the model the server lists
+#   {workspace}    the absolute path of the attempt's fresh workspace (also the agent's cwd)
+PLACEHOLDERS = ("instruction", "files", "base_url", "model", "workspace")
+_PLACEHOLDER_RE = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
+_INTERPRETERS = re.compile(r"^(python[0-9.]*|bash|sh|env|node|uv|uvx|npx)$")
 
 
 class BenchError(ValueError):
@@ -83,6 +103,45 @@ def parse_setting_overrides(items: list[str]) -> dict[str, str]:
                 raise BenchError(f"--set '{item}': {exc.errors()[0]['msg']}") from None
         out[key] = value
     return out
+
+
+def placeholders_in(command: list[str] | tuple[str, ...]) -> set[str]:
+    """The placeholder names a command line uses (empty: smallcode's own protocol)."""
+    return {m.group(1) for arg in command for m in _PLACEHOLDER_RE.finditer(arg)}
+
+
+def expand_command(command: list[str] | tuple[str, ...], values: dict[str, str],
+                   files: list[str]) -> list[str]:
+    """Fill in the placeholders; an argument that is exactly ``{files}`` becomes one per file."""
+    argv: list[str] = []
+    for arg in command:
+        if arg == "{files}":
+            argv.extend(files)
+        else:
+            argv.append(_PLACEHOLDER_RE.sub(lambda m: values[m.group(1)], arg))
+    return argv
+
+
+def repo_files(workdir: Path) -> list[str]:
+    """Every file of a freshly prepared workspace (the task's repo), sorted, without ``.git/``.
+
+    Hidden files count: a task's file to change may live in one (``.github/workflows/ci.yml``),
+    and a user handing a peer "every file" would hand those over too.
+    """
+    return sorted(p.relative_to(workdir).as_posix() for p in workdir.rglob("*")
+                  if p.is_file() and ".git" not in p.relative_to(workdir).parts)
+
+
+def agent_name(command: list[str] | tuple[str, ...]) -> str:
+    """A short name for the agent a command runs: ``smallcode`` for the default, else its program."""
+    if tuple(command) == DEFAULT_AGENT_COMMAND:
+        return "smallcode"
+    words = [w for w in command if not w.startswith("-")]
+    for word in words:
+        stem = Path(word).stem
+        if not _INTERPRETERS.match(stem):
+            return stem or "agent"
+    return Path(command[0]).stem if command else "agent"
 
 
 def settings_env(settings: dict[str, str]) -> dict[str, str]:
@@ -131,6 +190,11 @@ class TranscriptStats:
     completion_tokens: int = 0
     success: bool | None = None
     reason: str = ""
+
+    @property
+    def reported(self) -> bool:
+        """Whether the agent spoke smallcode's event protocol (usage or done events)."""
+        return any(e.get("type") in ("usage", "done") for e in self.events)
 
 
 def parse_transcript(text: str) -> TranscriptStats:
@@ -218,6 +282,10 @@ class BenchRunner:
             raise BenchError("timeout scale must be positive")
         if not options.agent_command:
             raise BenchError("the agent command is empty")
+        self.placeholders = placeholders_in(options.agent_command)
+        self.peer = bool(self.placeholders)
+        if "files" in self.placeholders and "{files}" not in options.agent_command:
+            raise BenchError("{files} must be an argument of its own (it becomes one per file)")
         self.options = options
         self.progress = progress
         self.notice = notice or (lambda _msg: None)
@@ -227,7 +295,9 @@ class BenchRunner:
         if not self.tasks:
             raise BenchError(f"no task in suite '{self.suite.name}' matches "
                              f"{' '.join(options.task_patterns)}")
-        label = _clean_label(options.label or self.suite.name)
+        name = agent_name(options.agent_command)
+        default_label = f"{name}-{self.suite.name}" if self.peer else self.suite.name
+        label = _clean_label(options.label or default_label)
         stamp = _timestamp()
         out_dir = results_dir(options.project_dir)
         self.results_path = out_dir / f"{stamp}-{label}.json"
@@ -237,7 +307,8 @@ class BenchRunner:
             self.results_path = out_dir / f"{stamp}-{label}-{n}.json"
         self.transcripts_dir = self.results_path.with_suffix("")
         self.run_record = BenchRun(
-            label=options.label or self.suite.name,
+            label=options.label or default_label,
+            agent=name,
             suite=self.suite.name,
             suite_path=str(self.suite.path),
             started_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -274,7 +345,23 @@ class BenchRunner:
             return False
         if self.options.shared_endpoint is not None:
             return self.options.shared_endpoint
+        if self.peer:  # a peer is pointed at the server smallcode would use
+            return bool(self.placeholders & {"base_url", "model"})
         return tuple(self.options.agent_command) == DEFAULT_AGENT_COMMAND
+
+    def _base_url(self) -> str | None:
+        return self.options.base_url or self.run_record.base_url
+
+    def _model(self) -> str | None:
+        return self.options.model or self.run_record.model_served
+
+    def _check_peer_values(self) -> None:
+        """A peer's {base_url} and {model} need values before any task runs."""
+        if "base_url" in self.placeholders and not self._base_url():
+            raise BenchError("the agent command uses {base_url}: give --base-url")
+        if "model" in self.placeholders and not self._model():
+            raise BenchError("the agent command uses {model}, and the server lists no model: "
+                             "give --model")
 
     def resolve_endpoint(self) -> None:
         """Find (or start) the model server once, as `smallcode run` would, for every task."""
@@ -293,14 +380,26 @@ class BenchRunner:
         self.notice(f"model server {endpoint.base_url} ({endpoint.source}"
                     f"{', ' + self.run_record.model_served if self.run_record.model_served else ''})")
 
-    def agent_argv(self, task: BenchTask) -> list[str]:
-        turns = self.options.max_turns or task.max_turns or DEFAULT_MAX_TURNS
-        return [*self.options.agent_command, "--yes", "--json", "--max-turns", str(turns),
-                task.instruction]
+    def agent_argv(self, task: BenchTask, workdir: Path | None = None,
+                   base_url: str | None = None) -> list[str]:
+        """smallcode's command with its flags appended, or a peer's with its placeholders filled.
 
-    def _run_agent(self, task: BenchTask, workdir: Path) -> tuple[int | None, bool, str, str]:
+        ``workdir`` is the prepared workspace (for ``{files}`` and ``{workspace}``), ``base_url``
+        the address a peer is given (the usage meter's; default: the model server's).
+        """
+        if not self.peer:
+            turns = self.options.max_turns or task.max_turns or DEFAULT_MAX_TURNS
+            return [*self.options.agent_command, "--yes", "--json", "--max-turns", str(turns),
+                    task.instruction]
+        values = {"instruction": task.instruction, "workspace": str(workdir or ""),
+                  "base_url": base_url or self._base_url() or "", "model": self._model() or ""}
+        files = repo_files(workdir) if workdir is not None and "files" in self.placeholders else []
+        return expand_command(self.options.agent_command, values, files)
+
+    def _run_agent(self, argv: list[str], task: BenchTask,
+                   workdir: Path) -> tuple[int | None, bool, str, str]:
         timeout = task.timeout * self.options.timeout_scale
-        proc = subprocess.Popen(self.agent_argv(task), cwd=workdir, env=self.agent_env(),
+        proc = subprocess.Popen(argv, cwd=workdir, env=self.agent_env(),
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, start_new_session=True)
         with self._lock:
@@ -336,25 +435,45 @@ class BenchRunner:
         start = time.monotonic()
         base: dict[str, Any] = {"task_id": task.id, "category": task.category,
                                 "language": task.language, "attempt": attempt}
+        upstream = self._base_url() if "base_url" in self.placeholders else None
         try:
             prepare_workspace(task, workdir)
-            try:
-                code, timed_out, stdout, stderr = self._run_agent(task, workdir)
-            except OSError as exc:
-                return TaskRecord(**base, passed=False, wall_seconds=time.monotonic() - start,
-                                  error=f"could not start the agent: {exc}")
+            with UsageMeter(upstream) if upstream else nullcontext() as meter:
+                argv = self.agent_argv(task, workdir, meter.base_url if meter else None)
+                try:
+                    code, timed_out, stdout, stderr = self._run_agent(argv, task, workdir)
+                except OSError as exc:
+                    return TaskRecord(**base, passed=False, wall_seconds=time.monotonic() - start,
+                                      error=f"could not start the agent: {exc}")
             wall = time.monotonic() - start
             stats = parse_transcript(stdout)
-            transcript = self._save_transcript(task, attempt, stdout, stderr)
+            prompt: int | None = stats.prompt_tokens
+            completion: int | None = stats.completion_tokens
+            tokens_from = "transcript"
+            plain = self.peer and not stats.reported  # a peer's output, not smallcode events
+            if plain:
+                totals = meter.totals if meter else None
+                stats.turns = totals.calls if totals else 0
+                if totals is not None and totals.known:
+                    prompt, completion = totals.prompt_tokens, totals.completion_tokens
+                    tokens_from = "meter"
+                else:
+                    prompt = completion = None
+                    tokens_from = "unknown"
+            transcript = self._save_transcript(task, attempt, stdout, stderr,
+                                               suffix=".log" if plain else ".jsonl")
             changed = _changed_files(workdir)
             verdict = run_verify(task, workdir)
             error = ""
-            if code not in (0, None) and not stats.events:
+            if plain:
+                if code not in (0, None) and not changed:
+                    error = f"agent exited {code}: {stderr.strip()[-STDERR_TAIL:]}"
+            elif code not in (0, None) and not stats.events:
                 error = f"agent exited {code} without events: {stderr.strip()[-STDERR_TAIL:]}"
             return TaskRecord(
                 **base, passed=verdict.passed, wall_seconds=wall, turns=stats.turns,
-                tool_calls=stats.tool_calls, prompt_tokens=stats.prompt_tokens,
-                completion_tokens=stats.completion_tokens, agent_exit_code=code,
+                tool_calls=stats.tool_calls, prompt_tokens=prompt,
+                completion_tokens=completion, tokens_from=tokens_from, agent_exit_code=code,
                 agent_timed_out=timed_out, agent_success=stats.success,
                 agent_reason=stats.reason, verify_exit_code=verdict.exit_code,
                 verify_output=verdict.output, verify_seconds=verdict.seconds,
@@ -364,9 +483,10 @@ class BenchRunner:
             if not self.options.keep_workspaces:
                 shutil.rmtree(workdir, ignore_errors=True)
 
-    def _save_transcript(self, task: BenchTask, attempt: int, stdout: str, stderr: str) -> str:
+    def _save_transcript(self, task: BenchTask, attempt: int, stdout: str, stderr: str,
+                         suffix: str = ".jsonl") -> str:
         self.transcripts_dir.mkdir(parents=True, exist_ok=True)
-        name = f"{task.id}.{attempt}.jsonl"
+        name = f"{task.id}.{attempt}{suffix}"
         (self.transcripts_dir / name).write_text(stdout, encoding="utf-8")
         if stderr.strip():
             (self.transcripts_dir / f"{task.id}.{attempt}.stderr.txt").write_text(
@@ -400,6 +520,11 @@ class BenchRunner:
         elif self.options.base_url:
             self.run_record.endpoint_source = "configured"
             self.run_record.model_served = _served_model(self.options.base_url, None)
+        try:
+            self._check_peer_values()
+        except BenchError:
+            self._stop_endpoint()
+            raise
         save_run(self.run_record, self.results_path)
         pool = ThreadPoolExecutor(max_workers=self.options.jobs,
                                   thread_name_prefix="smallcode-bench")
@@ -422,10 +547,13 @@ class BenchRunner:
         self._finish(complete=True)
         return self.run_record
 
-    def _finish(self, complete: bool) -> None:
+    def _stop_endpoint(self) -> None:
         if self._endpoint_stop is not None:
             stop, self._endpoint_stop = self._endpoint_stop, None
             stop()
+
+    def _finish(self, complete: bool) -> None:
+        self._stop_endpoint()
         with self._lock:
             order = {t.id: i for i, t in enumerate(self.tasks)}
             self.run_record.records.sort(key=lambda r: (order.get(r.task_id, 0), r.attempt))
