@@ -60,6 +60,21 @@ def _confirm_on_tty(kind: str, detail: str) -> bool:
     return answer in ("y", "yes")
 
 
+EXIT_UNVERIFIED = 4
+
+
+def exit_code(done) -> int:
+    """0 only when the task's oracle passed (or a question was answered); 1 when it failed;
+    4 when the work finished but nothing could verify it (the reason says why)."""
+    if not done.success:
+        return 1
+    if done.verified == "none":
+        print("smallcode: finished, but nothing verified the result (no test, example or "
+              "structural check covers it)", file=sys.stderr)
+        return EXIT_UNVERIFIED
+    return 0
+
+
 def run_command(args: argparse.Namespace) -> int:
     try:
         settings = settings_from_args(args)
@@ -133,6 +148,6 @@ async def _run(args: argparse.Namespace, settings, printer) -> int:
             print(format_usage(obs.ledger), file=sys.stderr)
         session.record_task(args.task, done)
         session.save()
-        return 0 if done.success else 1
+        return exit_code(done)
     finally:
         await session.aclose()

@@ -370,6 +370,9 @@ class Agent:
         s.category, s.tool_names, reason = await self._route(task, mode)
         s.mode = mode = mode if s.tool_names else "none"
         await self._emit(RouteEvent(category=s.category, tools=s.tool_names, reason=reason))
+        solved = await self._solve(task)
+        if solved is not None:
+            return solved
         tools_schema = [t.schema() for t in self._offered()] if mode == "native" else None
         self.layout = PromptLayout(system=self._system_prompt(mode), tools=tools_schema)
         self.history.append({"role": "user", "content": await self._first_user_message(task)})
@@ -387,6 +390,41 @@ class Agent:
         if s.edits and s.tests_failing_at_start:
             raise HardFailure(f"stopped: {max_turns} turns without finishing")
         return self._done(False, f"stopped: {max_turns} turns without finishing")
+
+    async def _solve(self, task: str) -> DoneEvent | None:
+        """The solve path for edit tasks (and renames, whatever the route): candidates as plain
+        code checked by an oracle. None when it does not apply; the tool loop then runs."""
+        from .solve import Solver, find_rename, is_question, outcome_event
+
+        conf = self.settings.solve
+        if not conf.enabled:
+            return None
+        category = self.state.category
+        edit_like = category in ("write", "plan") or (category == "read"
+                                                      and not is_question(task))
+        if not edit_like and find_rename(task, self.workspace) is None:
+            return None
+        from .tools.refactor import RenameArgs, rename_symbol
+
+        def rename(old: str, new: str) -> ToolResult:
+            return rename_symbol(RenameArgs(old=old, new=new), self.ctx)
+
+        solver = Solver(self.model, self.workspace, conf, snapshots=self.ctx.get("snapshots"),
+                        graph=self.ctx.get("graph"), emit=self._emit, rename_tool=rename)
+        outcome = await solver.solve(task)
+        if outcome is None:
+            await self._emit(NoticeEvent(message="solve: no file to change was found; using "
+                                                 "the tool loop"))
+            return None
+        s = self.state
+        s.turns += outcome.calls
+        s.usage.add(outcome.usage)
+        self.usage.add(outcome.usage)
+        s.edits += len(outcome.changed)
+        s.changed_files.extend(outcome.changed)
+        self.history.append({"role": "user", "content": task})
+        self.history.append({"role": "assistant", "content": outcome.reason})
+        return outcome_event(outcome, s.turns)
 
     async def _fit_history(self) -> None:
         assert self.layout is not None
@@ -627,7 +665,10 @@ class Agent:
                                  "change to the file with the patch tool."})
             return None
         s.finish_summary = answer
-        return self._done(True, "answered", answer)
+        done = self._done(True, "answered", answer)
+        if not s.edits:
+            done.verified = "answer"
+        return done
 
     async def _execute(self, name: str, arguments: dict[str, Any]) -> ToolResult:
         tool = self.registry.get(name)

@@ -58,6 +58,24 @@ class AgentSettings(_Section):
     prefetch_context: bool = Field(True, description="put likely-relevant code in the first prompt")
 
 
+class SolveSettings(_Section):
+    enabled: bool = Field(True, description="edit tasks go through the solve path (candidates "
+                          "as plain code, checked by an oracle); off = the tool loop only")
+    candidates: int = Field(4, ge=1, le=16, description="candidates per round (K)")
+    refine_rounds: int = Field(1, ge=0, le=4, description="rounds that show the best "
+                               "candidate's failure and ask again")
+    time_budget: float = Field(900.0, gt=0, description="seconds for generating and checking "
+                               "candidates")
+    temperature: float = Field(0.7, ge=0, le=2, description="for candidates after the first "
+                               "(the first is greedy)")
+    whole_file_lines: int = Field(150, gt=0, description="files up to this many lines are "
+                                  "written whole; longer ones by SEARCH/REPLACE blocks")
+    whole_repo_chars: int = Field(12000, ge=0, description="a project up to this size goes "
+                                  "into the prompt whole")
+    max_tokens: int = Field(4096, gt=0, description="completion tokens per candidate")
+    test_timeout: float = Field(120.0, gt=0, description="seconds per test run of a candidate")
+
+
 class EscalationSettings(_Section):
     anthropic_api_key: SecretStr | None = None
     openai_api_key: SecretStr | None = None
@@ -79,6 +97,7 @@ class ServeSettings(_Section):
 class Settings(_Section):
     model: ModelSettings = Field(default_factory=ModelSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
+    solve: SolveSettings = Field(default_factory=SolveSettings)
     escalation: EscalationSettings = Field(default_factory=EscalationSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
     extra: dict[str, Any] = Field(default_factory=dict, description="sections owned by extensions")

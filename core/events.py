@@ -78,6 +78,7 @@ class DoneEvent(Event):
     type: Literal["done"] = "done"
     success: bool
     reason: str
+    verified: Literal["tests", "repro", "structural", "none", "answer"] = "none"
     summary: str = ""
     turns: int = 0
     tool_calls: int = 0

@@ -72,6 +72,7 @@ class OpenAIChatClient:
         self.profile = profile
         self.server_kind: ServerKind = "unknown"
         self.model_path = ""
+        self.total_slots = 1  # parallel requests the server runs (llama.cpp /props total_slots)
         self.default_max_tokens = default_max_tokens
         self.total_usage = Usage()
         self.calls = 0
@@ -132,6 +133,9 @@ class OpenAIChatClient:
                     window = int(n_ctx)
                     self.server_kind = "llamacpp"
                     self.model_path = str(props.get("model_path") or "")
+                    slots = props.get("total_slots")
+                    if isinstance(slots, int) and slots > 0:
+                        self.total_slots = slots
         except (httpx.HTTPError, ValueError):
             pass
         if window is None and self._model:

@@ -254,7 +254,8 @@ async def _check_tests(agent: Any, done: DoneEvent, emit: Emit) -> DoneEvent:
     verdict = "the tests pass" if run.ok else "the tests fail"
     await _emit(emit, NoticeEvent(message=f"after the plan, {verdict} (`{run.command}`)"))
     if run.ok:
-        return done.model_copy(update={"summary": done.summary + f"\nTests pass: `{run.command}`"})
+        return done.model_copy(update={"summary": done.summary + f"\nTests pass: `{run.command}`",
+                                       "verified": "structural" if done.success else "none"})
     return done.model_copy(update={
         "success": False, "reason": "plan completed but the tests fail",
         "summary": done.summary + f"\nTests fail (`{run.command}`):\n"

@@ -1,0 +1,187 @@
+"""Edit formats for the solve path: the model writes code as plain fenced text, never in JSON.
+
+One strategy object per format (as Aider has one coder per format): it renders the request that
+goes after the shown code and parses a reply into whole-file contents. :func:`choose_format`
+picks one per model profile and file size: whole files while the files to change are small,
+SEARCH/REPLACE blocks (applied through the patch ladder) when one is larger.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Protocol
+
+from ..edit.patch import PatchError, apply_patch
+
+FENCE_RE = re.compile(r"^(`{3,}|~{3,})[ \t]*([\w+.#-]*)[ \t]*$")
+PATH_LINE_RE = re.compile(r"^[#*`\s>-]*(?:file(?:name)?\s*[:=]?\s*)?`?([\w./-]+\.[\w]+|"
+                          r"Makefile|Dockerfile)`?[*:\s]*(?:\([^)]*\)[*:\s]*)?$", re.IGNORECASE)
+LANG_BY_EXT = {".py": "python", ".js": "javascript", ".mjs": "javascript", ".ts": "typescript",
+               ".json": "json", ".toml": "toml", ".yaml": "yaml", ".yml": "yaml", ".sh": "bash",
+               ".md": "markdown", ".ini": "ini", ".cfg": "ini", ".go": "go", ".rs": "rust"}
+
+
+def language_of(path: str) -> str:
+    return LANG_BY_EXT.get(PurePosixPath(path).suffix.lower(), "")
+
+
+@dataclass
+class ParsedEdit:
+    """What one reply asks for: new whole contents per file, and what could not be used."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+class EditFormat(Protocol):
+    """How code is asked for and read back."""
+
+    name: str
+
+    def instructions(self, editable: list[str]) -> str:
+        """What the model is asked to reply, after the task and the code."""
+
+    def parse(self, reply: str, current: dict[str, str]) -> ParsedEdit:
+        """The files a reply changes (whole new contents), given the current contents."""
+
+
+def _blocks(reply: str) -> list[tuple[str, str, str]]:
+    """(path line before the fence, language, body) for every fenced block in a reply."""
+    out: list[tuple[str, str, str]] = []
+    lines = reply.splitlines()
+    i = 0
+    while i < len(lines):
+        m = FENCE_RE.match(lines[i].strip())
+        if not m:
+            i += 1
+            continue
+        fence, lang = m.group(1), m.group(2)
+        prev = ""
+        for back in range(i - 1, max(-1, i - 3), -1):
+            if lines[back].strip():
+                prev = lines[back].strip()
+                break
+        body: list[str] = []
+        i += 1
+        while i < len(lines) and not (lines[i].strip().startswith(fence[:3])
+                                      and lines[i].strip().strip(fence[0]) == ""):
+            body.append(lines[i])
+            i += 1
+        i += 1
+        out.append((prev, lang, "\n".join(body)))
+    return out
+
+
+def _path_from(line: str, lang: str, editable: list[str]) -> str | None:
+    """The file a block is for: the path on the line before it (or in its language tag)."""
+    for text in (line, lang):
+        m = PATH_LINE_RE.match(text) if text else None
+        if m:
+            name = m.group(1).strip("`*")
+            for rel in editable:
+                if rel == name or rel.endswith("/" + name) or name.endswith("/" + rel):
+                    return rel
+            if "/" in name or "." in name:
+                return name
+    return None
+
+
+class WholeFileFormat:
+    """The whole file back, each in a fence after its path: the format small models do best."""
+
+    name = "whole"
+
+    def instructions(self, editable: list[str]) -> str:
+        example = editable[0] if editable else "path/to/file.py"
+        lang = language_of(example)
+        return (
+            "Reply with the COMPLETE new content of every file you change: the file's path on "
+            "its own line, then the whole file in a fenced code block. Write every line of the "
+            "file, not only the changed part, and nothing else after the block. Example:\n\n"
+            f"{example}\n```{lang}\n<the whole updated file>\n```")
+
+    def parse(self, reply: str, current: dict[str, str]) -> ParsedEdit:
+        parsed = ParsedEdit()
+        editable = list(current)
+        blocks = _blocks(reply)
+        for prev, lang, body in blocks:
+            path = _path_from(prev, lang, editable)
+            if path is None and len(editable) == 1 and len(blocks) == 1:
+                path = editable[0]
+            if path is None:
+                parsed.problems.append("a code block without a file path before it")
+                continue
+            text = body.rstrip("\n") + "\n"
+            if path in parsed.files:  # the last complete version wins
+                parsed.problems.append(f"{path} was written twice; the last one is used")
+            parsed.files[path] = text
+        return parsed
+
+
+SR_RE = re.compile(r"^<{5,9} SEARCH[^\n]*\n(.*?)^={5,9}[ \t]*\n(.*?)^>{5,9} REPLACE[^\n]*$",
+                   re.MULTILINE | re.DOTALL)
+
+
+class SearchReplaceFormat:
+    """SEARCH/REPLACE blocks for files too long to write whole; applied through the ladder."""
+
+    name = "search-replace"
+
+    def instructions(self, editable: list[str]) -> str:
+        example = editable[0] if editable else "path/to/file.py"
+        return (
+            "Reply with one or more SEARCH/REPLACE blocks. Each block: the file path on its own "
+            "line, then\n<<<<<<< SEARCH\n<lines copied exactly from the file>\n=======\n"
+            "<the new lines>\n>>>>>>> REPLACE\nThe SEARCH part must copy enough whole lines "
+            "(for example the whole function) to be unique. Example:\n\n"
+            f"{example}\n<<<<<<< SEARCH\n    return a - b\n=======\n    return a + b\n"
+            ">>>>>>> REPLACE")
+
+    def parse(self, reply: str, current: dict[str, str]) -> ParsedEdit:
+        parsed = ParsedEdit()
+        editable = list(current)
+        text = reply.replace("\r\n", "\n")
+        for m in SR_RE.finditer(text):
+            before = text[:m.start()].rstrip("\n").splitlines()
+            prev = next((ln.strip() for ln in reversed(before[-3:])
+                         if ln.strip() and not FENCE_RE.match(ln.strip())), "")
+            path = _path_from(prev, "", editable) or (editable[0] if len(editable) == 1 else None)
+            if path is None:
+                parsed.problems.append("a SEARCH/REPLACE block without a file path")
+                continue
+            search, replace = m.group(1), m.group(2)
+            base = parsed.files.get(path, current.get(path))
+            if base is None:
+                if search.strip():
+                    parsed.problems.append(f"{path} does not exist; SEARCH must be empty to "
+                                           "create it")
+                    continue
+                parsed.files[path] = replace
+                continue
+            if not search.strip():
+                parsed.files[path] = base.rstrip("\n") + "\n" + replace
+                continue
+            try:
+                parsed.files[path] = apply_patch(base, search.rstrip("\n"),
+                                                 replace.rstrip("\n")).new_text
+            except PatchError as exc:
+                parsed.problems.append(f"{path}: {str(exc).splitlines()[0]}")
+        if not parsed.files and not parsed.problems:
+            parsed.problems.append("no SEARCH/REPLACE block in the reply")
+        return parsed
+
+
+FORMATS: dict[str, EditFormat] = {"whole": WholeFileFormat(),
+                                  "search-replace": SearchReplaceFormat()}
+
+
+def choose_format(files: dict[str, str], *, whole_file_lines: int,
+                  preferred: str | None = None) -> EditFormat:
+    """The profile's preferred format if it names one; else whole files while every file that
+    may change is at most ``whole_file_lines`` lines, SEARCH/REPLACE otherwise."""
+    if preferred and preferred in FORMATS:
+        return FORMATS[preferred]
+    longest = max((text.count("\n") + 1 for text in files.values()), default=0)
+    return FORMATS["whole"] if longest <= whole_file_lines else FORMATS["search-replace"]

@@ -1,0 +1,141 @@
+"""Localize deterministically: which files the model sees, and which it may change.
+
+A small repository (``whole_repo_chars``, a few KB) goes into the prompt whole, so a task that
+names no file still shows the model the code. A larger one shows what the message points at:
+files it names, files in a traceback it quotes, files defining identifiers it mentions (the code
+graph first, a text search otherwise), and their local imports. Existing tests are shown but
+read-only unless the task asks to change tests; files the task asks to create are editable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..edit.literals import asked_files, tests_protected
+from ..edit.testrunner import is_test_file
+from ..prefetch import TRACE_FILE_RE, files_defining, identifiers, local_imports, mentioned_paths
+from ..tools.workspace import Workspace, WorkspaceError
+
+MAX_FILE_CHARS = 60_000
+BINARY_SNIFF = 2048
+LARGE_REPO_SHOWN_CHARS = 24_000
+
+
+@dataclass
+class Located:
+    """The files of one task: content by path (None: to be created), shown order, editable."""
+
+    files: dict[str, str | None] = field(default_factory=dict)
+    shown: list[str] = field(default_factory=list)
+    editable: list[str] = field(default_factory=list)
+    how: str = ""
+    failure_text: str = ""  # the start's failing test output, filled by the oracle
+
+    def describe(self) -> str:
+        ro = [r for r in self.shown if r not in self.editable]
+        text = f"{self.how}: may change {', '.join(self.editable) or 'nothing'}"
+        return text + (f"; shown read-only: {', '.join(ro)}" if ro else "")
+
+
+def _text_of(path: Path) -> str | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if len(data) > MAX_FILE_CHARS or b"\0" in data[:BINARY_SNIFF]:
+        return None
+    return data.decode("utf-8", errors="replace")
+
+
+def _project_files(ws: Workspace) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for path in ws.iter_files():
+        rel = ws.rel(path)
+        if rel.startswith((".smallcode/", ".git/")) or "/__pycache__/" in f"/{rel}":
+            continue
+        text = _text_of(path)
+        if text is not None:
+            out[rel] = text
+    return out
+
+
+def _pointed_at(task: str, ws: Workspace, graph: Any, all_files: dict[str, str]) -> list[str]:
+    found: list[str] = list(mentioned_paths(task, ws))
+    for m in TRACE_FILE_RE.finditer(task):
+        raw = m.group(1) or m.group(2)
+        try:
+            rel = ws.rel(ws.resolve(raw))
+        except WorkspaceError:
+            continue
+        if rel in all_files and rel not in found:
+            found.append(rel)
+    if graph is not None:
+        try:
+            for rel in graph.relevant_files(task, limit=4):
+                if rel in all_files and rel not in found:
+                    found.append(rel)
+        except Exception:  # noqa: BLE001, S110 - the graph is an aid, never fatal
+            pass
+    for rel in files_defining(identifiers(task), ws):
+        if rel not in found:
+            found.append(rel)
+    for rel in list(found):
+        for imported in local_imports(rel, ws):
+            if imported not in found:
+                found.append(imported)
+    return found
+
+
+def _order(paths: list[str], first: list[str]) -> list[str]:
+    """Named files first, then code, then tests, then documentation."""
+    def key(rel: str) -> tuple[int, str]:
+        if rel in first:
+            return (0, f"{first.index(rel):04d}")
+        if is_test_file(rel):
+            return (2, rel)
+        if Path(rel).suffix.lower() in (".md", ".txt", ".rst"):
+            return (3, rel)
+        return (1, rel)
+    return sorted(paths, key=key)
+
+
+def _editable(rel: str, task: str, protect_tests: bool) -> bool:
+    if protect_tests and is_test_file(rel):
+        return False
+    hidden = [p for p in Path(rel).parts[:-1] if p.startswith(".")]
+    return not hidden or hidden == [".github"]
+
+
+def locate(task: str, ws: Workspace, whole_repo_chars: int, graph: Any = None) -> Located:
+    """The files for ``task``: the whole repository when it is small, else what the message
+    points at (named files, traceback frames, defining files, local imports)."""
+    all_files = _project_files(ws)
+    named = [r for r in mentioned_paths(task, ws) if r in all_files]
+    total = sum(len(t) for t in all_files.values())
+    if total <= whole_repo_chars:
+        shown = _order(list(all_files), named)
+        how = f"the whole project ({len(all_files)} files, {total} characters)"
+    else:
+        pointed = _pointed_at(task, ws, graph, all_files)
+        shown, used = [], 0
+        for rel in _order(pointed, named):
+            size = len(all_files.get(rel, ""))
+            if used + size > LARGE_REPO_SHOWN_CHARS and shown:
+                continue
+            shown.append(rel)
+            used += size
+        how = f"{len(shown)} of {len(all_files)} files (named, traced or defining what the " \
+              "task mentions)"
+    located = Located(how=how)
+    protect = tests_protected(task)
+    for rel in shown:
+        located.files[rel] = all_files[rel]
+    for rel in asked_files(task, ws.root):
+        if rel not in located.files:
+            located.files[rel] = None
+            shown.insert(0, rel)
+    located.shown = shown
+    located.editable = [r for r in shown if _editable(r, task, protect)]
+    return located

@@ -1,0 +1,344 @@
+"""Oracles for the solve path: what decides, before the first edit, whether a change solved it.
+
+Built from the workspace and the task text, never from the model's word:
+
+- ``tests``: tests that fail when the task starts must pass (and no other test may break);
+- ``repro``: a check written from the task's own example (``f(x) returns A but should be B``)
+  that fails on the untouched code — it lives in a temporary folder, not in the user's tree;
+- ``structural``: configs parse and the asked key holds the asked value; a rename leaves no old
+  name and everything compiles; otherwise (weak) the changed files compile and import and the
+  existing tests still pass;
+- ``none``: nothing can be checked (a question).
+
+A check that the model could satisfy by pasting a value from the prompt into code is never used:
+the repro check calls the code, and its expected value must differ from what the code returns now.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from ..edit import testrunner
+from ..edit.validate import format_diagnostics, validate_file
+
+Kind = Literal["tests", "repro", "structural", "none"]
+CONFIG_EXT = {".json", ".toml", ".yaml", ".yml", ".ini", ".cfg"}
+
+
+@dataclass
+class CheckResult:
+    """One candidate against the oracle."""
+
+    passed: bool
+    score: float  # 0..1, the share of the oracle that holds (for ranking partial progress)
+    detail: str  # what failed, compact, for the model's next try
+
+
+@dataclass
+class Oracle:
+    """What decides whether a candidate solves the task, decided before the first edit."""
+
+    kind: Kind
+    strong: bool  # False: it can pass without the task being solved (only a sanity check)
+    description: str
+    start_failures: list[str] | None = None  # test ids failing at the start
+    repro: list[ReproCheck] = field(default_factory=list)
+    config_values: list[tuple[str, str]] = field(default_factory=list)  # (key, value)
+    rename: tuple[str, str] | None = None
+    test_timeout: float = 120.0
+
+    def check(self, root: Path, changed: list[str]) -> CheckResult:
+        """Run the oracle in ``root`` (a scratch copy with the candidate applied)."""
+        problems: list[str] = []
+        for rel in changed:
+            path = root / rel
+            if path.exists():
+                diags = validate_file(path, root)
+                if diags:
+                    problems.append(format_diagnostics(diags))
+        if problems:
+            return CheckResult(False, 0.0, "\n".join(problems))
+        parts: list[tuple[bool, str]] = [check.run(root) for check in self.repro]
+        parts += [_config_holds(root, changed, key, value) for key, value in self.config_values]
+        if self.rename is not None:
+            parts.append(_rename_done(root, *self.rename))
+        imported = _imports_ok(root, [r for r in changed if r.endswith(".py")])
+        if imported:
+            parts.append((False, imported))
+        tests_share: float | None = None  # the share of the start's failing tests now fixed
+        runner = testrunner.detect_test_runner(root)
+        if runner is not None:
+            run = testrunner.run_tests(runner, [], self.test_timeout)
+            if self.kind == "tests":
+                start = len(self.start_failures or [])
+                now = len(run.failure_ids()) if not run.ok else 0
+                tests_share = max(0, start - now) / start if start else float(run.ok)
+                parts.append((run.ok, "" if run.ok else run.compact()))
+            else:
+                broken = run.regressions(self.start_failures or [])
+                if not run.ok and (broken or self.start_failures is None):
+                    parts.append((False, "tests that passed before now fail:\n" + run.compact()))
+        passed = all(ok for ok, _ in parts)
+        score = (sum(ok for ok, _ in parts) / len(parts)) if parts else 1.0
+        if tests_share is not None:
+            score = (score + tests_share) / 2
+        return CheckResult(passed, score, "\n".join(d for ok, d in parts if not ok))
+
+
+def _imports_ok(root: Path, py_files: list[str]) -> str:
+    """'' when every changed Python module imports (runs its top level) in ``root``."""
+    for rel in py_files:
+        if testrunner.is_test_file(rel) or not (root / rel).exists():
+            continue
+        module = rel[:-3].replace("/", ".").removesuffix(".__init__")
+        code = (f"import importlib, sys; sys.path.insert(0, {str(root)!r}); "
+                f"importlib.import_module({module!r})")
+        try:
+            done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, check=False,
+                                  text=True, timeout=30, stdin=subprocess.DEVNULL,
+                                  env=_clean_env())
+        except subprocess.TimeoutExpired:
+            return f"importing {rel} did not finish in 30 s (does it wait for input?)"
+        if done.returncode != 0:
+            tail = "\n".join(done.stderr.strip().splitlines()[-6:])
+            return f"importing {rel} fails:\n{tail}"
+    return ""
+
+
+def _clean_env() -> dict[str, str]:
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+# ---------------------------------------------------------------------------- reproduction
+
+_CALL = r"`?([A-Za-z_][\w.]*\((?:[^()`]|\([^()`]*\))*\))`?"
+_VALUE = r"`?((?:[-+]?\d[\w.]*)|'[^']*'|\"[^\"]*\"|\[[^\]`]*\]|\{[^}`]*\}|\([^)`]*\)|True|False|None)`?"
+_SHOULD = r"(?:should|must|ought\s+to|is\s+(?:supposed|expected)\s+to|needs?\s+to)\s+(?:be|return|give|equal|produce|yield)"
+EXAMPLE_PATTERNS = (
+    # "f(x) returns A but should be B", "f(x) gives A; it should return B"
+    re.compile(_CALL + r"\s+(?:returns|gives|yields|produces|is|outputs|evaluates\s+to)\s+"
+               + _VALUE + r"[^.\n]{0,40}?\b" + _SHOULD + r"\s+" + _VALUE, re.IGNORECASE),
+    # "f(x) should return B"
+    re.compile(_CALL + r"\s+" + _SHOULD + r"\s+" + _VALUE, re.IGNORECASE),
+    # "expected f(x) == B", "`f(x) -> B`"
+    re.compile(_CALL + r"\s*(?:==|->|=>|→)\s*" + _VALUE),
+    # "f(x) must return B, not A"  /  "for f(x) I expect B"
+    re.compile(r"\bexpect(?:ed)?\s+" + _CALL + r"\s+(?:to\s+(?:be|return)\s+)?" + _VALUE,
+               re.IGNORECASE),
+)
+
+
+@dataclass
+class ReproCheck:
+    """``call`` evaluated inside ``module`` must equal ``expected`` (a Python literal)."""
+
+    module: str  # a dotted module path under the workspace
+    call: str
+    expected: str
+
+    def script(self, root: Path) -> str:
+        """Exit 0: equal; 3: a different value; 4: the call raised; anything else: the check
+        itself could not run (the module does not import, a bad expression)."""
+        return ("import importlib, sys, traceback\n"
+                f"sys.path.insert(0, {str(root)!r})\n"
+                f"ns = dict(vars(importlib.import_module({self.module!r})))\n"
+                f"expected = {self.expected}\n"
+                "try:\n"
+                f"    got = eval({self.call!r}, ns)\n"
+                "except Exception as exc:\n"
+                f"    print({self.call!r} + ' raised ' + type(exc).__name__ + ': ' + str(exc))\n"
+                "    sys.exit(4)\n"
+                "if got != expected:\n"
+                f"    print({self.call!r} + ' returned ' + repr(got) + ', expected ' + "
+                "repr(expected))\n"
+                "    sys.exit(3)\n")
+
+    def run(self, root: Path) -> tuple[bool, str]:
+        code, out = self._run(root)
+        if code == 0:
+            return True, ""
+        return False, f"reproduction check failed: {out}"
+
+    def fails_by_its_value(self, root: Path) -> bool:
+        """True when the call runs and returns another value (or raises): a real reproduction,
+        not a check that cannot run at all."""
+        return self._run(root)[0] in (3, 4)
+
+    def _run(self, root: Path) -> tuple[int, str]:
+        with tempfile.TemporaryDirectory(prefix="smallcode-repro-") as tmp:
+            script = Path(tmp) / "repro_check.py"
+            script.write_text(self.script(root))
+            try:
+                done = subprocess.run([sys.executable, str(script)], cwd=tmp, check=False,
+                                      capture_output=True, text=True, timeout=30,
+                                      stdin=subprocess.DEVNULL, env=_clean_env())
+            except subprocess.TimeoutExpired:
+                return 5, f"{self.call} did not return within 30 s"
+        out = done.stdout.strip() or "\n".join(done.stderr.strip().splitlines()[-4:])
+        return done.returncode, out
+
+
+def _literal(text: str) -> str | None:
+    text = text.strip().rstrip(".,;:")
+    try:
+        ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return None
+    return text
+
+
+def repro_checks(task: str, root: Path, py_files: list[str]) -> list[ReproCheck]:
+    """Checks from the task's own examples whose function is defined in one of ``py_files``
+    and which FAIL on the untouched code (a check that passes already proves nothing)."""
+    found: list[ReproCheck] = []
+    seen: set[str] = set()
+    for pattern in EXAMPLE_PATTERNS:
+        for m in pattern.finditer(task):
+            call, expected = m.group(1), _literal(m.group(m.lastindex or 2))
+            if expected is None or call in seen:
+                continue
+            name = call.split("(", 1)[0].split(".")[0]
+            module = _module_defining(name, root, py_files)
+            if module is None:
+                continue
+            try:
+                ast.parse(call, mode="eval")
+            except SyntaxError:
+                continue
+            check = ReproCheck(module, call, expected)
+            if check.fails_by_its_value(root):
+                found.append(check)
+                seen.add(call)
+    return found
+
+
+def _module_defining(name: str, root: Path, py_files: list[str]) -> str | None:
+    rx = re.compile(rf"^\s*(?:def|class)\s+{re.escape(name)}\b|^{re.escape(name)}\s*=",
+                    re.MULTILINE)
+    for rel in py_files:
+        if testrunner.is_test_file(rel):
+            continue
+        try:
+            text = (root / rel).read_text(errors="replace")
+        except OSError:
+            continue
+        if rx.search(text):
+            return rel[:-3].replace("/", ".").removesuffix(".__init__")
+    return None
+
+
+# ---------------------------------------------------------------------------- configs
+
+_SET_RE = re.compile(
+    r"\b(?:set|change|make|bump|raise|lower|update|switch|put|increase|decrease)\s+(?:the\s+)?"
+    r"(?:value\s+of\s+)?[`'\"]?([A-Za-z_][\w.-]*)[`'\"]?(?:\s+(?:key|setting|option|value|"
+    r"field|entry))?(?:\s+(?:in|of)\s+[`'\"]?[\w./-]+[`'\"]?)?\s+(?:to|=|from\s+\S+\s+to)\s+"
+    r"[`'\"]?([^\s`'\",;]+)[`'\"]?", re.IGNORECASE)
+
+
+def _config_tree(path: Path) -> object:
+    text = path.read_text(errors="replace")
+    ext = path.suffix.lower()
+    if ext == ".json":
+        return json.loads(text)
+    if ext == ".toml":
+        import tomllib
+
+        return tomllib.loads(text)
+    if ext in (".yaml", ".yml"):
+        import yaml
+
+        return yaml.safe_load(text)
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(text)
+    return {s: dict(parser[s]) for s in parser.sections()}
+
+
+def _values_at(tree: object, key: str) -> list[object]:
+    """Every value under ``key``: a dotted path from the top, or the last segment anywhere."""
+    out: list[object] = []
+    parts = key.split(".")
+    node: object = tree
+    for part in parts:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            break
+    else:
+        out.append(node)
+    leaf = parts[-1]
+
+    def walk(n: object) -> None:
+        if isinstance(n, dict):
+            for k, v in n.items():
+                if k == leaf:
+                    out.append(v)
+                walk(v)
+        elif isinstance(n, list):
+            for v in n:
+                walk(v)
+
+    walk(tree)
+    return out
+
+
+def config_values(task: str, root: Path, config_files: list[str]) -> list[tuple[str, str]]:
+    """(key, value) pairs the task asks to set, for keys that exist in a config file now and
+    do not hold that value yet."""
+    out: list[tuple[str, str]] = []
+    for m in _SET_RE.finditer(task):
+        key, value = m.group(1), m.group(2).rstrip(".")
+        for rel in config_files:
+            try:
+                values = _values_at(_config_tree(root / rel), key)
+            except Exception:  # noqa: BLE001, S112 - an unparsable config is not a key source
+                continue
+            if values and not any(str(v).lower() == value.lower() for v in values):
+                out.append((key, value))
+                break
+    return out
+
+
+def _config_holds(root: Path, changed: list[str], key: str, value: str) -> tuple[bool, str]:
+    files = [r for r in changed if Path(r).suffix.lower() in CONFIG_EXT] or [
+        str(p.relative_to(root)) for p in root.rglob("*") if p.suffix.lower() in CONFIG_EXT
+        and ".smallcode" not in p.parts and ".git" not in p.parts]
+    for rel in files:
+        try:
+            values = _values_at(_config_tree(root / rel), key)
+        except Exception:  # noqa: BLE001, S112
+            continue
+        if any(str(v).lower() == value.lower() or (isinstance(v, bool) and str(v).lower()
+                                                   == value.lower()) for v in values):
+            return True, ""
+    return False, f"{key} is not {value} in any config file"
+
+
+# ---------------------------------------------------------------------------- renames
+
+def _rename_done(root: Path, old: str, new: str) -> tuple[bool, str]:
+    from ..tools.refactor import identifier_pattern
+
+    rx = identifier_pattern(old)
+    left = []
+    for p in root.rglob("*"):
+        if not p.is_file() or {".git", ".smallcode", "node_modules"} & set(p.parts):
+            continue
+        if p.suffix not in (".py", ".js", ".ts", ".mjs", ".cjs", ".jsx", ".tsx"):
+            continue
+        if rx.search(p.read_text(errors="replace")):
+            left.append(str(p.relative_to(root)))
+    return (not left, f"{old} is still used in {', '.join(left)}" if left else "")

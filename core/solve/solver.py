@@ -1,0 +1,347 @@
+"""The solve path: localize → oracle → K candidates as plain code → check each → keep the best.
+
+An edit task goes through here whatever the front-end (``Agent.run`` calls :class:`Solver`
+first; questions and exploration stay in the tool loop). The model never writes code inside
+JSON: it gets the located code in the prompt and answers with whole files (or SEARCH/REPLACE
+blocks for long files). Every candidate is applied to its own scratch copy of the workspace and
+checked by the oracle decided before the first edit; the best one (oracle passes > larger share
+of the oracle > smaller diff) is applied to the real workspace as one snapshot. The outcome says
+how it was verified, and a candidate that fixes part of the oracle is kept and reported as
+partial rather than thrown away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import shutil
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..edit import testrunner
+from ..events import AssistantText, DoneEvent, Event, NoticeEvent, ToolResultEvent, UsageEvent
+from ..model.types import ChatModel, Message, Usage
+from ..tools.workspace import Workspace
+from .formats import EditFormat, choose_format, language_of
+from .localize import Located, locate
+from .oracle import CheckResult, Oracle, config_values, repro_checks
+from .rename import RenameRequest, find_rename
+
+Emit = Callable[[Event], Awaitable[None]]
+
+SOLVE_SYSTEM = """\
+You are an expert programmer. You change the user's project exactly as the task asks and keep \
+everything else as it is. You answer with code in fenced blocks, each after its file path.\
+"""
+SCRATCH_IGNORE = (".git", ".smallcode", "node_modules", "__pycache__", ".venv", "venv",
+                  ".pytest_cache", ".mypy_cache", ".ruff_cache")
+MAX_SHOWN_FAILURE = 2500
+
+
+@dataclass
+class Candidate:
+    """One model reply turned into whole new file contents, and its verdict."""
+
+    number: int
+    temperature: float
+    reply: str
+    files: dict[str, str]
+    problems: list[str]
+    result: CheckResult | None = None
+    diff_lines: int = 0
+
+    def rank(self) -> tuple[bool, float, int]:
+        r = self.result
+        return (bool(r and r.passed), r.score if r else 0.0, -self.diff_lines)
+
+
+@dataclass
+class SolveOutcome:
+    """What the solve path did, for the DoneEvent."""
+
+    success: bool
+    reason: str
+    verified: str
+    changed: list[str] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    calls: int = 0
+
+
+def _diff_size(before: dict[str, str], after: dict[str, str]) -> int:
+    total = 0
+    for rel, text in after.items():
+        old = before.get(rel, "")
+        total += sum(1 for ln in difflib.unified_diff(old.splitlines(), text.splitlines(),
+                                                      lineterm="", n=0)
+                     if ln[:1] in "+-" and not ln.startswith(("+++", "---")))
+    return total
+
+
+class Solver:
+    """Runs one edit task through the solve path. Plain class: no Ray, no CLI."""
+
+    def __init__(self, model: ChatModel, workspace: Workspace, settings: Any, *,
+                 snapshots: Any = None, graph: Any = None, emit: Emit,
+                 rename_tool: Callable[[str, str], Any] | None = None) -> None:
+        self.model = model
+        self.ws = workspace
+        self.settings = settings  # SolveSettings
+        self.snapshots = snapshots
+        self.graph = graph
+        self.emit = emit
+        self.rename_tool = rename_tool
+        self.usage = Usage()
+        self.calls = 0
+
+    # ------------------------------------------------------------------ entry
+    async def solve(self, task: str) -> SolveOutcome | None:
+        """Solve ``task`` or return None when it is not an edit this path can take (no file to
+        change was found): the caller then uses the tool loop."""
+        rename = find_rename(task, self.ws)
+        if rename is not None and self.rename_tool is not None:
+            return await self._rename(rename)
+        located = await asyncio.to_thread(locate, task, self.ws, self.settings.whole_repo_chars,
+                                          self.graph)
+        if not located.editable:
+            return None
+        await self.emit(NoticeEvent(message="solve: " + located.describe()))
+        oracle = await asyncio.to_thread(self._oracle, task, located)
+        await self.emit(NoticeEvent(message=f"oracle: {oracle.kind} — {oracle.description}"))
+        return await self._candidates(task, located, oracle)
+
+    # ------------------------------------------------------------------ rename
+    async def _rename(self, req: RenameRequest) -> SolveOutcome:
+        await self.emit(NoticeEvent(message=f"solve: rename {req.old} -> {req.new} "
+                                            f"(a deterministic operation; {req.evidence})"))
+        assert self.rename_tool is not None
+        result = await asyncio.to_thread(self.rename_tool, req.old, req.new)
+        await self.emit(ToolResultEvent(call_id="solve-rename", name="rename_symbol", ok=result.ok,
+                                        output=result.output,
+                                        diff=result.diff))
+        oracle = Oracle("structural", True, f"no {req.old} left, every file compiles and "
+                        "imports, the tests pass", rename=(req.old, req.new),
+                        start_failures=await asyncio.to_thread(self._start_failures))
+        check = await asyncio.to_thread(oracle.check, self.ws.root, list(result.changed_files))
+        if check.passed:
+            return SolveOutcome(True, f"renamed {req.old} to {req.new} in "
+                                f"{len(result.changed_files)} files; verified: no old name "
+                                "left, everything compiles, tests pass", "structural",
+                                list(result.changed_files))
+        return SolveOutcome(False, f"the rename of {req.old} left problems: {check.detail}",
+                            "structural", list(result.changed_files))
+
+    def _start_failures(self) -> list[str] | None:
+        runner = testrunner.detect_test_runner(self.ws.root)
+        if runner is None:
+            return None
+        return testrunner.run_tests(runner, [], self.settings.test_timeout).failure_ids()
+
+    # ------------------------------------------------------------------ oracle
+    def _oracle(self, task: str, located: Located) -> Oracle:
+        runner = testrunner.detect_test_runner(self.ws.root)
+        start = testrunner.run_tests(runner, [], self.settings.test_timeout) if runner else None
+        failing = start.failure_ids() if start is not None and not start.ok else []
+        timeout = self.settings.test_timeout
+        py_files = [r for r in located.shown if r.endswith(".py")]
+        if start is not None and not start.ok and not start.timed_out:
+            located.failure_text = start.compact() + "\n" + (start.output_tail or "")
+            return Oracle("tests", True, f"{len(failing) or 'some'} test(s) fail now "
+                          f"({start.command}) and must pass", start_failures=failing,
+                          test_timeout=timeout)
+        start_ids = [] if start is not None else None
+        repro = repro_checks(task, self.ws.root, py_files)
+        if repro:
+            calls = ", ".join(f"{c.call} == {c.expected}" for c in repro)
+            return Oracle("repro", True, f"from the task's example: {calls} (fails now)",
+                          repro=repro, start_failures=start_ids, test_timeout=timeout)
+        configs = [r for r in located.shown if Path(r).suffix.lower() in
+                   (".json", ".toml", ".yaml", ".yml", ".ini", ".cfg")]
+        wanted = config_values(task, self.ws.root, configs)
+        if wanted:
+            pairs = ", ".join(f"{k} = {v}" for k, v in wanted)
+            return Oracle("structural", True, f"the config parses and holds {pairs}",
+                          config_values=wanted, start_failures=start_ids, test_timeout=timeout)
+        tests = "the existing tests still pass" if start is not None else "no tests exist"
+        return Oracle("structural", False, f"weak: the changed files parse and import; {tests} "
+                      "(nothing here can tell whether the request itself is met)",
+                      start_failures=start_ids, test_timeout=timeout)
+
+    # ------------------------------------------------------------------ candidates
+    def _prompt(self, task: str, located: Located, fmt: EditFormat) -> list[Message]:
+        parts = ["The project's files:"]
+        for rel in located.shown:
+            text = located.files.get(rel)
+            note = "" if rel in located.editable else " (read-only)"
+            if text is None:
+                parts.append(f"{rel}{note} (does not exist yet)")
+                continue
+            parts.append(f"{rel}{note}\n```{language_of(rel)}\n{text.rstrip()}\n```")
+        if located.failure_text:
+            failure = located.failure_text.strip()[-MAX_SHOWN_FAILURE:]
+            parts.append(f"The tests fail now:\n```\n{failure}\n```")
+        parts.append(f"Task: {task}")
+        parts.append(fmt.instructions(located.editable))
+        return [{"role": "system", "content": SOLVE_SYSTEM},
+                {"role": "user", "content": "\n\n".join(parts)}]
+
+    def _max_tokens(self, located: Located) -> int:
+        chars = sum(len(located.files.get(r) or "") for r in located.editable)
+        return max(512, min(self.settings.max_tokens, int(chars / 2.8) + 400))
+
+    async def _generate(self, number: int, messages: list[Message], temperature: float,
+                        fmt: EditFormat, located: Located, max_tokens: int) -> Candidate:
+        reply = await self.model.chat(messages, temperature=temperature, max_tokens=max_tokens)
+        self.calls += 1
+        self.usage.add(reply.usage)
+        await self.emit(UsageEvent(prompt_tokens=reply.usage.prompt_tokens,
+                                   completion_tokens=reply.usage.completion_tokens,
+                                   cached_tokens=reply.usage.cached_tokens))
+        await self.emit(AssistantText(text=reply.content))
+        current = {r: located.files.get(r) or "" for r in located.editable}
+        parsed = fmt.parse(reply.content, current)
+        files: dict[str, str] = {}
+        problems = list(parsed.problems)
+        for rel, text in parsed.files.items():
+            if rel not in located.editable:
+                problems.append(f"{rel} may not be changed here (read-only or unknown)")
+                continue
+            if text != (located.files.get(rel) or ""):
+                files[rel] = text
+        cand = Candidate(number, temperature, reply.content, files, problems)
+        cand.diff_lines = _diff_size(located.files, files)
+        return cand
+
+    def _check(self, cand: Candidate, oracle: Oracle) -> CheckResult:
+        if not cand.files:
+            why = "; ".join(cand.problems) or "the reply changes nothing"
+            return CheckResult(False, 0.0, f"no usable change: {why}")
+        scratch = Path(tempfile.mkdtemp(prefix="smallcode-candidate-"))
+        try:
+            root = scratch / "ws"
+            shutil.copytree(self.ws.root, root, ignore=shutil.ignore_patterns(*SCRATCH_IGNORE),
+                            symlinks=True)
+            for rel, text in cand.files.items():
+                path = root / rel
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+            return oracle.check(root, list(cand.files))
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    async def _candidates(self, task: str, located: Located, oracle: Oracle) -> SolveOutcome:
+        s = self.settings
+        fmt = choose_format({r: located.files.get(r) or "" for r in located.editable},
+                            whole_file_lines=s.whole_file_lines,
+                            preferred=getattr(getattr(self.model, "profile", None),
+                                              "edit_format", None))
+        base = self._prompt(task, located, fmt)
+        max_tokens = self._max_tokens(located)
+        slots = max(1, int(getattr(self.model, "total_slots", 1) or 1))
+        deadline = time.monotonic() + s.time_budget
+        seen: dict[str, CheckResult] = {}
+        tried: list[Candidate] = []
+        best: Candidate | None = None
+        messages = base
+        number = 0
+        for round_no in range(1 + s.refine_rounds):
+            temps = [0.0 if round_no == 0 else 0.3] + [s.temperature] * (s.candidates - 1)
+            pending = list(temps)
+            while pending and time.monotonic() < deadline:
+                batch, pending = pending[:slots], pending[slots:]
+                made = await asyncio.gather(*(self._generate(number + i + 1, messages, t, fmt,
+                                                             located, max_tokens)
+                                              for i, t in enumerate(batch)))
+                number += len(batch)
+                for cand in made:
+                    key = repr(sorted(cand.files.items()))
+                    if key in seen:
+                        cand.result = seen[key]
+                    else:
+                        cand.result = await asyncio.to_thread(self._check, cand, oracle)
+                        seen[key] = cand.result
+                    tried.append(cand)
+                    await self.emit(NoticeEvent(message=self._verdict(cand, fmt)))
+                    if best is None or cand.rank() > best.rank():
+                        best = cand
+                if best is not None and best.result is not None and best.result.passed:
+                    break
+            if best is not None and best.result is not None and best.result.passed:
+                break
+            if time.monotonic() >= deadline or best is None:
+                break
+            messages = self._refinement(base, best, fmt, located)
+        return await self._finish(best, tried, oracle, located)
+
+    def _refinement(self, base: list[Message], best: Candidate, fmt: EditFormat,
+                    located: Located) -> list[Message]:
+        failure = (best.result.detail if best.result else "").strip()[-MAX_SHOWN_FAILURE:]
+        return [*base, {"role": "assistant", "content": best.reply},
+                {"role": "user", "content": (
+                    "That change was applied to a copy of the project and checked. It is not "
+                    f"right yet:\n```\n{failure}\n```\nFix it. "
+                    + fmt.instructions(located.editable))}]
+
+    @staticmethod
+    def _verdict(cand: Candidate, fmt: EditFormat) -> str:
+        r = cand.result
+        files = ", ".join(cand.files) or "nothing"
+        state = "PASSES the oracle" if r and r.passed else (
+            f"fails ({(r.detail if r else '').strip().splitlines()[0][:160] if r and r.detail else '?'})")
+        return (f"candidate {cand.number} ({fmt.name}, temperature {cand.temperature:g}): "
+                f"changes {files}; {state}")
+
+    async def _finish(self, best: Candidate | None, tried: list[Candidate], oracle: Oracle,
+                      located: Located) -> SolveOutcome:
+        n = len(tried)
+        if best is None or best.result is None or not best.files:
+            why = best.result.detail.splitlines()[0] if best and best.result else "no reply"
+            return SolveOutcome(False, f"no usable candidate in {n}: {why}", "none", [],
+                                self.usage, self.calls)
+        r = best.result
+        partial = not r.passed and r.score > 0 and oracle.kind == "tests"
+        if not r.passed and not partial:
+            first = r.detail.strip().splitlines()[0] if r.detail.strip() else "failed"
+            return SolveOutcome(False, f"no candidate of {n} passed the oracle ({oracle.kind}): "
+                                f"best: {first}", "none", [], self.usage, self.calls)
+        changed = self._apply(best.files)
+        if r.passed and oracle.strong:
+            return SolveOutcome(True, f"candidate {best.number} of {n} passed the oracle "
+                                f"({oracle.description}); changed {', '.join(changed)}",
+                                oracle.kind, changed, self.usage, self.calls)
+        if r.passed:
+            return SolveOutcome(True, f"applied candidate {best.number} of {n} "
+                                f"({', '.join(changed)}), but it is NOT verified: "
+                                f"{oracle.description}", "none", changed, self.usage, self.calls)
+        return SolveOutcome(False, f"partial: kept candidate {best.number} of {n}, which passes "
+                            f"{r.score:.0%} of the oracle; still failing: "
+                            f"{r.detail.strip().splitlines()[0] if r.detail.strip() else '?'}",
+                            oracle.kind, changed, self.usage, self.calls)
+
+    def _apply(self, files: dict[str, str]) -> list[str]:
+        """Write the chosen candidate to the real workspace, each file recorded in the open
+        snapshot first so `smallcode undo` reverts the whole change."""
+        changed: list[str] = []
+        for rel, text in files.items():
+            path = self.ws.resolve(rel)
+            pre = path.read_bytes() if path.exists() else None
+            if self.snapshots is not None:
+                self.snapshots.record(rel, pre)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            changed.append(rel)
+        return changed
+
+
+def outcome_event(outcome: SolveOutcome, turns: int) -> DoneEvent:
+    """The DoneEvent of a solve (``verified`` says how the result was checked)."""
+    return DoneEvent(success=outcome.success, reason=outcome.reason, verified=outcome.verified,
+                     summary=outcome.reason, turns=turns, tool_calls=0,
+                     prompt_tokens=outcome.usage.prompt_tokens,
+                     completion_tokens=outcome.usage.completion_tokens)
+
+
+__all__ = ["Candidate", "SolveOutcome", "Solver", "outcome_event"]

@@ -1,0 +1,67 @@
+"""Edit formats: whole files and SEARCH/REPLACE blocks read out of plain replies."""
+
+from __future__ import annotations
+
+from smallcode.core.solve import SearchReplaceFormat, WholeFileFormat, choose_format
+
+CALC = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n"
+
+
+def test_whole_file_after_its_path_line_is_taken_whole():
+    reply = ("Here is the fix.\n\ncalc.py\n```python\ndef add(a, b):\n    return a + b\n```\n"
+             "Done.")
+    parsed = WholeFileFormat().parse(reply, {"calc.py": CALC, "util.py": "X = 1\n"})
+    assert parsed.files == {"calc.py": "def add(a, b):\n    return a + b\n"}
+    assert parsed.problems == []
+
+
+def test_whole_file_path_in_backticks_bold_or_with_a_folder_is_recognised():
+    current = {"src/calc.py": CALC, "src/util.py": "X = 1\n"}
+    for line in ("**src/calc.py**", "`calc.py`", "File: src/calc.py", "### calc.py"):
+        parsed = WholeFileFormat().parse(f"{line}\n```\nA = 1\n```\n", current)
+        assert parsed.files == {"src/calc.py": "A = 1\n"}, line
+
+
+def test_a_single_editable_file_needs_no_path_line():
+    parsed = WholeFileFormat().parse("```python\nA = 2\n```", {"calc.py": CALC})
+    assert parsed.files == {"calc.py": "A = 2\n"}
+
+
+def test_a_block_without_a_path_among_several_files_is_a_problem_not_a_guess():
+    parsed = WholeFileFormat().parse("```python\nA = 2\n```", {"a.py": "", "b.py": ""})
+    assert parsed.files == {}
+    assert parsed.problems == ["a code block without a file path before it"]
+
+
+def test_search_replace_goes_through_the_patch_ladder():
+    reply = ("calc.py\n```python\n<<<<<<< SEARCH\ndef add(a,  b):\n    return a - b   \n=======\n"
+             "def add(a, b):\n    return a + b\n>>>>>>> REPLACE\n```\n")
+    parsed = SearchReplaceFormat().parse(reply, {"calc.py": CALC})
+    assert parsed.files["calc.py"].startswith("def add(a, b):\n    return a + b\n")
+    assert parsed.files["calc.py"].endswith("def sub(a, b):\n    return a - b\n")
+
+
+def test_search_replace_that_matches_nothing_is_reported():
+    reply = "calc.py\n<<<<<<< SEARCH\nnot in the file\n=======\nx\n>>>>>>> REPLACE\n"
+    parsed = SearchReplaceFormat().parse(reply, {"calc.py": CALC})
+    assert parsed.files == {}
+    assert parsed.problems[0].startswith("calc.py: ")
+
+
+def test_format_is_chosen_by_file_size_or_by_the_profile():
+    small = {"a.py": "x = 1\n" * 20}
+    large = {"a.py": "x = 1\n" * 400}
+    assert choose_format(small, whole_file_lines=150).name == "whole"
+    assert choose_format(large, whole_file_lines=150).name == "search-replace"
+    assert choose_format(large, whole_file_lines=150, preferred="whole").name == "whole"
+
+
+def test_a_read_only_file_echoed_back_never_overwrites_the_editable_one():
+    """Seen with the 1.5B: it repeats the test file under 'test_calc.py (read-only)'."""
+    reply = ("calc.py\n```python\nA = 1\n```\n\ntest_calc.py (read-only)\n```python\n"
+             "from calc import A\n```\n")
+    parsed = WholeFileFormat().parse(reply, {"calc.py": CALC})
+    assert parsed.files["calc.py"] == "A = 1\n"
+    assert parsed.files["test_calc.py"] == "from calc import A\n"  # dropped later: read-only
+    two_blocks_no_paths = "```python\nA = 1\n```\n\n```python\nB = 2\n```\n"
+    assert WholeFileFormat().parse(two_blocks_no_paths, {"calc.py": CALC}).files == {}

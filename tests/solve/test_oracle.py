@@ -1,0 +1,129 @@
+"""Oracles decided from the workspace and the task text, each tried with several phrasings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from smallcode.core.solve import Oracle, config_values, find_rename, repro_checks
+from smallcode.core.tools.workspace import Workspace
+
+SLUG = "def slugify(text):\n    return text.lower().replace(' ', '--')\n"
+
+
+@pytest.fixture
+def slug_repo(tmp_path: Path) -> Path:
+    (tmp_path / "textutil.py").write_text(SLUG)
+    return tmp_path
+
+
+@pytest.mark.parametrize("task", [
+    "slugify('Hello World') returns 'hello--world' but should return 'hello-world'",
+    "Bug: `slugify('Hello World')` gives 'hello--world'; it is supposed to be 'hello-world'.",
+    "slugify('Hello World') should return 'hello-world'",
+    "I expect slugify('Hello World') to be 'hello-world', please fix",
+    "Expected: `slugify('Hello World') == 'hello-world'`",
+])
+def test_a_repro_check_is_read_from_the_example_in_several_phrasings(slug_repo, task):
+    checks = repro_checks(task, slug_repo, ["textutil.py"])
+    assert [(c.module, c.call, c.expected) for c in checks] == [
+        ("textutil", "slugify('Hello World')", "'hello-world'")]
+    ok, detail = checks[0].run(slug_repo)
+    assert not ok and "returned 'hello--world', expected 'hello-world'" in detail
+    (slug_repo / "textutil.py").write_text(SLUG.replace("'--'", "'-'"))
+    assert checks[0].run(slug_repo) == (True, "")
+
+
+def test_an_example_that_already_holds_is_no_oracle(slug_repo):
+    assert repro_checks("slugify('a') should return 'a'", slug_repo, ["textutil.py"]) == []
+
+
+def test_a_value_that_is_not_a_call_result_is_never_a_check(slug_repo):
+    """'base 10' in a bug report must not turn into "the diff must contain 10"."""
+    assert repro_checks("parsing in base 10 is wrong, it should be 10 digits", slug_repo,
+                        ["textutil.py"]) == []
+
+
+def test_repro_oracle_passes_only_when_the_code_is_fixed(slug_repo):
+    checks = repro_checks("slugify('A B') should return 'a-b'", slug_repo, ["textutil.py"])
+    oracle = Oracle("repro", True, "example", repro=checks)
+    assert not oracle.check(slug_repo, ["textutil.py"]).passed
+    (slug_repo / "textutil.py").write_text(SLUG.replace("'--'", "'-'"))
+    result = oracle.check(slug_repo, ["textutil.py"])
+    assert result.passed and result.score == 1.0
+
+
+def test_a_candidate_that_does_not_compile_fails_with_the_error(slug_repo):
+    (slug_repo / "textutil.py").write_text("def slugify(text:\n")
+    result = Oracle("structural", False, "weak").check(slug_repo, ["textutil.py"])
+    assert not result.passed and "textutil.py" in result.detail
+
+
+@pytest.mark.parametrize("task", [
+    "Set the port to 9090 in config.json",
+    "change `port` to 9090",
+    "The server should listen on a different port: please update port = 9090",
+])
+def test_config_values_are_asked_key_and_value_in_several_phrasings(tmp_path, task):
+    (tmp_path / "config.json").write_text('{"server": {"host": "0.0.0.0", "port": 8080}}\n')
+    assert config_values(task, tmp_path, ["config.json"]) == [("port", "9090")]
+
+
+def test_a_config_oracle_checks_the_parsed_value(tmp_path):
+    (tmp_path / "config.json").write_text('{"server": {"port": 8080}}\n')
+    oracle = Oracle("structural", True, "cfg", config_values=[("port", "9090")])
+    assert not oracle.check(tmp_path, ["config.json"]).passed
+    (tmp_path / "config.json").write_text('{"server": {"port": "9090 "}}\n')
+    assert not oracle.check(tmp_path, ["config.json"]).passed
+    (tmp_path / "config.json").write_text('{"server": {"port": 9090}}\n')
+    assert oracle.check(tmp_path, ["config.json"]).passed
+
+
+@pytest.fixture
+def cart_repo(tmp_path: Path) -> Workspace:
+    (tmp_path / "cart.py").write_text("def calc_total(items):\n    return sum(items)\n")
+    (tmp_path / "app.py").write_text("from cart import calc_total\n\nprint(calc_total([1]))\n")
+    return Workspace(tmp_path)
+
+
+@pytest.mark.parametrize("task", [
+    "Rename the function calc_total to compute_total everywhere",
+    "calc_total should be called compute_total",
+    "can you give `calc_total` the new name `compute_total`? it reads better",
+    "renmae calc_total -> compute_total",
+])
+def test_a_rename_is_recognised_whatever_the_phrasing(cart_repo, task):
+    req = find_rename(task, cart_repo)
+    assert req is not None and (req.old, req.new) == ("calc_total", "compute_total")
+
+
+@pytest.mark.parametrize("task", [
+    "Rename app.py to main.py",
+    "calc_total returns the wrong sum, fix it",
+    "rename the variable total to sum_total",  # total is not defined in the project
+])
+def test_not_a_rename_of_a_defined_name(cart_repo, task):
+    assert find_rename(task, cart_repo) is None
+
+
+@pytest.mark.parametrize("message", [
+    "What does calc_total return for an empty list?",
+    "where is the retry limit configured",
+    "Explain how the cache is invalidated.",
+    "I keep seeing 429s. Which setting controls the retry limit?",
+])
+def test_questions_are_recognised_by_their_form(message):
+    from smallcode.core.solve import is_question
+
+    assert is_question(message)
+
+
+@pytest.mark.parametrize("message", [
+    "the calculator gives the wrong answers",
+    "add(2, 3) returns -1. It should add.",
+    "Solve the exercise described in .docs/instructions.md by implementing it in bob.py.",
+])
+def test_requests_for_a_change_are_not_questions(message):
+    from smallcode.core.solve import is_question
+
+    assert not is_question(message)

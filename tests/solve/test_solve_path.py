@@ -1,0 +1,90 @@
+"""The solve path end to end: `smallcode run` against the scripted loopback server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.agent.test_run_scripted import events, make_repo, run_cli
+from tests.support.scripted_server import ScriptedServer
+
+WRONG = "calc.py\n```python\ndef add(a, b):\n    return a * b\n```\n"
+RIGHT = "calc.py\n```python\ndef add(a, b):\n    return a + b\n```\n"
+
+
+def test_the_second_candidate_passes_the_failing_tests_and_is_the_one_applied(tmp_path: Path):
+    repo = make_repo(tmp_path)
+    with ScriptedServer([WRONG, RIGHT]) as srv:
+        proc = run_cli(repo, "--yes", "--json", "--base-url", srv.base_url,
+                       "the calculator gives the wrong answers")
+        reqs = srv.requests
+    assert proc.returncode == 0, proc.stderr
+    assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
+    evs = events(proc.stdout)
+    done = next(e for e in evs if e["type"] == "done")
+    assert done["success"] is True and done["verified"] == "tests"
+    assert done["reason"].startswith("candidate 2 of 2 passed the oracle")
+    notices = [e["message"] for e in evs if e["type"] == "notice"]
+    assert any(n.startswith("oracle: tests — 1 test(s) fail now") for n in notices)
+    assert any(n.startswith("candidate 1 (whole, temperature 0): changes calc.py; fails")
+               for n in notices)
+    # the code is in the prompt, the model is asked for whole files, not JSON
+    prompt = reqs[0]["messages"][-1]["content"]
+    assert "calc.py\n```python\ndef add(a, b):\n    return a - b\n```" in prompt
+    assert "COMPLETE new content" in prompt and "tools" not in reqs[0]
+    assert [r["temperature"] for r in reqs] == [0.0, 0.7]
+
+
+def test_no_candidate_passing_leaves_the_file_untouched_and_exits_1(tmp_path: Path):
+    repo = make_repo(tmp_path)
+    with ScriptedServer(default=WRONG) as srv:
+        proc = run_cli(repo, "--yes", "--json", "--base-url", srv.base_url,
+                       "--max-turns", "3", "fix test_add")
+        calls = len(srv.requests)
+    assert proc.returncode == 1
+    assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a - b\n"
+    done = next(e for e in events(proc.stdout) if e["type"] == "done")
+    assert done["success"] is False and done["verified"] == "none"
+    assert done["reason"].startswith("no candidate of 8 passed the oracle (tests)")
+    assert calls == 8  # 4 candidates, then one refinement round of 4
+
+
+def test_a_feature_with_nothing_to_check_it_is_applied_but_exits_unverified(tmp_path: Path):
+    (tmp_path / "greet.py").write_text("def hello():\n    return 'hi'\n")
+    reply = "greet.py\n```python\ndef hello():\n    return 'hi'\n\n\ndef bye():\n    return 'bye'\n```"
+    with ScriptedServer([reply]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
+                       "add a bye function to greet.py")
+    assert proc.returncode == 4, proc.stderr
+    assert "def bye" in (tmp_path / "greet.py").read_text()
+    assert "nothing verified the result" in proc.stderr
+
+
+def test_a_repro_from_the_bug_report_picks_the_right_candidate(tmp_path: Path):
+    (tmp_path / "textutil.py").write_text(
+        "def slugify(text):\n    return text.lower().replace(' ', '--')\n")
+    bad = "textutil.py\n```python\ndef slugify(text):\n    return text.replace(' ', '-')\n```"
+    good = ("textutil.py\n```python\ndef slugify(text):\n"
+            "    return text.lower().replace(' ', '-')\n```")
+    with ScriptedServer([bad, good]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
+                       "slugify('Hello World') gives 'hello--world' but should be 'hello-world'")
+    assert proc.returncode == 0, proc.stderr
+    assert "text.lower().replace(' ', '-')" in (tmp_path / "textutil.py").read_text()
+    done = next(e for e in events(proc.stdout) if e["type"] == "done")
+    assert done["verified"] == "repro"
+    assert not list(tmp_path.glob("*repro*"))  # the check lived outside the user's tree
+
+
+def test_a_rename_phrased_freely_is_one_deterministic_operation(tmp_path: Path):
+    (tmp_path / "cart.py").write_text("def calc_total(items):\n    return sum(items)\n")
+    (tmp_path / "app.py").write_text("from cart import calc_total\n\nTOTAL = calc_total([1])\n")
+    with ScriptedServer([]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
+                       "calc_total should be called compute_total")
+        calls = len(srv.requests)
+    assert proc.returncode == 0, proc.stderr
+    assert calls == 0
+    assert "compute_total" in (tmp_path / "app.py").read_text()
+    assert "calc_total" not in (tmp_path / "cart.py").read_text()
+    done = next(e for e in events(proc.stdout) if e["type"] == "done")
+    assert done["verified"] == "structural"
