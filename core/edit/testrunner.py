@@ -333,22 +333,72 @@ def _clip(text: str) -> str:
 
 
 _PYTEST_SECTION = re.compile(r"^_{3,} (?P<name>.+?) _{3,}$", re.MULTILINE)
+# what ends a failure's traceback: the next "=== ... ===" header (warnings, short test summary;
+# stderr is appended after it) or the test's captured output, which can hold anything
+_PYTEST_SECTION_END = re.compile(r"^(=+ .* =+|-+ Captured .* -+)$", re.MULTILINE)
+_PYTEST_SECTION_PREFIX = re.compile(r"^(ERROR at (setup|teardown) of|ERROR collecting) ")
 _PYTEST_LOC = re.compile(r"^(?P<loc>[^\s:][^:\n]*\.py:\d+): ", re.MULTILINE)
 _PYTEST_SUMMARY = re.compile(r"^(=+ )?(?P<s>(\d+ \w+(, )?)+ in [\d.]+s.*?)( =+)?$", re.MULTILINE)
 _PYTEST_SHORT = re.compile(r"^(FAILED|ERROR) (?P<id>\S+)(?: - (?P<msg>.*))?$", re.MULTILINE)
+# folders of installed code: a frame in one is a library's even when it lies in the workspace
+_INSTALLED_DIRS = {"site-packages", "dist-packages", ".venv", "venv", ".tox", ".nox", "node_modules"}
 
 
-def parse_pytest(output: str) -> tuple[str, list[str]]:
+def _workspace_path(path: str, root: Path | None) -> str | None:
+    """``path`` (absolute, or relative to ``root``, where the tests ran) relative to ``root`` when
+    it is a file of the workspace; None for a frame of the standard library, site-packages, a
+    plugin or anything else outside. Without ``root`` only relative paths count as inside."""
+    p = Path(path)
+    if root is None:
+        if p.is_absolute():
+            return None
+        rel = Path(os.path.normpath(p))
+        if rel.parts[:1] == ("..",):
+            return None
+    else:
+        full = Path(os.path.normpath(p if p.is_absolute() else root / p))
+        try:
+            rel = full.relative_to(root)
+        except ValueError:
+            try:  # the same file reached through a symlink
+                rel = full.resolve().relative_to(root.resolve())
+            except (OSError, ValueError):
+                return None
+    if any(part in _INSTALLED_DIRS for part in rel.parts):
+        return None
+    return rel.as_posix()
+
+
+def _workspace_frame(frames: list[tuple[str, str]], root: Path | None) -> str:
+    """``file:line`` of the deepest (last) frame that is in the workspace, or "" when none is."""
+    for path, line in reversed(frames):
+        rel = _workspace_path(path, root)
+        if rel is not None:
+            return f"{rel}:{line}"
+    return ""
+
+
+def parse_pytest(output: str, root: Path | None = None) -> tuple[str, list[str]]:
+    """Summary and compact failures of ``pytest -q -rfE --tb=short`` output run in ``root``.
+    A failure's location is its deepest frame in the workspace, never a library's."""
     summaries = _PYTEST_SUMMARY.findall(output)
     summary = summaries[-1][1] if summaries else ""
-    # deepest frame of each failure section: where the failure actually happened
     where: dict[str, str] = {}
     sections = list(_PYTEST_SECTION.finditer(output))
     for i, sec in enumerate(sections):
         end = sections[i + 1].start() if i + 1 < len(sections) else len(output)
-        locs = _PYTEST_LOC.findall(output[sec.end() : end])
-        if locs:
-            where[sec.group("name").strip()] = locs[-1]
+        body = output[sec.end() : end]
+        stop = _PYTEST_SECTION_END.search(body)
+        frames = [
+            (path, line)
+            for path, _, line in (
+                loc.rpartition(":")
+                for loc in _PYTEST_LOC.findall(body[: stop.start()] if stop else body)
+            )
+        ]
+        deepest = _workspace_frame(frames, root)
+        if deepest:
+            where[_PYTEST_SECTION_PREFIX.sub("", sec.group("name").strip())] = deepest
     failures = []
     for m in _PYTEST_SHORT.finditer(output):
         test_id = m.group("id")
@@ -388,11 +438,7 @@ def parse_unittest(output: str, root: Path) -> tuple[str, list[str]]:
         body = body.split("\n" + "-" * 70)[0]
         lines = [ln for ln in body.strip().splitlines() if ln.strip() and not set(ln) <= {"-", "="}]
         msg = lines[-1].strip() if lines else ""
-        frames = _UNITTEST_FRAME.findall(body)
-        loc = ""
-        if frames:
-            f, ln = frames[-1]
-            loc = f"{_relpath(Path(f).resolve(), root) if os.path.isabs(f) else f}:{ln}"
+        loc = _workspace_frame(_UNITTEST_FRAME.findall(body), root)
         failures.append(_clip(f"{b.group('where')} - {msg}" + (f" (at {loc})" if loc else "")))
     return summary, failures
 
@@ -550,14 +596,15 @@ def run_tests(
             output_tail=tail,
         )
     parsers = {
-        "pytest": parse_pytest,
         "node": parse_node_tap,
         "go": parse_go_test,
         "cargo": parse_cargo_test,
         "jest": parse_jest,
         "vitest": parse_vitest,
     }
-    if runner.name == "unittest":
+    if runner.name == "pytest":
+        summary, failures = parse_pytest(output, runner.root)
+    elif runner.name == "unittest":
         summary, failures = parse_unittest(output, runner.root)
     elif runner.name == "node":
         summary, failures = parse_node_tap(output, runner.root)

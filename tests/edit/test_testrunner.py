@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 from pathlib import Path
@@ -12,6 +13,7 @@ from smallcode.core.edit.testrunner import (
     parse_cargo_test,
     parse_go_test,
     parse_jest,
+    parse_pytest,
     parse_unittest,
     parse_vitest,
     run_tests,
@@ -73,6 +75,72 @@ def test_pytest_failure_location_is_the_deepest_frame(tmp_path):
     assert runner is not None
     run = run_tests(runner, [], timeout=120)
     assert run.failures == ["test_calc.py::test_add - AssertionError: boom (at calc.py:3)"]
+
+
+def test_pytest_failure_location_skips_frames_outside_the_workspace(tmp_path):
+    # the traceback ends in the standard library (json) and the test prints a fake location:
+    # the location is still the deepest frame in the workspace
+    write(tmp_path, "test_load.py",
+          "import json\n\n\ndef parse(text):\n    return json.loads(text)\n\n\n"
+          "def test_load():\n    print('helper.py:3: not a frame')\n    parse('{bad')\n")
+    runner = detect_test_runner(tmp_path)
+    assert runner is not None
+    run = run_tests(runner, [], timeout=120)
+    assert len(run.failures) == 1
+    assert run.failures[0].startswith("test_load.py::test_load - json.decoder.JSONDecodeError")
+    assert run.failures[0].endswith("(at test_load.py:5)")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pytest_asyncio") is None,
+                    reason="pytest-asyncio not installed")
+def test_async_pytest_failure_location_is_in_the_workspace(tmp_path):
+    # no asyncio_default_fixture_loop_scope: pytest-asyncio 1.x warns about it on stderr with
+    # its own file:line, after the failures; that must not pass for the failure's location
+    write(tmp_path, "calc.py", "async def add(a, b):\n    return a - b\n")
+    write(tmp_path, "test_calc.py",
+          "import pytest\n\nfrom calc import add\n\n\n@pytest.mark.asyncio\n"
+          "async def test_add():\n    assert await add(2, 3) == 5\n")
+    runner = detect_test_runner(tmp_path)
+    assert runner is not None
+    run = run_tests(runner, [], timeout=120)
+    assert run.failures == ["test_calc.py::test_add - assert -1 == 5 (at test_calc.py:8)"]
+
+
+PYTEST_OUTPUT_WITH_LIBRARY_FRAMES = """\
+FE                                                                       [100%]
+==================================== ERRORS ====================================
+_____________________________ ERROR at setup of test_db _____________________________
+tests/test_db.py:6: in db
+    return connect()
+.venv/lib/python3.11/site-packages/dblib/core.py:40: in connect
+    raise OSError("no db")
+E   OSError: no db
+=================================== FAILURES ===================================
+___________________________________ test_add ___________________________________
+tests/test_calc.py:5: in test_add
+    check(add(2, 3))
+{root}/src/calc.py:9: in check
+    assert value == 5
+/usr/lib/python3.11/unittest/case.py:873: in assertEqual
+    raise self.failureException(msg)
+E   AssertionError: -1 != 5
+=========================== short test summary info ============================
+FAILED tests/test_calc.py::test_add - AssertionError: -1 != 5
+ERROR tests/test_db.py::test_db - OSError: no db
+1 failed, 1 error in 0.12s
+/usr/lib/python3/dist-packages/pytest_asyncio/plugin.py:306: PytestDeprecationWarning: unset
+  warnings.warn(PytestDeprecationWarning(_DEFAULT_FIXTURE_LOOP_SCOPE_UNSET))
+"""
+
+
+def test_pytest_output_locations_are_never_a_library_or_plugin_frame(tmp_path):
+    summary, failures = parse_pytest(PYTEST_OUTPUT_WITH_LIBRARY_FRAMES.format(root=tmp_path),
+                                     tmp_path)
+    assert summary == "1 failed, 1 error in 0.12s"
+    assert failures == [
+        "tests/test_calc.py::test_add - AssertionError: -1 != 5 (at src/calc.py:9)",
+        "ERROR tests/test_db.py::test_db - OSError: no db (at tests/test_db.py:6)",
+    ]
 
 
 def test_project_without_tests_has_no_runner(tmp_path):
@@ -149,6 +217,13 @@ def test_unittest_output_parses_to_compact_failures(tmp_path):
     summary, failures = parse_unittest(out, tmp_path)
     assert summary == "ran 2 tests: FAILED (failures=1)"
     assert failures == ["test_calc.CalcTest.test_add - AssertionError: -1 != 5 (at test_calc.py:6)"]
+    # a traceback that ends in the standard library is located at its last workspace frame
+    stdlib = out.replace(
+        "    self.assertEqual(add(2, 3), 5)\n",
+        "    self.assertEqual(add(2, 3), 5)\n"
+        '  File "/usr/lib/python3.11/json/decoder.py", line 337, in decode\n'
+        "    obj, end = self.raw_decode(s, idx=_w(s, 0).end())\n")
+    assert parse_unittest(stdlib, tmp_path)[1] == failures
 
 
 def test_go_and_cargo_outputs_parse_to_compact_failures():
