@@ -4,6 +4,10 @@ A task is a folder holding ``task.toml`` (id, category, language, instruction, v
 ``repo/`` (the starting files), ``hidden/`` (files copied in only for verification, e.g. tests) and
 ``solution/`` (files that overwrite or add to ``repo/`` so that verify passes). A suite is a folder
 of task folders; the suites shipped with smallcode live in ``core/bench/suites/<name>/``.
+
+A task may instead name a ``base = "<suite>/<task-id>"`` (a sibling suite's task) and give only its
+own ``id`` and ``instruction``: it inherits everything else, files and verify included, so the same
+oracle judges a reworded instruction (the paraphrase suites are built this way).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import subprocess
 import sys
 import time
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
@@ -44,18 +48,24 @@ class BenchTask:
     max_turns: int | None = None
     tags: tuple[str, ...] = ()
     solution_removes: tuple[str, ...] = ()  # paths the reference solution deletes (renames)
+    base: str | None = None  # "<suite>/<task-id>" this task rewords (files and verify come from it)
+    files_path: Path | None = None  # the folder holding repo/, hidden/, solution/ (default: path)
+
+    @property
+    def files_dir(self) -> Path:
+        return self.files_path or self.path
 
     @property
     def repo_dir(self) -> Path:
-        return self.path / "repo"
+        return self.files_dir / "repo"
 
     @property
     def hidden_dir(self) -> Path:
-        return self.path / "hidden"
+        return self.files_dir / "hidden"
 
     @property
     def solution_dir(self) -> Path:
-        return self.path / "solution"
+        return self.files_dir / "solution"
 
 
 @dataclass(frozen=True)
@@ -91,7 +101,28 @@ def _require_str(data: dict[str, object], key: str, where: Path) -> str:
     return value.strip()
 
 
-def load_task(task_dir: str | os.PathLike[str]) -> BenchTask:
+BASE_KEYS = ("id", "base", "instruction")
+
+
+def _load_based(path: Path, toml_path: Path, data: dict[str, object], task_id: str) -> BenchTask:
+    """A task that rewords ``base`` (``<suite>/<task-id>`` next to this task's suite)."""
+    base = _require_str(data, "base", toml_path)
+    extra = sorted(set(data) - set(BASE_KEYS))
+    if extra:
+        raise TaskError(f"{toml_path}: a task with a 'base' sets only {', '.join(BASE_KEYS)} "
+                        f"(it inherits the rest); remove {', '.join(extra)}")
+    parts = base.split("/")
+    if len(parts) != 2 or not all(parts) or any(p in (".", "..") for p in parts):
+        raise TaskError(f"{toml_path}: 'base' must be '<suite>/<task-id>', not '{base}'")
+    base_dir = path.parent.parent / parts[0] / parts[1]
+    if not (base_dir / "task.toml").is_file():
+        raise TaskError(f"{toml_path}: base '{base}' not found ({base_dir} has no task.toml)")
+    parent = load_task(base_dir, _allow_base=False)
+    return replace(parent, id=task_id, instruction=_require_str(data, "instruction", toml_path),
+                   path=path, base=base, files_path=parent.path)
+
+
+def load_task(task_dir: str | os.PathLike[str], *, _allow_base: bool = True) -> BenchTask:
     """Read one task folder. Raises :class:`TaskError` naming the file and field when malformed."""
     path = Path(task_dir).resolve()
     toml_path = path / "task.toml"
@@ -104,6 +135,11 @@ def load_task(task_dir: str | os.PathLike[str]) -> BenchTask:
     task_id = _require_str(data, "id", toml_path)
     if task_id != path.name:
         raise TaskError(f"{toml_path}: id '{task_id}' differs from the folder name '{path.name}'")
+    if "base" in data:
+        if not _allow_base:
+            raise TaskError(f"{toml_path}: is itself the base of another task, so it cannot "
+                            "have a 'base' of its own")
+        return _load_based(path, toml_path, data, task_id)
     category = _require_str(data, "category", toml_path)
     if category not in CATEGORIES:
         raise TaskError(f"{toml_path}: category '{category}' is not one of {', '.join(CATEGORIES)}")

@@ -50,6 +50,23 @@ def test_dev_suite_covers_every_kind_of_task() -> None:
     assert {"python", "javascript"} <= {t.language for t in dev}
 
 
+def test_paraphrase_suites_reword_the_same_dev_tasks() -> None:
+    """para-terse and para-report: only the instruction differs from the dev task they name."""
+    dev = {t.id: t for t in SUITES["dev"].tasks}
+    bases = {}
+    for name, suffix in (("para-terse", "-terse"), ("para-report", "-report")):
+        tasks = SUITES[name].tasks
+        assert len(tasks) >= 20
+        for t in tasks:
+            suite, base_id = (t.base or "").split("/")
+            assert suite == "dev" and t.id == base_id + suffix
+            orig = dev[base_id]
+            assert (t.verify, t.category, t.repo_dir) == (orig.verify, orig.category, orig.repo_dir)
+            assert t.instruction != orig.instruction
+        bases[name] = {t.base for t in tasks}
+    assert bases["para-terse"] == bases["para-report"]
+
+
 def test_task_ids_are_unique_across_suites() -> None:
     ids = [t.id for t in ALL_TASKS]
     assert len(ids) == len(set(ids))

@@ -95,3 +95,47 @@ def test_solution_removes_cannot_leave_the_workspace(tmp_path):
     task = load_task(d)
     with pytest.raises(TaskError, match="leaves the repo"):
         prepare_workspace(task, tmp_path / "w", with_solution=True, git=False)
+
+
+def write_based(root: Path, name: str, toml: str) -> Path:
+    d = root / name
+    d.mkdir(parents=True)
+    (d / "task.toml").write_text(toml)
+    return d
+
+
+def test_a_task_with_a_base_inherits_everything_but_id_and_instruction(tmp_path):
+    write_task(tmp_path / "orig")
+    write_based(tmp_path / "reworded", "t-one-terse",
+                'id = "t-one-terse"\nbase = "orig/t-one"\ninstruction = "fix pls"\n')
+    suite = load_suite(tmp_path / "reworded")
+    (task,) = suite.tasks
+    base = load_task(tmp_path / "orig" / "t-one")
+    assert (task.id, task.instruction, task.base) == ("t-one-terse", "fix pls", "orig/t-one")
+    assert task.path == (tmp_path / "reworded" / "t-one-terse").resolve()
+    assert (task.category, task.language, task.verify, task.timeout) == (
+        base.category, base.language, base.verify, base.timeout)
+    assert (task.repo_dir, task.hidden_dir, task.solution_dir) == (
+        base.repo_dir, base.hidden_dir, base.solution_dir)
+    assert base.base is None and base.files_dir == base.path
+    assert not run_verify(task, prepare_workspace(task, tmp_path / "a", git=False)).passed
+    assert run_verify(task, prepare_workspace(task, tmp_path / "b", with_solution=True,
+                                              git=False)).passed
+
+
+@pytest.mark.parametrize("toml, message", [
+    ('id = "x"\nbase = "orig/nope"\ninstruction = "i"\n', "base 'orig/nope' not found"),
+    ('id = "x"\nbase = "t-one"\ninstruction = "i"\n', "must be '<suite>/<task-id>'"),
+    ('id = "x"\nbase = "../orig"\ninstruction = "i"\n', "must be '<suite>/<task-id>'"),
+    ('id = "x"\nbase = "orig/t-one"\n', "'instruction' must be a non-empty"),
+    ('id = "x"\nbase = "orig/t-one"\ninstruction = "i"\nverify = "true"\n',
+     "sets only id, base, instruction .*remove verify"),
+    ('id = "x"\nbase = "other/y"\ninstruction = "i"\n', "cannot have a 'base' of its own"),
+])
+def test_a_malformed_base_names_the_file_and_problem(tmp_path, toml, message):
+    write_task(tmp_path / "orig")
+    write_based(tmp_path / "other", "y", 'id = "y"\nbase = "third/x"\ninstruction = "i"\n')
+    d = write_based(tmp_path / "reworded", "x", toml)
+    with pytest.raises(TaskError, match=message) as info:
+        load_task(d)
+    assert "task.toml" in str(info.value)
