@@ -94,7 +94,8 @@ class TaskState:
     failed_calls: dict[str, str] = field(default_factory=dict)  # call key -> its error
     escape_repetition: bool = False  # sample hotter on the next call (the model is repeating)
     asked_files: list[str] = field(default_factory=list)  # files the task asks to create
-    parts_checked: bool = False  # finish was sent back once for a many-part task
+    finish_verified: str = "none"  # what verified the accepted finish: tests | answer | none
+    finish_failure: str = ""  # finish accepted after refusals: why the task still failed
     seen_calls: set[str] = field(default_factory=set)  # successful read-only calls since a change
     blocked_tool: str | None = None  # left out of the next constrained action (just repeated)
     checkpoint: str | None = None
@@ -409,8 +410,17 @@ class Agent:
         def rename(old: str, new: str) -> ToolResult:
             return rename_symbol(RenameArgs(old=old, new=new), self.ctx)
 
+        async def allow_edit(detail: str) -> bool:
+            if self.settings.agent.permission_mode != "ask":
+                return True
+            if self.confirm is None:
+                return False
+            res = self.confirm("edit", detail)
+            return bool(await res) if inspect.isawaitable(res) else bool(res)
+
         solver = Solver(self.model, self.workspace, conf, snapshots=self.ctx.get("snapshots"),
-                        graph=self.ctx.get("graph"), emit=self._emit, rename_tool=rename)
+                        graph=self.ctx.get("graph"), emit=self._emit, rename_tool=rename,
+                        allow_edit=allow_edit)
         outcome = await solver.solve(task)
         if outcome is None:
             await self._emit(NoticeEvent(message="solve: no file to change was found; using "
@@ -577,7 +587,11 @@ class Agent:
                 refusal = await self._verify_finish()
                 if refusal is None:
                     s.finish_summary = result.output
-                    return self._done(True, "finished", result.output)
+                    if s.finish_failure:
+                        return self._done(False, s.finish_failure, result.output)
+                    done = self._done(True, "finished", result.output)
+                    done.verified = s.finish_verified  # type: ignore[assignment]
+                    return done
                 results.append((call.name, refusal, call.raw.id))
                 break
             output = result.output
@@ -743,65 +757,56 @@ class Agent:
         return "\n" + "\n".join(notes or [text])
 
     async def _verify_finish(self) -> str | None:
-        """Accept `finish` only when the evidence holds: tests that failed at start now pass."""
+        """Accept `finish` only when the evidence holds: a change was made when one was asked
+        for, an asked-for file exists, and tests that failed at the start now pass. After two
+        refusals finish is accepted, but the task is reported as failed with the reason
+        (``state.finish_failure``); ``state.finish_verified`` says what verified it."""
         s = self.state
-        if s.verify_attempts >= 2:
+        s.finish_verified = "none" if s.edits else "answer"
+        refusal, failure = await self._finish_evidence()
+        if refusal is None:
             return None
+        if s.verify_attempts >= 2:
+            s.finish_failure = failure
+            return None
+        s.verify_attempts += 1
+        return refusal
+
+    async def _finish_evidence(self) -> tuple[str | None, str]:
+        """(what to tell the model, the failure to report) — (None, "") when finish holds."""
+        s = self.state
         failed_edits = [err for key, err in s.failed_calls.items()
                         if (t := self.registry.get(key.split("{", 1)[0])) is not None and t.mutates
                         and not _REFUSAL.search(err)]  # a refusal is not a failed fix
         if s.edits == 0 and failed_edits and s.category in ("write", "run", "plan"):
-            s.verify_attempts += 1
             await self._emit(NoticeEvent(message="finish refused: no edit has succeeded yet"))
-            return ("Not done yet: no file was changed — your last edit failed:\n"
-                    f"{failed_edits[-1]}\nMake the edit work, then call finish.")
+            return (("Not done yet: no file was changed — your last edit failed:\n"
+                    f"{failed_edits[-1]}\nMake the edit work, then call finish."),
+                    "finished without a successful edit")
         if not self.settings.agent.validate_edits:
-            return None
+            return None, ""
         absent = [p for p in s.asked_files if not (self.workspace.root / p).exists()]
         if absent and self.ctx.allowed_edit_paths is None:
-            s.verify_attempts += 1
             shown = ", ".join(f"`{p}`" for p in absent)
             await self._emit(NoticeEvent(message=f"finish refused: {shown} not written yet"))
-            return (f"Not done yet: the task asks you to write {shown}, which does not exist. "
-                    "Write it with write_file (the whole content), then call finish.")
-        if s.changed_files and self.ctx.allowed_edit_paths is None:  # a plan step's task is
-            from .edit.literals import missing_literals  # the whole plan's text: not checked
-
-            missing = missing_literals(s.task, self.workspace.root, s.changed_files)
-            if missing:
-                s.verify_attempts += 1
-                shown = ", ".join(repr(m) for m in missing)
-                await self._emit(NoticeEvent(message=f"finish refused: the changes do not "
-                                                     f"contain {shown} from the task"))
-                return (f"Not done yet: the task asks for {shown}, but no file you changed "
-                        f"({', '.join(sorted(s.changed_files))}) contains it. Make that part of "
-                        "the change too, then call finish.")
-        if s.edits == 1 and not s.parts_checked and self.ctx.allowed_edit_paths is None \
-                and s.category in ("write", "run", "plan"):
-            from .edit.literals import task_parts
-            from .tools.refactor import RENAME_RE
-
-            parts = task_parts(s.task)
-            if len(parts) >= 2 and not RENAME_RE.search(s.task):
-                s.parts_checked = True
-                await self._emit(NoticeEvent(message=f"finish sent back once: the task has "
-                                                     f"{len(parts)} parts and one change was made"))
-                listed = "\n".join(f"{i}. {p}" for i, p in enumerate(parts, 1))
-                return (f"Check before finishing: the task asks for {len(parts)} things:\n"
-                        f"{listed}\nYou made one change. Do any part that is not done yet; if "
-                        "every part is done, call finish again.")
+            return ((f"Not done yet: the task asks you to write {shown}, which does not exist. "
+                    "Write it with write_file (the whole content), then call finish."),
+                    f"finished but {shown} was never written")
         if not s.tests_failing_at_start:
-            return None
+            return None, ""
         runner, run_tests = self._test_hooks()
         if runner is None:
-            return None
+            return None, ""
         run = await run_tests(runner)
-        if run is None or run.ok:
-            return None
-        s.verify_attempts += 1
+        if run is None:
+            return None, ""
+        if run.ok:
+            s.finish_verified = "tests"
+            return None, ""
         await self._emit(NoticeEvent(message="finish refused: the tests still fail"))
-        return (f"Not done yet: the tests still fail (`{run.command}`):\n"
-                f"{prefetch.test_run_text(run)}\nFix the code, then call finish.")
+        return ((f"Not done yet: the tests still fail (`{run.command}`):\n"
+                f"{prefetch.test_run_text(run)}\nFix the code, then call finish."),
+                f"finished but the tests still fail (`{run.command}`)")
 
 
 __all__ = ["SYSTEM_PROMPT", "Agent", "HardFailure", "TaskState"]

@@ -303,6 +303,9 @@ async def run_step(spec: StepSpec, emit: Emit, *, model: ChatModel | None = None
     settings.agent.prefetch_context = False  # the step's files are in its task already
     settings.agent.plan = False  # a step never plans again
     settings.agent.two_stage_routing = "off"  # a step is a known change; no category question
+    # a step edits only its declared files, through the guarded tools: the solve path (whole
+    # project, its own oracle) is for whole tasks, not for one step of a plan
+    settings.solve.enabled = False
     owned_client = None
     if model is None:
         from smallcode.core.model.client import OpenAIChatClient

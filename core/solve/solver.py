@@ -86,7 +86,8 @@ class Solver:
 
     def __init__(self, model: ChatModel, workspace: Workspace, settings: Any, *,
                  snapshots: Any = None, graph: Any = None, emit: Emit,
-                 rename_tool: Callable[[str, str], Any] | None = None) -> None:
+                 rename_tool: Callable[[str, str], Any] | None = None,
+                 allow_edit: Callable[[str], Awaitable[bool]] | None = None) -> None:
         self.model = model
         self.ws = workspace
         self.settings = settings  # SolveSettings
@@ -94,6 +95,7 @@ class Solver:
         self.graph = graph
         self.emit = emit
         self.rename_tool = rename_tool
+        self.allow_edit = allow_edit
         self.usage = Usage()
         self.calls = 0
 
@@ -118,6 +120,9 @@ class Solver:
         await self.emit(NoticeEvent(message=f"solve: rename {req.old} -> {req.new} "
                                             f"(a deterministic operation; {req.evidence})"))
         assert self.rename_tool is not None
+        if self.allow_edit is not None and not await self.allow_edit(
+                f"rename {req.old} to {req.new} in every file that uses it"):
+            return SolveOutcome(False, "the user did not allow the edit", "none")
         result = await asyncio.to_thread(self.rename_tool, req.old, req.new)
         await self.emit(ToolResultEvent(call_id="solve-rename", name="rename_symbol", ok=result.ok,
                                         output=result.output,
@@ -307,6 +312,10 @@ class Solver:
             first = r.detail.strip().splitlines()[0] if r.detail.strip() else "failed"
             return SolveOutcome(False, f"no candidate of {n} passed the oracle ({oracle.kind}): "
                                 f"best: {first}", "none", [], self.usage, self.calls)
+        if self.allow_edit is not None and not await self.allow_edit(
+                self._diff(located, best.files)):
+            return SolveOutcome(False, f"the user did not allow the edit (candidate "
+                                f"{best.number} of {n})", "none", [], self.usage, self.calls)
         changed = self._apply(best.files)
         if r.passed and oracle.strong:
             return SolveOutcome(True, f"candidate {best.number} of {n} passed the oracle "
@@ -320,6 +329,16 @@ class Solver:
                             f"{r.score:.0%} of the oracle; still failing: "
                             f"{r.detail.strip().splitlines()[0] if r.detail.strip() else '?'}",
                             oracle.kind, changed, self.usage, self.calls)
+
+    @staticmethod
+    def _diff(located: Located, files: dict[str, str]) -> str:
+        """The change as a unified diff (what the user confirms in ask mode)."""
+        out: list[str] = []
+        for rel, text in files.items():
+            old = located.files.get(rel) or ""
+            out += difflib.unified_diff(old.splitlines(keepends=True),
+                                        text.splitlines(keepends=True), f"a/{rel}", f"b/{rel}")
+        return "".join(out)
 
     def _apply(self, files: dict[str, str]) -> list[str]:
         """Write the chosen candidate to the real workspace, each file recorded in the open

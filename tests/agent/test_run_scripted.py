@@ -21,8 +21,11 @@ def make_repo(root: Path) -> Path:
 
 
 def run_cli(root: Path, *args: str, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+            timeout: float = 120, solve: bool = False) -> subprocess.CompletedProcess[str]:
+    """`smallcode run` in ``root``. These tests script the tool loop (tool calls), so the solve
+    path is off unless ``solve``; tests/solve script the solve path's whole-file replies."""
     full_env = {**os.environ, "SMALLCODE_MODEL__DETECT_LOCAL": "false",
+                "SMALLCODE_SOLVE__ENABLED": "true" if solve else "false",
                 "XDG_CONFIG_HOME": str(root / ".cfg"), **(env or {})}
     return subprocess.run([sys.executable, "-m", "smallcode.cli.main", "-C", str(root), "run",
                            *args], capture_output=True, text=True, timeout=timeout, env=full_env,
@@ -195,7 +198,8 @@ def test_without_yes_edits_are_refused_headless(tmp_path: Path) -> None:
             [sys.executable, "-m", "smallcode.cli.main", "-C", str(repo), "run", "--json",
              "--base-url", srv.base_url, "fix add"], capture_output=True, text=True,
             stdin=subprocess.DEVNULL, timeout=60, check=False,
-            env={**os.environ, "SMALLCODE_MODEL__DETECT_LOCAL": "false"})
+            env={**os.environ, "SMALLCODE_MODEL__DETECT_LOCAL": "false",
+                 "SMALLCODE_SOLVE__ENABLED": "false"})
     evs = events(proc.stdout)
     res = next(e for e in evs if e["type"] == "tool_result")
     assert res["ok"] is False and "did not allow" in res["output"]
@@ -256,7 +260,7 @@ def test_widening_announces_new_tools_in_constrained_mode(tmp_path: Path) -> Non
     with ScriptedServer(replies, model="qwen2.5-coder-1.5b-instruct") as srv:
         proc = run_cli(repo, "--yes", "--json", "--base-url", srv.base_url, "show me calc.py")
         reqs = srv.requests
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 4, proc.stderr  # finished; nothing could verify it
     route = next(e for e in events(proc.stdout) if e["type"] == "route")
     assert route["category"] == "read" and "patch" not in route["tools"]
     # after the first call the route widened; the model is told, and the grammar allows it
@@ -327,7 +331,7 @@ def test_finish_without_any_successful_edit_after_a_failed_one_is_refused(tmp_pa
         proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
                        "largest() returns the smallest number, fix it")
         reqs = srv.requests
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 4, proc.stderr  # finished; nothing could verify it
     assert "Not done yet: no file was changed" in reqs[2]["messages"][-1]["content"]
     assert (tmp_path / "stats.py").read_text() == "def largest(xs):\n    return max(xs)\n"
 
@@ -340,29 +344,6 @@ def test_smallcode_state_is_kept_out_of_git(tmp_path: Path) -> None:
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=repo,
                             capture_output=True, text=True, check=True).stdout
     assert ".smallcode" not in status and "calc.py" in status
-
-
-def test_finish_is_sent_back_once_when_an_asked_for_value_is_missing(tmp_path: Path) -> None:
-    (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "app.json").write_text('{"server": {"port": 8080}}\n')
-    replies = [
-        fenced("patch", {"path": "config/app.json", "old_str": "8080", "new_str": "9090"}),
-        fenced("finish", {"summary": "port changed and debug added"}),
-        fenced("patch", {"path": "config/app.json", "old_str": '"port": 9090',
-                         "new_str": '"port": 9090, "debug": false'}),
-        fenced("finish", {"summary": "both done"}),
-    ]
-    task = 'Change the server port to 9090 and add a "debug": false setting in config/app.json.'
-    with ScriptedServer(replies) as srv:
-        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task)
-        reqs = srv.requests
-    assert proc.returncode == 0, proc.stderr
-    sent_back = reqs[2]["messages"][-1]["content"]
-    assert "Not done yet: the task asks for 'debug'" in sent_back
-    assert json.loads((tmp_path / "config" / "app.json").read_text()) == \
-        {"server": {"port": 9090, "debug": False}}
-    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
-    assert any("finish refused: the changes do not contain 'debug'" in n for n in notices)
 
 
 def test_a_repeated_read_is_not_run_again_and_the_grammar_leaves_it_out(tmp_path: Path) -> None:
@@ -401,7 +382,7 @@ def test_finish_is_sent_back_while_the_file_the_task_asks_for_is_missing(tmp_pat
         proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
                        "What port does server.py use? Write just the number into answer.txt.")
         reqs = srv.requests
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 4, proc.stderr  # finished; nothing could verify it
     assert "the task asks you to write `answer.txt`" in reqs[1]["messages"][-1]["content"]
     assert (tmp_path / "answer.txt").read_text() == "7431\n"
 
@@ -427,25 +408,6 @@ def test_an_edit_that_breaks_a_passing_test_is_undone(tmp_path: Path) -> None:
     assert "EDIT UNDONE: it broke tests that passed before (test_calc.py::test_mul)" in undone
     assert (tmp_path / "calc.py").read_text() == ("def add(a, b):\n    return a + b\n\n\n"
                                                   "def mul(a, b):\n    return a * b\n")
-
-
-def test_a_two_part_task_with_one_change_is_sent_back_once(tmp_path: Path) -> None:
-    (tmp_path / "setup.cfg").write_text("[flake8]\nmax-line-length = 79\n")
-    replies = [
-        fenced("patch", {"path": "setup.cfg", "old_str": "79", "new_str": "100"}),
-        fenced("finish", {"summary": "done"}),
-        fenced("patch", {"path": "setup.cfg", "old_str": "max-line-length = 100",
-                         "new_str": "max-line-length = 100\nexclude = migrations"}),
-        fenced("finish", {"summary": "both done"}),
-    ]
-    with ScriptedServer(replies) as srv:
-        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
-                       "Raise the flake8 max line length to 100 in setup.cfg and also exclude "
-                       "the migrations folder.")
-        reqs = srv.requests
-    assert proc.returncode == 0, proc.stderr
-    assert "the task asks for 2 things:\n1. Raise the flake8" in reqs[2]["messages"][-1]["content"]
-    assert "exclude = migrations" in (tmp_path / "setup.cfg").read_text()
 
 
 def test_after_an_edit_that_changes_nothing_the_next_call_samples_hotter(tmp_path: Path) -> None:

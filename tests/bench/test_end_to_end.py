@@ -4,25 +4,27 @@ from __future__ import annotations
 
 from smallcode.core.bench import BenchOptions, BenchRunner, load_run
 
-from tests.support.scripted_server import Reply, ScriptedServer, tool_call
+from tests.support.scripted_server import ScriptedServer
 
 FIXED_CALC = ('def add(a, b):\n    """Return the sum of a and b."""\n    return a + b\n\n\n'
               'def multiply(a, b):\n    """Return the product of a and b."""\n    return a * b\n')
 
 
 def test_real_agent_fixing_the_bug_passes_and_its_events_are_recorded(tmp_path):
-    replies = [Reply(tool_calls=[tool_call("write_file", {"path": "calc.py",
-                                                           "content": FIXED_CALC})]),
-               Reply(tool_calls=[tool_call("finish", {"summary": "fixed add"})])]
+    """The default path of `smallcode run`: the whole file back as plain code, checked by the
+    smoke task's failing test before it is applied."""
+    replies = [f"calc.py\n```python\n{FIXED_CALC}```\n"]
     with ScriptedServer(replies=replies, default="done") as server:
         runner = BenchRunner(BenchOptions(
             suite="smoke", task_patterns=["smoke-add"], base_url=server.base_url,
-            model="scripted-model", project_dir=tmp_path, settings={"agent.router": "false"}))
+            model="scripted-model", project_dir=tmp_path))
         run = runner.run()
-        assert len(server.requests) == 2
+        assert len(server.requests) == 1
     (rec,) = run.records
-    assert rec.passed and rec.agent_success is True and rec.agent_exit_code == 0
-    assert (rec.turns, rec.tool_calls) == (2, 2)
+    # the bug report gives no expected value and the task's tests are hidden: the fix is kept
+    # but reported as unverified (exit 4), while the bench's own verify passes it
+    assert rec.passed and rec.agent_success is True and rec.agent_exit_code == 4
+    assert (rec.turns, rec.tool_calls) == (1, 0)
     assert rec.prompt_tokens > 0
     assert rec.changed_files == ["calc.py"]
     transcript = (runner.results_path.parent / rec.transcript).read_text().splitlines()

@@ -25,6 +25,7 @@ def make_agent(root: Path, srv: ScriptedServer, *, parallel: bool = True,
     s.agent.max_turns = 4
     s.agent.prefetch_context = False
     s.agent.two_stage_routing = "off"
+    s.solve.enabled = False  # these script the tool loop's calls
     s.model.detect_local = False
     client = OpenAIChatClient(srv.base_url, max_retries=0)
     return Agent(client, build_registry(s), Workspace(root), s, confirm=confirm,

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.agent.test_run_scripted import events, make_repo, run_cli
+from tests.agent.test_run_scripted import events, make_repo
+from tests.agent.test_run_scripted import run_cli as run_tool_loop_cli
+
+
+def run_cli(root: Path, *args: str):
+    return run_tool_loop_cli(root, *args, solve=True)
 from tests.support.scripted_server import ScriptedServer
 
 WRONG = "calc.py\n```python\ndef add(a, b):\n    return a * b\n```\n"
@@ -88,3 +93,14 @@ def test_a_rename_phrased_freely_is_one_deterministic_operation(tmp_path: Path):
     assert "calc_total" not in (tmp_path / "cart.py").read_text()
     done = next(e for e in events(proc.stdout) if e["type"] == "done")
     assert done["verified"] == "structural"
+
+
+def test_without_yes_the_chosen_candidate_is_not_applied_headless(tmp_path: Path):
+    repo = make_repo(tmp_path)
+    with ScriptedServer([RIGHT]) as srv:
+        proc = run_tool_loop_cli(repo, "--json", "--base-url", srv.base_url, "fix test_add",
+                                 solve=True)
+    assert proc.returncode == 1
+    assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a - b\n"
+    done = next(e for e in events(proc.stdout) if e["type"] == "done")
+    assert done["reason"] == "the user did not allow the edit (candidate 1 of 1)"

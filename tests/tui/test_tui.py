@@ -63,6 +63,7 @@ def settings_for(srv: ScriptedServer, mode: str = "yolo") -> Settings:
     return Settings.model_validate({
         "model": {"base_url": srv.base_url, "detect_local": False, "max_retries": 0},
         "agent": {"permission_mode": mode, "validate_edits": False, "prefetch_context": False},
+        "solve": {"enabled": False},  # these script the tool loop's calls
     })
 
 
