@@ -401,8 +401,7 @@ class Agent:
         if not conf.enabled:
             return None
         category = self.state.category
-        edit_like = category in ("write", "plan") or (category == "read"
-                                                      and not is_question(task))
+        edit_like = category in ("write", "plan", "read") and not is_question(task)
         if not edit_like and find_rename(task, self.workspace) is None:
             return None
         from .tools.refactor import RenameArgs, rename_symbol

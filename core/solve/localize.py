@@ -21,6 +21,8 @@ from ..tools.workspace import Workspace, WorkspaceError
 MAX_FILE_CHARS = 60_000
 BINARY_SNIFF = 2048
 LARGE_REPO_SHOWN_CHARS = 24_000
+CODE_SUFFIXES = {".py", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".go", ".rs", ".java", ".c",
+                 ".h", ".cpp", ".rb", ".sh"}
 
 
 @dataclass
@@ -30,6 +32,7 @@ class Located:
     files: dict[str, str | None] = field(default_factory=dict)
     shown: list[str] = field(default_factory=list)
     editable: list[str] = field(default_factory=list)
+    named: list[str] = field(default_factory=list)  # files the message names
     how: str = ""
     failure_text: str = ""  # the start's failing test output, filled by the oracle
 
@@ -113,14 +116,20 @@ def locate(task: str, ws: Workspace, whole_repo_chars: int, graph: Any = None) -
     points at (named files, traceback frames, defining files, local imports)."""
     all_files = _project_files(ws)
     named = [r for r in mentioned_paths(task, ws) if r in all_files]
+    # first what defines a name the task mentions, then the named code, then other named files
+    # (a data file named in a bug report is context, not the thing to fix; the first file shown
+    # is also the example in the reply format, and a small model writes back what it sees first)
+    defining = [r for r in files_defining(identifiers(task), ws) if r in all_files]
+    code_first = sorted(named, key=lambda r: Path(r).suffix.lower() not in CODE_SUFFIXES)
+    first = list(dict.fromkeys(defining + code_first))
     total = sum(len(t) for t in all_files.values())
     if total <= whole_repo_chars:
-        shown = _order(list(all_files), named)
+        shown = _order(list(all_files), first)
         how = f"the whole project ({len(all_files)} files, {total} characters)"
     else:
         pointed = _pointed_at(task, ws, graph, all_files)
         shown, used = [], 0
-        for rel in _order(pointed, named):
+        for rel in _order(pointed, first):
             size = len(all_files.get(rel, ""))
             if used + size > LARGE_REPO_SHOWN_CHARS and shown:
                 continue
@@ -128,7 +137,7 @@ def locate(task: str, ws: Workspace, whole_repo_chars: int, graph: Any = None) -
             used += size
         how = f"{len(shown)} of {len(all_files)} files (named, traced or defining what the " \
               "task mentions)"
-    located = Located(how=how)
+    located = Located(how=how, named=named)
     protect = tests_protected(task)
     for rel in shown:
         located.files[rel] = all_files[rel]

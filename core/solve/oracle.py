@@ -68,6 +68,10 @@ class Oracle:
         if problems:
             return CheckResult(False, 0.0, "\n".join(problems))
         parts: list[tuple[bool, str]] = [check.run(root) for check in self.repro]
+        stubs = stubs_left(root, [r for r in changed if r.endswith(".py")])
+        if stubs:
+            parts.append((False, "not implemented yet (the body is only a placeholder): "
+                          + ", ".join(stubs)))
         parts += [_config_holds(root, changed, key, value) for key, value in self.config_values]
         if self.rename is not None:
             parts.append(_rename_done(root, *self.rename))
@@ -92,6 +96,42 @@ class Oracle:
         if tests_share is not None:
             score = (score + tests_share) / 2
         return CheckResult(passed, score, "\n".join(d for ok, d in parts if not ok))
+
+
+def stubs_left(root: Path, py_files: list[str]) -> list[str]:
+    """Functions in these files whose body is only a placeholder: ``pass``, ``...``, a
+    docstring, or ``raise NotImplementedError`` (the stub of an exercise, or a candidate that
+    wrote ``# implement here`` instead of code)."""
+    out: list[str] = []
+    for rel in py_files:
+        try:
+            tree = ast.parse((root / rel).read_text(errors="replace"))
+        except (OSError, SyntaxError):
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            body = [b for b in node.body if not (isinstance(b, ast.Expr) and isinstance(
+                b.value, ast.Constant) and isinstance(b.value.value, str))]
+            if not body or all(_placeholder(b) for b in body):
+                if any(isinstance(d, ast.Name) and d.id == "abstractmethod"
+                       or isinstance(d, ast.Attribute) and d.attr in ("abstractmethod", "setter")
+                       for d in node.decorator_list):
+                    continue
+                out.append(f"{rel}:{node.lineno} {node.name}()")
+    return out
+
+
+def _placeholder(stmt: ast.stmt) -> bool:
+    if isinstance(stmt, ast.Pass):
+        return True
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
+            and stmt.value.value is Ellipsis:
+        return True
+    if isinstance(stmt, ast.Raise) and stmt.exc is not None:
+        exc = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
+        return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
+    return False
 
 
 def _imports_ok(root: Path, py_files: list[str]) -> str:
@@ -123,8 +163,10 @@ def _clean_env() -> dict[str, str]:
 # ---------------------------------------------------------------------------- reproduction
 
 _CALL = r"`?([A-Za-z_][\w.]*\((?:[^()`]|\([^()`]*\))*\))`?"
-_VALUE = r"`?((?:[-+]?\d[\w.]*)|'[^']*'|\"[^\"]*\"|\[[^\]`]*\]|\{[^}`]*\}|\([^)`]*\)|True|False|None)`?"
-_SHOULD = r"(?:should|must|ought\s+to|is\s+(?:supposed|expected)\s+to|needs?\s+to)\s+(?:be|return|give|equal|produce|yield)"
+_VALUE = (r"`?((?:[-+]?\d[\w.]*)|'[^']*'|\"[^\"]*\"|\[[^\]`]*\]|\{[^}`]*\}|\([^)`]*\)|"
+          r"True|False|None|true|false|null)`?")
+_SHOULD = (r"(?:should|must|ought\s+to|is\s+(?:supposed|expected)\s+to|needs?\s+to)\s+"
+           r"(?:be|return|give|equal|produce|yield)")
 EXAMPLE_PATTERNS = (
     # "f(x) returns A but should be B", "f(x) gives A; it should return B"
     re.compile(_CALL + r"\s+(?:returns|gives|yields|produces|is|outputs|evaluates\s+to)\s+"
@@ -132,37 +174,74 @@ EXAMPLE_PATTERNS = (
     # "f(x) should return B"
     re.compile(_CALL + r"\s+" + _SHOULD + r"\s+" + _VALUE, re.IGNORECASE),
     # "expected f(x) == B", "`f(x) -> B`"
-    re.compile(_CALL + r"\s*(?:==|->|=>|→)\s*" + _VALUE),
-    # "f(x) must return B, not A"  /  "for f(x) I expect B"
+    re.compile(_CALL + r"\s*(?:==|===|->|=>|→)\s*" + _VALUE),
+    # "I expect f(x) to be B"
     re.compile(r"\bexpect(?:ed)?\s+" + _CALL + r"\s+(?:to\s+(?:be|return)\s+)?" + _VALUE,
                re.IGNORECASE),
 )
+# "f(x) throws TypeError", "f(x) raises ZeroDivisionError", "calling f(x) crashes": after the
+# fix the call must return (any value) instead of raising
+RAISES_PATTERN = re.compile(_CALL + r"[^.\n]{0,30}?\b(?:throws|raises|crashes|blows\s+up|"
+                                    r"fails\s+with|errors?\s+(?:out|with))\b", re.IGNORECASE)
+JS_EXT = (".js", ".cjs", ".mjs")
+LITERAL_WORDS = {"true": "True", "false": "False", "null": "None"}
 
 
 @dataclass
 class ReproCheck:
-    """``call`` evaluated inside ``module`` must equal ``expected`` (a Python literal)."""
+    """``call`` evaluated with ``module``'s names must equal ``expected`` (a Python literal), or
+    with ``expected`` None must return without raising. Python modules or CommonJS files."""
 
-    module: str  # a dotted module path under the workspace
+    module: str  # a dotted Python module, or a .js file path relative to the workspace
     call: str
-    expected: str
+    expected: str | None
+
+    @property
+    def javascript(self) -> bool:
+        return self.module.endswith(JS_EXT)
+
+    def describe(self) -> str:
+        return f"{self.call} == {self.expected}" if self.expected is not None else \
+            f"{self.call} returns without an error"
 
     def script(self, root: Path) -> str:
-        """Exit 0: equal; 3: a different value; 4: the call raised; anything else: the check
-        itself could not run (the module does not import, a bad expression)."""
-        return ("import importlib, sys, traceback\n"
+        """Exit 0: as expected; 3: a different value; 4: the call raised; anything else: the
+        check itself could not run (the module does not import, a bad expression)."""
+        if self.javascript:
+            return self._js_script(root)
+        compare = ("" if self.expected is None else
+                   f"expected = {self.expected}\n"
+                   "if got != expected:\n"
+                   f"    print({self.call!r} + ' returned ' + repr(got) + ', expected ' + "
+                   "repr(expected))\n"
+                   "    sys.exit(3)\n")
+        return ("import importlib, sys\n"
                 f"sys.path.insert(0, {str(root)!r})\n"
                 f"ns = dict(vars(importlib.import_module({self.module!r})))\n"
-                f"expected = {self.expected}\n"
                 "try:\n"
                 f"    got = eval({self.call!r}, ns)\n"
                 "except Exception as exc:\n"
                 f"    print({self.call!r} + ' raised ' + type(exc).__name__ + ': ' + str(exc))\n"
-                "    sys.exit(4)\n"
-                "if got != expected:\n"
-                f"    print({self.call!r} + ' returned ' + repr(got) + ', expected ' + "
-                "repr(expected))\n"
-                "    sys.exit(3)\n")
+                "    sys.exit(4)\n" + compare)
+
+    def _js_script(self, root: Path) -> str:
+        path = json.dumps(str(root / self.module))
+        compare = ""
+        if self.expected is not None:
+            expected = json.dumps(ast.literal_eval(self.expected))
+            compare = (f"const expected = {expected};\n"
+                       "try { require('node:assert').deepStrictEqual(got, expected); } catch (e) {\n"
+                       f"  console.log({json.dumps(self.call)} + ' returned ' + "
+                       "JSON.stringify(got) + ', expected ' + JSON.stringify(expected));\n"
+                       "  process.exit(3);\n}\n")
+        return (f"const ns = require({path});\n"
+                "let got;\n"
+                "try {\n"
+                f"  got = new Function(...Object.keys(ns), 'return (' + {json.dumps(self.call)} "
+                "+ ');')(...Object.values(ns));\n"
+                "} catch (e) {\n"
+                f"  console.log({json.dumps(self.call)} + ' threw ' + e);\n"
+                "  process.exit(4);\n}\n" + compare)
 
     def run(self, root: Path) -> tuple[bool, str]:
         code, out = self._run(root)
@@ -177,20 +256,24 @@ class ReproCheck:
 
     def _run(self, root: Path) -> tuple[int, str]:
         with tempfile.TemporaryDirectory(prefix="smallcode-repro-") as tmp:
-            script = Path(tmp) / "repro_check.py"
+            script = Path(tmp) / ("repro_check.cjs" if self.javascript else "repro_check.py")
             script.write_text(self.script(root))
+            command = ["node", str(script)] if self.javascript else [sys.executable, str(script)]
             try:
-                done = subprocess.run([sys.executable, str(script)], cwd=tmp, check=False,
-                                      capture_output=True, text=True, timeout=30,
-                                      stdin=subprocess.DEVNULL, env=_clean_env())
+                done = subprocess.run(command, cwd=tmp, check=False, capture_output=True,
+                                      text=True, timeout=30, stdin=subprocess.DEVNULL,
+                                      env=_clean_env())
             except subprocess.TimeoutExpired:
                 return 5, f"{self.call} did not return within 30 s"
+            except OSError as exc:
+                return 6, f"cannot run the check: {exc}"
         out = done.stdout.strip() or "\n".join(done.stderr.strip().splitlines()[-4:])
         return done.returncode, out
 
 
 def _literal(text: str) -> str | None:
     text = text.strip().rstrip(".,;:")
+    text = LITERAL_WORDS.get(text, text)
     try:
         ast.literal_eval(text)
     except (ValueError, SyntaxError):
@@ -198,53 +281,88 @@ def _literal(text: str) -> str | None:
     return text
 
 
-def repro_checks(task: str, root: Path, py_files: list[str]) -> list[ReproCheck]:
-    """Checks from the task's own examples whose function is defined in one of ``py_files``
-    and which FAIL on the untouched code (a check that passes already proves nothing)."""
+def repro_checks(task: str, root: Path, files: list[str]) -> list[ReproCheck]:
+    """Checks from the task's own examples whose function is defined in one of ``files``
+    (Python or JavaScript) and which FAIL on the untouched code (a check that passes already
+    proves nothing)."""
     found: list[ReproCheck] = []
     seen: set[str] = set()
+    wanted: list[tuple[str, str | None]] = []
     for pattern in EXAMPLE_PATTERNS:
         for m in pattern.finditer(task):
-            call, expected = m.group(1), _literal(m.group(m.lastindex or 2))
-            if expected is None or call in seen:
-                continue
-            name = call.split("(", 1)[0].split(".")[0]
-            module = _module_defining(name, root, py_files)
-            if module is None:
-                continue
-            try:
-                ast.parse(call, mode="eval")
-            except SyntaxError:
-                continue
-            check = ReproCheck(module, call, expected)
-            if check.fails_by_its_value(root):
-                found.append(check)
-                seen.add(call)
+            expected = _literal(m.group(m.lastindex or 2))
+            if expected is not None:
+                wanted.append((m.group(1), expected))
+    wanted += [(m.group(1), None) for m in RAISES_PATTERN.finditer(task)]
+    wanted += _examples_of_one_function(task, root, files)
+    for call, expected in wanted:
+        if call in seen:
+            continue
+        name = call.split("(", 1)[0].split(".")[0]
+        module = _module_defining(name, root, files)
+        if module is None:
+            continue
+        try:
+            ast.parse(call, mode="eval")
+        except SyntaxError:
+            continue
+        check = ReproCheck(module, call, expected)
+        if check.fails_by_its_value(root):
+            found.append(check)
+            seen.add(call)
     return found
 
 
-def _module_defining(name: str, root: Path, py_files: list[str]) -> str | None:
-    rx = re.compile(rf"^\s*(?:def|class)\s+{re.escape(name)}\b|^{re.escape(name)}\s*=",
-                    re.MULTILINE)
-    for rel in py_files:
+_NAMED_FUNCTION = re.compile(r"\b([A-Za-z_]\w*)\(\s*[A-Za-z_]\w*\s*\)")
+_ARG = r"((?:[-+]?\d[\d_.]*)|'[^'\n]*'|\"[^\"\n]*\"|\[[^\]\n]*\])"
+_ARG_TO_VALUE = re.compile(r"(?<![\w.(])" + _ARG + r"\s*(?:->|=>|→|maps\s+to|becomes|gives|"
+                           r"returns)\s*" + _VALUE)
+
+
+def _examples_of_one_function(task: str, root: Path, files: list[str]
+                              ) -> list[tuple[str, str | None]]:
+    """``1994 -> 'MCMXCIV'`` next to ``to_roman(n)``: when the task names exactly one function
+    of one parameter that the project defines, its literal examples become calls of it."""
+    names = {m.group(1) for m in _NAMED_FUNCTION.finditer(task)}
+    defined = [n for n in names if _module_defining(n, root, files) is not None]
+    if len(defined) != 1:
+        return []
+    out: list[tuple[str, str | None]] = []
+    for m in _ARG_TO_VALUE.finditer(task):
+        arg, expected = _literal(m.group(1)), _literal(m.group(2))
+        if arg is not None and expected is not None:
+            out.append((f"{defined[0]}({arg})", expected))
+    return out
+
+
+def _module_defining(name: str, root: Path, files: list[str]) -> str | None:
+    n = re.escape(name)
+    py = re.compile(rf"^\s*(?:async\s+)?(?:def|class)\s+{n}\b|^{n}\s*=", re.MULTILINE)
+    js = re.compile(rf"\bfunction\s+{n}\b|\b(?:const|let|var)\s+{n}\s*=|\bexports\.{n}\s*=")
+    for rel in files:
         if testrunner.is_test_file(rel):
             continue
         try:
             text = (root / rel).read_text(errors="replace")
         except OSError:
             continue
-        if rx.search(text):
+        if rel.endswith(".py") and py.search(text):
             return rel[:-3].replace("/", ".").removesuffix(".__init__")
+        if rel.endswith(JS_EXT) and js.search(text):
+            return rel
     return None
 
 
 # ---------------------------------------------------------------------------- configs
 
-_SET_RE = re.compile(
-    r"\b(?:set|change|make|bump|raise|lower|update|switch|put|increase|decrease)\s+(?:the\s+)?"
-    r"(?:value\s+of\s+)?[`'\"]?([A-Za-z_][\w.-]*)[`'\"]?(?:\s+(?:key|setting|option|value|"
-    r"field|entry))?(?:\s+(?:in|of)\s+[`'\"]?[\w./-]+[`'\"]?)?\s+(?:to|=|from\s+\S+\s+to)\s+"
-    r"[`'\"]?([^\s`'\",;]+)[`'\"]?", re.IGNORECASE)
+_SET_VERB = re.compile(r"\b(?:set|chang|make|bump|rais|lower|updat|switch|put|increas|"
+                       r"decreas|mov|turn)(?:e|es|s|ed|d|ing)?\b", re.IGNORECASE)
+# "port to 9090", "port = 9090" after a setting verb in the same clause
+_KEY_TO_VALUE = re.compile(r"[`'\"]?([A-Za-z_][\w.-]*)[`'\"]?(?:\s+(?:is\s+|be\s+)?\w+ed)?\s+"
+                           r"(?:to|=)\s+[`'\"]?([^\s`'\",;]+)")
+# "a \"debug\": false setting", "DEBUG=1", "`retries: 5`": a key and its value written out
+_PAIR = re.compile(r"[`'\"]([A-Za-z_][\w.-]*)[`'\"]?\s*[:=]\s*[`'\"]?([^\s`'\",;}]+)"
+                   r"|\b([A-Za-z_][\w.-]*)=([^\s`'\",;]+)")
 
 
 def _config_tree(path: Path) -> object:
@@ -296,20 +414,42 @@ def _values_at(tree: object, key: str) -> list[object]:
 
 
 def config_values(task: str, root: Path, config_files: list[str]) -> list[tuple[str, str]]:
-    """(key, value) pairs the task asks to set, for keys that exist in a config file now and
-    do not hold that value yet."""
+    """(key, value) pairs the task asks a config file to hold: a key that exists now, named
+    after a setting verb with ``to``/``=`` and a value it does not hold yet ("change the server
+    port to 9090"), or a key and value written out as a pair (`"debug": false`, ``DEBUG=1``)."""
+    trees: list[object] = []
+    for rel in config_files:
+        try:
+            trees.append(_config_tree(root / rel))
+        except Exception:  # noqa: BLE001, S112 - an unparsable config is not a key source
+            continue
+    if not trees:
+        return []
     out: list[tuple[str, str]] = []
-    for m in _SET_RE.finditer(task):
-        key, value = m.group(1), m.group(2).rstrip(".")
-        for rel in config_files:
-            try:
-                values = _values_at(_config_tree(root / rel), key)
-            except Exception:  # noqa: BLE001, S112 - an unparsable config is not a key source
-                continue
-            if values and not any(str(v).lower() == value.lower() for v in values):
-                out.append((key, value))
-                break
+
+    def add(key: str, value: str, must_exist: bool) -> None:
+        value = value.rstrip(".")
+        values = [v for tree in trees for v in _values_at(tree, key)]
+        if must_exist and not values:
+            return
+        if any(_same(v, value) for v in values) or (key, value) in out:
+            return
+        out.append((key, value))
+
+    for m in _PAIR.finditer(task):
+        add(m.group(1) or m.group(3), m.group(2) or m.group(4), False)
+    for clause in re.split(r"[.;]\s+", task):
+        verb = _SET_VERB.search(clause)
+        if verb is None:
+            continue
+        for m in _KEY_TO_VALUE.finditer(clause):
+            add(m.group(1), m.group(2), True)
     return out
+
+
+def _same(actual: object, wanted: str) -> bool:
+    text = str(actual).lower()
+    return text == wanted.lower() or (isinstance(actual, bool) and text == wanted.lower())
 
 
 def _config_holds(root: Path, changed: list[str], key: str, value: str) -> tuple[bool, str]:
@@ -321,8 +461,7 @@ def _config_holds(root: Path, changed: list[str], key: str, value: str) -> tuple
             values = _values_at(_config_tree(root / rel), key)
         except Exception:  # noqa: BLE001, S112
             continue
-        if any(str(v).lower() == value.lower() or (isinstance(v, bool) and str(v).lower()
-                                                   == value.lower()) for v in values):
+        if any(_same(v, value) for v in values):
             return True, ""
     return False, f"{key} is not {value} in any config file"
 

@@ -151,16 +151,20 @@ class Solver:
         start = testrunner.run_tests(runner, [], self.settings.test_timeout) if runner else None
         failing = start.failure_ids() if start is not None and not start.ok else []
         timeout = self.settings.test_timeout
-        py_files = [r for r in located.shown if r.endswith(".py")]
+        code_files = [r for r in located.shown if r.endswith((".py", ".js", ".cjs", ".mjs"))]
         if start is not None and not start.ok and not start.timed_out:
             located.failure_text = start.compact() + "\n" + (start.output_tail or "")
             return Oracle("tests", True, f"{len(failing) or 'some'} test(s) fail now "
                           f"({start.command}) and must pass", start_failures=failing,
                           test_timeout=timeout)
         start_ids = [] if start is not None else None
-        repro = repro_checks(task, self.ws.root, py_files)
+        # the task text includes the documents it points at ("described in
+        # .docs/instructions.md"): their examples are the user's examples too
+        docs = [located.files.get(r) or "" for r in located.named if r.endswith((".md", ".txt"))]
+        repro = repro_checks("\n".join([task, *docs]), self.ws.root, code_files)
         if repro:
-            calls = ", ".join(f"{c.call} == {c.expected}" for c in repro)
+            calls = ", ".join(c.describe() for c in repro)
+            located.failure_text = "\n".join(c.run(self.ws.root)[1] for c in repro)
             return Oracle("repro", True, f"from the task's example: {calls} (fails now)",
                           repro=repro, start_failures=start_ids, test_timeout=timeout)
         configs = [r for r in located.shown if Path(r).suffix.lower() in
@@ -187,7 +191,7 @@ class Solver:
             parts.append(f"{rel}{note}\n```{language_of(rel)}\n{text.rstrip()}\n```")
         if located.failure_text:
             failure = located.failure_text.strip()[-MAX_SHOWN_FAILURE:]
-            parts.append(f"The tests fail now:\n```\n{failure}\n```")
+            parts.append(f"What goes wrong now:\n```\n{failure}\n```")
         parts.append(f"Task: {task}")
         parts.append(fmt.instructions(located.editable))
         return [{"role": "system", "content": SOLVE_SYSTEM},
@@ -214,7 +218,11 @@ class Solver:
             if rel not in located.editable:
                 problems.append(f"{rel} may not be changed here (read-only or unknown)")
                 continue
-            if text != (located.files.get(rel) or ""):
+            before = located.files.get(rel) or ""
+            if before.strip() and not text.strip():
+                problems.append(f"the reply empties {rel}")
+                continue
+            if text != before:
                 files[rel] = text
         cand = Candidate(number, temperature, reply.content, files, problems)
         cand.diff_lines = _diff_size(located.files, files)
@@ -278,16 +286,21 @@ class Solver:
                 break
             if time.monotonic() >= deadline or best is None:
                 break
-            messages = self._refinement(base, best, fmt, located)
+            messages = self._refinement(base, best, fmt, located, oracle)
         return await self._finish(best, tried, oracle, located)
 
     def _refinement(self, base: list[Message], best: Candidate, fmt: EditFormat,
-                    located: Located) -> list[Message]:
+                    located: Located, oracle: Oracle) -> list[Message]:
         failure = (best.result.detail if best.result else "").strip()[-MAX_SHOWN_FAILURE:]
+        if best.files:
+            said = ("That change was applied to a copy of the project and checked. It is not "
+                    f"right yet:\n```\n{failure}\n```\n")
+        else:
+            said = (f"That reply did not change the code ({failure.removeprefix('no usable change: ')}"
+                    "). Repeating a file unchanged does not help: change the code.\n")
         return [*base, {"role": "assistant", "content": best.reply},
                 {"role": "user", "content": (
-                    "That change was applied to a copy of the project and checked. It is not "
-                    f"right yet:\n```\n{failure}\n```\nFix it. "
+                    f"{said}What must hold: {oracle.description}. Fix it. "
                     + fmt.instructions(located.editable))}]
 
     @staticmethod

@@ -127,3 +127,67 @@ def test_requests_for_a_change_are_not_questions(message):
     from smallcode.core.solve import is_question
 
     assert not is_question(message)
+
+
+@pytest.fixture
+def js_repo(tmp_path: Path) -> Path:
+    (tmp_path / "strings.js").write_text(
+        "function capitalize(word) {\n  return word[0].toUpperCase() + word.slice(1);\n}\n\n"
+        "function titleCase(text) {\n  return text.split(' ').map(capitalize).join(' ');\n}\n\n"
+        "module.exports = { capitalize, titleCase };\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize("task", [
+    "titleCase('hello  world') (two spaces) throws TypeError: Cannot read properties of "
+    "undefined. Fix it.",
+    "calling `titleCase('hello  world')` crashes",
+    "titleCase('hello  world') errors out with a TypeError, it should not",
+])
+def test_a_call_that_throws_now_must_return_after_the_fix_in_javascript(js_repo, task):
+    checks = repro_checks(task, js_repo, ["strings.js"])
+    assert [(c.module, c.call, c.expected) for c in checks] == [
+        ("strings.js", "titleCase('hello  world')", None)]
+    ok, detail = checks[0].run(js_repo)
+    assert not ok and "threw TypeError" in detail
+    js = (js_repo / "strings.js").read_text().replace("text.split(' ')",
+                                                       "text.split(' ').filter(Boolean)")
+    (js_repo / "strings.js").write_text(js)
+    assert checks[0].run(js_repo) == (True, "")
+
+
+def test_a_javascript_example_value_is_compared_deeply(js_repo):
+    checks = repro_checks("titleCase('a b') should return 'A B!'", js_repo, ["strings.js"])
+    assert len(checks) == 1
+    assert "returned \"A B\", expected \"A B!\"" in checks[0].run(js_repo)[1]
+
+
+@pytest.mark.parametrize("task", [
+    'Change the server port to 9090 and add a "debug": false setting to the server section',
+    'server needs `debug: false` and the port moved to 9090',
+    "Please set debug=false and port = 9090 in the config",
+])
+def test_config_pairs_written_out_and_verb_led_keys(tmp_path, task):
+    (tmp_path / "app.json").write_text('{"server": {"port": 8080}}')
+    assert sorted(config_values(task, tmp_path, ["app.json"])) == [("debug", "false"),
+                                                                   ("port", "9090")]
+
+
+@pytest.mark.parametrize("task", [
+    "Implement to_roman(n) in roman.py for 1..3999 (e.g. 1994 -> 'MCMXCIV').",
+    "to_roman(n) is missing: 1994 becomes 'MCMXCIV', 4 becomes 'IV'",
+    "write to_roman(number); for example 1994 => 'MCMXCIV'",
+])
+def test_literal_examples_of_the_one_named_function_become_checks(tmp_path, task):
+    (tmp_path / "roman.py").write_text('def to_roman(n):\n    """Roman numeral."""\n    pass\n')
+    checks = repro_checks(task, tmp_path, ["roman.py"])
+    assert ("to_roman(1994)", "'MCMXCIV'") in [(c.call, c.expected) for c in checks]
+
+
+def test_a_stub_left_in_a_candidate_fails_even_the_weak_oracle(tmp_path):
+    (tmp_path / "roman.py").write_text(
+        'def to_roman(n):\n    """Convert."""\n    if n < 1:\n        raise ValueError\n'
+        '    # implement the conversion here\n    ...\n\n\ndef helper():\n    pass\n')
+    result = Oracle("structural", False, "weak").check(tmp_path, ["roman.py"])
+    assert not result.passed and "roman.py:9 helper()" in result.detail
+    assert "to_roman" not in result.detail  # it has real statements
