@@ -401,7 +401,10 @@ class Agent:
         if not conf.enabled:
             return None
         category = self.state.category
-        edit_like = category in ("write", "plan", "read") and not is_question(task)
+        # a question whose answer goes into a file ("... Write the number into answer.txt")
+        # is an edit of that file alone
+        edit_like = category in ("write", "plan", "read") and (
+            not is_question(task) or bool(self.state.asked_files))
         if not edit_like and find_rename(task, self.workspace) is None:
             return None
         from .tools.refactor import RenameArgs, rename_symbol

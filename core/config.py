@@ -74,6 +74,8 @@ class SolveSettings(_Section):
                                   "into the prompt whole")
     max_tokens: int = Field(4096, gt=0, description="completion tokens per candidate")
     test_timeout: float = Field(120.0, gt=0, description="seconds per test run of a candidate")
+    seed: int | None = Field(1, description="sampling seed of candidate 1 (candidate n gets seed "
+                             "+ n - 1); None = the server's random seed")
 
 
 class EscalationSettings(_Section):

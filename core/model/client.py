@@ -190,7 +190,8 @@ class OpenAIChatClient:
     async def chat(self, messages: list[Message], *, tools: list[dict[str, Any]] | None = None,
                    response_format: dict[str, Any] | None = None, max_tokens: int | None = None,
                    temperature: float | None = None,
-                   on_delta: DeltaCallback | None = None) -> ChatResponse:
+                   on_delta: DeltaCallback | None = None,
+                   seed: int | None = None) -> ChatResponse:
         if not self._discovered:
             await self.discover()
         profile = self.profile or DEFAULT_LOCAL
@@ -202,6 +203,8 @@ class OpenAIChatClient:
         }
         if profile.top_p is not None:
             body["top_p"] = profile.top_p
+        if seed is not None:  # reproducible sampling (llama.cpp, vLLM and OpenAI take it)
+            body["seed"] = seed
         if tools:
             body["tools"] = tools
         if response_format:

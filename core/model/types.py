@@ -73,4 +73,5 @@ class ChatModel(Protocol):
         max_tokens: int | None = None,
         temperature: float | None = None,
         on_delta: DeltaCallback | None = None,
+        seed: int | None = None,
     ) -> ChatResponse: ...

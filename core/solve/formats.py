@@ -97,9 +97,11 @@ class WholeFileFormat:
         example = editable[0] if editable else "path/to/file.py"
         lang = language_of(example)
         return (
-            "Reply with the COMPLETE new content of every file you change: the file's path on "
-            "its own line, then the whole file in a fenced code block. Write every line of the "
-            "file, not only the changed part, and nothing else after the block. Example:\n\n"
+            "First say in one or two sentences what is wrong or missing and what you will "
+            "change. Then reply with the COMPLETE new content of every file you change (and "
+            "only those): the file's path on its own line, then the whole file in a fenced "
+            "code block. Write every line of the file, not only the changed part. Example:\n\n"
+            f"The function subtracts instead of adding; I change - to +.\n\n"
             f"{example}\n```{lang}\n<the whole updated file>\n```")
 
     def parse(self, reply: str, current: dict[str, str]) -> ParsedEdit:
@@ -185,3 +187,26 @@ def choose_format(files: dict[str, str], *, whole_file_lines: int,
         return FORMATS[preferred]
     longest = max((text.count("\n") + 1 for text in files.values()), default=0)
     return FORMATS["whole"] if longest <= whole_file_lines else FORMATS["search-replace"]
+
+
+_JS_DEF = re.compile(r"^\s*(?:export\s+)?(?:async\s+)?function\s+([A-Za-z_$][\w$]*)|"
+                     r"^\s*(?:export\s+)?class\s+([A-Za-z_$][\w$]*)|"
+                     r"^(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=", re.MULTILINE)
+_PY_DEF = re.compile(r"^(?:async\s+def|def|class)\s+([A-Za-z_]\w*)|^([A-Za-z_]\w*)\s*=",
+                     re.MULTILINE)
+
+
+def top_level_names(path: str, text: str) -> set[str]:
+    """Top-level functions, classes and assignments of a Python or JavaScript file."""
+    rx = _PY_DEF if path.endswith(".py") else _JS_DEF if path.endswith(
+        (".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx")) else None
+    if rx is None:
+        return set()
+    return {next(g for g in m.groups() if g) for m in rx.finditer(text)}
+
+
+def dropped_names(path: str, before: str, after: str, task: str) -> list[str]:
+    """Definitions a whole-file reply lost (a small model often writes back only the function
+    it changed). Names the task itself mentions may go (it may ask to remove them)."""
+    gone = top_level_names(path, before) - top_level_names(path, after)
+    return sorted(n for n in gone if not re.search(rf"\b{re.escape(n)}\b", task))

@@ -17,6 +17,7 @@ from ..edit.literals import asked_files, tests_protected
 from ..edit.testrunner import is_test_file
 from ..prefetch import TRACE_FILE_RE, files_defining, identifiers, local_imports, mentioned_paths
 from ..tools.workspace import Workspace, WorkspaceError
+from .request import is_question
 
 MAX_FILE_CHARS = 60_000
 BINARY_SNIFF = 2048
@@ -146,5 +147,9 @@ def locate(task: str, ws: Workspace, whole_repo_chars: int, graph: Any = None) -
             located.files[rel] = None
             shown.insert(0, rel)
     located.shown = shown
-    located.editable = [r for r in shown if _editable(r, task, protect)]
+    asked = [r for r in shown if located.files.get(r) is None]
+    if asked and is_question(task):  # the answer goes into the asked file; the code is context
+        located.editable = asked
+    else:
+        located.editable = [r for r in shown if _editable(r, task, protect)]
     return located

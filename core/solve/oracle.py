@@ -171,8 +171,8 @@ EXAMPLE_PATTERNS = (
     # "f(x) returns A but should be B", "f(x) gives A; it should return B"
     re.compile(_CALL + r"\s+(?:returns|gives|yields|produces|is|outputs|evaluates\s+to)\s+"
                + _VALUE + r"[^.\n]{0,40}?\b" + _SHOULD + r"\s+" + _VALUE, re.IGNORECASE),
-    # "f(x) should return B"
-    re.compile(_CALL + r"\s+" + _SHOULD + r"\s+" + _VALUE, re.IGNORECASE),
+    # "f(x) should return B", "f(x) crashes with an error; it should return B"
+    re.compile(_CALL + r"[^\n]{0,80}?" + _SHOULD + r"\s+" + _VALUE, re.IGNORECASE),
     # "expected f(x) == B", "`f(x) -> B`"
     re.compile(_CALL + r"\s*(?:==|===|->|=>|→)\s*" + _VALUE),
     # "I expect f(x) to be B"

@@ -26,7 +26,7 @@ from ..edit import testrunner
 from ..events import AssistantText, DoneEvent, Event, NoticeEvent, ToolResultEvent, UsageEvent
 from ..model.types import ChatModel, Message, Usage
 from ..tools.workspace import Workspace
-from .formats import EditFormat, choose_format, language_of
+from .formats import EditFormat, choose_format, dropped_names, language_of
 from .localize import Located, locate
 from .oracle import CheckResult, Oracle, config_values, repro_checks
 from .rename import RenameRequest, find_rename
@@ -203,7 +203,10 @@ class Solver:
 
     async def _generate(self, number: int, messages: list[Message], temperature: float,
                         fmt: EditFormat, located: Located, max_tokens: int) -> Candidate:
-        reply = await self.model.chat(messages, temperature=temperature, max_tokens=max_tokens)
+        # a fixed seed per candidate: the same task gives the same candidates on one machine
+        reply = await self.model.chat(messages, temperature=temperature, max_tokens=max_tokens,
+                                      seed=self.settings.seed + number - 1 if self.settings.seed
+                                      is not None else None)
         self.calls += 1
         self.usage.add(reply.usage)
         await self.emit(UsageEvent(prompt_tokens=reply.usage.prompt_tokens,
@@ -228,10 +231,17 @@ class Solver:
         cand.diff_lines = _diff_size(located.files, files)
         return cand
 
-    def _check(self, cand: Candidate, oracle: Oracle) -> CheckResult:
+    def _check(self, cand: Candidate, oracle: Oracle, located: Located,
+               task: str) -> CheckResult:
         if not cand.files:
             why = "; ".join(cand.problems) or "the reply changes nothing"
             return CheckResult(False, 0.0, f"no usable change: {why}")
+        lost = [f"{rel}: {', '.join(names)}" for rel, text in cand.files.items()
+                if (names := dropped_names(rel, located.files.get(rel) or "", text, task))]
+        if lost:
+            return CheckResult(False, 0.0, "the reply drops code that must stay ("
+                               + "; ".join(lost) + "): write back the WHOLE file, every "
+                               "function, not only the one you changed")
         scratch = Path(tempfile.mkdtemp(prefix="smallcode-candidate-"))
         try:
             root = scratch / "ws"
@@ -274,7 +284,8 @@ class Solver:
                     if key in seen:
                         cand.result = seen[key]
                     else:
-                        cand.result = await asyncio.to_thread(self._check, cand, oracle)
+                        cand.result = await asyncio.to_thread(self._check, cand, oracle,
+                                                              located, task)
                         seen[key] = cand.result
                     tried.append(cand)
                     await self.emit(NoticeEvent(message=self._verdict(cand, fmt)))

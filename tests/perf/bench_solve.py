@@ -64,14 +64,14 @@ async def main() -> None:
         for n in range(args.repeats):
             cand = Candidate(n, 0.0, "", {"mod0.py": fixed}, [])
             t = time.perf_counter()
-            result = await asyncio.to_thread(solver._check, cand, oracle)
+            result = await asyncio.to_thread(solver._check, cand, oracle, located, "")
             seq.append(time.perf_counter() - t)
             assert result.passed, result.detail
         par: list[float] = []
         for n in range(args.repeats // 2 or 1):
             cands = [Candidate(i, 0.0, "", {"mod0.py": fixed}, []) for i in range(2)]
             t = time.perf_counter()
-            await asyncio.gather(*(asyncio.to_thread(solver._check, c, oracle) for c in cands))
+            await asyncio.gather(*(asyncio.to_thread(solver._check, c, oracle, located, "") for c in cands))
             par.append(time.perf_counter() - t)
         print(f"project: {args.modules} modules + {args.modules} test files; "
               f"oracle: {oracle.kind} ({oracle.description})")

@@ -65,3 +65,14 @@ def test_a_read_only_file_echoed_back_never_overwrites_the_editable_one():
     assert parsed.files["test_calc.py"] == "from calc import A\n"  # dropped later: read-only
     two_blocks_no_paths = "```python\nA = 1\n```\n\n```python\nB = 2\n```\n"
     assert WholeFileFormat().parse(two_blocks_no_paths, {"calc.py": CALC}).files == {}
+
+
+def test_a_whole_file_that_loses_a_function_is_caught_unless_the_task_names_it():
+    from smallcode.core.solve.formats import dropped_names
+
+    before = "def average(v):\n    return 0\n\n\ndef spread(v):\n    return 1\n\nLIMIT = 3\n"
+    after = "def average(v):\n    return 1\n"
+    assert dropped_names("stats.py", before, after, "fix average") == ["LIMIT", "spread"]
+    assert dropped_names("stats.py", before, after, "remove spread and LIMIT") == []
+    js_before = "function a() {}\nconst b = 1;\nmodule.exports = { a, b };\n"
+    assert dropped_names("x.js", js_before, "function a() {}\n", "fix a") == ["b"]
