@@ -97,12 +97,11 @@ class WholeFileFormat:
         example = editable[0] if editable else "path/to/file.py"
         lang = language_of(example)
         return (
-            "First say in one or two sentences what is wrong or missing and what you will "
-            "change. Then reply with the COMPLETE new content of every file you change (and "
+            "First say in one or two sentences what you will change and why (for a question: "
+            "the answer). Then reply with the COMPLETE new content of every file you change (and "
             "only those): the file's path on its own line, then the whole file in a fenced "
             "code block. Write every line of the file, not only the changed part. Example:\n\n"
-            f"The function subtracts instead of adding; I change - to +.\n\n"
-            f"{example}\n```{lang}\n<the whole updated file>\n```")
+            f"<one or two sentences>\n\n{example}\n```{lang}\n<the whole updated file>\n```")
 
     def parse(self, reply: str, current: dict[str, str]) -> ParsedEdit:
         parsed = ParsedEdit()
@@ -120,6 +119,19 @@ class WholeFileFormat:
                 parsed.problems.append(f"{path} was written twice; the last one is used")
             parsed.files[path] = text
         return parsed
+
+
+class AnswerFileFormat(WholeFileFormat):
+    """A question whose answer goes into a new file: the file's content, nothing else."""
+
+    name = "answer-file"
+
+    def instructions(self, editable: list[str]) -> str:
+        path = editable[0] if editable else "answer.txt"
+        return (f"Answer by writing the content of {path}: reply with {path} on its own line, "
+                f"then its exact content in a fenced block, exactly as the task asks (for "
+                f"example just a number, if it asks for the number). Example:\n\n{path}\n"
+                "```\n<the content>\n```")
 
 
 SR_RE = re.compile(r"^<{5,9} SEARCH[^\n]*\n(.*?)^={5,9}[ \t]*\n(.*?)^>{5,9} REPLACE[^\n]*$",
@@ -176,13 +188,17 @@ class SearchReplaceFormat:
 
 
 FORMATS: dict[str, EditFormat] = {"whole": WholeFileFormat(),
-                                  "search-replace": SearchReplaceFormat()}
+                                  "search-replace": SearchReplaceFormat(),
+                                  "answer-file": AnswerFileFormat()}
 
 
 def choose_format(files: dict[str, str], *, whole_file_lines: int,
-                  preferred: str | None = None) -> EditFormat:
+                  preferred: str | None = None, answer: bool = False) -> EditFormat:
     """The profile's preferred format if it names one; else whole files while every file that
-    may change is at most ``whole_file_lines`` lines, SEARCH/REPLACE otherwise."""
+    may change is at most ``whole_file_lines`` lines, SEARCH/REPLACE otherwise. ``answer``: the
+    only file to write is a new one holding the answer to a question."""
+    if answer:
+        return FORMATS["answer-file"]
     if preferred and preferred in FORMATS:
         return FORMATS[preferred]
     longest = max((text.count("\n") + 1 for text in files.values()), default=0)

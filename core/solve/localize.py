@@ -34,6 +34,7 @@ class Located:
     shown: list[str] = field(default_factory=list)
     editable: list[str] = field(default_factory=list)
     named: list[str] = field(default_factory=list)  # files the message names
+    answer_file: bool = False  # a question whose answer is written into a new file
     how: str = ""
     failure_text: str = ""  # the start's failing test output, filled by the oracle
 
@@ -150,6 +151,7 @@ def locate(task: str, ws: Workspace, whole_repo_chars: int, graph: Any = None) -
     asked = [r for r in shown if located.files.get(r) is None]
     if asked and is_question(task):  # the answer goes into the asked file; the code is context
         located.editable = asked
+        located.answer_file = True
     else:
         located.editable = [r for r in shown if _editable(r, task, protect)]
     return located

@@ -260,7 +260,8 @@ class Solver:
         fmt = choose_format({r: located.files.get(r) or "" for r in located.editable},
                             whole_file_lines=s.whole_file_lines,
                             preferred=getattr(getattr(self.model, "profile", None),
-                                              "edit_format", None))
+                                              "edit_format", None),
+                            answer=located.answer_file)
         base = self._prompt(task, located, fmt)
         max_tokens = self._max_tokens(located)
         slots = max(1, int(getattr(self.model, "total_slots", 1) or 1))

@@ -1,0 +1,72 @@
+"""The solve path with the real Qwen2.5-Coder-1.5B: a task solved only by choosing among
+candidates. The greedy first candidate fails its oracle (seen on this model: asked to add a
+function, it writes back only the new one and drops the file's other function); a later, sampled
+candidate passes the failing tests and is the one applied."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.real_model
+
+ARRAYS = "function flatten(arrays) {\n  return [].concat(...arrays);\n}\n\nmodule.exports = { flatten };\n"
+TEST = """const test = require("node:test");
+const assert = require("node:assert/strict");
+const { chunk, flatten } = require("../arrays.js");
+
+test("chunk splits into groups", () => {
+  assert.deepEqual(chunk([1, 2, 3, 4, 5], 2), [[1, 2], [3, 4], [5]]);
+});
+
+test("chunk rejects a size below 1", () => {
+  assert.throws(() => chunk([1], 0), RangeError);
+});
+
+test("flatten still works", () => {
+  assert.deepEqual(flatten([[1], [2, 3]]), [1, 2, 3]);
+});
+"""
+
+
+@pytest.fixture(scope="module")
+def real_server():
+    from smallcode.core.model.embedded import EmbeddedServer, installed_model, llama_server_path
+
+    model = installed_model("1.5b")
+    if model is None or not llama_server_path().exists():
+        pytest.skip("embedded 1.5B model not installed (smallcode model install)")
+    with EmbeddedServer(model, ctx=16384, parallel=1) as srv:
+        yield srv
+
+
+def test_real_model_task_is_solved_by_a_later_candidate(tmp_path: Path, real_server) -> None:
+    (tmp_path / "arrays.js").write_text(ARRAYS)
+    (tmp_path / "test").mkdir()
+    (tmp_path / "test" / "arrays.test.js").write_text(TEST)
+    task = ("Add a chunk(array, size) function to arrays.js (and export it) that splits an array "
+            "into groups of `size`; the last group may be shorter. Throw a RangeError if size is "
+            "less than 1.")
+    proc = subprocess.run(
+        [sys.executable, "-m", "smallcode.cli.main", "-C", str(tmp_path), "run", "--yes",
+         "--json", "--base-url", real_server.base_url, task],
+        capture_output=True, text=True, timeout=1200, check=False,
+        env={**os.environ, "SMALLCODE_MODEL__DETECT_LOCAL": "false"})
+    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    verdicts = [e["message"] for e in events
+                if e["type"] == "notice" and e["message"].startswith("candidate ")]
+    print("\n".join(verdicts))
+    assert verdicts, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert verdicts[0].startswith("candidate 1 (whole, temperature 0): ") and "fails" in verdicts[0]
+    done = next(e for e in events if e["type"] == "done")
+    assert done["success"] is True and done["verified"] == "tests", done["reason"]
+    assert proc.returncode == 0
+    check = subprocess.run(["node", "--test", "test/"], cwd=tmp_path, capture_output=True,
+                           text=True, check=False)
+    assert check.returncode == 0, check.stdout[-2000:]
+    assert "function flatten" in (tmp_path / "arrays.js").read_text()
