@@ -423,7 +423,14 @@ class Agent:
         solver = Solver(self.model, self.workspace, conf, snapshots=self.ctx.get("snapshots"),
                         graph=self.ctx.get("graph"), emit=self._emit, rename_tool=rename,
                         allow_edit=allow_edit)
-        outcome = await solver.solve(task)
+        try:
+            outcome = await solver.solve(task)
+        except (ModelError, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a solve-path bug must not lose the task
+            await self._emit(ErrorEvent(message=f"solve path failed ({type(exc).__name__}: "
+                                                f"{exc}); using the tool loop", recoverable=True))
+            return None
         if outcome is None:
             await self._emit(NoticeEvent(message="solve: no file to change was found; using "
                                                  "the tool loop"))

@@ -74,7 +74,7 @@ class SolveOutcome:
 def _diff_size(before: dict[str, str], after: dict[str, str]) -> int:
     total = 0
     for rel, text in after.items():
-        old = before.get(rel, "")
+        old = before.get(rel) or ""
         total += sum(1 for ln in difflib.unified_diff(old.splitlines(), text.splitlines(),
                                                       lineterm="", n=0)
                      if ln[:1] in "+-" and not ln.startswith(("+++", "---")))

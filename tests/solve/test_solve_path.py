@@ -104,3 +104,15 @@ def test_without_yes_the_chosen_candidate_is_not_applied_headless(tmp_path: Path
     assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a - b\n"
     done = next(e for e in events(proc.stdout) if e["type"] == "done")
     assert done["reason"] == "the user did not allow the edit (candidate 1 of 1)"
+
+
+def test_a_question_answered_into_a_new_file_writes_only_that_file(tmp_path: Path):
+    (tmp_path / "settings.py").write_text("DEFAULT_PORT = 7431\n")
+    with ScriptedServer(["answer.txt\n```\n7431\n```\n"]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
+                       "What port is the default? Write just the number into answer.txt.")
+        prompt = srv.requests[0]["messages"][-1]["content"]
+    assert (tmp_path / "answer.txt").read_text() == "7431\n"
+    assert (tmp_path / "settings.py").read_text() == "DEFAULT_PORT = 7431\n"
+    assert "Answer by writing the content of answer.txt" in prompt
+    assert proc.returncode == 4, proc.stderr  # nothing can check an answer
