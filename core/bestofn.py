@@ -1,4 +1,4 @@
-"""Oracle-verified best-of-N (behaviour.md §10, issue 5 item 7).
+"""Oracle-verified best-of-N.
 
 When a change can be checked by tests, try up to N candidates, each starting from the same
 checkpoint, and keep the first whose oracle passes. Off by default (``settings.agent.best_of_n``

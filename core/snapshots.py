@@ -1,4 +1,4 @@
-"""Checkpoints of the files the agent changes, and undo (behaviour.md §10).
+"""Checkpoints of the files the agent changes, and undo.
 
 A checkpoint opens before each agent turn (:meth:`SnapshotStore.begin`). Every write and patch
 calls :meth:`SnapshotStore.record` with the file's content *before* the change; only the first

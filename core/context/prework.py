@@ -1,5 +1,5 @@
 """Pre-work for one user message, in the specified order, before any token is spent:
-vagueness check, ``@file`` expansion, image detection, git context (behaviour.md §1.1-1.4).
+vagueness check, ``@file`` expansion, image detection, git context.
 
 Routing, memory and plan detection (§1.5) follow in the agent loop.
 """

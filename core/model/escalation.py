@@ -1,4 +1,4 @@
-"""Escalation to a cloud model after a hard failure (behaviour.md §8).
+"""Escalation to a cloud model after a hard failure.
 
 Opt-in in the strongest sense: with no key configured :meth:`Escalator.can_escalate` is false and
 nothing is ever sent. With keys the preference order is Anthropic, OpenAI, DeepSeek. The whole

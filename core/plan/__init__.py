@@ -1,5 +1,5 @@
 """Plans that hold: detection and tracking, the step dependency graph, the saga runtime and the
-parallel plan executor (behaviour.md §5, §12)."""
+parallel plan executor."""
 
 from .depgraph import DependencyGraph, mentioned_paths
 from .saga import Saga, SagaError, SagaStep, SagaStepFailed

@@ -81,7 +81,7 @@ STATUS_MARK = {"done": "✓", "active": "→", "pending": " ", "failed": "✗", 
 
 
 def detect_plan_needed(message: str) -> bool:
-    """Whether a message is big enough to deserve a plan (behaviour.md §5 detection)."""
+    """Whether a message is big enough to deserve a plan."""
     text = message.strip()
     if not text:
         return False

@@ -1,5 +1,5 @@
 """Tool calls from small models: extraction, forgiving JSON, name/argument resolution, repair,
-and grammar-constrained actions (behaviour.md §4).
+and grammar-constrained actions.
 
 Typical use in the agent loop::
 

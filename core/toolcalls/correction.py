@@ -1,4 +1,4 @@
-"""One short correction for the model when a call is unusable (behaviour.md §4.6).
+"""One short correction for the model when a call is unusable.
 
 The agent replaces the turn that produced the unusable call with this one message, so bad
 examples do not pile up in history.

@@ -1,4 +1,4 @@
-"""Find tool calls in an assistant reply, whatever format the model chose (behaviour.md §4).
+"""Find tool calls in an assistant reply, whatever format the model chose.
 
 Order: native ``tool_calls``; then, in ``content`` (or ``reasoning`` when content is empty),
 tagged calls (``<tool_call>``, ``<tool-call>``, ``<toolcall>``, unclosed final tag), Liquid

@@ -1,4 +1,4 @@
-"""Micro-task: ask the model to rewrite an unusable call as one JSON object (behaviour.md §4.6).
+"""Micro-task: ask the model to rewrite an unusable call as one JSON object.
 
 Bounded by a timeout; any failure (server down, timeout, still-broken reply) gives ``None`` so
 the caller falls back to a correction message. It never raises.

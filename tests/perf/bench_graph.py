@@ -4,7 +4,7 @@
 
 Copies the stdlib's Python files (no site-packages) into a temporary workspace, then prints:
 full index time and peak memory, warm start-up, graph_search (2,000-token budget) p50/p99, and
-file save -> updated symbols queryable p50 through the watcher. Goals (issue 6): full index
+file save -> updated symbols queryable p50 through the watcher. Goals: full index
 <= 15 s on 2 cores, warm start <= 1 s, search p50 <= 1 ms, save->queryable p50 <= 150 ms.
 The machine's load average is printed too: the box is shared and figures move with it.
 """
