@@ -8,6 +8,7 @@ SEARCH/REPLACE blocks (applied through the patch ladder) when one is larger.
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -100,8 +101,8 @@ class WholeFileFormat:
             "First say in one or two sentences what you will change and why (for a question: "
             "the answer). Then reply with the COMPLETE new content of every file you change (and "
             "only those): the file's path on its own line, then the whole file in a fenced "
-            "code block. Write every line of the file, not only the changed part. Example:\n\n"
-            f"<one or two sentences>\n\n{example}\n```{lang}\n<the whole updated file>\n```")
+            "code block. Write every line of the file, not only the changed part. The file "
+            f"part looks like this:\n\n{example}\n```{lang}\n<the whole updated file>\n```")
 
     def parse(self, reply: str, current: dict[str, str]) -> ParsedEdit:
         parsed = ParsedEdit()
@@ -226,3 +227,131 @@ def dropped_names(path: str, before: str, after: str, task: str) -> list[str]:
     it changed). Names the task itself mentions may go (it may ask to remove them)."""
     gone = top_level_names(path, before) - top_level_names(path, after)
     return sorted(n for n in gone if not re.search(rf"\b{re.escape(n)}\b", task))
+
+
+def _py_spans(text: str) -> dict[str, tuple[int, int]] | None:
+    """name -> (first line, end line) (0-based, end exclusive) of each top-level definition of
+    Python source, decorators included; None when the text does not parse."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+    spans: dict[str, tuple[int, int]] = {}
+    for node in tree.body:
+        name = None
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            name = node.name
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if len(targets) == 1 and isinstance(targets[0], ast.Name):
+                name = targets[0].id
+        if name is None or node.end_lineno is None:
+            continue
+        start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        spans[name] = (start - 1, node.end_lineno)
+    return spans
+
+
+def _js_block_end(lines: list[str], start: int) -> int:
+    """The line after the end of the JavaScript definition starting at ``start``: where its
+    braces close (strings, template literals and comments skipped), or the first ``;``."""
+    depth, opened, quote = 0, False, ""
+    for i in range(start, len(lines)):
+        line, j = lines[i], 0
+        while j < len(line):
+            ch = line[j]
+            if quote:
+                if ch == "\\":
+                    j += 1
+                elif ch == quote:
+                    quote = ""
+            elif ch in "'\"`":
+                quote = ch
+            elif line.startswith("//", j):
+                break
+            elif ch in "{([":
+                depth, opened = depth + 1, True
+            elif ch in "})]":
+                depth -= 1
+            j += 1
+        if quote in "'\"":
+            quote = ""  # an unclosed one-line string: do not carry it to the next line
+        if depth <= 0 and (opened or line.rstrip().endswith(";")):
+            return i + 1
+    return len(lines)
+
+
+_JS_TOP = re.compile(r"^(?:export\s+)?(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)|"
+                     r"^(?:export\s+)?class\s+([A-Za-z_$][\w$]*)|"
+                     r"^(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=|"
+                     r"^((?:module\.)?exports(?:\.[A-Za-z_$][\w$]*)?)\s*=")
+
+
+def _js_spans(text: str) -> dict[str, tuple[int, int]]:
+    lines = text.splitlines()
+    spans: dict[str, tuple[int, int]] = {}
+    i = 0
+    while i < len(lines):
+        m = _JS_TOP.match(lines[i])
+        if m:
+            end = _js_block_end(lines, i)
+            spans[next(g for g in m.groups() if g)] = (i, end)
+            i = max(end, i + 1)
+        else:
+            i += 1
+    return spans
+
+
+_IMPORT_LINE = re.compile(r"^(?:import\s|from\s+\S+\s+import\s|(?:const|let|var)\s+.*=\s*require\()")
+
+
+def merge_partial(path: str, before: str, after: str) -> str | None:
+    """A reply that wrote back only some definitions of a file, laid over the current file.
+
+    Small models asked for the whole file often return just the function they changed. When
+    every line of ``after`` outside its definitions is blank, a comment, an import, or a line the
+    current file already has, ``after`` is read as a patch: each definition replaces the one of
+    the same name, new definitions are appended, new imports go on top. ``None`` when ``after``
+    is not such a partial file (or the result would not parse)."""
+    is_py = path.endswith(".py")
+    if not is_py and not path.endswith((".js", ".mjs", ".cjs")):
+        return None
+    spans_of = _py_spans if is_py else _js_spans
+    old, new = spans_of(before), spans_of(after)
+    if not old or not new:
+        return None
+    a_lines, b_lines = after.splitlines(), before.splitlines()
+    inside = {i for s, e in new.values() for i in range(s, e)}
+    known = {line.strip() for line in b_lines if line.strip()}
+    imports: list[str] = []
+    for i, line in enumerate(a_lines):
+        bare = line.strip()
+        if i in inside or not bare or bare.startswith(("#", "//")) or bare in known:
+            continue
+        if _IMPORT_LINE.match(line):
+            imports.append(line)
+            continue
+        return None  # other top-level code: the reply is a whole file, not a partial one
+    # (start, end, lines): each definition in place of its old self; new ones after the last old
+    # definition (before a trailing exports line or main block)
+    edits = [(*old[n], a_lines[ns:ne]) for n, (ns, ne) in new.items() if n in old]
+    added: list[str] = []
+    for name, (ns, ne) in new.items():
+        if name not in old:
+            added += ["", ""] + a_lines[ns:ne] if is_py else [""] + a_lines[ns:ne]
+    if added:
+        ends = [e for n, (_s, e) in old.items() if "exports" not in n] or [len(b_lines)]
+        edits.append((max(ends), max(ends), added))
+    out = list(b_lines)
+    for s, e, seg in sorted(edits, key=lambda x: (-x[0], -x[1])):
+        out[s:e] = seg
+    if imports:
+        at = 0
+        for i, line in enumerate(out):
+            if _IMPORT_LINE.match(line):
+                at = i + 1
+        out[at:at] = imports + ([""] if at == 0 and out and out[0].strip() else [])
+    merged = "\n".join(out).rstrip("\n") + "\n"
+    if is_py and _py_spans(merged) is None:
+        return None
+    return merged

@@ -26,7 +26,7 @@ from ..edit import testrunner
 from ..events import AssistantText, DoneEvent, Event, NoticeEvent, ToolResultEvent, UsageEvent
 from ..model.types import ChatModel, Message, Usage
 from ..tools.workspace import Workspace
-from .formats import EditFormat, choose_format, dropped_names, language_of
+from .formats import EditFormat, choose_format, dropped_names, language_of, merge_partial
 from .localize import Located, locate
 from .oracle import CheckResult, Oracle, config_values, repro_checks
 from .rename import RenameRequest, find_rename
@@ -202,7 +202,8 @@ class Solver:
         return max(512, min(self.settings.max_tokens, int(chars / 2.8) + 400))
 
     async def _generate(self, number: int, messages: list[Message], temperature: float,
-                        fmt: EditFormat, located: Located, max_tokens: int) -> Candidate:
+                        fmt: EditFormat, located: Located, max_tokens: int,
+                        task: str) -> Candidate:
         # a fixed seed per candidate: the same task gives the same candidates on one machine
         reply = await self.model.chat(messages, temperature=temperature, max_tokens=max_tokens,
                                       seed=self.settings.seed + number - 1 if self.settings.seed
@@ -225,6 +226,9 @@ class Solver:
             if before.strip() and not text.strip():
                 problems.append(f"the reply empties {rel}")
                 continue
+            if before.strip() and fmt.name == "whole" and dropped_names(rel, before, text, task):
+                # only the changed definitions came back: lay them over the current file
+                text = merge_partial(rel, before, text) or text
             if text != before:
                 files[rel] = text
         cand = Candidate(number, temperature, reply.content, files, problems)
@@ -277,7 +281,7 @@ class Solver:
             while pending and time.monotonic() < deadline:
                 batch, pending = pending[:slots], pending[slots:]
                 made = await asyncio.gather(*(self._generate(number + i + 1, messages, t, fmt,
-                                                             located, max_tokens)
+                                                             located, max_tokens, task)
                                               for i, t in enumerate(batch)))
                 number += len(batch)
                 for cand in made:

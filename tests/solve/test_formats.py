@@ -76,3 +76,35 @@ def test_a_whole_file_that_loses_a_function_is_caught_unless_the_task_names_it()
     assert dropped_names("stats.py", before, after, "remove spread and LIMIT") == []
     js_before = "function a() {}\nconst b = 1;\nmodule.exports = { a, b };\n"
     assert dropped_names("x.js", js_before, "function a() {}\n", "fix a") == ["b"]
+
+
+def test_a_reply_with_only_the_changed_function_is_laid_over_the_file():
+    from smallcode.core.solve.formats import merge_partial
+
+    before = ("import os\n\n\n@cache\ndef add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n"
+              "    return a * b\n\n\nif __name__ == '__main__':\n    print(add(1, 2))\n")
+    partial = "import math\n\n@cache\ndef add(a, b):\n    return a + b\n\n\ndef half(x):\n    return x / 2\n"
+    merged = merge_partial("calc.py", before, partial)
+    assert merged == ("import os\nimport math\n\n\n@cache\ndef add(a, b):\n    return a + b\n\n\n"
+                      "def mul(a, b):\n    return a * b\n\n\ndef half(x):\n    return x / 2\n\n\n"
+                      "if __name__ == '__main__':\n    print(add(1, 2))\n")
+    # other top-level code: a whole (if shorter) file, not a partial one: not merged
+    assert merge_partial("calc.py", before, "def add(a, b):\n    return a + b\n\nprint(3)\n") is None
+    # a reply that does not parse is not merged
+    assert merge_partial("calc.py", before, "def add(a, b):\n    return a +\n") is None
+    assert merge_partial("notes.txt", "a\n", "b\n") is None
+
+
+def test_a_javascript_partial_reply_keeps_the_other_functions_and_replaces_the_exports():
+    from smallcode.core.solve.formats import merge_partial
+
+    before = ("function flatten(arrays) {\n  return arrays.reduce((a, b) => a.concat(b), []);\n}\n\n"
+              "function last(xs) {\n  return xs['}'.length - 1 + xs.length - 1];\n}\n\n"
+              "module.exports = { flatten, last };\n")
+    partial = ("const chunk = (xs, n) => {\n  if (n < 1) throw new RangeError(`size ${n}`);\n"
+               "  return [xs];\n};\n\nmodule.exports = { flatten, last, chunk };\n")
+    merged = merge_partial("arrays.js", before, partial)
+    assert merged is not None
+    assert merged.index("function flatten") < merged.index("function last") < merged.index(
+        "const chunk") < merged.index("module.exports = { flatten, last, chunk };")
+    assert "module.exports = { flatten, last };" not in merged

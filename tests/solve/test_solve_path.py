@@ -116,3 +116,19 @@ def test_a_question_answered_into_a_new_file_writes_only_that_file(tmp_path: Pat
     assert (tmp_path / "settings.py").read_text() == "DEFAULT_PORT = 7431\n"
     assert "Answer by writing the content of answer.txt" in prompt
     assert proc.returncode == 4, proc.stderr  # nothing can check an answer
+
+
+def test_a_reply_with_only_the_fixed_function_keeps_the_rest_of_the_file(tmp_path: Path):
+    """Seen with the 1.5B on examples/buggy-calc: asked for the whole file, it writes back only the
+    function it fixed. The reply is laid over the file, so the other function stays."""
+    repo = make_repo(tmp_path)
+    (repo / "calc.py").write_text("def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n"
+                                  "    return a * b\n")
+    (repo / "test_calc.py").write_text("from calc import add, mul\n\n\ndef test_add():\n"
+                                       "    assert add(2, 3) == 5\n\n\ndef test_mul():\n"
+                                       "    assert mul(2, 3) == 6\n")
+    with ScriptedServer([RIGHT]) as srv:
+        proc = run_cli(repo, "--yes", "--json", "--base-url", srv.base_url, "test_add fails, fix it")
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
+    assert (repo / "calc.py").read_text() == ("def add(a, b):\n    return a + b\n\n\n"
+                                              "def mul(a, b):\n    return a * b\n")
