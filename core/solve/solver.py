@@ -13,11 +13,12 @@ partial rather than thrown away.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import difflib
 import shutil
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from .formats import EditFormat, choose_format, dropped_names, language_of, merg
 from .localize import Located, locate
 from .oracle import CheckResult, Oracle, config_values, repro_checks
 from .rename import RenameRequest, find_rename
+from .vote import behaviour, parse_calls, probe_messages, vote
 
 Emit = Callable[[Event], Awaitable[None]]
 
@@ -71,7 +73,7 @@ class SolveOutcome:
     calls: int = 0
 
 
-def _diff_size(before: dict[str, str], after: dict[str, str]) -> int:
+def _diff_size(before: dict[str, str | None], after: dict[str, str]) -> int:
     total = 0
     for rel, text in after.items():
         old = before.get(rel) or ""
@@ -98,6 +100,7 @@ class Solver:
         self.allow_edit = allow_edit
         self.usage = Usage()
         self.calls = 0
+        self.vote_note = ""
 
     # ------------------------------------------------------------------ entry
     async def solve(self, task: str) -> SolveOutcome | None:
@@ -157,7 +160,7 @@ class Solver:
             return Oracle("tests", True, f"{len(failing) or 'some'} test(s) fail now "
                           f"({start.command}) and must pass", start_failures=failing,
                           test_timeout=timeout)
-        start_ids = [] if start is not None else None
+        start_ids: list[str] | None = [] if start is not None else None
         # the task text includes the documents it points at ("described in
         # .docs/instructions.md"): their examples are the user's examples too
         docs = [located.files.get(r) or "" for r in located.named if r.endswith((".md", ".txt"))]
@@ -246,16 +249,22 @@ class Solver:
             return CheckResult(False, 0.0, "the reply drops code that must stay ("
                                + "; ".join(lost) + "): write back the WHOLE file, every "
                                "function, not only the one you changed")
+        with self._scratch(cand.files) as root:
+            return oracle.check(root, list(cand.files))
+
+    @contextlib.contextmanager
+    def _scratch(self, files: dict[str, str]) -> Iterator[Path]:
+        """A throw-away copy of the workspace with ``files`` written over it."""
         scratch = Path(tempfile.mkdtemp(prefix="smallcode-candidate-"))
         try:
             root = scratch / "ws"
             shutil.copytree(self.ws.root, root, ignore=shutil.ignore_patterns(*SCRATCH_IGNORE),
                             symlinks=True)
-            for rel, text in cand.files.items():
+            for rel, text in files.items():
                 path = root / rel
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(text, encoding="utf-8")
-            return oracle.check(root, list(cand.files))
+            yield root
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
@@ -275,15 +284,34 @@ class Solver:
         best: Candidate | None = None
         messages = base
         number = 0
+        # nothing can check the result: sample the whole first round and let behaviour vote
+        votable = bool(s.vote and not oracle.strong
+                       and any(r.endswith(".py") for r in located.editable))
+        self.vote_note = ""
+        stop = False
         for round_no in range(1 + s.refine_rounds):
+            if stop:
+                break
             temps = [0.0 if round_no == 0 else 0.3] + [s.temperature] * (s.candidates - 1)
             pending = list(temps)
             while pending and time.monotonic() < deadline:
                 batch, pending = pending[:slots], pending[slots:]
-                made = await asyncio.gather(*(self._generate(number + i + 1, messages, t, fmt,
-                                                             located, max_tokens, task)
-                                              for i, t in enumerate(batch)))
+                results = await asyncio.gather(*(self._generate(number + i + 1, messages, t,
+                                                                fmt, located, max_tokens, task)
+                                                 for i, t in enumerate(batch)),
+                                               return_exceptions=True)
                 number += len(batch)
+                errors = [r for r in results if isinstance(r, BaseException)]
+                made = [r for r in results if isinstance(r, Candidate)]
+                if errors and not made and best is None:
+                    raise errors[0]  # nothing to keep: the caller reports the model error
+                if errors:
+                    # keep what was already sampled and checked; sample no more
+                    await self.emit(NoticeEvent(message=f"model error while sampling "
+                                                        f"candidates ({errors[0]}); continuing "
+                                                        "with the candidates already made"))
+                    pending = []
+                    stop = True
                 for cand in made:
                     key = repr(sorted(cand.files.items()))
                     if key in seen:
@@ -296,14 +324,64 @@ class Solver:
                     await self.emit(NoticeEvent(message=self._verdict(cand, fmt)))
                     if best is None or cand.rank() > best.rank():
                         best = cand
-                if best is not None and best.result is not None and best.result.passed:
+                if best is not None and best.result is not None and best.result.passed \
+                        and not votable:
                     break
             if best is not None and best.result is not None and best.result.passed:
+                if votable:
+                    best = await self._vote(task, located, tried, best)
                 break
-            if time.monotonic() >= deadline or best is None:
+            if time.monotonic() >= deadline or best is None or stop:
                 break
             messages = self._refinement(base, best, fmt, located, oracle)
         return await self._finish(best, tried, oracle, located)
+
+    async def _vote(self, task: str, located: Located, tried: list[Candidate],
+                    best: Candidate) -> Candidate:
+        """Among the candidates that passed a weak oracle, the one whose behaviour on example
+        calls (written by the model from the task, inputs only) most candidates share."""
+        # identical candidates run once but each one votes: the same code sampled twice is
+        # agreement too
+        groups: dict[str, list[Candidate]] = {}
+        for cand in tried:
+            if cand.result is not None and cand.result.passed:
+                groups.setdefault(repr(sorted(cand.files.items())), []).append(cand)
+        if len(groups) < 2:
+            return best
+        py = [r for r in located.editable if r.endswith(".py")]
+        modules = [r[:-3].replace("/", ".") for r in py]
+        code = {r: located.files.get(r) or "" for r in py}
+        reply = await self.model.chat(probe_messages(task, code, modules), temperature=0.0,
+                                      max_tokens=400)
+        self.calls += 1
+        self.usage.add(reply.usage)
+        await self.emit(UsageEvent(prompt_tokens=reply.usage.prompt_tokens,
+                                   completion_tokens=reply.usage.completion_tokens,
+                                   cached_tokens=reply.usage.cached_tokens))
+        calls = parse_calls(reply.content)
+        if not calls:
+            await self.emit(NoticeEvent(message="vote: no usable example calls; keeping the "
+                                                "best-ranked candidate"))
+            return best
+        def run(cand: Candidate) -> tuple[str, ...] | None:
+            with self._scratch(cand.files) as root:
+                return behaviour(root, modules, calls)
+
+        by_number: dict[int, Candidate] = {}
+        sigs: dict[int, tuple[str, ...] | None] = {}
+        for same in groups.values():
+            sig = await asyncio.to_thread(run, same[0])
+            for cand in same:
+                by_number[cand.number] = cand
+                sigs[cand.number] = sig
+        result = vote(sigs)
+        if result is None:
+            return best
+        self.vote_note = result.describe()
+        await self.emit(NoticeEvent(message=f"vote on {len(calls)} example calls "
+                                            f"({'; '.join(calls[:4])}{' ...' if len(calls) > 4 else ''}): "
+                                            + self.vote_note))
+        return by_number[result.winner] if result.informative else best
 
     def _refinement(self, base: list[Message], best: Candidate, fmt: EditFormat,
                     located: Located, oracle: Oracle) -> list[Message]:
@@ -351,7 +429,8 @@ class Solver:
                                 f"({oracle.description}); changed {', '.join(changed)}",
                                 oracle.kind, changed, self.usage, self.calls)
         if r.passed:
-            return SolveOutcome(True, f"applied candidate {best.number} of {n} "
+            voted = f" ({self.vote_note})" if self.vote_note else ""
+            return SolveOutcome(True, f"applied candidate {best.number} of {n}{voted} "
                                 f"({', '.join(changed)}), but it is NOT verified: "
                                 f"{oracle.description}", "none", changed, self.usage, self.calls)
         return SolveOutcome(False, f"partial: kept candidate {best.number} of {n}, which passes "

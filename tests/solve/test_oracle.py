@@ -139,8 +139,8 @@ def js_repo(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("task", [
-    "titleCase('hello  world') (two spaces) throws TypeError: Cannot read properties of "
-    "undefined. Fix it.",
+    ("titleCase('hello  world') (two spaces) throws TypeError: Cannot read properties of "
+     "undefined. Fix it."),
     "calling `titleCase('hello  world')` crashes",
     "titleCase('hello  world') errors out with a TypeError, it should not",
 ])

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from tests.agent.test_run_scripted import events, make_repo
 from tests.agent.test_run_scripted import run_cli as run_tool_loop_cli
-
-
-def run_cli(root: Path, *args: str):
-    return run_tool_loop_cli(root, *args, solve=True)
 from tests.support.scripted_server import ScriptedServer
+
+
+def run_cli(root: Path, *args: str, env_extra: dict[str, str] | None = None):
+    return run_tool_loop_cli(root, *args, solve=True, env=env_extra)
 
 WRONG = "calc.py\n```python\ndef add(a, b):\n    return a * b\n```\n"
 RIGHT = "calc.py\n```python\ndef add(a, b):\n    return a + b\n```\n"

@@ -1,0 +1,146 @@
+"""Choosing among candidates that nothing can check: agreement on behaviour.
+
+When the oracle is weak (no tests, no example in the task), the candidates that parse and import
+can still be told apart by what they *do*. The model is asked once, greedily, for example calls
+of the code the task is about — inputs only, never expected results, so a reply cannot settle
+the answer by asserting a value. Each candidate runs every call in its own scratch copy; the
+candidates whose results agree form a cluster and the largest cluster wins (the majority vote on
+execution results of AlphaCode and MBR-exec: independent samples that are wrong tend to be wrong
+in different ways, right ones agree). A vote is not verification: the outcome stays unverified.
+
+:class:`~smallcode.core.solve.solver.Solver` calls :func:`probe_messages`, :func:`parse_calls`,
+:func:`behaviour` and :func:`vote` when its oracle is weak and the code to change is Python.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_CALLS = 12
+CALL_SECONDS = 2
+RUN_SECONDS = 20.0
+
+PROBE_SYSTEM = ("You write example calls to exercise Python code. Reply with one fenced python "
+                "block of single-line expressions, one per line, and nothing else.")
+
+
+def probe_messages(task: str, code: dict[str, str], modules: list[str]) -> list[dict[str, str]]:
+    """The request for example calls: the task, the code as it is now, and the module names."""
+    shown = "\n\n".join(f"{rel}\n```python\n{text.rstrip()}\n```" for rel, text in code.items())
+    return [{"role": "system", "content": PROBE_SYSTEM},
+            {"role": "user", "content": (
+                f"Task: {task}\n\n{shown}\n\nWrite {MAX_CALLS - 4} to {MAX_CALLS} different "
+                "example calls of the functions, classes and methods this task is about, as "
+                "Python expressions, one per line (for a class, an expression such as "
+                "`Name(args).method(args)`). Cover ordinary inputs and edge cases. Write only "
+                "the calls: no expected results, no assert, no print, no comments. The names "
+                f"come from: {', '.join(modules)}.")}]
+
+
+def parse_calls(reply: str) -> list[str]:
+    """The single-line call expressions of a reply (assertions and comparisons are reduced to
+    their left side, anything that is not an expression containing a call is dropped)."""
+    calls: list[str] = []
+    for raw in reply.splitlines():
+        line = raw.strip().rstrip(",;")
+        if not line or line.startswith(("```", "#", "print(")):
+            continue
+        line = line.removeprefix("assert ").strip()
+        try:
+            node = ast.parse(line, mode="eval").body
+        except SyntaxError:
+            continue
+        if isinstance(node, ast.Compare):
+            node = node.left
+        if not any(isinstance(n, ast.Call) for n in ast.walk(node)):
+            continue
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
+                "print", "exec", "eval", "open", "input", "__import__", "exit", "quit"):
+            continue
+        text = ast.unparse(node)
+        if text not in calls:
+            calls.append(text)
+    return calls[:MAX_CALLS]
+
+
+RUNNER = r"""
+import json, signal, sys, types
+sys.path.insert(0, ".")
+calls = json.loads(sys.argv[1])
+ns = {}
+for mod in json.loads(sys.argv[2]):
+    m = __import__(mod)
+    ns.update({k: v for k, v in vars(m).items() if not k.startswith("__")})
+def alarm(*_):
+    raise TimeoutError("call took too long")
+signal.signal(signal.SIGALRM, alarm)
+out = []
+for call in calls:
+    signal.alarm(CALL_SECONDS)
+    try:
+        value = eval(call, dict(ns))
+        if isinstance(value, (types.GeneratorType, map, filter, zip, range)):
+            value = list(value)
+        text = repr(value)
+        if " object at 0x" in text:
+            text = repr(sorted((k, repr(v)) for k, v in vars(value).items())) if hasattr(
+                value, "__dict__") else type(value).__name__
+        out.append(text[:400])
+    except BaseException as e:
+        out.append("raises " + type(e).__name__)
+    finally:
+        signal.alarm(0)
+print(json.dumps(out))
+""".replace("CALL_SECONDS", str(CALL_SECONDS))
+
+
+def behaviour(root: Path, modules: list[str], calls: list[str]) -> tuple[str, ...] | None:
+    """What each call gives in ``root`` (a scratch copy with a candidate applied): its value's
+    repr or ``raises <Exception>``. None when the run itself failed or hung."""
+    try:
+        proc = subprocess.run([sys.executable, "-c", RUNNER, json.dumps(calls),
+                               json.dumps(modules)], cwd=root, capture_output=True, text=True,
+                              timeout=RUN_SECONDS, check=False)
+    except subprocess.TimeoutExpired:
+        return None
+    try:
+        out = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return None
+    return tuple(out) if isinstance(out, list) and len(out) == len(calls) else None
+
+
+@dataclass
+class Vote:
+    winner: int  # candidate number
+    agree: int  # candidates in the winner's cluster
+    voters: int  # candidates that ran
+    informative: bool  # the candidates did not all behave the same
+
+    def describe(self) -> str:
+        if not self.informative:
+            return f"all {self.voters} candidates behave the same on the example calls"
+        return (f"{self.agree} of {self.voters} candidates agree on the example calls; "
+                f"candidate {self.winner} is one of them")
+
+
+def vote(signatures: dict[int, tuple[str, ...] | None]) -> Vote | None:
+    """The largest cluster of identical behaviour (ties: fewer calls that raise, then the
+    earliest candidate). Candidates whose run failed do not vote. None when nobody ran."""
+    ran = {n: s for n, s in signatures.items() if s is not None}
+    if not ran:
+        return None
+    clusters: dict[tuple[str, ...], list[int]] = {}
+    for number, sig in sorted(ran.items()):
+        clusters.setdefault(sig, []).append(number)
+    sig, members = max(clusters.items(), key=lambda kv: (
+        len(kv[1]), -sum(v.startswith("raises ") for v in kv[0]), -kv[1][0]))
+    return Vote(members[0], len(members), len(ran), len(clusters) > 1)
+
+
+__all__ = ["Vote", "behaviour", "parse_calls", "probe_messages", "vote"]

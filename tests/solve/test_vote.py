@@ -1,0 +1,112 @@
+"""Choosing among candidates that nothing can check, by agreement on behaviour."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from smallcode.core.solve.vote import behaviour, parse_calls, vote
+
+from tests.agent.test_run_scripted import events
+from tests.solve.test_solve_path import run_cli
+from tests.support.scripted_server import ScriptedServer
+
+
+def test_parse_calls_keeps_call_expressions_and_drops_expected_values():
+    reply = ("Here are some calls:\n```python\n"
+             "is_leap(2000)\n"
+             "assert is_leap(1900) == False\n"
+             "is_leap(2024) == True,\n"
+             "# a comment\n"
+             "print(is_leap(3))\n"
+             "x = is_leap(4)\n"
+             "2000\n"
+             "is_leap(2000)\n"
+             "Clock(8, 0).add(3)\n"
+             "open('f').read()\n"
+             "```")
+    assert parse_calls(reply) == ["is_leap(2000)", "is_leap(1900)", "is_leap(2024)",
+                                  "Clock(8, 0).add(3)", "open('f').read()"]
+    assert parse_calls("no code here") == []
+    many = "\n".join(f"f({i})" for i in range(40))
+    assert len(parse_calls(many)) == 12
+
+
+def test_vote_picks_the_largest_cluster_and_ignores_runs_that_failed():
+    a = ("True", "False")
+    b = ("True", "True")
+    result = vote({1: b, 2: a, 3: a, 4: None})
+    assert result is not None
+    assert (result.winner, result.agree, result.voters, result.informative) == (2, 2, 3, True)
+    assert "2 of 3 candidates agree" in result.describe()
+
+
+def test_vote_ties_go_to_fewer_raising_calls_then_to_the_earliest_candidate():
+    assert vote({1: ("raises ValueError", "1"), 2: ("0", "1")}).winner == 2
+    assert vote({3: ("0",), 5: ("1",)}).winner == 3
+    same = vote({1: ("0",), 2: ("0",)})
+    assert same.informative is False and "all 2 candidates behave the same" in same.describe()
+    assert vote({1: None, 2: None}) is None
+
+
+def test_behaviour_runs_each_call_in_the_candidates_copy(tmp_path: Path):
+    (tmp_path / "mod.py").write_text(
+        "import time\n"
+        "def sq(x):\n    return x * x\n"
+        "def gen(n):\n    return (i for i in range(n))\n"
+        "def boom():\n    raise KeyError('k')\n"
+        "def hang():\n    time.sleep(30)\n"
+        "class P:\n    def __init__(self, a):\n        self.a = a\n")
+    out = behaviour(tmp_path, ["mod"], ["sq(3)", "gen(3)", "boom()", "hang()", "P(2)",
+                                        "missing(1)"])
+    assert out == ("9", "[0, 1, 2]", "raises KeyError", "raises TimeoutError",
+                   "[('a', '2')]", "raises NameError")
+
+
+def test_behaviour_of_a_module_that_does_not_import_is_none(tmp_path: Path):
+    (tmp_path / "mod.py").write_text("def f(:\n")
+    assert behaviour(tmp_path, ["mod"], ["f(1)"]) is None
+
+
+STUB = "def is_leap(year):\n    pass\n"
+ONLY_FOUR = "leap.py\n```python\ndef is_leap(year):\n    return year % 4 == 0\n```\n"
+RULE = ("leap.py\n```python\ndef is_leap(year):\n"
+        "    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)\n```\n")
+RULE_AGAIN = ("leap.py\n```python\ndef is_leap(year):\n    if year % 400 == 0:\n        return True\n"
+              "    if year % 100 == 0:\n        return False\n    return year % 4 == 0\n```\n")
+ONLY_400 = "leap.py\n```python\ndef is_leap(year):\n    return year % 400 == 0\n```\n"
+PROBE = "```python\nis_leap(2000)\nis_leap(1900)\nis_leap(2024)\nis_leap(2023)\n```\n"
+
+
+@pytest.mark.parametrize("task", [
+    "add the leap year rule to is_leap in leap.py",
+    "leap.py: is_leap(year) is still a stub, implement it",
+    "Implement is_leap so it tells whether a year is a leap year in the Gregorian calendar.",
+])
+def test_with_nothing_to_check_the_candidates_that_agree_win_over_the_greedy_one(
+        tmp_path: Path, task: str):
+    (tmp_path / "leap.py").write_text(STUB)
+    with ScriptedServer([ONLY_FOUR, RULE, RULE_AGAIN, ONLY_400, PROBE]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task)
+        reqs = srv.requests
+    assert proc.returncode == 4, proc.stderr  # a vote is not verification
+    assert "year % 100 != 0" in (tmp_path / "leap.py").read_text()
+    done = next(e for e in events(proc.stdout) if e["type"] == "done")
+    assert done["verified"] == "none"
+    assert "applied candidate 2 of 4 (2 of 4 candidates agree" in done["reason"]
+    probe = reqs[4]["messages"][-1]["content"]
+    assert "no expected results" in probe and reqs[4]["temperature"] == 0.0
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert any(n.startswith("vote on 4 example calls (is_leap(2000);") for n in notices)
+
+
+def test_with_the_vote_off_the_first_candidate_that_passes_is_applied(tmp_path: Path):
+    (tmp_path / "leap.py").write_text(STUB)
+    with ScriptedServer([ONLY_FOUR, RULE]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
+                       "add the leap year rule to is_leap in leap.py",
+                       env_extra={"SMALLCODE_SOLVE__VOTE": "false"})
+        calls = len(srv.requests)
+    assert proc.returncode == 4, proc.stderr
+    assert calls == 1
+    assert (tmp_path / "leap.py").read_text() == "def is_leap(year):\n    return year % 4 == 0\n"
