@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import signal
 import sys
 
 from smallcode.core.config import ConfigError, load_settings
@@ -82,7 +84,11 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"smallcode: {exc}", file=sys.stderr)
         return 2
     printer = JsonPrinter() if args.json else HumanPrinter(verbose=args.verbose)
-    return asyncio.run(_run(args, settings, printer))
+    try:
+        return asyncio.run(_run(args, settings, printer))
+    except asyncio.CancelledError:  # SIGTERM: the task was recorded and the session saved
+        print("smallcode: terminated; the session was saved", file=sys.stderr)
+        return 143
 
 
 async def _run(args: argparse.Namespace, settings, printer) -> int:
@@ -91,6 +97,18 @@ async def _run(args: argparse.Namespace, settings, printer) -> int:
 
     def progress(msg: str) -> None:
         print(f"· {msg}", file=sys.stderr, flush=True)
+
+    # SIGTERM cancels the task like Ctrl+C does, so the session is saved and DuckDB closed
+    main_task = asyncio.current_task()
+    terminated: list[bool] = []
+
+    def on_sigterm() -> None:
+        terminated.append(True)
+        if main_task is not None:
+            main_task.cancel()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, on_sigterm)
 
     try:
         session = await open_session(args.workspace, settings, confirm=_confirm_on_tty,
@@ -118,36 +136,17 @@ async def _run(args: argparse.Namespace, settings, printer) -> int:
             c = session.client
             progress(f"model {c.model_name} via {session.endpoint.source} "
                      f"({c.server_kind}, window {c.context_window}); session {session.session_id}")
-        from smallcode.core.observability import RunObservability, format_usage
+        from smallcode.core.observability import format_usage
 
-        a = session.agent
-        obs = RunObservability.open(
-            a.workspace.root, session.session_id, verbose=args.verbose,
-            model=session.client.model_name, prior_tasks=len(session.tasks),
-            prior_usage={"prompt_tokens": a.usage.prompt_tokens,
-                         "completion_tokens": a.usage.completion_tokens,
-                         "cached_tokens": a.usage.cached_tokens})
-        obs.task_started(args.task)
-        try:
-            from smallcode.core.plan.integration import PlanObserver, run_plan
-
-            emit = obs.wrap(printer)
-            done = await run_plan(a, args.task, emit)  # parallel executor for independent steps
-            if done is not None:
-                res = emit(done)
-                if asyncio.iscoroutine(res):
-                    await res
-            else:  # no plan, or a sequential one: the anchor rides along every turn
-                done = await a.run(args.task, PlanObserver(a, emit))
-            summary = obs.finish(session.client)
-        finally:
-            obs.close()
+        ran = await session.run_task(args.task, printer, verbose=args.verbose)
+        done = ran.done
         if args.json:
-            printer(summary)
+            printer(ran.summary)
         else:
-            print(format_usage(obs.ledger), file=sys.stderr)
-        session.record_task(args.task, done)
-        session.save()
+            print(format_usage(ran.ledger), file=sys.stderr)
+        if terminated:  # the agent stopped at the cancel and handed back what it had
+            print("smallcode: terminated; the session was saved", file=sys.stderr)
+            return 143
         return exit_code(done)
     finally:
         await session.aclose()

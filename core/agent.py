@@ -95,6 +95,7 @@ class TaskState:
     escape_repetition: bool = False  # sample hotter on the next call (the model is repeating)
     asked_files: list[str] = field(default_factory=list)  # files the task asks to create
     finish_verified: str = "none"  # what verified the accepted finish: tests | answer | none
+    remembered: bool = False  # the message was a fact to remember, and it was stored
     finish_failure: str = ""  # finish accepted after refusals: why the task still failed
     seen_calls: set[str] = field(default_factory=set)  # successful read-only calls since a change
     blocked_tool: str | None = None  # left out of the next constrained action (just repeated)
@@ -326,6 +327,7 @@ class Agent:
             try:
                 fact = await maybe_await(remember_from_message(memory, task))
                 if fact is not None:
+                    s.remembered = True
                     verb = "remembered" if fact.created else "already remembered"
                     await self._emit(NoticeEvent(message=f"{verb} ({fact.type}): {fact.content}"))
             except Exception as exc:  # noqa: BLE001 - memory is help, never a blocker
@@ -689,8 +691,7 @@ class Agent:
             return None
         s.finish_summary = answer
         done = self._done(True, "answered", answer)
-        if not s.edits:
-            done.verified = "answer"
+        done.verified = self._unchanged_verdict()
         return done
 
     async def _execute(self, name: str, arguments: dict[str, Any]) -> ToolResult:
@@ -765,13 +766,23 @@ class Agent:
             notes.append(f"[stronger model ran {call.name}: {result.output[:300]}]")
         return "\n" + "\n".join(notes or [text])
 
+    def _unchanged_verdict(self) -> str:
+        """What verified a task that ends without tests: an answer to a question is "answer";
+        a task that asked for something else and changed nothing (or changed files nothing
+        checked) is "none", so `smallcode run` never reports it as done and checked."""
+        from .solve import is_question
+
+        s = self.state
+        answered = s.category == "respond" or s.remembered or is_question(s.task)
+        return "answer" if not s.edits and answered else "none"
+
     async def _verify_finish(self) -> str | None:
         """Accept `finish` only when the evidence holds: a change was made when one was asked
         for, an asked-for file exists, and tests that failed at the start now pass. After two
         refusals finish is accepted, but the task is reported as failed with the reason
         (``state.finish_failure``); ``state.finish_verified`` says what verified it."""
         s = self.state
-        s.finish_verified = "none" if s.edits else "answer"
+        s.finish_verified = self._unchanged_verdict()
         refusal, failure = await self._finish_evidence()
         if refusal is None:
             return None

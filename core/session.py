@@ -58,6 +58,16 @@ def resolve_endpoint(settings: Settings, progress: Progress = lambda _: None) ->
 
 
 @dataclass
+class TaskRun:
+    """What :meth:`AgentSession.run_task` returns: the final ``done`` event, the usage summary
+    event and the token ledger of the task."""
+
+    done: Any  # DoneEvent
+    summary: Any  # UsageSummary
+    ledger: Any  # TokenLedger
+
+
+@dataclass
 class AgentSession:
     agent: Agent
     client: OpenAIChatClient
@@ -87,6 +97,46 @@ class AgentSession:
         self.tasks.append({"task": task, "success": done.success, "reason": done.reason,
                            "summary": done.summary, "turns": done.turns,
                            "tool_calls": done.tool_calls, "ts": time.time()})
+
+    async def run_task(self, task: str, sink: Callable[[Any], Any], *,
+                       verbose: bool = False) -> TaskRun:
+        """One task, the same way for every front-end (`smallcode run`, the TUI, and `bench`
+        through `smallcode run`): plan (independent steps in parallel), or the solve path / tool
+        loop with the plan anchor; every event goes through the session log, the metrics and the
+        token ledger, then to ``sink``; the task is recorded and the session saved. A task that
+        is cancelled (Ctrl+C, SIGTERM) is recorded as interrupted and the session still saved."""
+        from .observability import RunObservability
+        from .plan.integration import PlanObserver, run_plan
+
+        a = self.agent
+        obs = RunObservability.open(
+            a.workspace.root, self.session_id, verbose=verbose, model=self.client.model_name,
+            prior_tasks=len(self.tasks),
+            prior_usage={"prompt_tokens": a.usage.prompt_tokens,
+                         "completion_tokens": a.usage.completion_tokens,
+                         "cached_tokens": a.usage.cached_tokens})
+        obs.task_started(task)
+        try:
+            emit = obs.wrap(sink)
+            done = await run_plan(a, task, emit)  # parallel executor for independent steps
+            if done is not None:
+                res = emit(done)
+                if asyncio.iscoroutine(res):
+                    await res
+            else:  # no plan, or a sequential one: the anchor rides along every turn
+                done = await a.run(task, PlanObserver(a, emit))
+            summary = obs.finish(self.client)
+        except BaseException as exc:
+            self.tasks.append({"task": task, "success": False, "ts": time.time(),
+                               "reason": f"interrupted ({type(exc).__name__})"})
+            with contextlib.suppress(Exception):
+                self.save()
+            raise
+        finally:
+            obs.close()
+        self.record_task(task, done)
+        self.save()
+        return TaskRun(done, summary, obs.ledger)
 
     def save(self) -> None:
         """Persist the conversation (atomic; secrets redacted by the store)."""

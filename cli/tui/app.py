@@ -434,8 +434,8 @@ class SmallcodeApp(App[int]):
 
     async def _run_turn(self, task: str) -> None:
         try:
-            done = await self.session.agent.run(task, self.handle_event)
-            await self._save_session(task, done)
+            # the task path `smallcode run` takes: plan, session log, metrics, ledger, saved
+            await self.session.run_task(task, self.handle_event)
         except Exception as exc:  # noqa: BLE001 - shown, the session stays usable
             await self.note(f"the turn failed: {type(exc).__name__}: {exc}", "error")
         finally:
@@ -445,17 +445,6 @@ class SmallcodeApp(App[int]):
             self.turn_running = False
             self.status.set(busy=False)
             self.path_index.refresh()
-
-    async def _save_session(self, task: str, done: DoneEvent) -> None:
-        """Persist the conversation after each turn, as `smallcode run` does."""
-        session = self.session
-        if getattr(session, "store", None) is None:
-            return
-        try:
-            session.record_task(task, done)
-            await asyncio.to_thread(session.save)
-        except Exception as exc:  # noqa: BLE001 - the chat goes on; the user is told
-            await self.note(f"could not save the session: {exc}", "error")
 
     # -- the event stream ----------------------------------------------------------------------
     async def _end_stream(self) -> None:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support.scripted_server import ScriptedServer
 
 BUGGY = "def add(a, b):\n    return a - b\n"
@@ -420,3 +422,60 @@ def test_after_an_edit_that_changes_nothing_the_next_call_samples_hotter(tmp_pat
         reqs = srv.requests
     assert proc.returncode == 0, proc.stderr
     assert reqs[1]["temperature"] == 0.8 and reqs[2]["temperature"] != 0.8
+
+
+def test_sigterm_mid_task_saves_the_session_and_closes_memory_cleanly(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    from smallcode.core.memory.store import MEMORY_DB
+
+    from tests.support.scripted_server import Reply, ScriptedServer
+
+    repo = make_repo(tmp_path)
+    env = {**os.environ, "SMALLCODE_MODEL__DETECT_LOCAL": "false",
+           "SMALLCODE_SOLVE__ENABLED": "false", "XDG_CONFIG_HOME": str(repo / ".cfg")}
+    with ScriptedServer(default=Reply(content="thinking", delay=30)) as srv:
+        proc = subprocess.Popen([sys.executable, "-m", "smallcode.cli.main", "-C", str(repo),
+                                 "run", "--yes", "--base-url", srv.base_url, "fix test_add"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        deadline = time.monotonic() + 60
+        while not srv.requests and time.monotonic() < deadline:  # the task is under way
+            time.sleep(0.1)
+        assert srv.requests, "the run never called the model"
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+        stopped = time.monotonic() - started
+    assert proc.returncode == 143, err
+    assert stopped < 10
+    assert "the session was saved" in err
+    saved = list((repo / ".smallcode" / "sessions").glob("*.json"))
+    assert len(saved) == 1
+    task = json.loads(saved[0].read_text())["tasks"][0]
+    assert task["task"] == "fix test_add" and task["success"] is False
+    assert "cancel" in task["reason"] or task["reason"].startswith("interrupted")
+    db = repo / MEMORY_DB
+    assert db.exists() and not db.with_name(db.name + ".wal").exists()
+
+
+@pytest.mark.parametrize("task", [
+    "Complete the stub in calc.py so that it follows the notes in the docstring.",
+    "calc.py: add must also accept strings of digits",
+    "Implementing subtraction in calc.py is what is left to do.",
+])
+def test_a_request_that_ends_without_any_change_never_exits_0(tmp_path: Path, task: str) -> None:
+    repo = make_repo(tmp_path)
+    finish = fenced("finish", {"summary": "done, it is implemented"})
+    with ScriptedServer(default=finish) as srv:
+        proc = run_cli(repo, "--yes", "--json", "--base-url", srv.base_url, task)
+    done = next(e for e in events(proc.stdout) if e["type"] == "done")
+    assert proc.returncode != 0 and done["verified"] != "answer", (proc.returncode, done)
+
+
+def test_a_question_answered_without_a_change_exits_0(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path)
+    with ScriptedServer(["add is defined in calc.py."]) as srv:
+        proc = run_cli(repo, "--json", "--base-url", srv.base_url, "where is add defined?")
+    done = next(e for e in events(proc.stdout) if e["type"] == "done")
+    assert proc.returncode == 0 and done["verified"] == "answer", proc.stderr

@@ -680,3 +680,41 @@ async def test_chat_follows_new_entries_unless_the_user_scrolled_up(repo: Path) 
             await app.handle_event(NoticeEvent(message="back at the end"))
             await pilot.pause(0.3)
             assert "back at the end" in screen(app)
+
+
+async def test_a_multi_file_task_runs_the_real_planner_logs_and_saves_like_run(
+        tmp_path: Path) -> None:
+    import shutil
+
+    from smallcode.core.observability import log_path
+
+    from tests.plan.scripted_steps import StepScript, finish, write
+    from tests.plan.scripted_steps import fenced as step_call
+    from tests.plan.test_derive import RENAME_REPO, TASK
+
+    root = tmp_path / "proj"
+    shutil.copytree(RENAME_REPO, root)
+    script = StepScript({
+        1: [step_call("rename_symbol", {"old": "calc_total", "new": "compute_total"}), finish()],
+        2: [write("NOTES.md", "compute_total replaces calc_total\n"), finish()],
+    })
+    with ScriptedServer(default=script) as srv:
+        app = SmallcodeApp(root, settings_for(srv))
+        async with app.run_test(size=(130, 36)) as pilot:
+            await ready(pilot)
+            assert not app.plan_panel.display
+            await type_and_send(pilot, TASK)
+            await wait_for(pilot, lambda: app.last_done is not None and not app.turn_running,
+                           timeout=45, what="the plan to finish")
+            await pilot.pause()
+            assert app.last_done.success, app.last_done.summary
+            panel = app.plan_panel
+            assert panel.display and panel.border_subtitle == "2/2 done"
+            assert [s.step["n"] for s in panel.query(PlanStep)] == [1, 2]
+            session_id = app.session.session_id
+    assert "calc_total" not in (root / "billing" / "totals.py").read_text()
+    assert (root / "NOTES.md").exists()
+    log = log_path(root, session_id).read_text()
+    assert '"event":"task"' in log and '"event":"usage_summary"' in log
+    saved = json.loads((root / ".smallcode" / "sessions" / f"{session_id}.json").read_text())
+    assert saved["tasks"][0]["task"] == TASK and saved["tasks"][0]["success"] is True
