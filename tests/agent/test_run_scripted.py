@@ -445,7 +445,7 @@ def test_sigterm_mid_task_saves_the_session_and_closes_memory_cleanly(tmp_path: 
         assert srv.requests, "the run never called the model"
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=30)
         stopped = time.monotonic() - started
     assert proc.returncode == 143, err
     assert stopped < 10
