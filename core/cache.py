@@ -3,7 +3,10 @@
 A key is any JSON-able object (dicts, lists, strings, numbers, pydantic models, dataclasses); it is
 serialised with sorted keys and no spaces and hashed with sha256, so equal inputs hit the same entry
 whatever their dict order. Values must be JSON-able. ``ttl`` is in seconds (None = no expiry).
-Used by the micro-task features and the gateway.
+Used by ``MemoryStore.cache`` (``core/memory/store.py``: a ``DuckDBCache`` in the project's memory
+file), which the memory actor serves (``actors/memory_store.py``). Both caches satisfy the
+micro-task ``Cache`` protocol (``core/features/microtask.py``). The gateway has its own response
+cache (``core/gateway/cache.py``).
 """
 
 from __future__ import annotations

@@ -224,6 +224,14 @@ async def open_session(workspace: str, settings: Settings, *, confirm: Confirm |
         if endpoint.stop:
             endpoint.stop()
         raise
+    from .plan.executor import recover_plans
+
+    # a plan run that crashed (kill -9, power loss) left steps half-applied: restore their files
+    for report in await recover_plans(ws.root):
+        restored = ", ".join(report.compensated) or "nothing to restore"
+        problems = "; ".join(f"{k}: {v}" for k, v in report.errors.items())
+        progress(f"recovered an interrupted plan run {report.saga_id}: {restored}"
+                 + (f" (problems: {problems})" if problems else ""))
     services, closers = await asyncio.to_thread(open_services, ws, settings, progress)
     from .extensions import open_extensions
     from .memory.sessions import SessionStore

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from .assembler import AssembledPrompt, PromptAssembler
 from .atfile import AtFileAttachment, AtFileExpansion, expand_at_files
 from .budget import FitResult, TokenCounter, cut_output, fit, prompt_budget
 from .gitcontext import git_context, wants_git_context
@@ -13,8 +12,8 @@ from .prework import PreparedMessage, prepare_message
 from .vagueness import VAGUE_NOTE, is_vague
 
 __all__ = [
-    "VAGUE_NOTE", "AssembledPrompt", "AtFileAttachment", "AtFileExpansion", "FitResult", "ImageDetection",
-    "PreparedMessage", "PromptAssembler", "PromptLayout", "TokenCounter", "cut_output", "detect_images", "expand_at_files", "fit",
+    "VAGUE_NOTE", "AtFileAttachment", "AtFileExpansion", "FitResult", "ImageDetection",
+    "PreparedMessage", "PromptLayout", "TokenCounter", "cut_output", "detect_images", "expand_at_files", "fit",
     "git_context", "is_vague", "prepare_message", "prompt_budget", "render_chatml", "shared_prefix_chars",
     "wants_git_context",
 ]

@@ -97,10 +97,6 @@ class Extensions:
                 self.manual_skills.append(n)
         return f"skill on for the following messages: {', '.join(self.manual_skills)}"
 
-    @property
-    def providers(self) -> dict[str, Any]:
-        return self.plugins.providers
-
     def skills_for(self, message: str, category: str | None, *, manual: Iterable[str] = (),
                    budget_tokens: int | None = None) -> str:
         """Prompt text of the skills that apply to this message: the ones applied with

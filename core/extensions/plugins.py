@@ -1,4 +1,4 @@
-"""Plugins: tools, slash commands, prompt snippets, hooks and model providers from Python code.
+"""Plugins: tools, slash commands, prompt snippets and hooks from Python code.
 
 A plugin is either an installed package exposing an entry point in the group
 ``smallcode.plugins`` (the entry point names the module or object), or a folder
@@ -15,7 +15,6 @@ A plugin is either an installed package exposing an entry point in the group
         def greet(args, ctx): return f"hello {args.who}"
         api.command("hello", "say hello", lambda ctx, arg: "hi")
         api.snippet("tone", "Answer briefly.", triggers=["brief"])
-        api.provider("my-llm", make_model)      # factory(settings) -> ChatModel
 
     @hookimpl                                    # from smallcode.core.extensions import hookimpl
     def smallcode_after_tool_call(name, result): ...
@@ -58,7 +57,6 @@ ENTRY_POINT_GROUP = "smallcode.plugins"
 STATE_FILE = "plugins.json"
 
 CommandHandler = Callable[[Any, str], Any]
-ProviderFactory = Callable[[Any], Any]
 
 
 def smallcode_version() -> str:
@@ -255,7 +253,6 @@ class PluginAPI:
         self.tools: list[Tool] = []
         self.commands: list[PluginCommand] = []
         self.snippets: list[Skill] = []
-        self.providers: dict[str, ProviderFactory] = {}
 
     @property
     def config(self) -> dict[str, Any]:
@@ -297,12 +294,6 @@ class PluginAPI:
         self.snippets.append(Skill(name=name, body=skill.body, description=description,
                                    triggers=tuple(triggers), categories=frozenset(categories),
                                    always=always, source=f"plugin:{self.plugin}"))
-
-    def provider(self, name: str, factory: ProviderFactory) -> None:
-        """A model provider: ``factory(settings) -> ChatModel``."""
-        if not callable(factory):
-            raise TypeError(f"provider {name!r}: factory is not callable")
-        self.providers[name] = factory
 
 
 # --- hooks ----------------------------------------------------------------------------------------
@@ -562,11 +553,6 @@ class PluginSet:
     @property
     def snippets(self) -> list[Skill]:
         return [s for n, api in self._apis.items() if self.plugins[n].active for s in api.snippets]
-
-    @property
-    def providers(self) -> dict[str, ProviderFactory]:
-        return {k: f for n, api in self._apis.items() if self.plugins[n].active
-                for k, f in api.providers.items()}
 
 
 def load_plugins(workspace_root: str | os.PathLike[str], settings: Any = None, *,

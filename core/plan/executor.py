@@ -380,7 +380,8 @@ def prune_plan_runs(root: str | Path, keep: int = KEEP_RUNS) -> list[str]:
 async def recover_plans(root: str | Path) -> list[RecoveryReport]:
     """Undo what crashed plan runs left in ``root``: every plan saga log without an ``end``
     whose owning process is gone is recovered (each started step's files restored from its
-    journal). Call once when a session opens; runs of a live process are left alone."""
+    journal). :func:`smallcode.core.session.open_session` calls it once per session; runs of
+    a live process are left alone."""
     reports = []
     base = Path(root) / PLANS_DIR
     for log in sorted(base.glob("*/saga.jsonl")) if base.is_dir() else []:

@@ -1,4 +1,4 @@
-"""Plugins: folders and entry points, tools/commands/snippets/hooks/providers, isolation, state."""
+"""Plugins: folders and entry points, tools/commands/snippets/hooks, isolation, state."""
 
 from __future__ import annotations
 
@@ -44,7 +44,6 @@ def setup(api):
 
     api.command("hello", "say hello", lambda ctx, arg: f"hi {arg}")
     api.snippet("greeting-style", "Always greet politely.", triggers=["greet"])
-    api.provider("echo-model", lambda settings: "a model")
 
 @hookimpl
 def smallcode_after_tool_call(name, result):
@@ -78,7 +77,7 @@ def load(root: Path, user: Path | None = None):
     return load_plugins(root, None, user_dir=user or root / "no-user", entry_points=False)
 
 
-async def test_folder_plugin_declares_tools_commands_snippets_hooks_providers(project: Path) -> None:
+async def test_folder_plugin_declares_tools_commands_snippets_hooks(project: Path) -> None:
     plugins = load(project)
     info = plugins.plugins["greeter"]
     assert (info.status, info.version, info.origin) == ("loaded", "1.2.0", "project")
@@ -90,7 +89,6 @@ async def test_folder_plugin_declares_tools_commands_snippets_hooks_providers(pr
     assert result.ok and result.output == "hello ada"
     assert await plugins.commands["hello"].handler(None, "there") == "hi there"
     assert [s.name for s in plugins.snippets] == ["greeting-style"]
-    assert plugins.providers["echo-model"](None) == "a model"
     assert info.hooks == ["smallcode_after_tool_call", "smallcode_before_model_request",
                           "smallcode_session_start"]
     notes = await plugins.hooks.before_model_request([], ["greet"], {})

@@ -8,47 +8,22 @@ import time
 import pytest
 from smallcode.core.context.budget import SUMMARY_HEADER, TokenCounter, fit
 from smallcode.core.features import (
-    Clarification,
-    Diagnosis,
     MicroTask,
-    commit_message,
     compact_history,
-    diagnose_by_rules,
-    diagnose_command,
     extract_plan,
     history_compactor,
-    needs_clarification,
     parse_plan_text,
-    summarize_file,
 )
+from smallcode.core.features.plan_extract import PlanSteps
 from smallcode.core.model.client import OpenAIChatClient
 from smallcode.core.model.types import ChatResponse
 
 from tests.features.conftest import FakeModel
 from tests.support.scripted_server import Reply, ScriptedServer
 
-CODE = '''"""Payment helpers."""
-
-import json
-
-
-def charge(amount):
-    return amount * 100
-
-
-class Refunds:
-    def issue(self, order):
-        return order
-'''
-
-DIFF = """diff --git a/src/calc.py b/src/calc.py
-index 1..2 100644
---- a/src/calc.py
-+++ b/src/calc.py
-@@ -1,2 +1,2 @@
--    return a - b
-+    return a + b
-"""
+PROSE = "First I'll look at the parser, then I'll fix the bracket handling and rerun tests."
+STEPS_JSON = '{"steps": ["Read parser.py", "Fix bracket handling", "Run the tests"]}'
+STEPS = ["Read parser.py", "Fix bracket handling", "Run the tests"]
 
 # --- the framework -----------------------------------------------------------------------------
 
@@ -176,101 +151,31 @@ async def test_http_500_hang_and_garbage_from_a_real_server_never_break_the_call
     assert results[3].value == "A: finally"
 
 
-async def test_diagnose_command_over_http_uses_the_models_json():
-    reply = '{"cause": "calc.add subtracts", "fix": "use + in add", "location": "calc.py:2"}'
-    with ScriptedServer([reply]) as server:
+async def test_a_micro_task_over_http_sends_its_prompt_and_uses_the_models_json():
+    with ScriptedServer([STEPS_JSON]) as server:
         client = OpenAIChatClient(server.base_url, max_retries=0)
         try:
-            result = await diagnose_command(client, "pytest -q", 1, "FAILED test_calc.py::test_add")
+            result = await extract_plan(client, PROSE)
         finally:
             await client.aclose()
-    assert result.source == "model"
-    assert result.value == Diagnosis(cause="calc.add subtracts", fix="use + in add",
-                                     location="calc.py:2")
-    assert "pytest -q" in server.requests[0]["messages"][1]["content"]
+    assert (result.value, result.source) == (STEPS, "model")
+    assert PROSE in server.requests[0]["messages"][1]["content"]
 
 
 # --- the micro-tasks -----------------------------------------------------------------------------
 
 
-async def test_summarize_file_ends_with_a_pointer_to_the_exact_lines(cache):
-    result = await summarize_file(FakeModel("Payment helpers: charge() at line 6, Refunds at 10."),
-                                  "pay.py", CODE, cache=cache)
-    assert result.source == "model"
-    assert result.value.startswith("Payment helpers: charge() at line 6")
-    assert result.value.endswith("(Summary only: for exact text read_file pay.py with a line "
-                                 "range; the file has 12 lines.)")
-
-
-async def test_summarize_file_fallback_is_an_outline_with_line_numbers(model_error):
-    result = await summarize_file(FakeModel(model_error), "pay.py", CODE)
-    assert result.source == "fallback"
-    assert result.value.splitlines()[:5] == ["Outline of pay.py:", "Payment helpers.",
-                                             "6: def charge(amount):", "10: class Refunds:",
-                                             "11: def issue(self, order):"]
-
-
-async def test_commit_message_takes_the_first_clean_line():
-    result = await commit_message(FakeModel('```\n"Fix add() to sum its arguments."\n```'), DIFF)
-    assert result.value == "Fix add() to sum its arguments"
-
-
-async def test_commit_message_fallback_names_the_files():
-    new_file = ("diff --git a/docs/new.md b/docs/new.md\nnew file mode 100644\n--- /dev/null\n"
-                "+++ b/docs/new.md\n@@ -0,0 +1 @@\n+hi\n")
-    garbage = await commit_message(FakeModel("+" * 300), DIFF)
-    assert (garbage.value, garbage.source) == ("Update calc.py", "fallback")
-    added = await commit_message(None, new_file)
-    assert added.value == "Add new.md"
-    both = await commit_message(None, DIFF + new_file)
-    assert both.value == "Update calc.py, new.md"
-
-
-async def test_diagnose_falls_back_to_rules_on_garbage():
-    output = ('Traceback (most recent call last):\n  File "app/main.py", line 3, in <module>\n'
-              "    import yaml\nModuleNotFoundError: No module named 'yaml'\n")
-    result = await diagnose_command(FakeModel("I am not sure, maybe?"), "python app/main.py", 1,
-                                    output)
-    assert result.source == "fallback"
-    assert result.value == Diagnosis(
-        cause="Python module 'yaml' is not installed or not importable",
-        fix="install it (pip install yaml) or fix the import path", location="app/main.py:3")
-
-
-@pytest.mark.parametrize("output,exit_code,cause", [
-    ("bash: line 1: rg: command not found", 127, "the command 'rg' is not installed or not on PATH"),
-    ('  File "a.py", line 2\n    def f(\nSyntaxError: unexpected EOF while parsing', 1,
-     "SyntaxError: unexpected EOF while parsing"),
-    ("FAILED tests/test_calc.py::test_add - assert 1 == 3", 1,
-     "test tests/test_calc.py::test_add failed"),
-    ("", 124, "`make` timed out or was killed"),
-])
-def test_diagnose_rules(output, exit_code, cause):
-    assert diagnose_by_rules("make", exit_code, output).cause == cause
-
-
-def test_diagnose_rules_give_none_for_unknown_output():
-    assert diagnose_by_rules("make", 2, "something odd happened") is None
-
-
-async def test_needs_clarification_reads_the_models_json_and_falls_back_to_the_regex():
-    asked = await needs_clarification(
-        FakeModel('{"needs_clarification": true, "question": "Which file?"}'), "fix it")
-    assert asked.value == Clarification(needs_clarification=True, question="Which file?")
-    fb = await needs_clarification(FakeModel("hang"), "fix it", timeout=0.05)
-    assert fb.source == "fallback" and fb.value.needs_clarification is True
-    clear = await needs_clarification(FakeModel("garbage"), "fix the KeyError in calc.py")
-    assert clear.value == Clarification(needs_clarification=False, question=None)
-
-
 async def test_structured_micro_tasks_ask_for_json_schema_when_the_server_enforces_it():
-    model = FakeModel('{"needs_clarification": false, "question": null}')
+    model = FakeModel(STEPS_JSON)
     model.profile = type("P", (), {"json_schema": True})()
-    await needs_clarification(model, "fix it")
+    result = await extract_plan(model, PROSE)
+    assert result.value == STEPS
     fmt = model.calls[0]["response_format"]
-    assert fmt["type"] == "json_schema" and fmt["json_schema"]["name"] == "clarification"
-    plain = FakeModel('{"needs_clarification": false}')
-    await needs_clarification(plain, "fix it")
+    assert fmt == {"type": "json_schema", "json_schema": {
+        "name": "plan", "strict": True, "schema": PlanSteps.model_json_schema()}}
+    assert "steps" in fmt["json_schema"]["schema"]["properties"]
+    plain = FakeModel(STEPS_JSON)
+    await extract_plan(plain, PROSE)
     assert plain.calls[0]["response_format"] is None
 
 
@@ -296,11 +201,9 @@ async def test_extract_plan_parses_numbered_plans_without_a_model_call():
 
 
 async def test_extract_plan_from_prose_uses_the_model_and_falls_back_to_regex():
-    prose = "First I'll look at the parser, then I'll fix the bracket handling and rerun tests."
-    result = await extract_plan(FakeModel('{"steps": ["Read parser.py", "Fix bracket handling", '
-                                          '"Run the tests"]}'), prose)
-    assert result.value == ["Read parser.py", "Fix bracket handling", "Run the tests"]
-    nothing = await extract_plan(FakeModel("no idea"), prose)
+    result = await extract_plan(FakeModel(STEPS_JSON), PROSE)
+    assert result.value == STEPS
+    nothing = await extract_plan(FakeModel("no idea"), PROSE)
     assert nothing.value is None and nothing.source == "none"
 
 
@@ -328,17 +231,17 @@ async def test_results_persist_in_the_duckdb_cache_across_restarts(tmp_path):
 
     db = tmp_path / "cache.duckdb"
     first_cache = DuckDBCache(db)
-    model = FakeModel('{"cause": "calc.add subtracts", "fix": "use +", "location": null}')
-    first = await diagnose_command(model, "pytest", 1, "FAILED t.py::test_add", cache=first_cache)
+    first = await extract_plan(FakeModel(STEPS_JSON), PROSE, cache=first_cache)
     first_cache.close()
     reopened = DuckDBCache(db)
     try:
-        again = await diagnose_command(FakeModel("hang"), "pytest", 1, "FAILED t.py::test_add",
-                                       cache=reopened, timeout=0.05)
-        other = await diagnose_command(FakeModel("hang"), "pytest", 2, "FAILED t.py::test_add",
-                                       cache=reopened, timeout=0.05)
+        cached_model, other_model = FakeModel("hang"), FakeModel("hang")
+        again = await extract_plan(cached_model, PROSE, cache=reopened, timeout=0.05)
+        other = await extract_plan(other_model, PROSE + " Then update the docs.", cache=reopened,
+                                   timeout=0.05)
     finally:
         reopened.close()
-    assert first.source == "model"
-    assert again.source == "cache" and again.value == first.value
-    assert other.source == "fallback"  # a different input is a different key
+    assert (first.value, first.source) == (STEPS, "model")
+    assert again.source == "cache" and again.value == first.value and cached_model.calls == []
+    # a different input is a different key: the model is asked (and hangs), prose has no regex plan
+    assert other.source == "none" and len(other_model.calls) == 1

@@ -150,3 +150,28 @@ async def test_old_ended_plan_runs_are_pruned_and_open_ones_kept(tmp_path: Path)
     assert prune_plan_runs(tmp_path, keep=2) == ["2026-run-1", "2026-run-2"]
     left = sorted(p.name for p in (tmp_path / PLANS_DIR).iterdir())
     assert left == ["2026-run-0", "2026-run-3", "2026-run-4"]  # run-0 never ended: kept
+
+
+def test_smallcode_run_after_a_crashed_plan_restores_its_files_first(tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.scripted_server import ScriptedServer
+
+    (tmp_path / "a.py").write_bytes(b"A = 1\n")
+    (tmp_path / "b.py").write_bytes(b"B = 1\n")
+    crash_a_plan(tmp_path)
+    answer = "```json\n" + json.dumps({"name": "finish", "arguments": {"summary": "A is 1"}}) \
+        + "\n```"
+    env = {**os.environ, "SMALLCODE_MODEL__DETECT_LOCAL": "false",
+           "XDG_CONFIG_HOME": str(tmp_path / ".cfg")}
+    with ScriptedServer(default=answer) as srv:
+        proc = subprocess.run([sys.executable, "-m", "smallcode.cli.main", "-C", str(tmp_path),
+                               "run", "--base-url", srv.base_url, "what is A in a.py?"],
+                              capture_output=True, text=True, timeout=120, env=env, check=False)
+    assert "recovered an interrupted plan run" in proc.stderr, proc.stderr
+    assert (tmp_path / "a.py").read_bytes() == b"A = 1\n"
+    assert (tmp_path / "b.py").read_bytes() == b"B = 1\n"
+    assert not (tmp_path / "new_2.py").exists()
