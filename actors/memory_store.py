@@ -10,6 +10,7 @@ whether memory is in-process or remote.
 
 from __future__ import annotations
 
+import builtins
 import os
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ class MemoryStoreActor:
     def forget(self, id: int) -> bool:
         return self._store.forget(id)
 
-    def export(self) -> list[dict[str, Any]]:
+    def export(self) -> builtins.list[dict[str, Any]]:
         return self._store.export()
 
     def load_for_task(self, message: str, max_tokens: int = 600) -> str:
@@ -133,7 +134,7 @@ class MemoryStoreClient:
     def forget(self, id: int) -> bool:
         return bool(self._call("forget", id))
 
-    def export(self) -> list[dict[str, Any]]:
+    def export(self) -> builtins.list[dict[str, Any]]:
         return list(self._call("export"))
 
     def load_for_task(self, message: str, max_tokens: int = 600) -> str:

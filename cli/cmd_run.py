@@ -111,8 +111,10 @@ async def _run(args: argparse.Namespace, settings, printer) -> int:
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, on_sigterm)
 
     try:
+        from smallcode.cli.backends import backend_for
+
         session = await open_session(args.workspace, settings, confirm=_confirm_on_tty,
-                                     progress=progress)
+                                     progress=progress, backend=backend_for(settings))
     except ModelError as exc:
         print(f"smallcode: {exc}\nRun `smallcode doctor` to diagnose.", file=sys.stderr)
         return 3

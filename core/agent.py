@@ -17,7 +17,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from . import prefetch
 from .awaitables import maybe_await
@@ -766,7 +766,7 @@ class Agent:
             notes.append(f"[stronger model ran {call.name}: {result.output[:300]}]")
         return "\n" + "\n".join(notes or [text])
 
-    def _unchanged_verdict(self) -> str:
+    def _unchanged_verdict(self) -> Literal["answer", "none"]:
         """What verified a task that ends without tests: an answer to a question is "answer";
         a task that asked for something else and changed nothing (or changed files nothing
         checked) is "none", so `smallcode run` never reports it as done and checked."""

@@ -118,7 +118,8 @@ class AgentSession:
         obs.task_started(task)
         try:
             emit = obs.wrap(sink)
-            done = await run_plan(a, task, emit)  # parallel executor for independent steps
+            # parallel executor for independent steps (on serve's step workers when attached)
+            done = await run_plan(a, task, emit, runner=a.ctx.get("step_runner"))
             if done is not None:
                 res = emit(done)
                 if asyncio.iscoroutine(res):
@@ -166,10 +167,19 @@ class AgentSession:
             self.endpoint.stop()
 
 
-def open_services(ws: Workspace, settings: Settings, progress: Progress
+Backend = Callable[[Any, Progress], "tuple[dict[str, Any], list[Callable[[], Any]]] | None"]
+"""Where a session's graph, memory and plan steps live when not in this process: called with
+the workspace root and ``progress``; returns (services, closers), or None to stay in-process.
+`smallcode run` and the TUI pass the one ``smallcode.cli.backends.backend_for`` chose."""
+
+
+def open_services(ws: Workspace, settings: Settings, progress: Progress,
+                  attached: dict[str, Any] | None = None
                   ) -> tuple[dict[str, Any], list[Callable[[], Any]]]:
-    """The in-process collaborators of one session: code graph, snapshots, escalation, memory,
-    project instructions. (Under `smallcode serve` the graph and memory are actor handles.)"""
+    """The collaborators of one session: code graph, snapshots, escalation, memory, project
+    instructions. ``attached`` holds the ones a backend provides (serve's indexer and memory
+    actors, its step workers); the rest are built in-process."""
+    attached = attached or {}
     from .graph.codegraph import CodeGraph
     from .model.escalation import Escalator
     from .snapshots import SnapshotStore
@@ -181,15 +191,16 @@ def open_services(ws: Workspace, settings: Settings, progress: Progress
         ignore.write_text("# smallcode state: sessions, snapshots, indexes, logs\n*\n")
     services: dict[str, Any] = {"snapshots": SnapshotStore(ws.root),
                                 "escalator": Escalator(settings.escalation)}
+    services.update(attached)
     closers: list[Callable[[], Any]] = []
-    graph = CodeGraph(ws.root)
-    try:
-        report = graph.index()
-        services["graph"] = graph
-        progress(f"code graph: {report}")
-    except Exception as exc:  # noqa: BLE001 - the graph is an aid; the agent works without it
-        progress(f"code graph unavailable: {exc}")
-    if hasattr(graph, "close"):
+    if "graph" not in attached:
+        graph = CodeGraph(ws.root)
+        try:
+            report = graph.index()
+            services["graph"] = graph
+            progress(f"code graph: {report}")
+        except Exception as exc:  # noqa: BLE001 - the graph is an aid; the agent works without it
+            progress(f"code graph unavailable: {exc}")
         closers.append(graph.close)
     from .memory.instructions import load_instructions
 
@@ -198,18 +209,22 @@ def open_services(ws: Workspace, settings: Settings, progress: Progress
         services["instructions"] = text
     from .memory.store import MemoryStore
 
-    try:
-        store = MemoryStore.for_workspace(ws.root)
-    except Exception as exc:  # noqa: BLE001 - e.g. the file is held by a serve actor
-        progress(f"project memory unavailable ({exc}); continuing without it")
-    else:
-        services["memory"] = store
-        closers.append(store.close)
+    if "memory" not in attached:
+        try:
+            store = MemoryStore.for_workspace(ws.root)
+        except Exception as exc:  # noqa: BLE001 - e.g. the file is held by a serve actor
+            progress(f"project memory unavailable ({exc}); continuing without it")
+        else:
+            services["memory"] = store
+            closers.append(store.close)
     return services, closers
 
 
 async def open_session(workspace: str, settings: Settings, *, confirm: Confirm | None = None,
-                       progress: Progress = lambda _: None) -> AgentSession:
+                       progress: Progress = lambda _: None,
+                       backend: Backend | None = None) -> AgentSession:
+    """The session of one front-end. ``backend`` (used only when the model endpoint is a
+    `smallcode serve`) supplies the graph, memory and step runner from serve's actors."""
     ws = Workspace(workspace)
     endpoint = await asyncio.to_thread(resolve_endpoint, settings, progress)
     m = settings.model
@@ -232,7 +247,19 @@ async def open_session(workspace: str, settings: Settings, *, confirm: Confirm |
         problems = "; ".join(f"{k}: {v}" for k, v in report.errors.items())
         progress(f"recovered an interrupted plan run {report.saga_id}: {restored}"
                  + (f" (problems: {problems})" if problems else ""))
-    services, closers = await asyncio.to_thread(open_services, ws, settings, progress)
+    attached: dict[str, Any] = {}
+    backend_closers: list[Callable[[], Any]] = []
+    if backend is not None and endpoint.source == "serve":
+        try:
+            found = await asyncio.to_thread(backend, ws.root, progress)
+        except Exception as exc:  # noqa: BLE001 - the run still works with in-process services
+            progress(f"serve's actors unavailable ({type(exc).__name__}: {exc}); using "
+                     "in-process services")
+        else:
+            if found is not None:
+                attached, backend_closers = found
+    services, closers = await asyncio.to_thread(open_services, ws, settings, progress, attached)
+    closers = backend_closers + closers  # closed in reverse: the backend's last
     from .extensions import open_extensions
     from .memory.sessions import SessionStore
 

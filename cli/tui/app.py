@@ -63,9 +63,12 @@ MAX_CHAT_ENTRIES = 150  # widgets in the chat view; Textual's layout cost grows 
 
 
 def _default_opener() -> SessionOpener:
+    from smallcode.cli.backends import backend_for
     from smallcode.core.session import open_session
 
-    return open_session
+    async def open_with_backend(workspace: str, settings: Any, **kw: Any) -> Any:
+        return await open_session(workspace, settings, backend=backend_for(settings), **kw)
+    return open_with_backend
 
 
 class PromptInput(Input):

@@ -127,7 +127,9 @@ class PlanExecutor:
                  parallel: bool | None = None, retries: int = 1, base_url: str | None = None,
                  api_key: str | None = None, model_name: str | None = None,
                  snapshots: Any | None = None, max_parallel: int | None = None,
-                 run_id: str | None = None):
+                 run_id: str | None = None, memory_notes: str = ""):
+        """``memory_notes``: the project memory relevant to the task; every step sees it under
+        its plan, as the single agent sees it under the task."""
         if len(tracker.steps) != len(depgraph.nodes):
             raise PlanExecutionError("the tracker and the dependency graph hold different plans")
         self.tracker = tracker
@@ -140,6 +142,7 @@ class PlanExecutor:
         self.base_url, self.api_key, self.model_name = base_url, api_key, model_name
         self.snapshots = snapshots  # the caller's SnapshotStore: finished steps are recorded
         self.max_parallel = max_parallel
+        self.memory_notes = memory_notes.strip()
         self.run_id = run_id or time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + \
             "-" + uuid.uuid4().hex[:6]
         self.run_dir = self.root / PLANS_DIR / self.run_id
@@ -184,6 +187,8 @@ class PlanExecutor:
         for s in self.tracker.steps:
             mark = "→" if s.n == n else ("✓" if s.status == "done" else " ")
             lines.append(f"{mark} {s.n}. {s.text}")
+        if self.memory_notes:
+            lines += ["", "Project memory:", self.memory_notes]
         return "\n".join(lines)
 
     # -- running -------------------------------------------------------------------------------

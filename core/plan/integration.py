@@ -223,12 +223,20 @@ async def run_plan(agent: Any, task: str, emit: Emit, *, runner: StepRunner | No
         return None
     snaps = agent.ctx.get("snapshots")
     model = agent.model
+    notes = ""
+    memory = agent.ctx.get("memory")
+    if memory is not None:
+        try:
+            loaded = memory.load_for_task(task, max_tokens=400)
+            notes = str(await loaded if inspect.isawaitable(loaded) else loaded or "")
+        except Exception as exc:  # noqa: BLE001 - memory is help, never a blocker
+            await _emit(emit, NoticeEvent(message=f"memory unavailable: {exc}"))
     executor = PlanExecutor(
         tracker, graph, agent.workspace.root,
         runner or InProcessStepRunner(model), settings=_worker_settings(agent),
         base_url=getattr(model, "base_url", None), api_key=getattr(model, "_api_key", None),
         model_name=getattr(model, "_model", None),
-        snapshots=snaps)
+        snapshots=snaps, memory_notes=notes)
     report = await executor.run(emit)
     agent.ctx.set(TRACKER_KEY, tracker)  # /plan shows the final state; nothing left to anchor
     done = done_from_report(report)

@@ -123,3 +123,29 @@ def test_a_question_with_an_answer_file_is_not_a_plan(repo: Path) -> None:
                        Workspace(repo)) is None
     assert derive_plan("server.py crashes on start. Add a guard to server.py and note it in "
                        "NOTES.md.", Workspace(repo)) is None
+
+
+async def test_every_step_of_a_plan_sees_the_project_memory_relevant_to_the_task(
+        repo: Path) -> None:
+    from smallcode.core.memory.store import MemoryStore
+
+    script = StepScript({
+        1: [fenced("rename_symbol", {"old": "calc_total", "new": "compute_total"}), finish()],
+        2: [write("NOTES.md", "compute_total replaces calc_total\n"), finish()],
+    })
+    store = MemoryStore(repo / "memory.duckdb")
+    store.remember("convention", "notes", "NOTES.md lines start with a date in ISO format")
+    try:
+        with ScriptedServer(default=script) as srv:
+            agent, client = make_agent(repo, srv, services={"memory": store})
+            try:
+                await run_plan(agent, TASK, lambda ev: None)
+            finally:
+                await client.aclose()
+            prompts = [r["messages"][-1]["content"] for r in srv.requests]
+    finally:
+        store.close()
+    firsts = [p for p in prompts if p.startswith("ACTIVE PLAN")]
+    assert len(firsts) == 2
+    assert all("Project memory:\n" in p and "NOTES.md lines start with a date" in p
+               for p in firsts)

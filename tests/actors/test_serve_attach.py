@@ -1,0 +1,115 @@
+"""`smallcode run` attached to a running `smallcode serve` uses serve's actors: the project's
+indexer (kept fresh by watchfiles), its memory store and the step workers. Real processes, real
+Ray, the scripted model behind the gateway."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.plan.scripted_steps import StepScript, fenced, finish, write
+from tests.plan.test_derive import RENAME_REPO, TASK
+from tests.support.scripted_server import ScriptedServer
+
+pytestmark = pytest.mark.ray
+
+
+def _free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def _smallcode(*args: str, env: dict[str, str], cwd: Path | None = None,
+               timeout: float = 180) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "smallcode.cli.main", *args], env=env,
+                          cwd=cwd, check=False, capture_output=True, text=True, timeout=timeout)
+
+
+# runs in its own process: the test process may already be connected to another Ray
+WATCH_PROBE = r"""
+import json, sys, time
+from pathlib import Path
+from smallcode.actors.runtime import connect, get_actor, read_serve_state
+from smallcode.actors.indexer import IndexerClient, indexer_name
+state = read_serve_state()
+connect(state["ray_address"], namespace=state["namespace"])
+root = Path(sys.argv[1])
+graph = IndexerClient(get_actor(indexer_name(root), state["namespace"]))
+before = graph.resolve_symbol_files("brand_new_function")
+(root / "added_later.py").write_text("def brand_new_function():\n    return 1\n")
+start = time.monotonic()
+while time.monotonic() - start < 20:
+    found = graph.resolve_symbol_files("brand_new_function")
+    if found:
+        break
+    time.sleep(0.02)
+print(json.dumps({"before": before, "found": found, "seconds": time.monotonic() - start}))
+"""
+
+
+def test_a_run_attached_to_serve_uses_its_indexer_memory_and_step_workers(tmp_path: Path):
+    project = tmp_path / "proj"
+    shutil.copytree(RENAME_REPO, project)
+    env = {**os.environ, "SMALLCODE_CACHE_DIR": str(tmp_path / "cache"),
+           "XDG_CONFIG_HOME": str(tmp_path / "config"), "SMALLCODE_MODEL__DETECT_LOCAL": "false",
+           "SMALLCODE_SOLVE__ENABLED": "false"}
+    script = StepScript({
+        1: [fenced("rename_symbol", {"old": "calc_total", "new": "compute_total"}), finish()],
+        2: [write("NOTES.md", "compute_total replaces calc_total\n"), finish()],
+    })
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    with ScriptedServer(default=script) as backend, log.open("w") as log_file:
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "smallcode.cli.main", "-C", str(project), "serve",
+             "--backend", f"llama={backend.base_url},slots=2", "--port", str(port),
+             "--num-cpus", "2", "--project", str(project), "--json"],
+            env=env, stdout=subprocess.PIPE, stderr=log_file, text=True)
+        try:
+            line = serve.stdout.readline()
+            assert line, f"serve exited early: {log.read_text()[-2000:]}"
+            url = json.loads(line)["url"]
+            run = _smallcode("-C", str(project), "run", "--yes", "--json", TASK, env=env)
+            assert run.returncode == 0, run.stderr[-3000:]
+            assert "code graph: serve's indexer actor" in run.stderr
+            assert "project memory: serve's memory actor" in run.stderr
+            for rel in ("billing/totals.py", "billing/invoice.py", "tests/test_billing.py"):
+                assert "calc_total" not in (project / rel).read_text()
+            assert (project / "NOTES.md").exists()
+
+            metrics = httpx.get(url.removesuffix("/v1") + "/metrics", timeout=10).text
+            counted = {m.group(1): int(float(m.group(2))) for m in re.finditer(
+                r'smallcode_actor_calls_total\{[^}]*kind="(\w+)"[^}]*\} (\S+)', metrics)}
+            print("actor calls of the run:", counted)
+            assert counted.get("indexer", 0) >= 1
+            assert counted.get("memory", 0) >= 1
+            assert counted.get("step_worker", 0) == 2  # the plan's two steps
+
+            probe = subprocess.run([sys.executable, "-c", WATCH_PROBE, str(project)], env=env,
+                                   capture_output=True, text=True, timeout=120, check=False)
+            assert probe.returncode == 0, probe.stderr[-2000:]
+            seen = json.loads(probe.stdout.strip().splitlines()[-1])
+            print(f"a file written behind the run's back was in serve's graph after "
+                  f"{seen['seconds']:.2f} s")
+            assert seen["before"] == [] and seen["found"] == ["added_later.py"]
+        finally:
+            stopped = _smallcode("stop", env=env)
+            if serve.poll() is None:
+                try:
+                    serve.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    serve.kill()
+                    serve.wait()
+    assert stopped.returncode == 0, stopped.stderr[-2000:]
