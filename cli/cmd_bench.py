@@ -316,6 +316,11 @@ def _chart(args: argparse.Namespace) -> int:
         print(f"smallcode bench: no runs to chart in {folder}", file=sys.stderr)
         return 2
     out = Path(args.output) if args.output else folder / "chart.png"
-    render_chart(runs, out, title=args.title)
+    try:
+        render_chart(runs, out, title=args.title)
+    except ImportError:
+        print("smallcode bench chart needs matplotlib: pip install 'smallcode[plot]'",
+              file=sys.stderr)
+        return 2
     print(f"chart of {len(runs)} runs: {out}")
     return 0
