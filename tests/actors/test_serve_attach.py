@@ -8,7 +8,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,25 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.gateway.test_serve_cli import _free_port, _smallcode
 from tests.plan.scripted_steps import StepScript, fenced, finish, write
 from tests.plan.test_derive import RENAME_REPO, TASK
 from tests.support.scripted_server import ScriptedServer
 
 pytestmark = pytest.mark.ray
-
-
-def _free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def _smallcode(*args: str, env: dict[str, str], cwd: Path | None = None,
-               timeout: float = 180) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "smallcode.cli.main", *args], env=env,
-                          cwd=cwd, check=False, capture_output=True, text=True, timeout=timeout)
 
 
 # runs in its own process: the test process may already be connected to another Ray
