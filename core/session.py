@@ -128,8 +128,10 @@ class AgentSession:
                 done = await a.run(task, PlanObserver(a, emit))
             summary = obs.finish(self.client)
         except BaseException as exc:
+            cancelled = isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt))
             self.tasks.append({"task": task, "success": False, "ts": time.time(),
-                               "reason": f"interrupted ({type(exc).__name__})"})
+                               "reason": f"interrupted ({type(exc).__name__})" if cancelled
+                               else f"failed: {type(exc).__name__}: {exc}"})
             with contextlib.suppress(Exception):
                 self.save()
             raise
