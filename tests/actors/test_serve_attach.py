@@ -45,19 +45,32 @@ print(json.dumps({"before": before, "found": found, "seconds": time.monotonic() 
 """
 
 
-def test_a_run_attached_to_serve_uses_its_indexer_memory_and_step_workers(tmp_path: Path):
-    project = tmp_path / "proj"
-    shutil.copytree(RENAME_REPO, project)
+def _script(new: str) -> StepScript:
+    return StepScript({
+        1: [fenced("rename_symbol", {"old": "calc_total", "new": new}), finish()],
+        2: [write("NOTES.md", f"{new} replaces calc_total\n"), finish()],
+    })
+
+
+def test_two_runs_attached_to_serve_use_their_own_indexer_its_memory_and_step_workers(
+        tmp_path: Path):
+    """Two users, two projects, one serve, at the same time."""
+    names = {"proj-a": "compute_total", "proj-b": "sum_of_items"}
+    for folder in names:
+        shutil.copytree(RENAME_REPO, tmp_path / folder)
+    project = tmp_path / "proj-a"
     env = {**os.environ, "SMALLCODE_CACHE_DIR": str(tmp_path / "cache"),
            "XDG_CONFIG_HOME": str(tmp_path / "config"), "SMALLCODE_MODEL__DETECT_LOCAL": "false",
            "SMALLCODE_SOLVE__ENABLED": "false"}
-    script = StepScript({
-        1: [fenced("rename_symbol", {"old": "calc_total", "new": "compute_total"}), finish()],
-        2: [write("NOTES.md", "compute_total replaces calc_total\n"), finish()],
-    })
+    scripts = {new: _script(new) for new in names.values()}
+
+    def reply(body: dict):  # each project's steps get their own script
+        text = json.dumps(body.get("messages"))
+        return next((sc(body) for new, sc in scripts.items() if new in text), finish())
+
     port = _free_port()
     log = tmp_path / "serve.log"
-    with ScriptedServer(default=script) as backend, log.open("w") as log_file:
+    with ScriptedServer(default=reply) as backend, log.open("w") as log_file:
         serve = subprocess.Popen(
             [sys.executable, "-m", "smallcode.cli.main", "-C", str(project), "serve",
              "--backend", f"llama={backend.base_url},slots=2", "--port", str(port),
@@ -67,21 +80,37 @@ def test_a_run_attached_to_serve_uses_its_indexer_memory_and_step_workers(tmp_pa
             line = serve.stdout.readline()
             assert line, f"serve exited early: {log.read_text()[-2000:]}"
             url = json.loads(line)["url"]
-            run = _smallcode("-C", str(project), "run", "--yes", "--json", TASK, env=env)
-            assert run.returncode == 0, run.stderr[-3000:]
-            assert "code graph: serve's indexer actor" in run.stderr
-            assert "project memory: serve's memory actor" in run.stderr
-            for rel in ("billing/totals.py", "billing/invoice.py", "tests/test_billing.py"):
-                assert "calc_total" not in (project / rel).read_text()
-            assert (project / "NOTES.md").exists()
+            runs = {folder: subprocess.Popen(
+                [sys.executable, "-m", "smallcode.cli.main", "-C", str(tmp_path / folder), "run",
+                 "--yes", "--json", TASK.replace("compute_total", new)], env=env,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for folder, new in names.items()}
+            for folder, run in runs.items():
+                _, err = run.communicate(timeout=180)
+                assert run.returncode == 0, (folder, err[-3000:])
+                assert "code graph: serve's indexer actor" in err
+                assert "project memory: serve's memory actor" in err
+                root, new = tmp_path / folder, names[folder]
+                for rel in ("billing/totals.py", "billing/invoice.py", "tests/test_billing.py"):
+                    text = (root / rel).read_text()
+                    assert "calc_total" not in text and new in text
+                assert (root / "NOTES.md").read_text() == f"{new} replaces calc_total\n"
 
             metrics = httpx.get(url.removesuffix("/v1") + "/metrics", timeout=10).text
-            counted = {m.group(1): int(float(m.group(2))) for m in re.finditer(
-                r'smallcode_actor_calls_total\{[^}]*kind="(\w+)"[^}]*\} (\S+)', metrics)}
-            print("actor calls of the run:", counted)
-            assert counted.get("indexer", 0) >= 1
-            assert counted.get("memory", 0) >= 1
-            assert counted.get("step_worker", 0) == 2  # the plan's two steps
+            counted: dict[str, dict[str, int]] = {}
+            for m in re.finditer(r'smallcode_actor_calls_total\{([^}]*)\} (\S+)', metrics):
+                labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+                counted.setdefault(labels.get("actor", "?"), {})[labels["kind"]] = int(
+                    float(m.group(2)))
+            print("actor calls per run:", counted)
+            assert len(counted) == 2  # one source per run
+            for calls in counted.values():
+                assert calls.get("indexer", 0) >= 1 and calls.get("memory", 0) >= 1
+                assert calls.get("step_worker", 0) == 2  # each plan's two steps
+
+            status = _smallcode("status", "--json", env=env)
+            actors = [a["name"] for a in json.loads(status.stdout)["actors"]]
+            assert len([a for a in actors if "indexer" in a]) == 2, actors  # one per project
 
             probe = subprocess.run([sys.executable, "-c", WATCH_PROBE, str(project)], env=env,
                                    capture_output=True, text=True, timeout=120, check=False)
