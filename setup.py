@@ -1,12 +1,12 @@
 """Maps the repository's top-level folders onto the `smallcode` namespace.
 
-`core/`, `actors/` and `cli/` install as `smallcode.core`, `smallcode.actors` and `smallcode.cli`;
-no bare `core` or `cli` package ever reaches site-packages.
+`core/`, `gateway/`, `actors/` and `cli/` install as `smallcode.core`, `smallcode.gateway`,
+`smallcode.actors` and `smallcode.cli`; no bare `core` or `cli` package ever reaches site-packages.
 """
 
 from setuptools import find_packages, setup
 
-TOP = ("core", "actors", "cli")
+TOP = ("core", "gateway", "actors", "cli")
 EXCLUDE = ["*.suites", "*.suites.*", "*.tests", "*.tests.*"]
 
 packages: list[str] = []

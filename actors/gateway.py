@@ -10,9 +10,9 @@ import os
 import socket
 from typing import Any
 
-from smallcode.core.gateway.config import GatewayConfig
-from smallcode.core.gateway.server import GatewayServer
-from smallcode.core.gateway.service import GatewayService
+from smallcode.gateway.config import GatewayConfig
+from smallcode.gateway.server import GatewayServer
+from smallcode.gateway.service import GatewayService
 
 
 def _node_ip() -> str | None:

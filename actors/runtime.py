@@ -25,7 +25,7 @@ import httpx
 from smallcode.core.config import cache_dir
 
 if TYPE_CHECKING:
-    from smallcode.core.gateway.config import GatewayConfig
+    from smallcode.gateway.config import GatewayConfig
 
 log = logging.getLogger("smallcode.serve")
 
@@ -345,8 +345,8 @@ def with_default_backend(config: GatewayConfig, *, detect_local: bool = True,
     here; the returned callable stops it). Unchanged when it already has backends."""
     if config.backends:
         return config, None
-    from smallcode.core.gateway.config import BackendConfig
     from smallcode.core.model.discovery import detect_local_server
+    from smallcode.gateway.config import BackendConfig
 
     found = detect_local_server() if detect_local else None
     if found is not None:

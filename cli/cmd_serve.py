@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from smallcode.core.config import ConfigError, cache_dir, load_settings
-from smallcode.core.gateway.config import GatewayConfigError, resolve_gateway_config
+from smallcode.gateway.config import GatewayConfigError, resolve_gateway_config
 
 
 def default_tokens_file() -> Path:
@@ -193,7 +193,7 @@ def stop_command(args: argparse.Namespace) -> int:
 
 
 def token_command(args: argparse.Namespace) -> int:
-    from smallcode.core.gateway.tokens import TokenStore
+    from smallcode.gateway.tokens import TokenStore
 
     path = Path(getattr(args, "file", None) or default_tokens_file())
     try:

@@ -6,7 +6,7 @@ whatever their dict order. Values must be JSON-able. ``ttl`` is in seconds (None
 Used by ``MemoryStore.cache`` (``core/memory/store.py``: a ``DuckDBCache`` in the project's memory
 file), which the memory actor serves (``actors/memory_store.py``). Both caches satisfy the
 micro-task ``Cache`` protocol (``core/features/microtask.py``). The gateway has its own response
-cache (``core/gateway/cache.py``).
+cache (``gateway/cache.py``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 :class:`AgentMetrics` is an event sink (put it in :func:`~.jsonlog.tee`) that keeps counters,
 histograms and gauges about model calls, tool calls, repairs, routes, plan steps, undo and tasks
-in a :class:`~smallcode.core.gateway.metrics.MetricsRegistry` (the gateway's registry class,
+in a :class:`~smallcode.core.observability.prometheus.MetricsRegistry` (the gateway's registry class,
 reused: one exposition format for the whole product). :class:`MetricsHub` merges the Prometheus
 text pushed by other processes (step workers, runs attached to a serve) under an ``actor`` label;
 :func:`attach_hub` makes a registry's ``render()`` — e.g. the gateway's ``/metrics`` — include it.
@@ -28,7 +28,13 @@ from smallcode.core.events import (
     ToolResultEvent,
     UsageEvent,
 )
-from smallcode.core.gateway.metrics import Counter, Gauge, Histogram, MetricsRegistry, _Metric
+from smallcode.core.observability.prometheus import (
+    Counter,
+    Gauge,
+    Histogram,
+    MetricsRegistry,
+    _Metric,
+)
 
 from .timing import EventClock
 

@@ -16,7 +16,7 @@ import uuid
 import httpx
 import pytest
 from smallcode.actors import runtime
-from smallcode.core.gateway import BackendConfig, GatewayConfig
+from smallcode.gateway import BackendConfig, GatewayConfig
 
 from tests.gateway.slow_backend import SlowBackend
 from tests.support.scripted_server import ScriptedServer

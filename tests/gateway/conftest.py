@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from smallcode.core.gateway import BackendConfig, GatewayConfig, GatewayServer, GatewayService
+from smallcode.gateway import BackendConfig, GatewayConfig, GatewayServer, GatewayService
 
 
 def make_config(backends: list[tuple[str, str, int]], **overrides: Any) -> GatewayConfig:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 from smallcode.cli.main import build_parser
-from smallcode.core.gateway import GatewayConfig
+from smallcode.gateway import GatewayConfig
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 

@@ -9,7 +9,7 @@ import socket
 
 import httpx
 import pytest
-from smallcode.core.gateway import (
+from smallcode.gateway import (
     GatewayService,
     UserConfig,
     build_app,

@@ -7,7 +7,7 @@ import time
 from collections import Counter
 
 import httpx
-from smallcode.core.gateway import UserConfig, hash_token
+from smallcode.gateway import UserConfig, hash_token
 
 from tests.gateway.conftest import chat, make_config, running_gateway
 from tests.support.scripted_server import Reply, ScriptedServer

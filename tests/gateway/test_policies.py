@@ -6,7 +6,7 @@ import json
 import stat
 
 import pytest
-from smallcode.core.gateway import (
+from smallcode.gateway import (
     AffinityMap,
     GatewayConfig,
     GatewayConfigError,

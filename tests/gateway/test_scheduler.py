@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from smallcode.core.gateway import FairScheduler, QueueFull
+from smallcode.gateway import FairScheduler, QueueFull
 
 
 async def _settle() -> None:

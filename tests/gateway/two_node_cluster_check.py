@@ -18,7 +18,7 @@ import httpx
 import ray
 from ray.cluster_utils import Cluster
 from smallcode.actors import runtime
-from smallcode.core.gateway import BackendConfig, GatewayConfig
+from smallcode.gateway import BackendConfig, GatewayConfig
 
 from tests.support.scripted_server import Reply, ScriptedServer
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import httpx
 from smallcode.core.events import RouteEvent, ToolResultEvent, UsageEvent
-from smallcode.core.gateway.config import GatewayConfig
-from smallcode.core.gateway.server import GatewayServer
-from smallcode.core.gateway.service import GatewayService
 from smallcode.core.observability import AgentMetrics, MetricsHub, attach_hub
+from smallcode.gateway.config import GatewayConfig
+from smallcode.gateway.server import GatewayServer
+from smallcode.gateway.service import GatewayService
 
 
 async def test_gateway_metrics_endpoint_merges_pushed_worker_metrics() -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from smallcode.core.events import DoneEvent, NoticeEvent, PlanUpdate, ToolCallEvent, ToolResultEvent
-from smallcode.core.gateway.metrics import MetricsRegistry
 from smallcode.core.observability import (
     AgentMetrics,
     JsonLogWriter,
@@ -16,6 +15,7 @@ from smallcode.core.observability import (
     log_path,
     tee,
 )
+from smallcode.core.observability.prometheus import MetricsRegistry
 
 
 def test_writer_rotates_by_size_and_keeps_the_configured_backups(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import httpx
-from smallcode.core.gateway import BackendConfig, GatewayConfig, GatewayServer, GatewayService
+from smallcode.gateway import BackendConfig, GatewayConfig, GatewayServer, GatewayService
 
 from tests.support.scripted_server import Reply, ScriptedServer
 

@@ -426,7 +426,7 @@ async def test_status_line_shows_the_gateway_queue_when_attached_to_serve(repo: 
     import asyncio
 
     import httpx
-    from smallcode.core.gateway import BackendConfig, GatewayConfig, GatewayServer, GatewayService
+    from smallcode.gateway import BackendConfig, GatewayConfig, GatewayServer, GatewayService
 
     with ScriptedServer(default=Reply(content="slow", delay=2.0)) as backend:
         config = GatewayConfig(port=0, backends=[BackendConfig(name="b", base_url=backend.base_url,

@@ -3,11 +3,12 @@
 No Ray here; ``smallcode.actors.gateway`` hosts :class:`GatewayServer` in an actor.
 """
 
+from smallcode.core.observability.prometheus import MetricsRegistry
+
 from .affinity import SESSION_HEADER, AffinityMap, affinity_key
 from .app import build_app
 from .cache import ResponseCache, cache_key, is_cacheable
 from .config import BackendConfig, GatewayConfig, GatewayConfigError, UserConfig, parse_backend_spec
-from .metrics import MetricsRegistry
 from .quota import QuotaExceeded, QuotaTracker
 from .scheduler import FairScheduler, Lease, QueueFull
 from .server import GatewayServer, bind_socket

@@ -20,11 +20,11 @@ from typing import Any
 
 import anyio
 import httpx
+from smallcode.core.observability.prometheus import MetricsRegistry
 
 from .affinity import AffinityMap, affinity_key
 from .cache import ResponseCache, is_cacheable
 from .config import GatewayConfig, GatewayConfigError
-from .metrics import MetricsRegistry
 from .quota import QuotaExceeded, QuotaTracker
 from .scheduler import FairScheduler, Lease, QueueFull
 from .tokens import TokenStore
