@@ -76,7 +76,8 @@ def _blocks(reply: str) -> list[tuple[str, str, str]]:
 
 
 def _path_from(line: str, lang: str, editable: list[str]) -> str | None:
-    """The file a block is for: the path on the line before it (or in its language tag)."""
+    """The file a block is for: the path on the line before it (or in its language tag), else
+    the one editable file a sentence before it names ("Here is the fixed `report.py`:")."""
     for text in (line, lang):
         m = PATH_LINE_RE.match(text) if text else None
         if m:
@@ -86,7 +87,18 @@ def _path_from(line: str, lang: str, editable: list[str]) -> str | None:
                     return rel
             if "/" in name or "." in name:
                 return name
-    return None
+    named = {rel for rel in editable if line and re.search(
+        r"(?<![\w./-])" + re.escape(PurePosixPath(rel).name) + r"(?![\w/-]|\.\w)", line)}
+    return named.pop() if len(named) == 1 else None
+
+
+def _only_file_in(lang: str, editable: list[str]) -> str | None:
+    """The one editable file written in the block's language (a ```python block when the only
+    Python file is report.py and the other one is data)."""
+    wanted = {"py": "python", "js": "javascript", "sh": "bash", "shell": "bash",
+              "yml": "yaml"}.get(lang.lower(), lang.lower())
+    same = [rel for rel in editable if wanted and language_of(rel) == wanted]
+    return same[0] if len(same) == 1 else None
 
 
 class WholeFileFormat:
@@ -110,8 +122,8 @@ class WholeFileFormat:
         blocks = _blocks(reply)
         for prev, lang, body in blocks:
             path = _path_from(prev, lang, editable)
-            if path is None and len(editable) == 1 and len(blocks) == 1:
-                path = editable[0]
+            if path is None and len(blocks) == 1:
+                path = editable[0] if len(editable) == 1 else _only_file_in(lang, editable)
             if path is None:
                 parsed.problems.append("a code block without a file path before it")
                 continue

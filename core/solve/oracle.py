@@ -260,7 +260,8 @@ class ReproCheck:
             script.write_text(self.script(root))
             command = ["node", str(script)] if self.javascript else [sys.executable, str(script)]
             try:
-                done = subprocess.run(command, cwd=tmp, check=False, capture_output=True,
+                # in the project (a copy): the example's relative paths mean what they say
+                done = subprocess.run(command, cwd=root, check=False, capture_output=True,
                                       text=True, timeout=30, stdin=subprocess.DEVNULL,
                                       env=_clean_env())
             except subprocess.TimeoutExpired:

@@ -164,10 +164,14 @@ class Solver:
         # the task text includes the documents it points at ("described in
         # .docs/instructions.md"): their examples are the user's examples too
         docs = [located.files.get(r) or "" for r in located.named if r.endswith((".md", ".txt"))]
-        repro = repro_checks("\n".join([task, *docs]), self.ws.root, code_files)
+        # examples run in a throw-away copy: their relative paths ('data/sales.csv') resolve
+        # as in the project, and whatever they write never lands in the user's tree
+        with self._scratch({}) as copy:
+            repro = repro_checks("\n".join([task, *docs]), copy, code_files)
+            failures = [c.run(copy)[1] for c in repro]
         if repro:
             calls = ", ".join(c.describe() for c in repro)
-            located.failure_text = "\n".join(c.run(self.ws.root)[1] for c in repro)
+            located.failure_text = "\n".join(failures)
             return Oracle("repro", True, f"from the task's example: {calls} (fails now)",
                           repro=repro, start_failures=start_ids, test_timeout=timeout)
         configs = [r for r in located.shown if Path(r).suffix.lower() in

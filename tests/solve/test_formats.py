@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from smallcode.core.solve import SearchReplaceFormat, WholeFileFormat, choose_format
 
 CALC = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n"
@@ -108,3 +109,27 @@ def test_a_javascript_partial_reply_keeps_the_other_functions_and_replaces_the_e
     assert merged.index("function flatten") < merged.index("function last") < merged.index(
         "const chunk") < merged.index("module.exports = { flatten, last, chunk };")
     assert "module.exports = { flatten, last };" not in merged
+
+
+@pytest.mark.parametrize("lead", [
+    "Here's the updated code for `report.py`:",
+    "The fixed version of report.py is below:",
+    "#### Updated report.py",
+    "In report.py, change the function to:",
+])
+def test_a_sentence_naming_one_editable_file_gives_the_block_its_path(lead: str):
+    current = {"report.py": "x = 1\n", "data/sales.csv": "amount\n1\n"}
+    parsed = WholeFileFormat().parse(f"The header row is summed.\n\n{lead}\n```python\n"
+                                     "x = 2\n```\n", current)
+    assert parsed.files == {"report.py": "x = 2\n"} and parsed.problems == []
+
+
+def test_a_lone_block_goes_to_the_one_file_in_its_language_and_never_guesses_otherwise():
+    fmt = WholeFileFormat()
+    current = {"report.py": "x = 1\n", "data/sales.csv": "amount\n"}
+    assert fmt.parse("Fixed:\n```python\nx = 2\n```", current).files == {"report.py": "x = 2\n"}
+    two = {"a.py": "", "b.py": ""}
+    for reply in ("Fixed:\n```python\nx = 2\n```", "See `a.py` and `b.py`:\n```python\nx\n```"):
+        parsed = fmt.parse(reply, two)
+        assert parsed.files == {}
+        assert parsed.problems == ["a code block without a file path before it"]

@@ -132,3 +132,25 @@ def test_a_reply_with_only_the_fixed_function_keeps_the_rest_of_the_file(tmp_pat
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
     assert (repo / "calc.py").read_text() == ("def add(a, b):\n    return a + b\n\n\n"
                                               "def mul(a, b):\n    return a * b\n")
+
+
+def test_an_example_with_a_relative_data_path_runs_in_the_project(tmp_path: Path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "sales.csv").write_text("region,amount\nnorth,2\nsouth,3\n")
+    (tmp_path / "report.py").write_text(
+        "import csv\n\n\ndef column_total(path, column):\n    with open(path) as fh:\n"
+        "        rows = list(csv.reader(fh))\n    index = rows[0].index(column)\n"
+        "    return sum(float(row[index]) for row in rows)\n")
+    good = ("Skip the header row.\n\nreport.py\n```python\nimport csv\n\n\n"
+            "def column_total(path, column):\n    with open(path) as fh:\n"
+            "        rows = list(csv.reader(fh))\n    index = rows[0].index(column)\n"
+            "    return sum(float(row[index]) for row in rows[1:])\n```\n")
+    with ScriptedServer([good]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
+                       "column_total('data/sales.csv', 'amount') should return 5.0")
+    assert proc.returncode == 0, proc.stderr
+    done = next(e for e in events(proc.stdout) if e["type"] == "done")
+    assert done["verified"] == "repro", done["reason"]
+    assert "rows[1:]" in (tmp_path / "report.py").read_text()
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name != ".cfg")
+    assert left == [".smallcode", "data", "report.py"]  # the example wrote nothing here
