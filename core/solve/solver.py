@@ -205,8 +205,10 @@ class Solver:
                 {"role": "user", "content": "\n\n".join(parts)}]
 
     def _max_tokens(self, located: Located) -> int:
+        # a stub grows into a whole implementation, and the model explains first: the cap
+        # follows the file, but never below what a short module with its preface needs
         chars = sum(len(located.files.get(r) or "") for r in located.editable)
-        return max(512, min(self.settings.max_tokens, int(chars / 2.8) + 400))
+        return min(self.settings.max_tokens, max(1536, int(chars / 2.8) + 600))
 
     async def _generate(self, number: int, messages: list[Message], temperature: float,
                         fmt: EditFormat, located: Located, max_tokens: int,
