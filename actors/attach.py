@@ -13,6 +13,7 @@ label), so a user can see that a run used them.
 
 from __future__ import annotations
 
+import inspect
 import os
 import threading
 from collections import Counter
@@ -66,7 +67,7 @@ class Counted:
             return value
         kind, calls = self._kind, self._calls
 
-        if _is_async(value):
+        if inspect.iscoroutinefunction(value):
             async def counted_async(*args: Any, **kwargs: Any) -> Any:
                 calls.add(kind)
                 return await value(*args, **kwargs)
@@ -76,12 +77,6 @@ class Counted:
             calls.add(kind)
             return value(*args, **kwargs)
         return counted
-
-
-def _is_async(fn: Any) -> bool:
-    import inspect
-
-    return inspect.iscoroutinefunction(fn)
 
 
 def serve_backend(root: str | os.PathLike[str], progress: Progress = lambda _: None
