@@ -82,13 +82,17 @@ def _path_from(line: str, lang: str, editable: list[str]) -> str | None:
         m = PATH_LINE_RE.match(text) if text else None
         if m:
             name = m.group(1).strip("`*")
-            for rel in editable:
-                if rel == name or rel.endswith("/" + name) or name.endswith("/" + rel):
-                    return rel
+            # "Cart.py" for cart.py: a small model capitalises a file name it writes as a title
+            for exact in (True, False):
+                for rel in editable:
+                    a, b = (rel, name) if exact else (rel.lower(), name.lower())
+                    if a == b or a.endswith("/" + b) or b.endswith("/" + a):
+                        return rel
             if "/" in name or "." in name:
                 return name
     named = {rel for rel in editable if line and re.search(
-        r"(?<![\w./-])" + re.escape(PurePosixPath(rel).name) + r"(?![\w/-]|\.\w)", line)}
+        r"(?<![\w./-])" + re.escape(PurePosixPath(rel).name) + r"(?![\w/-]|\.\w)", line,
+        re.IGNORECASE)}
     return named.pop() if len(named) == 1 else None
 
 

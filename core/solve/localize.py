@@ -9,6 +9,7 @@ read-only unless the task asks to change tests; files the task asks to create ar
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,40 @@ def _editable(rel: str, task: str, protect_tests: bool) -> bool:
     return not hidden or hidden == [".github"]
 
 
+DOC_SUFFIXES = (".md", ".rst", ".txt", ".adoc")
+# the words that make a named document the source of the request, not its target: "as described
+# in docs/spec.md", "following the rules in NOTES.md", "according to SPEC.md", "what FORMAT.md
+# shows", "see README.md"
+_SOURCE_BEFORE = re.compile(
+    r"(?:\b(?:per|see|following|according\s+to|based\s+on|as)"
+    r"|\b(?:described|explained|specified|defined|listed|shown|given|documented|written|laid\s+out)"
+    r"\s+in|\b(?:rules|requirements|spec|specification|instructions|description|format"
+    r"|examples?|details|behaviou?r|exercise|notes|contract|design)\s+(?:in|from|of))"
+    r"\s+(?:the\s+)?(?:\w+\s+){0,2}(?:in\s+)?`?$", re.IGNORECASE)
+_SOURCE_AFTER = re.compile(r"^`?\s+(?:says|say|describes|explains|specifies|shows|defines"
+                           r"|lists|asks\s+for|wants)\b", re.IGNORECASE)
+
+
+def source_documents(task: str, named: list[str]) -> list[str]:
+    """Documents the task reads from rather than asks to change: when it names a code file to
+    work on and points at a document as where the requirements are ("implement it in stats.py as
+    described in docs/spec.md", "make report.py do what FORMAT.md says"). A document named on its
+    own ("fix the typo in README.md") or as a target ("add a section to README.md") stays
+    editable."""
+    if not any(Path(r).suffix.lower() in CODE_SUFFIXES for r in named):
+        return []
+    out = []
+    for rel in named:
+        if Path(rel).suffix.lower() not in DOC_SUFFIXES:
+            continue
+        for m in re.finditer(r"(?<![\w/.-])" + re.escape(rel) + r"(?![\w/-])", task):
+            if _SOURCE_BEFORE.search(task[max(0, m.start() - 60):m.start()]) or \
+                    _SOURCE_AFTER.match(task[m.end():m.end() + 30]):
+                out.append(rel)
+                break
+    return out
+
+
 def locate(task: str, ws: Workspace, whole_repo_chars: int, graph: Any = None) -> Located:
     """The files for ``task``: the whole repository when it is small, else what the message
     points at (named files, traceback frames, defining files, local imports)."""
@@ -153,5 +188,6 @@ def locate(task: str, ws: Workspace, whole_repo_chars: int, graph: Any = None) -
         located.editable = asked
         located.answer_file = True
     else:
-        located.editable = [r for r in shown if _editable(r, task, protect)]
+        sources = source_documents(task, named)
+        located.editable = [r for r in shown if _editable(r, task, protect) and r not in sources]
     return located

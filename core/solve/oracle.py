@@ -55,6 +55,7 @@ class Oracle:
     config_values: list[tuple[str, str]] = field(default_factory=list)  # (key, value)
     rename: tuple[str, str] | None = None
     test_timeout: float = 120.0
+    baseline: dict[str, str] = field(default_factory=dict)  # code files' text before any change
 
     def check(self, root: Path, changed: list[str]) -> CheckResult:
         """Run the oracle in ``root`` (a scratch copy with the candidate applied)."""
@@ -68,6 +69,12 @@ class Oracle:
         if problems:
             return CheckResult(False, 0.0, "\n".join(problems))
         parts: list[tuple[bool, str]] = [check.run(root) for check in self.repro]
+        pasted = pasted_answers(root, [r for r in changed if r.endswith(".py")], self.repro,
+                                 self.baseline)
+        if pasted:
+            parts.append((False, "the code special-cases the example instead of computing the "
+                          "answer (it writes out the expected value of " + ", ".join(pasted)
+                          + "): solve it for every input"))
         stubs = stubs_left(root, [r for r in changed if r.endswith(".py")])
         if stubs:
             parts.append((False, "not implemented yet (the body is only a placeholder): "
@@ -96,6 +103,65 @@ class Oracle:
         if tests_share is not None:
             score = (score + tests_share) / 2
         return CheckResult(passed, score, "\n".join(d for ok, d in parts if not ok))
+
+
+def _distinctive(value: object) -> bool:
+    """A value that code which computes it would not write out by chance."""
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, str):
+        return len(value.strip()) >= 3
+    if isinstance(value, (int, float)):
+        return abs(value) >= 100 and value not in (100, 1000, 1024, 3600, 86400)
+    if isinstance(value, (list, tuple, dict, set)):
+        return len(value) > 0
+    return False
+
+
+def _literals(tree: ast.AST) -> list[object]:
+    out: list[object] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set)):
+            try:
+                out.append(ast.literal_eval(node))
+            except (ValueError, SyntaxError, TypeError):
+                continue
+    return out
+
+
+def pasted_answers(root: Path, py_files: list[str], checks: list[ReproCheck],
+                   baseline: dict[str, str] | None = None) -> list[str]:
+    """The checks whose distinctive expected value is written out in the changed code (and was
+    not in it before): code that returns the example's answer as a literal passes the check
+    without solving the task. ``baseline`` is the files' text before the change."""
+    wanted: list[tuple[str, object]] = []
+    for check in checks:
+        if check.expected is None or check.javascript:
+            continue
+        try:
+            value = ast.literal_eval(check.expected)
+        except (ValueError, SyntaxError):
+            continue
+        if _distinctive(value):
+            wanted.append((check.call, value))
+    if not wanted:
+        return []
+    found: list[str] = []
+    for rel in py_files:
+        try:
+            now = _literals(ast.parse((root / rel).read_text(errors="replace")))
+        except (OSError, SyntaxError, ValueError):
+            continue
+        before: list[object] = []
+        if baseline is not None and baseline.get(rel):
+            try:
+                before = _literals(ast.parse(baseline[rel]))
+            except (SyntaxError, ValueError):
+                before = []
+        for call, value in wanted:
+            if call not in found and value in now and value not in before:
+                found.append(call)
+    return found
 
 
 def stubs_left(root: Path, py_files: list[str]) -> list[str]:
@@ -178,6 +244,11 @@ EXAMPLE_PATTERNS = (
     # "I expect f(x) to be B"
     re.compile(r"\bexpect(?:ed)?\s+" + _CALL + r"\s+(?:to\s+(?:be|return)\s+)?" + _VALUE,
                re.IGNORECASE),
+    # a specification's example: "`f(x)` is `B`", "f(x) returns B", "f(x) gives B". A bug
+    # report's "f(x) returns A" (the wrong value) is caught by the first pattern when it says
+    # what it should be, and otherwise never becomes a check: it passes on the untouched code
+    re.compile(_CALL + r"\s+(?:is|returns|gives|equals|yields|evaluates\s+to)\s+" + _VALUE
+               + r"(?![\w(])"),
 )
 # "f(x) throws TypeError", "f(x) raises ZeroDivisionError", "calling f(x) crashes": after the
 # fix the call must return (any value) instead of raising
@@ -316,8 +387,8 @@ def repro_checks(task: str, root: Path, files: list[str]) -> list[ReproCheck]:
 
 _NAMED_FUNCTION = re.compile(r"\b([A-Za-z_]\w*)\(\s*[A-Za-z_]\w*\s*\)")
 _ARG = r"((?:[-+]?\d[\d_.]*)|'[^'\n]*'|\"[^\"\n]*\"|\[[^\]\n]*\])"
-_ARG_TO_VALUE = re.compile(r"(?<![\w.(])" + _ARG + r"\s*(?:->|=>|→|maps\s+to|becomes|gives|"
-                           r"returns)\s*" + _VALUE)
+_ARG_TO_VALUE = re.compile(r"(?<![^\s`(\[,:])`?" + _ARG + r"`?\s*(?:->|=>|→|maps\s+to|becomes|gives|"
+                           r"returns|\bis\b)\s*" + _VALUE + r"(?![\w(])")
 
 
 def _examples_of_one_function(task: str, root: Path, files: list[str]
@@ -338,7 +409,9 @@ def _examples_of_one_function(task: str, root: Path, files: list[str]
 
 def _module_defining(name: str, root: Path, files: list[str]) -> str | None:
     n = re.escape(name)
-    py = re.compile(rf"^\s*(?:async\s+)?(?:def|class)\s+{n}\b|^{n}\s*=", re.MULTILINE)
+    # top level only: a method's name (``count`` of a class) is not a name of the module,
+    # and a check calling it could never pass
+    py = re.compile(rf"^(?:async\s+)?(?:def|class)\s+{n}\b|^{n}\s*[:=]", re.MULTILINE)
     js = re.compile(rf"\bfunction\s+{n}\b|\b(?:const|let|var)\s+{n}\s*=|\bexports\.{n}\s*=")
     for rel in files:
         if testrunner.is_test_file(rel):

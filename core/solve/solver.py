@@ -173,7 +173,8 @@ class Solver:
             calls = ", ".join(c.describe() for c in repro)
             located.failure_text = "\n".join(failures)
             return Oracle("repro", True, f"from the task's example: {calls} (fails now)",
-                          repro=repro, start_failures=start_ids, test_timeout=timeout)
+                          repro=repro, start_failures=start_ids, test_timeout=timeout,
+                          baseline={r: located.files.get(r) or "" for r in code_files})
         configs = [r for r in located.shown if Path(r).suffix.lower() in
                    (".json", ".toml", ".yaml", ".yml", ".ini", ".cfg")]
         wanted = config_values(task, self.ws.root, configs)
@@ -302,10 +303,14 @@ class Solver:
             pending = list(temps)
             while pending and time.monotonic() < deadline:
                 batch, pending = pending[:slots], pending[slots:]
-                results = await asyncio.gather(*(self._generate(number + i + 1, messages, t,
-                                                                fmt, located, max_tokens, task)
-                                                 for i, t in enumerate(batch)),
-                                               return_exceptions=True)
+                calls = [self._generate(number + i + 1, messages, t, fmt, located, max_tokens,
+                                        task) for i, t in enumerate(batch)]
+                if best is not None:
+                    # a later batch must not outlive the budget (a busy shared server can take
+                    # minutes per reply): what is not back by then is given up
+                    left = max(deadline - time.monotonic(), 1.0)
+                    calls = [asyncio.wait_for(c, left) for c in calls]
+                results = await asyncio.gather(*calls, return_exceptions=True)
                 number += len(batch)
                 errors = [r for r in results if isinstance(r, BaseException)]
                 made = [r for r in results if isinstance(r, Candidate)]
@@ -313,9 +318,10 @@ class Solver:
                     raise errors[0]  # nothing to keep: the caller reports the model error
                 if errors:
                     # keep what was already sampled and checked; sample no more
-                    await self.emit(NoticeEvent(message=f"model error while sampling "
-                                                        f"candidates ({errors[0]}); continuing "
-                                                        "with the candidates already made"))
+                    why = ("the time budget ran out" if isinstance(errors[0], TimeoutError)
+                           else f"model error while sampling candidates ({errors[0]})")
+                    await self.emit(NoticeEvent(message=f"{why}; continuing with the "
+                                                        "candidates already made"))
                     pending = []
                     stop = True
                 for cand in made:

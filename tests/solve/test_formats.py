@@ -116,6 +116,8 @@ def test_a_javascript_partial_reply_keeps_the_other_functions_and_replaces_the_e
     "The fixed version of report.py is below:",
     "#### Updated report.py",
     "In report.py, change the function to:",
+    "### Updated Report.py",
+    "Report.py",
 ])
 def test_a_sentence_naming_one_editable_file_gives_the_block_its_path(lead: str):
     current = {"report.py": "x = 1\n", "data/sales.csv": "amount\n1\n"}

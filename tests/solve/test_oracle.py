@@ -106,6 +106,32 @@ def test_not_a_rename_of_a_defined_name(cart_repo, task):
     assert find_rename(task, cart_repo) is None
 
 
+@pytest.fixture
+def class_repo(tmp_path: Path) -> Workspace:
+    (tmp_path / "cart.py").write_text("class Cart:\n    def add(self, name):\n        pass\n")
+    (tmp_path / "app.py").write_text("from cart import Cart\n\nCart().add('pen')\n")
+    return Workspace(tmp_path)
+
+
+@pytest.mark.parametrize("task", [
+    "Fill in the Cart class in cart.py following the requirements in NOTES.md. Keep the method names.",
+    "Implement Cart as README.md describes. Keep the names of the existing functions and classes.",
+    "The Cart class is called from app.py; make add() work. ISO dates please.",
+])
+def test_english_words_around_a_class_are_not_a_new_name(class_repo, task):
+    assert find_rename(task, class_repo) is None
+
+
+@pytest.mark.parametrize("task", [
+    "Rename the class Cart to Basket",
+    "Cart should be called Basket everywhere",
+    "rename `Cart` to `Basket`, it is not only for shops",
+])
+def test_a_class_rename_is_recognised_whatever_the_phrasing(class_repo, task):
+    req = find_rename(task, class_repo)
+    assert req is not None and (req.old, req.new) == ("Cart", "Basket")
+
+
 @pytest.mark.parametrize("message", [
     "What does calc_total return for an empty list?",
     "where is the retry limit configured",
@@ -191,3 +217,44 @@ def test_a_stub_left_in_a_candidate_fails_even_the_weak_oracle(tmp_path):
     result = Oracle("structural", False, "weak").check(tmp_path, ["roman.py"])
     assert not result.passed and "roman.py:9 helper()" in result.detail
     assert "to_roman" not in result.detail  # it has real statements
+
+
+SPEC_DOC = ('`format_duration(seconds)` writes seconds out: `3661` is `"1h 1m 1s"`, '
+            '`format_duration(7322)` gives `"2h 2m 2s"`.\n')
+
+
+@pytest.fixture
+def duration_repo(tmp_path: Path) -> Path:
+    (tmp_path / "durations.py").write_text("def format_duration(seconds):\n    pass\n")
+    (tmp_path / "SPEC.md").write_text(SPEC_DOC)
+    return tmp_path
+
+
+def test_a_specifications_examples_become_checks(duration_repo):
+    checks = repro_checks(SPEC_DOC, duration_repo, ["durations.py"])
+    assert [(c.call, c.expected) for c in checks] == [
+        ("format_duration(7322)", '"2h 2m 2s"'), ("format_duration(3661)", '"1h 1m 1s"')]
+
+
+def test_a_method_name_is_not_a_module_name(tmp_path):
+    (tmp_path / "cart.py").write_text("class Cart:\n    def count(self):\n        pass\n")
+    # count() can only be called on a Cart: a check calling it bare could never pass
+    assert repro_checks("add two pens -> count() is 2", tmp_path, ["cart.py"]) == []
+
+
+@pytest.mark.parametrize("code,pasted", [
+    ('def format_duration(seconds):\n    if seconds == 3661:\n        return "1h 1m 1s"\n'
+     '    return "2h 2m 2s"\n', True),
+    ('ANSWERS = {3661: "1h 1m 1s", 7322: "2h 2m 2s"}\n\n'
+     'def format_duration(seconds):\n    return ANSWERS[seconds]\n', True),
+    ('def format_duration(seconds):\n    h, rest = divmod(seconds, 3600)\n'
+     '    m, s = divmod(rest, 60)\n    return f"{h}h {m}m {s}s"\n', False),
+])
+def test_code_that_writes_out_the_examples_answer_fails_the_oracle(duration_repo, code, pasted):
+    checks = repro_checks(SPEC_DOC, duration_repo, ["durations.py"])
+    oracle = Oracle("repro", True, "examples", repro=checks,
+                    baseline={"durations.py": "def format_duration(seconds):\n    pass\n"})
+    (duration_repo / "durations.py").write_text(code)
+    result = oracle.check(duration_repo, ["durations.py"])
+    assert result.passed is not pasted
+    assert ("special-cases the example" in result.detail) is pasted

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.agent.test_run_scripted import events, make_repo
 from tests.agent.test_run_scripted import run_cli as run_tool_loop_cli
 from tests.support.scripted_server import ScriptedServer
@@ -154,3 +156,35 @@ def test_an_example_with_a_relative_data_path_runs_in_the_project(tmp_path: Path
     assert "rows[1:]" in (tmp_path / "report.py").read_text()
     left = sorted(p.name for p in tmp_path.iterdir() if p.name != ".cfg")
     assert left == [".smallcode", "data", "report.py"]  # the example wrote nothing here
+
+
+@pytest.mark.parametrize("task", [
+    "Implement format_duration in durations.py as described in docs/spec.md.",
+    "Make durations.py do what docs/spec.md says.",
+    "Fill in durations.py following the requirements in docs/spec.md.",
+])
+def test_a_document_the_task_reads_from_is_shown_but_not_editable(tmp_path, task):
+    from smallcode.core.solve.localize import locate
+    from smallcode.core.tools.workspace import Workspace
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "spec.md").write_text("`format_duration(60)` is `\"1m\"`.\n")
+    (tmp_path / "durations.py").write_text("def format_duration(seconds):\n    pass\n")
+    located = locate(task, Workspace(tmp_path), 8000)
+    assert "docs/spec.md" in located.shown
+    assert located.editable == ["durations.py"]
+
+
+@pytest.mark.parametrize("task", [
+    "Update README.md and cli.py to document the --verbose flag",
+    "Add a --verbose flag to cli.py and mention it in README.md",
+    "Fix the typo in README.md",
+])
+def test_a_document_the_task_asks_to_change_stays_editable(tmp_path, task):
+    from smallcode.core.solve.localize import locate
+    from smallcode.core.tools.workspace import Workspace
+
+    (tmp_path / "README.md").write_text("# tool\n\nRun it.\n")
+    (tmp_path / "cli.py").write_text("import sys\n")
+    located = locate(task, Workspace(tmp_path), 8000)
+    assert "README.md" in located.editable

@@ -1,0 +1,2 @@
+def format_duration(seconds):
+    pass

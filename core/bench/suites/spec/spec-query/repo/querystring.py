@@ -1,0 +1,2 @@
+def parse_query(text):
+    raise NotImplementedError

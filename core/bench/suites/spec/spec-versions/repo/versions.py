@@ -1,0 +1,6 @@
+def compare_versions(a, b):
+    pass
+
+
+def latest(versions):
+    pass
