@@ -21,6 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from smallcode.core.tools.services import Services
+
 from .runtime import (
     GATEWAY_NAME,
     NAMESPACE,
@@ -80,10 +82,11 @@ class Counted:
 
 
 def serve_backend(root: str | os.PathLike[str], progress: Progress = lambda _: None
-                  ) -> tuple[dict[str, Any], list[Callable[[], Any]]] | None:
-    """The services of a session on serve's actors: {"graph", "memory", "step_runner"}, and
-    the closers (push the call counts to the gateway). None when no running serve publishes a
-    Ray address (then the caller keeps its in-process services)."""
+                  ) -> tuple[Services, list[Callable[[], Any]]] | None:
+    """The services of a session on serve's actors (``graph`` and ``memory`` when serve hosts
+    them, ``step_runner`` always; the other fields stay None), and the closers (push the call
+    counts to the gateway). None when no running serve publishes a Ray address (then the caller
+    keeps its in-process services)."""
     state = read_serve_state()
     if state is None or not state.get("ray_address"):
         return None
@@ -97,13 +100,13 @@ def serve_backend(root: str | os.PathLike[str], progress: Progress = lambda _: N
     connect(state["ray_address"], namespace=namespace)
     hosted = host_project_actors(Path(root), namespace=namespace)  # found, or started now
     calls = ActorCalls()
-    services: dict[str, Any] = {}
+    services = Services()
     handle = get_actor(hosted.get("indexer", ""), namespace)
     if handle is not None:
         graph = IndexerClient(handle)
         stats = graph.ready(60)
         calls.add("indexer")
-        services["graph"] = Counted("indexer", graph, calls)
+        services.graph = Counted("indexer", graph, calls)
         watching = "kept fresh by watchfiles" if stats.get("watching") else "not watching"
         progress(f"code graph: serve's indexer actor ({stats.get('files', '?')} files, "
                  f"{watching})")
@@ -112,11 +115,11 @@ def serve_backend(root: str | os.PathLike[str], progress: Progress = lambda _: N
                  "in-process graph")
     handle = get_actor(hosted.get("memory", ""), namespace)
     if handle is not None:
-        services["memory"] = Counted("memory", MemoryStoreClient(handle), calls)
+        services.memory = Counted("memory", MemoryStoreClient(handle), calls)
         progress("project memory: serve's memory actor")
     else:
         progress(f"serve's memory store is not available ({hosted.get('memory')})")
-    services["step_runner"] = Counted("step_worker", RayStepRunner(namespace=namespace), calls)
+    services.step_runner = Counted("step_worker", RayStepRunner(namespace=namespace), calls)
 
     def push_counts() -> None:
         gateway = get_actor(GATEWAY_NAME, namespace)

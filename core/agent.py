@@ -17,7 +17,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import prefetch
 from .awaitables import maybe_await
@@ -47,7 +47,12 @@ from .toolcalls.action import action_schema
 from .toolcalls.resolution import CallProblem, ResolvedCall
 from .tools.files import undo_regression
 from .tools.registry import Tool, ToolContext, ToolRegistry, ToolResult
+from .tools.services import Services
+from .tools.services import TaskState as ToolTaskState
 from .tools.workspace import Workspace
+
+if TYPE_CHECKING:
+    from .plan.tracker import PlanTracker
 
 Emit = Callable[[Event], Awaitable[None] | None]
 Confirm = Callable[[str, str], Awaitable[bool] | bool]  # (kind "edit"|"shell", detail) -> ok?
@@ -77,7 +82,8 @@ class HardFailure(Exception):
 
 @dataclass
 class TaskState:
-    """Per-task bookkeeping the loop needs; persisted in the session."""
+    """Per-task bookkeeping the loop needs; persisted in the session. (What the tools know of
+    the task is ``ctx.task_state``, a :class:`smallcode.core.tools.services.TaskState`.)"""
 
     task: str = ""
     category: str = "read"
@@ -104,21 +110,26 @@ class TaskState:
 
 
 class Agent:
-    """Runs tasks in one workspace with one model. Keeps the conversation between tasks."""
+    """Runs tasks in one workspace with one model. Keeps the conversation between tasks.
+
+    ``services``: the session's collaborators (graph, memory, snapshots, escalator...), used as
+    the tools' ``ctx.services`` as is; the agent sets its ``model``, ``validate_edits`` and
+    ``patch_ladder`` (the last two from the settings) on it."""
 
     def __init__(self, model: ChatModel, registry: ToolRegistry, workspace: Workspace,
                  settings: Settings | None = None, *, confirm: Confirm | None = None,
-                 services: dict[str, Any] | None = None, session_id: str | None = None):
+                 services: Services | None = None, session_id: str | None = None):
         self.model = model
         self.registry = registry
         self.workspace = workspace
         self.settings = settings or Settings()
         self.confirm = confirm
         self.session_id = session_id or uuid.uuid4().hex[:12]
-        self.ctx = ToolContext(workspace, **(services or {}))
-        self.ctx.set("validate_edits", self.settings.agent.validate_edits)
-        self.ctx.set("patch_ladder", self.settings.agent.patch_ladder)
-        self.ctx.set("model", model)  # for the semantic-merge last resort
+        # the settings decide validate_edits and patch_ladder, whatever ``services`` says
+        self.ctx = ToolContext(workspace, services,
+                               validate_edits=self.settings.agent.validate_edits,
+                               patch_ladder=self.settings.agent.patch_ladder,
+                               model=model)  # for the semantic-merge last resort
         self.history: list[Message] = []
         self.usage = Usage()
         self.state = TaskState()
@@ -132,12 +143,15 @@ class Agent:
         self._candidate_temperature: float | None = None
         self.layout: PromptLayout | None = None
         self.guard = LoopGuard()
-        escalator = self.ctx.get("escalator")
+        escalator = self.ctx.services.escalator
         self.improve = ImprovementLoop(
             workspace_root=workspace.root,
             escalation_available=bool(escalator is not None and escalator.can_escalate()))
-        self.ctx.set("improvement_loop", self.improve)  # edit_and_verify shares the policy
+        self.ctx.task_state.improvement_loop = self.improve  # edit_and_verify shares the policy
         self.volatile: list[Callable[[], str | None]] = []  # e.g. the plan anchor
+        # the session's latest plan and its entry in ``volatile`` (core.plan.integration)
+        self.plan_tracker: PlanTracker | None = None
+        self.plan_anchor: Callable[[], str | None] | None = None
 
     # -- public API --------------------------------------------------------------------------
     def cancel(self) -> None:
@@ -159,7 +173,7 @@ class Agent:
         from the same checkpoint and conversation (later ones sample hotter); the first whose
         tests pass is kept."""
         self._emit_fn = emit
-        snaps = self.ctx.get("snapshots")
+        snaps = self.ctx.services.snapshots
         checkpoint = snaps.begin(task[:80]) if snaps is not None else None
         n = self.settings.agent.best_of_n
         runner, run_tests = self._test_hooks()
@@ -209,10 +223,11 @@ class Agent:
         from .edit.literals import asked_files, tests_protected
 
         self.state.asked_files = asked_files(task, self.workspace.root)
-        self.ctx.set("protect_tests", self.settings.agent.validate_edits
-                     and tests_protected(task))
-        self.ctx.set("start_failures", None)  # set again when this task's tests run at start
-        self.ctx.set("task", task)  # tools that need the user's words (e.g. git push guard)
+        # what the tools know of this task; start_failures is set when its tests run at start
+        self.ctx.task_state = ToolTaskState(
+            task=task,  # tools that need the user's words (e.g. git push guard)
+            protect_tests=self.settings.agent.validate_edits and tests_protected(task),
+            improvement_loop=self.improve)  # edit_and_verify shares the policy
         self.guard.reset()
         self.improve.reset()
         try:
@@ -232,7 +247,7 @@ class Agent:
     # -- internals ------------------------------------------------------------------------------
     async def _on_error(self, exc: Exception) -> None:
         await self._emit(ErrorEvent(message=str(exc), recoverable=False))
-        ext = self.ctx.get("extensions")
+        ext = self.ctx.services.extensions
         if ext is not None:
             await ext.hooks.on_error(exc, ext.context)
 
@@ -249,7 +264,7 @@ class Agent:
                          completion_tokens=s.usage.completion_tokens)
 
     async def _rollback(self) -> None:
-        snaps = self.ctx.get("snapshots")
+        snaps = self.ctx.services.snapshots
         if snaps is None or not self.settings.agent.auto_rollback or not self.state.checkpoint:
             return
         report = snaps.restore(self.state.checkpoint)
@@ -284,10 +299,10 @@ class Agent:
 
     def _system_prompt(self, mode: str) -> str:
         text = SYSTEM_PROMPT if mode != "none" else RESPOND_PROMPT
-        instructions = self.ctx.get("instructions")
+        instructions = self.ctx.services.instructions
         if instructions:
             text += "\nProject instructions:\n" + instructions.strip() + "\n"
-        ext = self.ctx.get("extensions")
+        ext = self.ctx.services.extensions
         if ext is not None:  # skills: chosen once per task, so the prefix stays stable
             skills = ext.skills_for(self.state.task, self.state.category)
             if skills:
@@ -320,7 +335,7 @@ class Agent:
             await self._emit(NoticeEvent(message=notice))
         content = prepared.user_content()
         parts = [content if isinstance(content, str) else prepared.text]
-        memory = self.ctx.get("memory")
+        memory = self.ctx.services.memory
         if memory is not None:
             from .memory.store import remember_from_message
 
@@ -342,11 +357,11 @@ class Agent:
             runner, run_tests = self._test_hooks()
             budget = int(self.model.context_window * 3.2 * 0.45)  # chars, ~45 % of the window
             pf = await prefetch.gather(prepared.text, self.workspace, budget_chars=budget,
-                                       graph=self.ctx.get("graph"), test_runner=runner,
+                                       graph=self.ctx.services.graph, test_runner=runner,
                                        run_tests=run_tests,
                                        always_test=s.category in ("write", "run", "plan"))
             s.tests_failing_at_start = pf.tests_failing
-            self.ctx.set("start_failures", pf.test_failures)
+            self.ctx.task_state.start_failures = pf.test_failures
             for rel in pf.files:
                 self.ctx.files_read.add(rel)
             rendered = pf.render()
@@ -422,8 +437,8 @@ class Agent:
             res = self.confirm("edit", detail)
             return bool(await res) if inspect.isawaitable(res) else bool(res)
 
-        solver = Solver(self.model, self.workspace, conf, snapshots=self.ctx.get("snapshots"),
-                        graph=self.ctx.get("graph"), emit=self._emit, rename_tool=rename,
+        solver = Solver(self.model, self.workspace, conf, snapshots=self.ctx.services.snapshots,
+                        graph=self.ctx.services.graph, emit=self._emit, rename_tool=rename,
                         allow_edit=allow_edit)
         try:
             outcome = await solver.solve(task)
@@ -466,7 +481,7 @@ class Agent:
         assert self.layout is not None
         await self._fit_history()
         volatile = [v() for v in self.volatile]
-        ext = self.ctx.get("extensions")
+        ext = self.ctx.services.extensions
         if ext is not None:
             notes = await ext.hooks.before_model_request(self.history, self.state.tool_names,
                                                          ext.context)
@@ -588,7 +603,7 @@ class Agent:
                                            arguments=call.arguments, repaired=repaired))
             result = await self._execute(call.name, call.arguments)
             s.tool_calls += 1
-            ext = self.ctx.get("extensions")
+            ext = self.ctx.services.extensions
             if ext is not None:
                 await ext.hooks.after_tool_call(call.name, call.arguments, result, ext.context)
             await self._emit(ToolResultEvent(call_id=call_id, name=call.name, ok=result.ok,
@@ -708,7 +723,7 @@ class Agent:
                     ok = bool(await res) if inspect.isawaitable(res) else bool(res)
                 if not ok:
                     return ToolResult(ok=False, output=f"the user did not allow this {kind}")
-        if self.ctx.get("snapshots") is not None:
+        if self.ctx.services.snapshots is not None:
             from .snapshots import execute_with_snapshots
 
             return await execute_with_snapshots(self.registry, name, arguments, self.ctx)
@@ -723,7 +738,7 @@ class Agent:
 
         diags = list(result.data.get("diagnostics") or [])
         path = result.changed_files[0] if result.changed_files else result.data["path"]
-        graph = self.ctx.get("graph")
+        graph = self.ctx.services.graph
         if graph is not None:
             await maybe_await(graph.update_files(result.changed_files, []))
         test_run = None
@@ -748,7 +763,7 @@ class Agent:
         return text
 
     async def _escalate(self) -> str:
-        escalator = self.ctx.get("escalator")
+        escalator = self.ctx.services.escalator
         if escalator is None or not escalator.can_escalate():
             return ""
         try:

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .agent import Agent, Confirm
@@ -19,7 +19,7 @@ from .config import Settings
 from .model.client import OpenAIChatClient
 from .model.discovery import detect_local_server
 from .model.types import Usage
-from .tools import build_registry
+from .tools import Services, build_registry
 from .tools.workspace import Workspace
 
 Progress = Callable[[str], None]
@@ -89,7 +89,7 @@ class AgentSession:
         self.agent.usage = Usage(**{k: int(v) for k, v in saved.items()
                                     if k in ("prompt_tokens", "completion_tokens", "cached_tokens")})
         self.tasks = list(data.get("tasks") or [])
-        esc = self.agent.ctx.get("escalator")
+        esc = self.agent.ctx.services.escalator
         if esc is not None:
             esc.used = int(data.get("escalations_used") or 0)
 
@@ -119,7 +119,7 @@ class AgentSession:
         try:
             emit = obs.wrap(sink)
             # parallel executor for independent steps (on serve's step workers when attached)
-            done = await run_plan(a, task, emit, runner=a.ctx.get("step_runner"))
+            done = await run_plan(a, task, emit, runner=a.ctx.services.step_runner)
             if done is not None:
                 res = emit(done)
                 if asyncio.iscoroutine(res):
@@ -144,7 +144,7 @@ class AgentSession:
     def save(self) -> None:
         """Persist the conversation (atomic; secrets redacted by the store)."""
         a = self.agent
-        esc = a.ctx.get("escalator")
+        esc = a.ctx.services.escalator
         self.store.save(self.session_id, {
             "id": self.session_id, "created": self.created, "updated": time.time(),
             "workspace": str(a.workspace.root), "model": self.client.model_name,
@@ -159,7 +159,7 @@ class AgentSession:
             with contextlib.suppress(Exception):
                 await self.extensions.aclose()
         await self.client.aclose()
-        shell = self.agent.ctx.get("shell")
+        shell = self.agent.ctx.services.shell
         if shell is not None:
             await shell.close()
         for close in reversed(self.closers):
@@ -169,19 +169,21 @@ class AgentSession:
             self.endpoint.stop()
 
 
-Backend = Callable[[Any, Progress], "tuple[dict[str, Any], list[Callable[[], Any]]] | None"]
+Backend = Callable[[Any, Progress], "tuple[Services, list[Callable[[], Any]]] | None"]
 """Where a session's graph, memory and plan steps live when not in this process: called with
-the workspace root and ``progress``; returns (services, closers), or None to stay in-process.
+the workspace root and ``progress``; returns (a :class:`Services` with the ones it provides,
+closers), or None to stay in-process.
 `smallcode run` and the TUI pass the one ``smallcode.cli.backends.backend_for`` chose."""
 
 
 def open_services(ws: Workspace, settings: Settings, progress: Progress,
-                  attached: dict[str, Any] | None = None
-                  ) -> tuple[dict[str, Any], list[Callable[[], Any]]]:
+                  attached: Services | None = None
+                  ) -> tuple[Services, list[Callable[[], Any]]]:
     """The collaborators of one session: code graph, snapshots, escalation, memory, project
     instructions. ``attached`` holds the ones a backend provides (serve's indexer and memory
-    actors, its step workers); the rest are built in-process."""
-    attached = attached or {}
+    actors, its step workers); the rest are built in-process. ``attached`` is not changed: the
+    result is a copy with the rest filled in."""
+    services = replace(attached) if attached is not None else Services()
     from .graph.codegraph import CodeGraph
     from .model.escalation import Escalator
     from .snapshots import SnapshotStore
@@ -191,15 +193,16 @@ def open_services(ws: Workspace, settings: Settings, progress: Progress,
     ignore = state_dir / ".gitignore"
     if not ignore.exists():  # smallcode's own state never ends up in the user's commits
         ignore.write_text("# smallcode state: sessions, snapshots, indexes, logs\n*\n")
-    services: dict[str, Any] = {"snapshots": SnapshotStore(ws.root),
-                                "escalator": Escalator(settings.escalation)}
-    services.update(attached)
+    if services.snapshots is None:
+        services.snapshots = SnapshotStore(ws.root)
+    if services.escalator is None:
+        services.escalator = Escalator(settings.escalation)
     closers: list[Callable[[], Any]] = []
-    if "graph" not in attached:
+    if services.graph is None:
         graph = CodeGraph(ws.root)
         try:
             report = graph.index()
-            services["graph"] = graph
+            services.graph = graph
             progress(f"code graph: {report}")
         except Exception as exc:  # noqa: BLE001 - the graph is an aid; the agent works without it
             progress(f"code graph unavailable: {exc}")
@@ -208,16 +211,16 @@ def open_services(ws: Workspace, settings: Settings, progress: Progress,
 
     text = load_instructions(ws.root)
     if text:
-        services["instructions"] = text
+        services.instructions = text
     from .memory.store import MemoryStore
 
-    if "memory" not in attached:
+    if services.memory is None:
         try:
             store = MemoryStore.for_workspace(ws.root)
         except Exception as exc:  # noqa: BLE001 - e.g. the file is held by a serve actor
             progress(f"project memory unavailable ({exc}); continuing without it")
         else:
-            services["memory"] = store
+            services.memory = store
             closers.append(store.close)
     return services, closers
 
@@ -249,7 +252,7 @@ async def open_session(workspace: str, settings: Settings, *, confirm: Confirm |
         problems = "; ".join(f"{k}: {v}" for k, v in report.errors.items())
         progress(f"recovered an interrupted plan run {report.saga_id}: {restored}"
                  + (f" (problems: {problems})" if problems else ""))
-    attached: dict[str, Any] = {}
+    attached: Services | None = None
     backend_closers: list[Callable[[], Any]] = []
     if backend is not None and endpoint.source == "serve":
         try:
@@ -269,7 +272,7 @@ async def open_session(workspace: str, settings: Settings, *, confirm: Confirm |
     session_id = store.new_id()
     registry = build_registry(settings)
     ext = await open_extensions(ws, settings, registry)
-    services["extensions"] = ext
+    services.extensions = ext
     for err in ext.all_errors():
         progress(f"extension problem: {err}")
     agent = Agent(client, registry, ws, settings, confirm=confirm, services=services,

@@ -714,7 +714,7 @@ async def execute_with_snapshots(registry: ToolRegistry, name: str, arguments: d
     of ``ctx``'s snapshot store (off the event loop). Files the command changed are listed in
     ``result.data["shell_changed_files"]``; capture warnings in ``result.data["snapshot_warnings"]``.
     Without a store, or for other tools, this is exactly ``registry.execute``."""
-    store = ctx.get("snapshots")
+    store = ctx.services.snapshots
     tool = registry.get(name)
     if not isinstance(store, SnapshotStore) or tool is None or not tool.runs_commands:
         return await registry.execute(name, arguments, ctx)

@@ -115,7 +115,7 @@ async def cmd_undo(ctx: CommandContext, arg: str) -> CommandResult:
         from smallcode.core.snapshots import SnapshotError, SnapshotStore
     except ImportError:
         return "undo is not available: smallcode.core.snapshots is missing"
-    store = ctx.session.agent.ctx.get("snapshots") if ctx.session else None
+    store = ctx.session.agent.ctx.services.snapshots if ctx.session else None
     store = store if isinstance(store, SnapshotStore) else SnapshotStore(ctx.workspace)
     if arg in ("list", "--list"):
         infos = await asyncio.to_thread(store.list)
@@ -143,7 +143,7 @@ async def cmd_plan(ctx: CommandContext, arg: str) -> CommandResult:
 
 
 async def cmd_memory(ctx: CommandContext, arg: str) -> CommandResult:
-    store = ctx.session.agent.ctx.get("memory") if ctx.session else None
+    store = ctx.session.agent.ctx.services.memory if ctx.session else None
     if store is None:
         return ("project memory is not open in this session"
                 + ("" if ctx.session else " (no model session yet)"))

@@ -33,8 +33,6 @@ Emit = Callable[[Event], Awaitable[None] | None]
 
 PLANNER_SYSTEM = ("You are smallcode, a careful coding agent working in a project folder. Paths "
                   "are relative to the project root. Plan before you act.")
-TRACKER_KEY = "plan_tracker"
-_VOLATILE_KEY = "plan_volatile"
 
 
 async def _emit(emit: Emit, ev: Event) -> None:
@@ -56,9 +54,9 @@ def missing_note(missing: list[tuple[int, str]]) -> str:
 
 
 def install_tracker(agent: Any, tracker: PlanTracker, note: str = "") -> None:
-    """Put the tracker in ``agent.ctx`` and its anchor in ``agent.volatile`` (replacing an
-    earlier plan's). The note (missing paths) rides along until the first step is done."""
-    old = agent.ctx.get(_VOLATILE_KEY)
+    """Put the tracker in ``agent.plan_tracker`` and its anchor in ``agent.volatile`` (replacing
+    an earlier plan's). The note (missing paths) rides along until the first step is done."""
+    old = agent.plan_anchor
     if old is not None and old in agent.volatile:
         agent.volatile.remove(old)
 
@@ -71,16 +69,16 @@ def install_tracker(agent: Any, tracker: PlanTracker, note: str = "") -> None:
         return text
 
     agent.volatile.append(anchor)
-    agent.ctx.set(_VOLATILE_KEY, anchor)
-    agent.ctx.set(TRACKER_KEY, tracker)
+    agent.plan_anchor = anchor
+    agent.plan_tracker = tracker
 
 
 def uninstall_tracker(agent: Any) -> None:
-    old = agent.ctx.get(_VOLATILE_KEY)
+    old = agent.plan_anchor
     if old is not None and old in agent.volatile:
         agent.volatile.remove(old)
-    agent.ctx.set(_VOLATILE_KEY, None)
-    agent.ctx.set(TRACKER_KEY, None)
+    agent.plan_anchor = None
+    agent.plan_tracker = None
 
 
 def observe_turn(agent: Any, reply_text: str, changed_files: Iterable[str] = (),
@@ -89,7 +87,7 @@ def observe_turn(agent: Any, reply_text: str, changed_files: Iterable[str] = (),
     """After one agent turn: advance the installed tracker. Returns (the PlanUpdate to emit when
     a step advanced, else None; a note for the model when a "step N done" claim was refused,
     else ""). A no-op without a tracker."""
-    tracker: PlanTracker | None = agent.ctx.get(TRACKER_KEY)
+    tracker: PlanTracker | None = agent.plan_tracker
     if tracker is None or not tracker.steps:
         return None, ""
     obs: Observation = tracker.observe(reply_text, changed_files, command_results)
@@ -112,7 +110,7 @@ class PlanObserver:
 
     async def __call__(self, ev: Event) -> None:
         await _emit(self.inner, ev)
-        tracker: PlanTracker | None = self.agent.ctx.get(TRACKER_KEY)
+        tracker: PlanTracker | None = self.agent.plan_tracker
         if tracker is None or not tracker.steps:
             return
         if isinstance(ev, TextDelta):
@@ -198,7 +196,7 @@ async def run_plan(agent: Any, task: str, emit: Emit, *, runner: StepRunner | No
         await _emit(emit, NoticeEvent(message="no plan found in the model's reply; working "
                                               "without one"))
         return None
-    graph = DependencyGraph([s.text for s in tracker.steps], graph=agent.ctx.get("graph"),
+    graph = DependencyGraph([s.text for s in tracker.steps], graph=agent.ctx.services.graph,
                             declared=derived.files if derived is not None else None)
     missing = graph.missing_paths(agent.workspace.root)
     note = missing_note(missing)
@@ -221,10 +219,10 @@ async def run_plan(agent: Any, task: str, emit: Emit, *, runner: StepRunner | No
     if not parallel:
         install_tracker(agent, tracker, note)
         return None
-    snaps = agent.ctx.get("snapshots")
+    snaps = agent.ctx.services.snapshots
     model = agent.model
     notes = ""
-    memory = agent.ctx.get("memory")
+    memory = agent.ctx.services.memory
     if memory is not None:
         try:
             loaded = memory.load_for_task(task, max_tokens=400)
@@ -238,7 +236,7 @@ async def run_plan(agent: Any, task: str, emit: Emit, *, runner: StepRunner | No
         model_name=getattr(model, "_model", None),
         snapshots=snaps, memory_notes=notes)
     report = await executor.run(emit)
-    agent.ctx.set(TRACKER_KEY, tracker)  # /plan shows the final state; nothing left to anchor
+    agent.plan_tracker = tracker  # /plan shows the final state; nothing left to anchor
     done = done_from_report(report)
     if report.ok:
         done = await _check_tests(agent, done, emit)
@@ -280,6 +278,6 @@ def done_from_report(report: PlanReport) -> DoneEvent:
                      completion_tokens=sum(o.completion_tokens for o in outcomes))
 
 
-__all__ = ["PLANNER_SYSTEM", "TRACKER_KEY", "PlanObserver", "done_from_report", "install_tracker",
+__all__ = ["PLANNER_SYSTEM", "PlanObserver", "done_from_report", "install_tracker",
            "missing_note", "observe_turn", "plan_update", "request_plan", "run_plan",
            "uninstall_tracker"]

@@ -296,7 +296,7 @@ async def run_step(spec: StepSpec, emit: Emit, *, model: ChatModel | None = None
     """
     from smallcode.core.agent import Agent
     from smallcode.core.config import Settings
-    from smallcode.core.tools import build_registry
+    from smallcode.core.tools import Services, build_registry
     from smallcode.core.tools.workspace import Workspace
 
     settings = Settings.model_validate(spec.settings) if spec.settings else Settings()
@@ -324,7 +324,7 @@ async def run_step(spec: StepSpec, emit: Emit, *, model: ChatModel | None = None
     journal = StepJournal(spec.root, spec.journal_dir)
     ws = Workspace(spec.root)
     agent = Agent(model, build_registry(settings), ws, settings, confirm=confirm,
-                  services={"snapshots": StepSnapshots(journal)})
+                  services=Services(snapshots=StepSnapshots(journal)))
     if spec.allowed_edit_paths is not None:
         agent.ctx.allowed_edit_paths = set(spec.allowed_edit_paths)
     agent.ctx.files_read.update(f for f in spec.files if (Path(spec.root) / f).is_file())

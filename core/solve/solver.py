@@ -426,7 +426,8 @@ class Solver:
             return SolveOutcome(False, f"no usable candidate in {n}: {why}", "none", [],
                                 self.usage, self.calls)
         r = best.result
-        partial = not r.passed and r.score > 0 and oracle.kind == "tests"
+        # some of the failing tests or of the task's examples now pass: keep that much
+        partial = not r.passed and r.score > 0 and oracle.kind in ("tests", "repro")
         if not r.passed and not partial:
             first = r.detail.strip().splitlines()[0] if r.detail.strip() else "failed"
             return SolveOutcome(False, f"no candidate of {n} passed the oracle ({oracle.kind}): "

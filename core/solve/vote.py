@@ -26,7 +26,13 @@ CALL_SECONDS = 2
 RUN_SECONDS = 20.0
 
 PROBE_SYSTEM = ("You write example calls to exercise Python code. Reply with one fenced python "
-                "block of single-line expressions, one per line, and nothing else.")
+                "block of single-line examples, one per line, and nothing else.")
+# an exception that a specification never asks for: the code itself is broken
+PROGRAMMING_ERRORS = ("TypeError", "NameError", "AttributeError", "UnboundLocalError",
+                      "NotImplementedError", "RecursionError", "TimeoutError", "SyntaxError",
+                      "ImportError", "ModuleNotFoundError")
+FORBIDDEN_CALLS = ("print", "exec", "eval", "open", "input", "__import__", "exit", "quit",
+                   "compile", "globals", "locals", "breakpoint")
 
 
 def probe_messages(task: str, code: dict[str, str], modules: list[str]) -> list[dict[str, str]]:
@@ -36,40 +42,59 @@ def probe_messages(task: str, code: dict[str, str], modules: list[str]) -> list[
             {"role": "user", "content": (
                 f"Task: {task}\n\n{shown}\n\nWrite {MAX_CALLS - 4} to {MAX_CALLS} different "
                 "example calls of the functions, classes and methods this task is about, as "
-                "Python expressions, one per line (for a class, an expression such as "
-                "`Name(args).method(args)`). Cover ordinary inputs and edge cases. Write only "
+                "Python expressions, one per line. For a class, use one line per scenario: "
+                "statements separated by `; `, the last one an expression, for example "
+                "`c = Name(args); c.method(args); c.other()`. Cover ordinary inputs and edge "
+                "cases. Write only "
                 "the calls: no expected results, no assert, no print, no comments. The names "
                 f"come from: {', '.join(modules)}.")}]
 
 
+def _allowed(stmt: ast.stmt) -> bool:
+    """An assignment or an expression statement that calls nothing dangerous."""
+    if not isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr)):
+        return False
+    return not any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+                   and n.func.id in FORBIDDEN_CALLS for n in ast.walk(stmt))
+
+
 def parse_calls(reply: str) -> list[str]:
-    """The single-line call expressions of a reply (assertions and comparisons are reduced to
-    their left side, anything that is not an expression containing a call is dropped)."""
+    """The one-line examples of a reply: a call expression, or a scenario of statements joined
+    by ``;`` whose last one is an expression (``c = Cart(); c.add('pen', 2); c.count()``).
+    Assertions and comparisons are reduced to their left side; a line that calls nothing, or
+    calls print/exec/open and the like, is dropped."""
     calls: list[str] = []
     for raw in reply.splitlines():
         line = raw.strip().rstrip(",;")
         if not line or line.startswith(("```", "#", "print(")):
             continue
-        line = line.removeprefix("assert ").strip()
         try:
-            node = ast.parse(line, mode="eval").body
+            body = ast.parse(line, mode="exec").body
         except SyntaxError:
             continue
+        if not body:
+            continue
+        last = body[-1]
+        if isinstance(last, ast.Assert):
+            last = ast.Expr(last.test)
+        if not isinstance(last, ast.Expr):
+            continue
+        node = last.value
         if isinstance(node, ast.Compare):
             node = node.left
-        if not any(isinstance(n, ast.Call) for n in ast.walk(node)):
+        body = [*body[:-1], ast.Expr(node)]
+        if not all(_allowed(stmt) for stmt in body):
             continue
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in (
-                "print", "exec", "eval", "open", "input", "__import__", "exit", "quit"):
+        if not any(isinstance(n, ast.Call) for stmt in body for n in ast.walk(stmt)):
             continue
-        text = ast.unparse(node)
+        text = "; ".join(ast.unparse(stmt) for stmt in body)
         if text not in calls:
             calls.append(text)
     return calls[:MAX_CALLS]
 
 
 RUNNER = r"""
-import json, signal, sys, types
+import ast, json, signal, sys, types
 sys.path.insert(0, ".")
 calls = json.loads(sys.argv[1])
 ns = {}
@@ -83,7 +108,11 @@ out = []
 for call in calls:
     signal.alarm(CALL_SECONDS)
     try:
-        value = eval(call, dict(ns))
+        scope = dict(ns)
+        tree = ast.parse(call, mode="exec")
+        last = tree.body.pop()
+        exec(compile(tree, "<example>", "exec"), scope)
+        value = eval(compile(ast.Expression(last.value), "<example>", "eval"), scope)
         if isinstance(value, (types.GeneratorType, map, filter, zip, range)):
             value = list(value)
         text = repr(value)
@@ -129,9 +158,17 @@ class Vote:
                 f"candidate {self.winner} is one of them")
 
 
+def broken_calls(sig: tuple[str, ...]) -> int:
+    """How many examples raise an error no specification asks for (TypeError, NameError...)."""
+    return sum(v.startswith("raises ") and v.split(" ", 1)[1] in PROGRAMMING_ERRORS
+               for v in sig)
+
+
 def vote(signatures: dict[int, tuple[str, ...] | None]) -> Vote | None:
-    """The largest cluster of identical behaviour (ties: fewer calls that raise, then the
-    earliest candidate). Candidates whose run failed do not vote. None when nobody ran."""
+    """The largest cluster of identical behaviour among the candidates whose code breaks on the
+    fewest examples (a TypeError is never the asked behaviour, however many candidates share it);
+    ties: fewer calls that raise at all, then the earliest candidate. Candidates whose run failed
+    do not vote. None when nobody ran."""
     ran = {n: s for n, s in signatures.items() if s is not None}
     if not ran:
         return None
@@ -139,8 +176,9 @@ def vote(signatures: dict[int, tuple[str, ...] | None]) -> Vote | None:
     for number, sig in sorted(ran.items()):
         clusters.setdefault(sig, []).append(number)
     sig, members = max(clusters.items(), key=lambda kv: (
-        len(kv[1]), -sum(v.startswith("raises ") for v in kv[0]), -kv[1][0]))
+        -broken_calls(kv[0]), len(kv[1]), -sum(v.startswith("raises ") for v in kv[0]),
+        -kv[1][0]))
     return Vote(members[0], len(members), len(ran), len(clusters) > 1)
 
 
-__all__ = ["Vote", "behaviour", "parse_calls", "probe_messages", "vote"]
+__all__ = ["Vote", "behaviour", "broken_calls", "parse_calls", "probe_messages", "vote"]

@@ -14,6 +14,7 @@ from .registry import (
     ToolRegistry,
     ToolResult,
 )
+from .services import Services, TaskState
 from .workspace import Workspace, WorkspaceError
 
 # Order matters only for display. Add a family by adding its module here.
@@ -35,5 +36,6 @@ def build_registry(settings: Any = None, families: tuple[str, ...] = FAMILIES) -
     return registry
 
 
-__all__ = ["CATEGORIES", "FAMILIES", "Tool", "ToolArgsError", "ToolContext", "ToolError",
-           "ToolRegistry", "ToolResult", "Workspace", "WorkspaceError", "build_registry"]
+__all__ = ["CATEGORIES", "FAMILIES", "Services", "TaskState", "Tool", "ToolArgsError",
+           "ToolContext", "ToolError", "ToolRegistry", "ToolResult", "Workspace", "WorkspaceError",
+           "build_registry"]

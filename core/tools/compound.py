@@ -33,8 +33,6 @@ MAX_TOTAL_CHARS = 12_000
 LARGE_FILE_LINES = 200  # beyond this, find_and_read shows a window around the first hit
 WINDOW_BEFORE, WINDOW_AFTER = 30, 90
 REGION_CONTEXT = 3  # lines shown around a patched region
-DEFAULT_TEST_TIMEOUT = 120.0
-MERGE_TIMEOUT = 90.0
 
 _HIT = re.compile(r"^(?P<path>[^\n:]+):(?P<line>\d+): ", re.MULTILINE)
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
@@ -146,8 +144,8 @@ async def patch_or_merge(args: PatchFileArgs, ctx: ToolContext) -> ToolResult:
                             line=args.line), ctx
         )
     except ToolError as exc:
-        model = ctx.get("model")
-        if model is None or not ctx.get("patch_ladder", True):
+        model = ctx.services.model
+        if model is None or not ctx.services.patch_ladder:
             raise
         p = files.resolve_path(ctx, args.path, must_exist=True)
         rel = ctx.workspace.rel(p)
@@ -164,7 +162,7 @@ async def patch_or_merge(args: PatchFileArgs, ctx: ToolContext) -> ToolResult:
             text,
             args.old_str,
             args.new_str,
-            timeout=float(ctx.get("merge_timeout", MERGE_TIMEOUT)),
+            timeout=ctx.services.merge_timeout,
             path=rel,
         )
         if merged is None:
@@ -228,13 +226,13 @@ async def create_and_run(args: CreateAndRunArgs, ctx: ToolContext) -> ToolResult
 
 # -- edit_and_verify --------------------------------------------------------------------------
 def _loop(ctx: ToolContext) -> ImprovementLoop:
-    loop = ctx.get("improvement_loop")
+    loop = ctx.task_state.improvement_loop
     if loop is None:
         loop = ImprovementLoop(
             workspace_root=ctx.workspace.root,
-            escalation_available=bool(ctx.get("can_escalate", False)),
+            escalation_available=ctx.services.can_escalate,
         )
-        ctx.set("improvement_loop", loop)
+        ctx.task_state.improvement_loop = loop
     return loop
 
 
@@ -243,7 +241,7 @@ async def edit_and_verify(args: PatchFileArgs, ctx: ToolContext) -> ToolResult:
     rel = ctx.workspace.rel(p)
     ctx.files_read.add(rel)
     result = await patch_or_merge(args, ctx)
-    if not ctx.get("validate_edits", True):
+    if not ctx.services.validate_edits:
         return result  # validation is switched off (the ablation): a plain patch
     diags = _diagnostics(result)
     test_run: TestRun | None = None
@@ -279,7 +277,7 @@ async def _covering_tests(ctx: ToolContext, p: Path) -> TestRun | None:
     targets = await asyncio.to_thread(tests_for_file, root, p)
     if not targets and runner.name not in ("go", "cargo"):
         return None
-    timeout = float(ctx.get("test_timeout", DEFAULT_TEST_TIMEOUT))
+    timeout = ctx.services.test_timeout
     return await asyncio.to_thread(run_tests, runner, targets, timeout)
 
 

@@ -106,7 +106,7 @@ def check_edit_allowed(ctx: ToolContext, rel: str) -> None:
     if allowed is not None and rel not in allowed:
         raise ToolError(f"this step may only edit {', '.join(sorted(allowed)) or 'no files'}; "
                         f"{rel} belongs to another step")
-    if ctx.get("protect_tests") and (ctx.workspace.root / rel).is_file():
+    if ctx.task_state.protect_tests and (ctx.workspace.root / rel).is_file():
         from smallcode.core.edit.testrunner import is_test_file
 
         if is_test_file(rel):
@@ -117,14 +117,14 @@ def check_edit_allowed(ctx: ToolContext, rel: str) -> None:
 
 def record_pre_edit(ctx: ToolContext, rel: str, p: Path) -> None:
     """Give the snapshot recorder the file's content before we change it (None = new file)."""
-    snaps = ctx.get("snapshots")
+    snaps = ctx.services.snapshots
     if snaps is not None:
         snaps.record(rel, p.read_bytes() if p.exists() else None)
 
 
 def validate_after_edit(ctx: ToolContext, p: Path) -> tuple[str, list[Any]]:
     """Validate an edited file at once; returns (text for the model, diagnostics)."""
-    if not ctx.get("validate_edits", True):
+    if not ctx.services.validate_edits:
         return "", []
     try:
         from smallcode.core.edit.validate import format_diagnostics, validate_file
@@ -181,7 +181,7 @@ def undo_regression(ctx: ToolContext, result: ToolResult, test_run: Any) -> str:
     """Put a one-file edit back when it broke tests that passed when the task started. A small
     model otherwise builds on a broken file; one good state to return to is worth more. Returns
     the text for the model ("" when nothing was undone)."""
-    broken = test_run.regressions(ctx.get("start_failures")) if test_run is not None else []
+    broken = test_run.regressions(ctx.task_state.start_failures) if test_run is not None else []
     rel = result.data.get("path")
     before = result.data.get("before")
     if not broken or len(result.changed_files) != 1 or not isinstance(before, bytes) or not rel:
@@ -296,7 +296,7 @@ def patch(args: PatchArgs, ctx: ToolContext) -> ToolResult:
     try:
         try:
             outcome = apply_patch(text, args.old_str, args.new_str,
-                                  ladder=bool(ctx.get("patch_ladder", True)))
+                                  ladder=ctx.services.patch_ladder)
         except PatchError as exc:
             if exc.kind != "ambiguous" or args.line is None:
                 raise
@@ -332,7 +332,7 @@ def _adds_after_missing_anchor(exc: Any, args: PatchArgs, ctx: ToolContext, text
     new_str is ``clean:`` plus its body. That is an addition, as long as the file has nothing
     of that name yet (else it is a botched edit of the existing one, and the error stands)."""
     old, new = args.old_str.strip(), args.new_str.strip()
-    if exc.kind != "no_match" or not ctx.get("patch_ladder", True) or not old or "\n" in old \
+    if exc.kind != "no_match" or not ctx.services.patch_ladder or not old or "\n" in old \
             or not new.startswith(old) or len(new) <= len(old):
         return False
     m = _HEADER_NAME.match(old)

@@ -1,6 +1,6 @@
 """Code-graph tools: graph_search, explain_symbol, find_references.
 
-They read the graph from ``ctx.get("graph")`` — any object satisfying ``GraphProtocol`` (an
+They read the graph from ``ctx.services.graph`` — any object satisfying ``GraphProtocol`` (an
 in-process CodeGraph or an IndexerClient over the indexer actor). Calls are run in a worker
 thread so a slow graph (still loading, or remote) never blocks the agent's event loop.
 """
@@ -33,7 +33,7 @@ class FindReferencesArgs(BaseModel):
 
 
 async def _ask(ctx: ToolContext, method: str, *args: Any) -> str:
-    graph = ctx.get("graph")
+    graph = ctx.services.graph
     if graph is None:
         raise ToolError(NO_GRAPH)
     fn = getattr(graph, method, None)

@@ -1,9 +1,9 @@
 """Memory tools: memory_remember, memory_search, memory_list, memory_forget.
 
-They use the project memory from ``ctx.get("memory")`` (a :class:`MemoryProtocol`: the in-process
-store or the memory actor's client). Without one, they say memory is not available. Categories
-match the router's table: remembering and forgetting are part of changing things (write), search
-is search, listing is reading.
+They use the project memory from ``ctx.services.memory`` (a :class:`MemoryProtocol`: the
+in-process store or the memory actor's client). Without one, they say memory is not available.
+Categories match the router's table: remembering and forgetting are part of changing things
+(write), search is search, listing is reading.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ async def _call(value: Any) -> Any:
 
 
 def _memory(ctx: ToolContext) -> Any:
-    memory = ctx.get("memory")
+    memory = ctx.services.memory
     if memory is None:
         raise ToolError("project memory is not available in this session")
     return memory

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+
+from .services import Services, TaskState
 
 CATEGORIES: tuple[str, ...] = (
     "read", "write", "search", "run", "plan", "code_intel", "web", "respond",
@@ -85,24 +87,32 @@ def _compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 class ToolContext:
-    """What a tool may touch during one agent session. Optional parts are None when absent.
+    """What a tool may touch during one agent session.
 
-    ``services`` holds optional collaborators by name (graph, memory, snapshots, shell, model,
-    validator...) so tool families can be added without changing this class.
+    ``services`` (:class:`Services`) holds the session's collaborators (graph, memory, snapshots,
+    shell, model...), None when absent; ``task_state`` (:class:`TaskState`) holds what belongs to
+    the current task (the agent gives it a fresh one per task). ``ToolContext(ws, graph=g)`` is
+    short for ``ToolContext(ws, Services(graph=g))``; a keyword that is not a field of
+    :class:`Services` raises TypeError. A given ``services`` object is used as is, not copied
+    (keywords given with it are set on it).
     """
 
-    def __init__(self, workspace: Any, **services: Any):
+    def __init__(self, workspace: Any, services: Services | None = None, **kwargs: Any):
+        unknown = sorted(set(kwargs) - _SERVICE_FIELDS)
+        if unknown:
+            raise TypeError(f"ToolContext() got unknown service(s) {', '.join(map(repr, unknown))};"
+                            f" Services has {', '.join(sorted(_SERVICE_FIELDS))}")
         self.workspace = workspace
-        self.services: dict[str, Any] = dict(services)
+        self.services: Services = services if services is not None else Services()
+        for name, value in kwargs.items():
+            setattr(self.services, name, value)
+        self.task_state = TaskState()
         self.files_read: set[str] = set()  # workspace-relative paths read this session
         self.refused_writes: set[str] = set()  # read-before-write guard memory
         self.allowed_edit_paths: set[str] | None = None  # step workers: only declared files
 
-    def get(self, name: str, default: Any = None) -> Any:
-        return self.services.get(name, default)
 
-    def set(self, name: str, value: Any) -> None:
-        self.services[name] = value
+_SERVICE_FIELDS = frozenset(f.name for f in fields(Services))
 
 
 class ToolRegistry:

@@ -153,13 +153,13 @@ async def bash(args: BashArgs, ctx: ToolContext) -> ToolResult:
     why = refusal(command)
     if why:
         raise ToolError(why)
-    if _REMOTE_GIT.search(command) and not _REMOTE_GIT_ASKED.search(str(ctx.get("task", ""))):
+    if _REMOTE_GIT.search(command) and not _REMOTE_GIT_ASKED.search(ctx.task_state.task):
         raise ToolError("refused: pushing or changing git remotes is not part of this task; "
                         "leave publishing to the user")
-    shell: PersistentShell | None = ctx.get("shell")
+    shell = ctx.services.shell
     if shell is None:
         shell = PersistentShell(ctx.workspace.root)
-        ctx.set("shell", shell)
+        ctx.services.shell = shell
     code, out, timed_out = await shell.run(command, args.timeout or DEFAULT_TIMEOUT)
     out = cap_output(out)
     if timed_out:

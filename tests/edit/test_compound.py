@@ -40,7 +40,7 @@ def project(tmp_path: Path) -> Path:
 async def ctx(project: Path):
     c = ToolContext(Workspace(project))
     yield c
-    sh = c.get("shell")
+    sh = c.services.shell
     if sh is not None:
         await sh.close()
 
@@ -178,7 +178,7 @@ async def test_patch_that_does_not_match_falls_back_to_semantic_merge(registry, 
     merged = CALC.replace("return a - b", "return a + b")
     with ScriptedServer([Reply(content=f"```python\n{merged}```")]) as srv:
         model = OpenAIChatClient(srv.base_url, model="m", max_retries=0, read_timeout=10)
-        ctx.set("model", model)
+        ctx.services.model = model
         res = await registry.execute("read_and_patch", {
             "path": "calc.py", "old_str": "def add(x, y):\n    return x - y",
             "new_str": "def add(x, y):\n    return x + y"}, ctx)
@@ -199,7 +199,7 @@ async def test_without_a_model_a_failed_patch_is_the_ladders_error(registry, ctx
 
 
 async def test_edit_and_verify_with_validation_switched_off_is_a_plain_patch(registry, ctx, project):
-    ctx.set("validate_edits", False)
+    ctx.services.validate_edits = False
     res = await registry.execute("edit_and_verify", {
         "path": "calc.py", "old_str": "return a * b", "new_str": "return a ** b"}, ctx)
     assert res.ok

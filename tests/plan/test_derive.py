@@ -13,6 +13,7 @@ from smallcode.core.observability.tokens import TokenLedger
 from smallcode.core.plan.depgraph import DependencyGraph
 from smallcode.core.plan.derive import derive_plan
 from smallcode.core.plan.integration import run_plan
+from smallcode.core.tools import Services
 from smallcode.core.tools.workspace import Workspace
 
 from tests.plan.scripted_steps import StepScript, fenced, finish, write
@@ -137,7 +138,7 @@ async def test_every_step_of_a_plan_sees_the_project_memory_relevant_to_the_task
     store.remember("convention", "notes", "NOTES.md lines start with a date in ISO format")
     try:
         with ScriptedServer(default=script) as srv:
-            agent, client = make_agent(repo, srv, services={"memory": store})
+            agent, client = make_agent(repo, srv, services=Services(memory=store))
             try:
                 await run_plan(agent, TASK, lambda ev: None)
             finally:

@@ -8,8 +8,8 @@ from smallcode.core.agent import Agent
 from smallcode.core.config import Settings
 from smallcode.core.events import DoneEvent, Event, PlanUpdate
 from smallcode.core.model.client import OpenAIChatClient
-from smallcode.core.plan.integration import TRACKER_KEY, observe_turn, run_plan
-from smallcode.core.tools import build_registry
+from smallcode.core.plan.integration import observe_turn, run_plan
+from smallcode.core.tools import Services, build_registry
 from smallcode.core.tools.workspace import Workspace
 
 from tests.plan.scripted_steps import StepScript, finish, write
@@ -17,7 +17,7 @@ from tests.support.scripted_server import ScriptedServer
 
 
 def make_agent(root: Path, srv: ScriptedServer, *, parallel: bool = True,
-               mode: str = "yolo", confirm=None, services: dict | None = None
+               mode: str = "yolo", confirm=None, services: Services | None = None
                ) -> tuple[Agent, OpenAIChatClient]:
     s = Settings()
     s.agent.permission_mode = mode  # type: ignore[assignment]
@@ -58,7 +58,7 @@ async def test_independent_steps_run_on_the_executor_and_the_plan_is_kept(tmp_pa
     final = [e for e in events if isinstance(e, PlanUpdate)][-1]
     assert [(s["n"], s["status"], s["batch"]) for s in final.steps] == \
         [(1, "done", 0), (2, "done", 0), (3, "done", 1)]
-    assert agent.ctx.get(TRACKER_KEY).complete
+    assert agent.plan_tracker.complete
     assert agent.history[-1]["content"].startswith("plan completed: 3 of 3 steps done")
 
 
@@ -73,7 +73,7 @@ async def test_a_plan_without_independent_steps_installs_the_anchor_and_tracker(
         agent, client = make_agent(tmp_path, srv)
         try:
             assert await run_plan(agent, "Refactor app.py around a helper", lambda e: None) is None
-            tracker = agent.ctx.get(TRACKER_KEY)
+            tracker = agent.plan_tracker
             assert [s.text for s in tracker.steps] == ["Add a helper to `app.py`",
                                                        "Use the helper in `app.py`"]
             done = await agent.run("Refactor app.py around a helper", lambda e: None)
@@ -118,7 +118,7 @@ async def test_ask_mode_needs_approval_for_parallel_steps(tmp_path: Path) -> Non
         finally:
             await client.aclose()
     assert len(asked) == 1 and "batch 1: steps 1, 2; batch 2: step 3" in asked[0]
-    assert agent.ctx.get(TRACKER_KEY) is not None and not (tmp_path / "models.py").exists()
+    assert agent.plan_tracker is not None and not (tmp_path / "models.py").exists()
 
 
 async def test_missing_paths_are_flagged_to_the_model(tmp_path: Path) -> None:
@@ -157,7 +157,7 @@ async def test_undo_after_a_parallel_plan_restores_every_file_it_changed(tmp_pat
     store = SnapshotStore(tmp_path)
     store.begin("the plan's turn")
     with ScriptedServer(default=script) as srv:
-        agent, client = make_agent(tmp_path, srv, services={"snapshots": store})
+        agent, client = make_agent(tmp_path, srv, services=Services(snapshots=store))
         try:
             done = await run_plan(agent, "Refactor the app into models and views", lambda e: None)
         finally:
@@ -197,7 +197,7 @@ async def test_the_observer_advances_the_plan_from_the_agents_own_events(tmp_pat
         finally:
             await client.aclose()
     assert done.success
-    tracker = agent.ctx.get(TRACKER_KEY)
+    tracker = agent.plan_tracker
     assert [s.status for s in tracker.steps] == ["done", "done"]
     updates = [e.anchor.splitlines()[0] for e in events if isinstance(e, PlanUpdate)]
     assert updates == ["ACTIVE PLAN (step 1 of 2):", "ACTIVE PLAN (step 2 of 2):",

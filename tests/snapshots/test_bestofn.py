@@ -22,7 +22,7 @@ async def setup(tmp_path: Path):
     ctx = ToolContext(Workspace(tmp_path), snapshots=store)
     registry = build_registry()
     yield tmp_path, store, ctx, registry
-    shell = ctx.get("shell")
+    shell = ctx.services.shell
     if shell is not None:
         await shell.close()
 

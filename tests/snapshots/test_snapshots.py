@@ -49,7 +49,7 @@ async def project(tmp_path: Path):
     registry = build_registry()
     ctx = ToolContext(Workspace(tmp_path), snapshots=store)
     yield tmp_path, store, registry, ctx
-    shell = ctx.get("shell")
+    shell = ctx.services.shell
     if shell is not None:
         await shell.close()
 
@@ -279,7 +279,7 @@ async def test_ignored_files_are_not_captured(project) -> None:
     root, store, registry, ctx = project
     (root / ".gitignore").write_text("build/\n*.log\n")
     store = SnapshotStore(root)
-    ctx.set("snapshots", store)
+    ctx.services.snapshots = store
     store.begin("turn")
     await bash(registry, ctx, store, "mkdir -p build && echo o > build/out && echo l > x.log "
                                      "&& echo k > kept.txt")
@@ -357,7 +357,7 @@ async def test_overlapping_commands_record_the_union_of_their_changes(project) -
             execute_with_snapshots(registry, "bash", {"command": "sleep 0.3; echo a > a.txt"}, ctx),
             execute_with_snapshots(registry, "bash", {"command": "echo b >> notes.txt"}, ctx2))
     finally:
-        await ctx2.get("shell").close()
+        await ctx2.services.shell.close()
     store.end()
     assert store.list()[0].files == ["a.txt", "notes.txt"]
     store.undo()

@@ -26,10 +26,42 @@ def test_parse_calls_keeps_call_expressions_and_drops_expected_values():
              "open('f').read()\n"
              "```")
     assert parse_calls(reply) == ["is_leap(2000)", "is_leap(1900)", "is_leap(2024)",
-                                  "Clock(8, 0).add(3)", "open('f').read()"]
+                                  "Clock(8, 0).add(3)"]
     assert parse_calls("no code here") == []
     many = "\n".join(f"f({i})" for i in range(40))
     assert len(parse_calls(many)) == 12
+
+
+def test_parse_calls_keeps_scenarios_of_statements_ending_in_an_expression():
+    reply = ("```python\n"
+             "c = Cart(); c.add('pen', 150, 2); c.count()\n"
+             "c = Cart(); c.add('pen', 150); assert c.total() == 150\n"
+             "c = Cart(); c.add('pen', 150)\n"
+             "import os; os.remove('x')\n"
+             "c = Cart(); exec('1'); c.count()\n"
+             "```")
+    assert parse_calls(reply) == ["c = Cart(); c.add('pen', 150, 2); c.count()",
+                                  "c = Cart(); c.add('pen', 150); c.total()",
+                                  "c = Cart(); c.add('pen', 150)"]
+
+
+def test_behaviour_runs_a_scenario_on_one_object(tmp_path: Path):
+    (tmp_path / "cart.py").write_text(
+        "class Cart:\n    def __init__(self):\n        self.n = 0\n"
+        "    def add(self, k):\n        self.n += k\n    def count(self):\n"
+        "        return self.n\n")
+    assert behaviour(tmp_path, ["cart"], ["c = Cart(); c.add(2); c.add(3); c.count()",
+                                          "Cart().count()"]) == ("5", "0")
+
+
+def test_code_that_breaks_loses_the_vote_however_many_candidates_share_it():
+    broken = ("raises TypeError", "3")
+    right = ("5", "3")
+    result = vote({1: broken, 2: broken, 3: broken, 4: right})
+    assert result is not None and result.winner == 4 and result.informative
+    # an error the specification may ask for is behaviour like any other: the majority wins
+    asked = ("raises ValueError", "3")
+    assert vote({1: asked, 2: asked, 3: right}).winner == 1
 
 
 def test_vote_picks_the_largest_cluster_and_ignores_runs_that_failed():

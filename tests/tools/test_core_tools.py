@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from smallcode.core.tools import ToolContext, Workspace, build_registry
+from smallcode.core.tools import Services, TaskState, ToolContext, Workspace, build_registry
 from smallcode.core.tools.shell import refusal
 
 
@@ -104,7 +104,7 @@ async def test_shell_persists_cwd_and_env_and_reports_exit_codes(env) -> None:
     assert after.output.startswith(str(root))
     big = await reg.execute("bash", {"command": "seq 1 100000"}, ctx)
     assert "lines cut" in big.output and big.output.rstrip().endswith("[exit code 0]")
-    await ctx.get("shell").close()
+    await ctx.services.shell.close()
 
 
 @pytest.mark.parametrize("cmd", ["vim a.py", "python", "npm start", "python -m http.server",
@@ -121,15 +121,15 @@ def test_ordinary_commands_are_allowed(cmd: str) -> None:
 
 async def test_git_push_and_remote_changes_are_refused_unless_asked(env) -> None:
     reg, ctx, _ = env
-    ctx.set("task", "rename calc_total everywhere")
+    ctx.task_state.task = "rename calc_total everywhere"
     r = await reg.execute("bash", {"command": "git push origin master"}, ctx)
     assert not r.ok and "pushing or changing git remotes" in r.output
     r = await reg.execute("bash", {"command": "git remote add origin https://x/y.git"}, ctx)
     assert not r.ok
-    ctx.set("task", "commit and push my changes")
+    ctx.task_state.task = "commit and push my changes"
     r = await reg.execute("bash", {"command": "git remote add origin /nonexistent/x.git"}, ctx)
     assert "pushing or changing" not in r.output
-    await ctx.get("shell").close()
+    await ctx.services.shell.close()
 
 
 async def test_control_characters_from_json_escapes_are_written_as_escape_text(env) -> None:
@@ -202,14 +202,14 @@ async def test_a_new_method_patched_onto_its_own_header_lands_in_the_class(env) 
 async def test_protected_tests_cannot_be_edited_but_new_tests_can_be_added(env) -> None:
     reg, ctx, root = env  # seen: "titleCase(...) throws, fix it" -> the 1.5B edits the test
     (root / "test_a.py").write_text("def test_x():\n    assert 1 == 2\n")
-    ctx.set("protect_tests", True)
+    ctx.task_state.protect_tests = True
     r = await reg.execute("patch", {"path": "test_a.py", "old_str": "1 == 2",
                                     "new_str": "1 == 1"}, ctx)
     assert not r.ok and "test_a.py is a test file and the task does not ask" in r.output
     assert (root / "test_a.py").read_text() == "def test_x():\n    assert 1 == 2\n"
     new = await reg.execute("write_file", {"path": "test_b.py", "content": "X = 1\n"}, ctx)
     assert new.ok
-    ctx.set("protect_tests", False)
+    ctx.task_state.protect_tests = False
     r = await reg.execute("patch", {"path": "test_a.py", "old_str": "1 == 2",
                                     "new_str": "1 == 1"}, ctx)
     assert r.ok
@@ -223,3 +223,19 @@ def test_which_tasks_leave_the_tests_alone() -> None:
     assert not tests_protected("Add a test for peek() in tests/test_stack.py")
     assert not tests_protected("Rename calc_total to compute_total everywhere")
     assert not tests_protected("the test is wrong: it expects 3")
+
+
+def test_tool_context_keywords_are_services_fields_and_unknown_ones_are_refused(
+        tmp_path: Path) -> None:
+    ctx = ToolContext(Workspace(tmp_path), patch_ladder=False, test_timeout=5.0)
+    assert ctx.services == Services(patch_ladder=False, test_timeout=5.0)
+    assert ctx.task_state == TaskState()
+    given = Services(instructions="be brief")
+    ctx = ToolContext(Workspace(tmp_path), given, validate_edits=False)
+    assert ctx.services is given and given.validate_edits is False
+    with pytest.raises(TypeError, match="'grpah'"):
+        ToolContext(Workspace(tmp_path), grpah=object())
+    with pytest.raises(TypeError, match="'task'"):  # per-task state is not a service
+        ToolContext(Workspace(tmp_path), task="fix it")
+    with pytest.raises(AttributeError):  # a misspelt field fails instead of reading a default
+        ctx.services.patch_ladr = False  # type: ignore[attr-defined]

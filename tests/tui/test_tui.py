@@ -601,7 +601,7 @@ async def test_memory_command_lists_and_searches_project_memory(repo: Path) -> N
             await pilot.pause()
             assert list(app.chat.query(CommandOutput))[-1].body_text.startswith(
                 "no memory entries yet")
-            store = app.session.agent.ctx.get("memory")
+            store = app.session.agent.ctx.services.memory
             store.remember("convention", "tests", "run the tests with pytest -q")
             store.remember("gotcha", "ports", "the dev server port is 8123")
             await type_and_send(pilot, "/memory")
