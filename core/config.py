@@ -76,9 +76,10 @@ class SolveSettings(_Section):
     test_timeout: float = Field(120.0, gt=0, description="seconds per test run of a candidate")
     seed: int | None = Field(1, description="sampling seed of candidate 1 (candidate n gets seed "
                              "+ n - 1); None = the server's random seed")
-    vote: bool = Field(True, description="when nothing can check the task (no tests, no example), "
-                       "generate every candidate of the first round and keep the one whose "
-                       "behaviour on model-written example calls most candidates share")
+    vote: bool = Field(True, description="when nothing can check the task (no tests, no example) "
+                       "or only the task's examples can, generate every candidate of the first "
+                       "round and keep the one (of those that pass) whose behaviour on "
+                       "model-written example calls most candidates share")
 
 
 class EscalationSettings(_Section):

@@ -56,6 +56,7 @@ class Oracle:
     rename: tuple[str, str] | None = None
     test_timeout: float = 120.0
     baseline: dict[str, str] = field(default_factory=dict)  # code files' text before any change
+    from_document: bool = False  # the examples come from a specification with more rules
 
     def check(self, root: Path, changed: list[str]) -> CheckResult:
         """Run the oracle in ``root`` (a scratch copy with the candidate applied)."""

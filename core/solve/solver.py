@@ -174,7 +174,8 @@ class Solver:
             located.failure_text = "\n".join(failures)
             return Oracle("repro", True, f"from the task's example: {calls} (fails now)",
                           repro=repro, start_failures=start_ids, test_timeout=timeout,
-                          baseline={r: located.files.get(r) or "" for r in code_files})
+                          baseline={r: located.files.get(r) or "" for r in code_files},
+                          from_document=any(c.call not in task for c in repro))
         configs = [r for r in located.shown if Path(r).suffix.lower() in
                    (".json", ".toml", ".yaml", ".yml", ".ini", ".cfg")]
         wanted = config_values(task, self.ws.root, configs)
@@ -292,7 +293,10 @@ class Solver:
         messages = base
         number = 0
         # nothing can check the result: sample the whole first round and let behaviour vote
-        votable = bool(s.vote and not oracle.strong
+        # and when the only check is a few examples from a specification with more rules than
+        # examples: candidates that pass them can still differ on every other input, so the
+        # first round is sampled and the ones that pass vote too
+        votable = bool(s.vote and (not oracle.strong or oracle.from_document)
                        and any(r.endswith(".py") for r in located.editable))
         self.vote_note = ""
         stop = False

@@ -142,3 +142,29 @@ def test_with_the_vote_off_the_first_candidate_that_passes_is_applied(tmp_path: 
     assert proc.returncode == 4, proc.stderr
     assert calls == 1
     assert (tmp_path / "leap.py").read_text() == "def is_leap(year):\n    return year % 4 == 0\n"
+
+
+@pytest.mark.parametrize("task", [
+    "Implement is_leap in leap.py as described in RULES.md.",
+    "Make leap.py do what RULES.md says.",
+    "Fill in the stub in leap.py following the rules in RULES.md.",
+])
+def test_candidates_that_pass_a_documents_examples_still_vote(tmp_path: Path, task: str):
+    (tmp_path / "leap.py").write_text(STUB)
+    (tmp_path / "RULES.md").write_text(
+        "Gregorian leap years: every fourth year, except centuries, except every fourth "
+        "century. `is_leap(2024)` is `True`.\n")
+    with ScriptedServer([ONLY_FOUR, RULE, RULE_AGAIN, ONLY_400, PROBE]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task)
+    # the greedy candidate passes the one example too, but 1900 tells it apart
+    assert proc.returncode == 0, proc.stderr
+    assert "year % 100 != 0" in (tmp_path / "leap.py").read_text()
+    assert "centuries" in (tmp_path / "RULES.md").read_text()  # the document is not touched
+    done = next(e for e in events(proc.stdout) if e["type"] == "done")
+    assert done["verified"] == "repro"
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert any("shown read-only: RULES.md" in n for n in notices)
+    assert any("candidate 4 (whole, temperature 0.7): changes leap.py; fails" in n
+               for n in notices)
+    assert any(n.startswith("vote on 4 example calls") and "2 of 3 candidates agree" in n
+               for n in notices)
