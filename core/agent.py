@@ -412,16 +412,14 @@ class Agent:
     async def _solve(self, task: str) -> DoneEvent | None:
         """The solve path for edit tasks (and renames, whatever the route): candidates as plain
         code checked by an oracle. None when it does not apply; the tool loop then runs."""
-        from .solve import Solver, find_rename, is_question, outcome_event
+        from .solve import Solver, find_rename, outcome_event, wants_change
 
         conf = self.settings.solve
         if not conf.enabled:
             return None
-        category = self.state.category
         # a question whose answer goes into a file ("... Write the number into answer.txt")
         # is an edit of that file alone
-        edit_like = category in ("write", "plan", "read") and (
-            not is_question(task) or bool(self.state.asked_files))
+        edit_like = wants_change(self.state.category, task, bool(self.state.asked_files))
         if not edit_like and find_rename(task, self.workspace) is None:
             return None
         from .tools.refactor import RenameArgs, rename_symbol

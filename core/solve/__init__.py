@@ -5,10 +5,10 @@ from .formats import FORMATS, EditFormat, SearchReplaceFormat, WholeFileFormat, 
 from .localize import Located, locate
 from .oracle import CheckResult, Oracle, ReproCheck, config_values, repro_checks
 from .rename import RenameRequest, find_rename
-from .request import is_question
+from .request import is_question, wants_change
 from .solver import Candidate, SolveOutcome, Solver, outcome_event
 
 __all__ = ["FORMATS", "Candidate", "CheckResult", "EditFormat", "Located", "Oracle",
            "RenameRequest", "ReproCheck", "SearchReplaceFormat", "SolveOutcome", "Solver",
            "WholeFileFormat", "choose_format", "config_values", "find_rename", "is_question", "locate",
-           "outcome_event", "repro_checks"]
+           "outcome_event", "repro_checks", "wants_change"]

@@ -258,3 +258,27 @@ def test_code_that_writes_out_the_examples_answer_fails_the_oracle(duration_repo
     result = oracle.check(duration_repo, ["durations.py"])
     assert result.passed is not pasted
     assert ("special-cases the example" in result.detail) is pasted
+
+
+@pytest.mark.parametrize("category,message,change", [
+    # the router's keyword vote ties these between code_intel and read: still changes
+    ("code_intel", "Write report.py's render_table so it produces the output shown in FORMAT.md.",
+     True),
+    ("code_intel", "render_table in report.py needs to produce the output shown in FORMAT.md",
+     True),
+    ("code_intel", "The render_table stub in report.py: it has to output what FORMAT.md shows.",
+     True),
+    ("code_intel", "Walk me through render_table in report.py", False),
+    ("code_intel", "Explain how render_table works", False),
+    ("code_intel", "trace the call path of render_table", False),
+    ("run", "run the tests", False),
+    ("search", "find every caller of render_table", False),
+    ("read", "How many rows does FORMAT.md show? Write the number into answer.txt", False),
+])
+def test_a_change_is_told_from_a_question_by_its_form_not_its_route(category, message, change):
+    from smallcode.core.solve import wants_change
+
+    assert wants_change(category, message) is change
+    # a question whose answer goes into a file is an edit of that file
+    assert wants_change(category, message, asks_for_files=True) is (category not in
+                                                                      ("run", "search"))
