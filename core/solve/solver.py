@@ -56,9 +56,12 @@ class Candidate:
     result: CheckResult | None = None
     diff_lines: int = 0
 
-    def rank(self) -> tuple[bool, float, int]:
+    def rank(self) -> tuple[bool, float, bool, int]:
+        """Passes > a larger share of the oracle > changes something at all > a smaller diff
+        (a reply that changes nothing never outranks an attempt, whose failure is worth
+        showing in the next round)."""
         r = self.result
-        return (bool(r and r.passed), r.score if r else 0.0, -self.diff_lines)
+        return (bool(r and r.passed), r.score if r else 0.0, bool(self.files), -self.diff_lines)
 
 
 @dataclass

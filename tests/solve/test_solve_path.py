@@ -188,3 +188,15 @@ def test_a_document_the_task_asks_to_change_stays_editable(tmp_path, task):
     (tmp_path / "cli.py").write_text("import sys\n")
     located = locate(task, Workspace(tmp_path), 8000)
     assert "README.md" in located.editable
+
+
+def test_a_reply_that_changes_nothing_never_outranks_an_attempt():
+    from smallcode.core.solve.oracle import CheckResult
+    from smallcode.core.solve.solver import Candidate
+
+    tried = Candidate(1, 0.0, "", {"v.py": "x = 2\n"}, [], CheckResult(False, 0.0, "fails"), 9)
+    nothing = Candidate(2, 0.7, "", {}, ["the reply changes nothing"],
+                        CheckResult(False, 0.0, "no usable change"), 0)
+    half = Candidate(3, 0.7, "", {"v.py": "x = 3\n"}, [], CheckResult(False, 0.5, "half"), 30)
+    assert max([nothing, tried], key=Candidate.rank) is tried
+    assert max([nothing, tried, half], key=Candidate.rank) is half
