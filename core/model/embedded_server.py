@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Any, Self
 
 import httpx
 
@@ -159,8 +159,8 @@ class EmbeddedServer:
         attempts = 1 if self.requested_port is not None else 3
         for attempt in range(1, attempts + 1):
             port = self.requested_port or free_loopback_port()
-            self._spawn(port)
             try:
+                self._spawn(port)
                 self._wait_healthy()
                 return self
             except EmbeddedServerError:
@@ -181,16 +181,32 @@ class EmbeddedServer:
         self.port = port
         self.log_path = folder / f"llama-server-{time.strftime('%Y%m%d-%H%M%S')}-{port}.log"
         self._log = self.log_path.open("ab")
+        # Ctrl+C or SIGTERM is held back until the process is recorded: arriving inside Popen
+        # it could leave a server running that nobody knows about (start stops it afterwards).
+        # Deferred by a handler, not a signal mask: a child inherits the mask, and a server
+        # that cannot see SIGTERM only stops after the SIGKILL grace
+        pending: list[int] = []
+        saved: dict[int, Any] = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                saved[sig] = signal.signal(sig, lambda signum, _frame: pending.append(signum))
         try:
-            self._proc = subprocess.Popen(self.command(port), stdout=self._log,
-                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                          start_new_session=True)
-        except OSError as exc:
-            self._log.close()
-            self._log = None
-            raise EmbeddedServerError(f"cannot execute {self.command(port)[0]}: {exc}") from exc
-        with _RUNNING_LOCK:
-            _RUNNING.add(self)
+            try:
+                self._proc = subprocess.Popen(self.command(port), stdout=self._log,
+                                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                              start_new_session=True)
+            except OSError as exc:
+                self._log.close()
+                self._log = None
+                raise EmbeddedServerError(
+                    f"cannot execute {self.command(port)[0]}: {exc}") from exc
+            with _RUNNING_LOCK:
+                _RUNNING.add(self)
+        finally:
+            for sig, handler in saved.items():
+                signal.signal(sig, handler)
+            if pending:
+                signal.raise_signal(pending[0])  # now the caller's handler runs (Ctrl+C raises)
 
     def _log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
         if self.log_path is None:
