@@ -84,8 +84,8 @@ class Counted:
 def serve_backend(root: str | os.PathLike[str], progress: Progress = lambda _: None
                   ) -> tuple[Services, list[Callable[[], Any]]] | None:
     """The services of a session on serve's actors (``graph`` and ``memory`` when serve hosts
-    them, ``step_runner`` always; the other fields stay None), and the closers (push the call
-    counts to the gateway). None when no running serve publishes a Ray address (then the caller
+    them, ``step_runner`` and ``candidate_checker`` always: the step workers; the other fields
+    stay None), and the closers (push the call counts to the gateway). None when no running serve publishes a Ray address (then the caller
     keeps its in-process services)."""
     state = read_serve_state()
     if state is None or not state.get("ray_address"):
@@ -119,7 +119,9 @@ def serve_backend(root: str | os.PathLike[str], progress: Progress = lambda _: N
         progress("project memory: serve's memory actor")
     else:
         progress(f"serve's memory store is not available ({hosted.get('memory')})")
-    services.step_runner = Counted("step_worker", RayStepRunner(namespace=namespace), calls)
+    workers = RayStepRunner(namespace=namespace)
+    services.step_runner = Counted("step_worker", workers, calls)
+    services.candidate_checker = Counted("step_worker", workers, calls)
 
     def push_counts() -> None:
         gateway = get_actor(GATEWAY_NAME, namespace)

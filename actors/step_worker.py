@@ -1,7 +1,10 @@
 """Plan step workers: Ray actors that each run one plan step at a time with a fresh agent
 (:func:`smallcode.core.plan.steprun.run_step`) against the shared model gateway, streaming the
 step's events back as they happen (a Ray streaming generator: one item per event, then the
-outcome), and the pool the plan executor draws them from.
+outcome), and the pool the plan executor draws them from. The same workers check the solve
+path's candidates (:func:`smallcode.core.solve.checker.check_in_copy`: a scratch copy of the
+project with the candidate applied, the oracle run there), so under `smallcode serve` the
+candidates of one round are checked side by side on the pool every user shares.
 
 Workers are named ``plan/step-worker/<i>`` and created with ``runtime.get_or_create`` (detached,
 restarted by Ray), so every plan run reuses warm processes. A worker that dies mid-step surfaces
@@ -15,11 +18,14 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from smallcode.core.events import Event
 from smallcode.core.plan.executor import Emit, StepWorkerLost
 from smallcode.core.plan.steprun import StepOutcome, StepSpec, event_from_dict, run_step
+from smallcode.core.solve.checker import check_in_copy
+from smallcode.core.solve.oracle import CheckResult, Oracle
 
 from .runtime import NAMESPACE, get_or_create
 
@@ -32,6 +38,7 @@ class StepWorker:
 
     def __init__(self) -> None:
         self.steps_run = 0
+        self.candidates_checked = 0
         self._clients: dict[tuple[str, str | None, str | None], Any] = {}
 
     def pid(self) -> int:
@@ -67,8 +74,15 @@ class StepWorker:
             self._clients[key] = client
         return client
 
+    async def check_candidate(self, root: str, files: dict[str, str],
+                              oracle: Oracle) -> CheckResult:
+        """The oracle's verdict on a scratch copy of ``root`` with ``files`` laid over it."""
+        self.candidates_checked += 1
+        return await asyncio.to_thread(check_in_copy, Path(root), files, oracle)
+
     async def describe(self) -> dict[str, Any]:
-        return {"kind": "step-worker", "pid": os.getpid(), "steps_run": self.steps_run}
+        return {"kind": "step-worker", "pid": os.getpid(), "steps_run": self.steps_run,
+                "candidates_checked": self.candidates_checked}
 
     async def run_step(self, spec: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         """Stream ``{"event": {...}}`` items, then one ``{"outcome": {...}}``."""
@@ -182,6 +196,21 @@ class RayStepRunner:
         if outcome is None:
             raise StepWorkerLost(f"worker {name} ended step {spec.n} without an outcome")
         return outcome
+
+    async def check(self, root: Path, files: dict[str, str], oracle: Oracle) -> CheckResult:
+        """A :class:`~smallcode.core.solve.checker.CandidateChecker`: one candidate checked on a
+        free worker of the pool (waits for one, like a plan step). A worker lost mid-check
+        fails that candidate, not the task."""
+        import ray
+
+        name = await self._acquire()
+        try:
+            return await self.handle(name).check_candidate.remote(str(root), files, oracle)
+        except (ray.exceptions.RayActorError, ray.exceptions.ActorDiedError) as exc:
+            return CheckResult(False, 0.0, f"the step worker checking this candidate was lost "
+                               f"({type(exc).__name__}); not checked")
+        finally:
+            await self._release(name)
 
     def shutdown(self) -> None:
         """Remove the pool's workers (they are detached: they outlive the driver otherwise)."""

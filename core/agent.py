@@ -437,7 +437,7 @@ class Agent:
 
         solver = Solver(self.model, self.workspace, conf, snapshots=self.ctx.services.snapshots,
                         graph=self.ctx.services.graph, emit=self._emit, rename_tool=rename,
-                        allow_edit=allow_edit)
+                        allow_edit=allow_edit, checker=self.ctx.services.candidate_checker)
         try:
             outcome = await solver.solve(task)
         except (ModelError, asyncio.CancelledError):

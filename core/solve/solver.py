@@ -15,10 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import difflib
-import shutil
-import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from ..edit import testrunner
 from ..events import AssistantText, DoneEvent, Event, NoticeEvent, ToolResultEvent, UsageEvent
 from ..model.types import ChatModel, Message, Usage
 from ..tools.workspace import Workspace
+from .checker import CandidateChecker, LocalChecker, scratch_copy
 from .formats import EditFormat, choose_format, dropped_names, language_of, merge_partial
 from .localize import Located, locate
 from .oracle import CheckResult, Oracle, config_values, repro_checks
@@ -39,8 +38,6 @@ SOLVE_SYSTEM = """\
 You are an expert programmer. You change the user's project exactly as the task asks and keep \
 everything else as it is. You answer with code in fenced blocks, each after its file path.\
 """
-SCRATCH_IGNORE = (".git", ".smallcode", "node_modules", "__pycache__", ".venv", "venv",
-                  ".pytest_cache", ".mypy_cache", ".ruff_cache")
 MAX_SHOWN_FAILURE = 2500
 
 
@@ -92,7 +89,10 @@ class Solver:
     def __init__(self, model: ChatModel, workspace: Workspace, settings: Any, *,
                  snapshots: Any = None, graph: Any = None, emit: Emit,
                  rename_tool: Callable[[str, str], Any] | None = None,
-                 allow_edit: Callable[[str], Awaitable[bool]] | None = None) -> None:
+                 allow_edit: Callable[[str], Awaitable[bool]] | None = None,
+                 checker: CandidateChecker | None = None) -> None:
+        """``checker`` runs the oracle on each candidate (default: in this process; under
+        `smallcode serve`, serve's step workers)."""
         self.model = model
         self.ws = workspace
         self.settings = settings  # SolveSettings
@@ -101,6 +101,7 @@ class Solver:
         self.emit = emit
         self.rename_tool = rename_tool
         self.allow_edit = allow_edit
+        self.checker: CandidateChecker = checker or LocalChecker()
         self.usage = Usage()
         self.calls = 0
         self.vote_note = ""
@@ -249,8 +250,8 @@ class Solver:
         cand.diff_lines = _diff_size(located.files, files)
         return cand
 
-    def _check(self, cand: Candidate, oracle: Oracle, located: Located,
-               task: str) -> CheckResult:
+    async def _check(self, cand: Candidate, oracle: Oracle, located: Located,
+                     task: str) -> CheckResult:
         if not cand.files:
             why = "; ".join(cand.problems) or "the reply changes nothing"
             return CheckResult(False, 0.0, f"no usable change: {why}")
@@ -260,24 +261,11 @@ class Solver:
             return CheckResult(False, 0.0, "the reply drops code that must stay ("
                                + "; ".join(lost) + "): write back the WHOLE file, every "
                                "function, not only the one you changed")
-        with self._scratch(cand.files) as root:
-            return oracle.check(root, list(cand.files))
+        return await self.checker.check(self.ws.root, cand.files, oracle)
 
-    @contextlib.contextmanager
-    def _scratch(self, files: dict[str, str]) -> Iterator[Path]:
+    def _scratch(self, files: dict[str, str]) -> contextlib.AbstractContextManager[Path]:
         """A throw-away copy of the workspace with ``files`` written over it."""
-        scratch = Path(tempfile.mkdtemp(prefix="smallcode-candidate-"))
-        try:
-            root = scratch / "ws"
-            shutil.copytree(self.ws.root, root, ignore=shutil.ignore_patterns(*SCRATCH_IGNORE),
-                            symlinks=True)
-            for rel, text in files.items():
-                path = root / rel
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text, encoding="utf-8")
-            yield root
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+        return scratch_copy(self.ws.root, files)
 
     async def _candidates(self, task: str, located: Located, oracle: Oracle) -> SolveOutcome:
         s = self.settings
@@ -331,14 +319,18 @@ class Solver:
                                                         "candidates already made"))
                     pending = []
                     stop = True
+                # the batch's distinct candidates are checked side by side (on serve's step
+                # workers when attached); an identical one reuses the verdict
+                fresh: dict[str, Candidate] = {}
                 for cand in made:
                     key = repr(sorted(cand.files.items()))
-                    if key in seen:
-                        cand.result = seen[key]
-                    else:
-                        cand.result = await asyncio.to_thread(self._check, cand, oracle,
-                                                              located, task)
-                        seen[key] = cand.result
+                    if key not in seen and key not in fresh:
+                        fresh[key] = cand
+                verdicts = await asyncio.gather(*(self._check(c, oracle, located, task)
+                                                  for c in fresh.values()))
+                seen.update(zip(fresh, verdicts, strict=True))
+                for cand in made:
+                    cand.result = seen[repr(sorted(cand.files.items()))]
                     tried.append(cand)
                     await self.emit(NoticeEvent(message=self._verdict(cand, fmt)))
                     if best is None or cand.rank() > best.rank():

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # type names only: importing these at run time would cycle th
     from smallcode.core.plan.executor import StepRunner
     from smallcode.core.plan.steprun import StepSnapshots
     from smallcode.core.snapshots import SnapshotStore
+    from smallcode.core.solve.checker import CandidateChecker
     from smallcode.core.tools.shell import PersistentShell
 
 DEFAULT_TEST_TIMEOUT = 120.0  # seconds for the covering tests edit_and_verify runs
@@ -43,6 +44,8 @@ class Services:
     escalator: Escalator | None = None  # the stronger model, when one is configured
     extensions: Extensions | None = None  # plugins, MCP servers, skills and their hooks
     step_runner: StepRunner | None = None  # where plan steps run (None: in-process tasks)
+    candidate_checker: CandidateChecker | None = None  # where solve candidates are checked
+    #   (None: in this process; under serve: the step workers)
     instructions: str | None = None  # the project's instructions file, for the system prompt
     validate_edits: bool = True  # check each edited file and run its covering tests
     patch_ladder: bool = True  # tolerant patch matching, and the fallbacks built on it

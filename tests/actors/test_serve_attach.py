@@ -66,6 +66,8 @@ def test_two_runs_attached_to_serve_use_their_own_indexer_its_memory_and_step_wo
 
     def reply(body: dict):  # each project's steps get their own script
         text = json.dumps(body.get("messages"))
+        if "discounted(" in text:  # the solve-path run: a whole file back
+            return "discount.py\n```python\ndef discounted(price):\n    return price * 0.9\n```\n"
         return next((sc(body) for new, sc in scripts.items() if new in text), finish())
 
     port = _free_port()
@@ -107,6 +109,26 @@ def test_two_runs_attached_to_serve_use_their_own_indexer_its_memory_and_step_wo
             for calls in counted.values():
                 assert calls.get("indexer", 0) >= 1 and calls.get("memory", 0) >= 1
                 assert calls.get("step_worker", 0) == 2  # each plan's two steps
+
+            # an edit task on the solve path: its candidates are checked on the step workers
+            solve_root = tmp_path / "proj-b"
+            (solve_root / "discount.py").write_text("def discounted(price):\n"
+                                                    "    return price * 0.8\n")
+            solved = subprocess.run(
+                [sys.executable, "-m", "smallcode.cli.main", "-C", str(solve_root), "run",
+                 "--yes", "--json", "discounted(100) returns 80.0 but should return 90.0"],
+                env={**env, "SMALLCODE_SOLVE__ENABLED": "true"}, capture_output=True,
+                text=True, timeout=180, check=False)
+            assert solved.returncode == 0, solved.stderr[-3000:]
+            assert "price * 0.9" in (solve_root / "discount.py").read_text()
+            metrics = httpx.get(url.removesuffix("/v1") + "/metrics", timeout=10).text
+            now: dict[str, dict[str, float]] = {}
+            for m in re.finditer(r'smallcode_actor_calls_total\{([^}]*)\} (\S+)', metrics):
+                labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+                now.setdefault(labels.get("actor", "?"), {})[labels["kind"]] = float(m.group(2))
+            (new_source,) = set(now) - set(counted)
+            checks = now[new_source].get("step_worker", 0)
+            assert checks >= 1, now  # its candidates were checked on the step workers
 
             status = _smallcode("status", "--json", env=env)
             actors = [a["name"] for a in json.loads(status.stdout)["actors"]]

@@ -93,3 +93,30 @@ async def test_killing_a_worker_mid_step_undoes_that_step_and_spares_the_other(
     assert (tmp_path / "a.py").read_bytes() == original  # byte-identical
     assert report.compensated[1] == ["a.py"]
     assert (tmp_path / "b.py").read_text() == "B = 2\n"
+
+
+async def test_the_pool_checks_solve_candidates_side_by_side_in_scratch_copies(
+        tmp_path: Path, pool) -> None:
+    """Under serve, the solve path's candidates are checked on the step workers."""
+    from smallcode.core.solve.oracle import Oracle
+
+    (tmp_path / "calc.py").write_text("def add(a, b):\n    return a - b\n")
+    (tmp_path / "test_calc.py").write_text(
+        "from calc import add\n\ndef test_add():\n    assert add(2, 3) == 5\n")
+    oracle = Oracle("tests", True, "1 test fails now and must pass",
+                    start_failures=["test_calc.py::test_add"])
+    right = {"calc.py": "def add(a, b):\n    return a + b\n"}
+    wrong = {"calc.py": "def add(a, b):\n    return a * b\n"}
+    before = [await pool.handle(f"{pool.prefix}{i}").describe.remote() for i in range(2)]
+    ok, bad = await asyncio.gather(pool.check(tmp_path, right, oracle),
+                                   pool.check(tmp_path, wrong, oracle))
+    assert ok.passed and not bad.passed and "assert 6 == 5" in bad.detail
+    # the project itself is never written
+    assert (tmp_path / "calc.py").read_text() == "def add(a, b):\n    return a - b\n"
+    after = [await pool.handle(f"{pool.prefix}{i}").describe.remote() for i in range(2)]
+    checked = sum(a["candidates_checked"] - b["candidates_checked"]
+                  for a, b in zip(after, before, strict=True))
+    assert checked == 2
+    # both workers took one: the two checks ran side by side, one per worker
+    assert all(a["candidates_checked"] > b["candidates_checked"]
+               for a, b in zip(after, before, strict=True))
