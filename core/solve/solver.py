@@ -436,12 +436,18 @@ class Solver:
             return SolveOutcome(False, f"the user did not allow the edit (candidate "
                                 f"{best.number} of {n})", "none", [], self.usage, self.calls)
         changed = self._apply(best.files)
-        if r.passed and oracle.strong:
+        if r.passed and oracle.strong and not oracle.from_document:
             return SolveOutcome(True, f"candidate {best.number} of {n} passed the oracle "
                                 f"({oracle.description}); changed {', '.join(changed)}",
                                 oracle.kind, changed, self.usage, self.calls)
         if r.passed:
             voted = f" ({self.vote_note})" if self.vote_note else ""
+            if oracle.from_document:
+                # a specification's examples pass; its other rules were never checked
+                return SolveOutcome(True, f"applied candidate {best.number} of {n}{voted} "
+                                    f"({', '.join(changed)}): it passes the document's "
+                                    f"examples, but the rest of the specification is NOT "
+                                    f"verified", "none", changed, self.usage, self.calls)
             return SolveOutcome(True, f"applied candidate {best.number} of {n}{voted} "
                                 f"({', '.join(changed)}), but it is NOT verified: "
                                 f"{oracle.description}", "none", changed, self.usage, self.calls)

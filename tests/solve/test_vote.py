@@ -156,12 +156,13 @@ def test_candidates_that_pass_a_documents_examples_still_vote(tmp_path: Path, ta
         "century. `is_leap(2024)` is `True`.\n")
     with ScriptedServer([ONLY_FOUR, RULE, RULE_AGAIN, ONLY_400, PROBE]) as srv:
         proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task)
-    # the greedy candidate passes the one example too, but 1900 tells it apart
-    assert proc.returncode == 0, proc.stderr
+    # the greedy candidate passes the one example too, but 1900 tells it apart; the
+    # document's other rules are not checked: finished, not verified (exit 4)
+    assert proc.returncode == 4, proc.stderr
     assert "year % 100 != 0" in (tmp_path / "leap.py").read_text()
     assert "centuries" in (tmp_path / "RULES.md").read_text()  # the document is not touched
     done = next(e for e in events(proc.stdout) if e["type"] == "done")
-    assert done["verified"] == "repro"
+    assert done["verified"] == "none" and "passes the document's examples" in done["reason"]
     notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
     assert any("shown read-only: RULES.md" in n for n in notices)
     assert any("candidate 4 (whole, temperature 0.7): changes leap.py; fails" in n
