@@ -205,7 +205,11 @@ def test_a_server_left_running_is_stopped_at_interpreter_exit(fake_binary, model
 
 
 def test_ctrl_c_while_loading_leaves_no_server_behind(fake_binary, model_file, tmp_path):
+    # a background job inherits SIGINT ignored (non-interactive shells do that); Ctrl+C in a
+    # terminal reaches Python's default handler, so the script restores it
     script = textwrap.dedent(f"""
+        import signal
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         from pathlib import Path
         from smallcode.core.model.embedded import EmbeddedServer
         try:
