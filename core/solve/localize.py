@@ -23,6 +23,7 @@ from .request import is_question
 MAX_FILE_CHARS = 60_000
 BINARY_SNIFF = 2048
 LARGE_REPO_SHOWN_CHARS = 24_000
+DOC_SUFFIXES = (".md", ".rst", ".txt", ".adoc")
 CODE_SUFFIXES = {".py", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".go", ".rs", ".java", ".c",
                  ".h", ".cpp", ".rb", ".sh"}
 
@@ -101,7 +102,7 @@ def _order(paths: list[str], first: list[str]) -> list[str]:
             return (0, f"{first.index(rel):04d}")
         if is_test_file(rel):
             return (2, rel)
-        if Path(rel).suffix.lower() in (".md", ".txt", ".rst"):
+        if Path(rel).suffix.lower() in DOC_SUFFIXES:
             return (3, rel)
         return (1, rel)
     return sorted(paths, key=key)
@@ -114,7 +115,6 @@ def _editable(rel: str, task: str, protect_tests: bool) -> bool:
     return not hidden or hidden == [".github"]
 
 
-DOC_SUFFIXES = (".md", ".rst", ".txt", ".adoc")
 # the words that make a named document the source of the request, not its target: "as described
 # in docs/spec.md", "following the rules in NOTES.md", "according to SPEC.md", "what FORMAT.md
 # shows", "see README.md"

@@ -76,28 +76,32 @@ def _sentence_of(task: str, pos: int) -> tuple[int, int]:
     return start, len(task)
 
 
-def _defined_as_written(name: str, task: str, ws: Workspace) -> bool:
-    """A capitalised word that is a class of the project (``Cart``) is a name even mid-sentence."""
-    return name[0].isupper() and _defined(name, ws)
-
-
 def find_rename(task: str, ws: Workspace) -> RenameRequest | None:
     """(old, new) when the message asks to rename a name defined in the project, else None."""
     if not NAMING_VERB.search(task):
         return None
-    found: dict[str, int] = {}  # name -> where it is first written
+    defined: dict[str, bool] = {}  # each name's files are read once
+
+    def is_defined(name: str) -> bool:
+        if name not in defined:
+            defined[name] = _defined(name, ws)
+        return defined[name]
+
+    # name -> its first mention; a capitalised word that is a class of the project (``Cart``)
+    # is a name even where it is not code-shaped
+    found: dict[str, re.Match[str]] = {}
     for m in IDENT.finditer(task):
         name = m.group(1)
-        if name not in found and (_is_name(m, task) or _defined_as_written(name, task, ws)):
-            found[name] = m.start()
-    defined = [n for n in found if files_using(ws, n) and _defined(n, ws)]
-    if len(defined) != 1:
+        if name not in found and (_is_name(m, task) or (name[0].isupper() and is_defined(name))):
+            found[name] = m
+    olds = [n for n in found if is_defined(n) and files_using(ws, n)]
+    if len(olds) != 1:
         return None
-    old = defined[0]
-    lo, hi = _sentence_of(task, found[old])
-    fresh = [n for n, at in found.items()
-             if found[old] < at < hi and n != old and not _defined(n, ws)
-             and _is_name(next(m for m in IDENT.finditer(task) if m.start() == at), task)]
+    old = olds[0]
+    lo, hi = _sentence_of(task, found[old].start())
+    fresh = [n for n, m in found.items()
+             if found[old].start() < m.start() < hi and n != old and _is_name(m, task)
+             and not is_defined(n)]
     if len(fresh) != 1 or not NAMING_VERB.search(task[lo:hi]):
         return None
     return RenameRequest(old, fresh[0], f"{old} is defined in the project; {fresh[0]} is not "

@@ -27,7 +27,7 @@ from ..model.types import ChatModel, Message, Usage
 from ..tools.workspace import Workspace
 from .checker import CandidateChecker, LocalChecker, scratch_copy
 from .formats import EditFormat, choose_format, dropped_names, language_of, merge_partial
-from .localize import Located, locate
+from .localize import DOC_SUFFIXES, Located, locate
 from .oracle import CheckResult, Oracle, config_values, repro_checks
 from .rename import RenameRequest, find_rename
 from .vote import behaviour, parse_calls, probe_messages, vote
@@ -167,7 +167,8 @@ class Solver:
         start_ids: list[str] | None = [] if start is not None else None
         # the task text includes the documents it points at ("described in
         # .docs/instructions.md"): their examples are the user's examples too
-        docs = [located.files.get(r) or "" for r in located.named if r.endswith((".md", ".txt"))]
+        docs = [located.files.get(r) or "" for r in located.named
+                if Path(r).suffix.lower() in DOC_SUFFIXES]
         # examples run in a throw-away copy: their relative paths ('data/sales.csv') resolve
         # as in the project, and whatever they write never lands in the user's tree
         with self._scratch({}) as copy:
