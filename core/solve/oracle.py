@@ -259,6 +259,22 @@ JS_EXT = (".js", ".cjs", ".mjs")
 LITERAL_WORDS = {"true": "True", "false": "False", "null": "None"}
 
 
+# Source for the generated check scripts: where in the project's own code an exception was
+# raised ("line 6 of intervals.py: out[-1][1] = end"), so the model's next try sees the line
+# to fix, not only the exception's name. Needs ``os`` and ``traceback`` imported by the script.
+WHERE_SOURCE = r"""
+def where(exc, root):
+    root = os.path.realpath(root) + os.sep
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if os.path.realpath(f.filename).startswith(root)]
+    if not frames:
+        return ""
+    f = frames[-1]
+    rel = os.path.relpath(os.path.realpath(f.filename), root)
+    return f" (line {f.lineno} of {rel}: {(f.line or '').strip()})"
+"""
+
+
 @dataclass
 class ReproCheck:
     """``call`` evaluated with ``module``'s names must equal ``expected`` (a Python literal), or
@@ -287,13 +303,14 @@ class ReproCheck:
                    f"    print({self.call!r} + ' returned ' + repr(got) + ', expected ' + "
                    "repr(expected))\n"
                    "    sys.exit(3)\n")
-        return ("import importlib, sys\n"
+        return ("import importlib, os, sys, traceback\n" + WHERE_SOURCE +
                 f"sys.path.insert(0, {str(root)!r})\n"
                 f"ns = dict(vars(importlib.import_module({self.module!r})))\n"
                 "try:\n"
                 f"    got = eval({self.call!r}, ns)\n"
                 "except Exception as exc:\n"
-                f"    print({self.call!r} + ' raised ' + type(exc).__name__ + ': ' + str(exc))\n"
+                f"    print({self.call!r} + ' raised ' + type(exc).__name__ + ': ' + str(exc)"
+                f" + where(exc, {str(root)!r}))\n"
                 "    sys.exit(4)\n" + compare)
 
     def _js_script(self, root: Path) -> str:

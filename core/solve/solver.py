@@ -23,14 +23,14 @@ from typing import Any
 
 from ..edit import testrunner
 from ..events import AssistantText, DoneEvent, Event, NoticeEvent, ToolResultEvent, UsageEvent
-from ..model.types import ChatModel, Message, Usage
+from ..model.types import ChatModel, Message, ModelError, Usage
 from ..tools.workspace import Workspace
 from .checker import CandidateChecker, LocalChecker, scratch_copy
 from .formats import EditFormat, choose_format, dropped_names, language_of, merge_partial
 from .localize import DOC_SUFFIXES, Located, locate
 from .oracle import CheckResult, Oracle, config_values, repro_checks
 from .rename import RenameRequest, find_rename
-from .vote import behaviour, parse_calls, probe_messages, vote
+from .vote import behaviour, broken_calls, broken_examples, parse_calls, probe_messages, vote
 
 Emit = Callable[[Event], Awaitable[None]]
 
@@ -105,6 +105,7 @@ class Solver:
         self.usage = Usage()
         self.calls = 0
         self.vote_note = ""
+        self._calls: list[str] | None = None  # the model's example calls, once per task
 
     # ------------------------------------------------------------------ entry
     async def solve(self, task: str) -> SolveOutcome | None:
@@ -340,44 +341,76 @@ class Solver:
                         and not votable:
                     break
             if best is not None and best.result is not None and best.result.passed:
-                if votable:
-                    best = await self._vote(task, located, tried, best)
-                break
+                if not votable:
+                    break
+                best, broken = await self._vote(task, located, tried, best)
+                if not broken or round_no == s.refine_rounds or stop \
+                        or time.monotonic() >= deadline:
+                    break
+                # the chosen code breaks on the model's own example calls (a TypeError is
+                # never what a specification asks for): show it where, and sample again; the
+                # next vote counts the new candidates with the old ones
+                await self.emit(NoticeEvent(message=f"candidate {best.number} breaks on "
+                                                    f"{len(broken)} example call(s); asking "
+                                                    "again with the error"))
+                messages = self._debugging(base, best, broken, fmt, located)
+                continue
             if time.monotonic() >= deadline or best is None or stop:
                 break
             messages = self._refinement(base, best, fmt, located, oracle)
         return await self._finish(best, tried, oracle, located)
 
+    async def _example_calls(self, task: str, located: Located) -> list[str]:
+        """Example calls of the code the task is about, written once per task by the model
+        (inputs only) and reused by every later vote."""
+        if self._calls is not None:
+            return self._calls
+        py = [r for r in located.editable if r.endswith(".py")]
+        modules = [r[:-3].replace("/", ".") for r in py]
+        code = {r: located.files.get(r) or "" for r in py}
+        try:
+            reply = await self.model.chat(probe_messages(task, code, modules), temperature=0.0,
+                                          max_tokens=400)
+        except ModelError as exc:
+            # the candidates already made are kept; only the vote is given up
+            await self.emit(NoticeEvent(message=f"vote: the model failed to write example "
+                                                f"calls ({exc})"))
+            self._calls = []
+            return self._calls
+        self.calls += 1
+        self.usage.add(reply.usage)
+        await self.emit(UsageEvent(prompt_tokens=reply.usage.prompt_tokens,
+                                   completion_tokens=reply.usage.completion_tokens,
+                                   cached_tokens=reply.usage.cached_tokens))
+        self._calls = parse_calls(reply.content)
+        return self._calls
+
     async def _vote(self, task: str, located: Located, tried: list[Candidate],
-                    best: Candidate) -> Candidate:
+                    best: Candidate) -> tuple[Candidate, list[str]]:
         """Among the candidates that passed a weak oracle, the one whose behaviour on example
-        calls (written by the model from the task, inputs only) most candidates share."""
+        calls (written by the model from the task, inputs only) most candidates share, and the
+        example calls on which it raises a programming error (TypeError, NameError...) with
+        the line that raised — empty when it breaks on none."""
         # identical candidates run once but each one votes: the same code sampled twice is
         # agreement too
         groups: dict[str, list[Candidate]] = {}
         for cand in tried:
             if cand.result is not None and cand.result.passed:
                 groups.setdefault(repr(sorted(cand.files.items())), []).append(cand)
-        if len(groups) < 2:
-            return best
-        py = [r for r in located.editable if r.endswith(".py")]
-        modules = [r[:-3].replace("/", ".") for r in py]
-        code = {r: located.files.get(r) or "" for r in py}
-        reply = await self.model.chat(probe_messages(task, code, modules), temperature=0.0,
-                                      max_tokens=400)
-        self.calls += 1
-        self.usage.add(reply.usage)
-        await self.emit(UsageEvent(prompt_tokens=reply.usage.prompt_tokens,
-                                   completion_tokens=reply.usage.completion_tokens,
-                                   cached_tokens=reply.usage.cached_tokens))
-        calls = parse_calls(reply.content)
+        calls = await self._example_calls(task, located)
         if not calls:
             await self.emit(NoticeEvent(message="vote: no usable example calls; keeping the "
                                                 "best-ranked candidate"))
-            return best
+            return best, []
+        modules = [r[:-3].replace("/", ".") for r in located.editable if r.endswith(".py")]
+
         def run(cand: Candidate) -> tuple[str, ...] | None:
             with self._scratch(cand.files) as root:
                 return behaviour(root, modules, calls)
+
+        def broken(cand: Candidate) -> list[str]:
+            with self._scratch(cand.files) as root:
+                return broken_examples(root, modules, calls)
 
         by_number: dict[int, Candidate] = {}
         sigs: dict[int, tuple[str, ...] | None] = {}
@@ -388,12 +421,28 @@ class Solver:
                 sigs[cand.number] = sig
         result = vote(sigs)
         if result is None:
-            return best
-        self.vote_note = result.describe()
-        await self.emit(NoticeEvent(message=f"vote on {len(calls)} example calls "
-                                            f"({'; '.join(calls[:4])}{' ...' if len(calls) > 4 else ''}): "
-                                            + self.vote_note))
-        return by_number[result.winner] if result.informative else best
+            return best, []
+        chosen = by_number[result.winner] if result.informative else best
+        if len(groups) > 1:
+            self.vote_note = result.describe()
+            await self.emit(NoticeEvent(
+                message=f"vote on {len(calls)} example calls ({'; '.join(calls[:4])}"
+                        f"{' ...' if len(calls) > 4 else ''}): " + self.vote_note))
+        sig = sigs.get(chosen.number)
+        if sig is None or not broken_calls(sig):
+            return chosen, []
+        return chosen, await asyncio.to_thread(broken, chosen)
+
+    def _debugging(self, base: list[Message], best: Candidate, broken: list[str],
+                   fmt: EditFormat, located: Located) -> list[Message]:
+        """The next round's request after the chosen code raised a programming error on the
+        example calls: the errors and the lines that raised them."""
+        shown = "\n".join(broken[:4])[-MAX_SHOWN_FAILURE:]
+        return [*base, {"role": "assistant", "content": best.reply},
+                {"role": "user", "content": (
+                    "That code was run on example calls in a copy of the project, and it "
+                    f"breaks:\n```\n{shown}\n```\nFix the code so these calls work as the task "
+                    "describes. " + fmt.instructions(located.editable))}]
 
     def _refinement(self, base: list[Message], best: Candidate, fmt: EditFormat,
                     located: Located, oracle: Oracle) -> list[Message]:

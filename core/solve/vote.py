@@ -21,6 +21,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .oracle import WHERE_SOURCE
+
 MAX_CALLS = 12
 CALL_SECONDS = 2
 RUN_SECONDS = 20.0
@@ -94,8 +96,9 @@ def parse_calls(reply: str) -> list[str]:
 
 
 RUNNER = r"""
-import ast, json, signal, sys, types
+import ast, json, os, signal, sys, traceback, types
 sys.path.insert(0, ".")
+WHERE_SOURCE
 calls = json.loads(sys.argv[1])
 ns = {}
 for mod in json.loads(sys.argv[2]):
@@ -119,18 +122,33 @@ for call in calls:
         if " object at 0x" in text:
             text = repr(sorted((k, repr(v)) for k, v in vars(value).items())) if hasattr(
                 value, "__dict__") else type(value).__name__
-        out.append(text[:400])
+        out.append([text[:400], ""])
     except BaseException as e:
-        out.append("raises " + type(e).__name__)
+        out.append(["raises " + type(e).__name__, (str(e)[:200] + where(e, "."))])
     finally:
         signal.alarm(0)
 print(json.dumps(out))
-""".replace("CALL_SECONDS", str(CALL_SECONDS))
+""".replace("CALL_SECONDS", str(CALL_SECONDS)).replace("WHERE_SOURCE", WHERE_SOURCE)
 
 
 def behaviour(root: Path, modules: list[str], calls: list[str]) -> tuple[str, ...] | None:
     """What each call gives in ``root`` (a scratch copy with a candidate applied): its value's
     repr or ``raises <Exception>``. None when the run itself failed or hung."""
+    out = _run(root, modules, calls)
+    return None if out is None else tuple(value for value, _ in out)
+
+
+def broken_examples(root: Path, modules: list[str], calls: list[str]) -> list[str]:
+    """The calls that raise an error no specification asks for (TypeError, NameError...) in
+    ``root``, each with the exception and the line of the project's code that raised it:
+    what the model is shown to fix its own code (execution feedback without any test)."""
+    out = _run(root, modules, calls) or []
+    return [f"{call} raised {value.split(' ', 1)[1]}: {detail}"
+            for call, (value, detail) in zip(calls, out, strict=False)
+            if value.startswith("raises ") and value.split(" ", 1)[1] in PROGRAMMING_ERRORS]
+
+
+def _run(root: Path, modules: list[str], calls: list[str]) -> list[tuple[str, str]] | None:
     try:
         proc = subprocess.run([sys.executable, "-c", RUNNER, json.dumps(calls),
                                json.dumps(modules)], cwd=root, capture_output=True, text=True,
@@ -141,7 +159,9 @@ def behaviour(root: Path, modules: list[str], calls: list[str]) -> tuple[str, ..
         out = json.loads(proc.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
         return None
-    return tuple(out) if isinstance(out, list) and len(out) == len(calls) else None
+    if not isinstance(out, list) or len(out) != len(calls):
+        return None
+    return [(str(value), str(detail)) for value, detail in out]
 
 
 @dataclass
@@ -181,4 +201,4 @@ def vote(signatures: dict[int, tuple[str, ...] | None]) -> Vote | None:
     return Vote(members[0], len(members), len(ran), len(clusters) > 1)
 
 
-__all__ = ["Vote", "behaviour", "broken_calls", "parse_calls", "probe_messages", "vote"]
+__all__ = ["Vote", "behaviour", "broken_calls", "broken_examples", "parse_calls", "probe_messages", "vote"]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from smallcode.core.solve import Oracle, config_values, find_rename, repro_checks
+from smallcode.core.solve.oracle import ReproCheck
 from smallcode.core.tools.workspace import Workspace
 
 SLUG = "def slugify(text):\n    return text.lower().replace(' ', '--')\n"
@@ -282,3 +283,13 @@ def test_a_change_is_told_from_a_question_by_its_form_not_its_route(category, me
     # a question whose answer goes into a file is an edit of that file
     assert wants_change(category, message, asks_for_files=True) is (category not in
                                                                       ("run", "search"))
+
+
+def test_a_repro_check_that_raises_names_the_line_of_the_project_that_raised(tmp_path: Path):
+    (tmp_path / "spans.py").write_text("def merge(spans):\n    out = list(spans)\n"
+                                       "    out[-1][1] = 9\n    return out\n")
+    ok, detail = ReproCheck("spans", "merge([(1, 2)])", "[(1, 9)]").run(tmp_path)
+    assert not ok
+    assert detail == ("reproduction check failed: merge([(1, 2)]) raised TypeError: 'tuple' "
+                      "object does not support item assignment (line 3 of spans.py: "
+                      "out[-1][1] = 9)")

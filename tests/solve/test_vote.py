@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from smallcode.core.solve.vote import behaviour, parse_calls, vote
+from smallcode.core.solve.vote import behaviour, broken_examples, parse_calls, vote
 
 from tests.agent.test_run_scripted import events
 from tests.solve.test_solve_path import run_cli
@@ -169,3 +169,52 @@ def test_candidates_that_pass_a_documents_examples_still_vote(tmp_path: Path, ta
                for n in notices)
     assert any(n.startswith("vote on 4 example calls") and "2 of 3 candidates agree" in n
                for n in notices)
+
+
+def test_broken_examples_name_the_call_the_error_and_the_line_that_raised(tmp_path: Path):
+    (tmp_path / "spans.py").write_text(
+        "def merge(spans):\n    out = [tuple(s) for s in sorted(spans)]\n"
+        "    out[-1][1] = 9\n    return out\n\n\ndef size(spans):\n    return len(spans)\n")
+    found = broken_examples(tmp_path, ["spans"], ["merge([(1, 2)])", "size([(1, 2)])",
+                                                  "int('x')"])
+    # ValueError is behaviour a specification may ask for; a TypeError never is
+    assert found == ["merge([(1, 2)]) raised TypeError: 'tuple' object does not support item "
+                     "assignment (line 3 of spans.py: out[-1][1] = 9)"]
+
+
+SPANS_STUB = "def merge(spans):\n    pass\n"
+SPANS_BROKEN = ("spans.py\n```python\ndef merge(spans):\n    out = []\n"
+                "    for start, end in sorted(spans):\n"
+                "        if out and start <= out[-1][1]:\n"
+                "            out[-1][1] = max(out[-1][1], end)\n"
+                "        else:\n            out.append((start, end))\n    return out\n```\n")
+SPANS_FIXED = ("spans.py\n```python\ndef merge(spans):\n    out = []\n"
+               "    for start, end in sorted(spans):\n"
+               "        if out and start <= out[-1][1]:\n"
+               "            out[-1] = (out[-1][0], max(out[-1][1], end))\n"
+               "        else:\n            out.append((start, end))\n    return out\n```\n")
+SPANS_PROBE = "```python\nmerge([(1, 3), (2, 5)])\nmerge([(4, 6), (1, 2)])\nmerge([])\n```\n"
+
+
+@pytest.mark.parametrize("task", [
+    "Implement merge in spans.py: it merges overlapping (start, end) spans, sorted by start.",
+    "spans.py: merge(spans) is a stub. It should combine spans that overlap.",
+    "Write merge so that overlapping intervals come back as one, in order of their start.",
+])
+def test_code_that_breaks_on_its_example_calls_is_shown_the_error_and_asked_again(
+        tmp_path: Path, task: str):
+    (tmp_path / "spans.py").write_text(SPANS_STUB)
+    round_one = [SPANS_BROKEN] * 4
+    round_two = [SPANS_FIXED, SPANS_BROKEN, SPANS_FIXED, SPANS_BROKEN]
+    with ScriptedServer([*round_one, SPANS_PROBE, *round_two]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task)
+        reqs = srv.requests
+    assert proc.returncode == 4, proc.stderr  # still only a vote: not verified
+    assert "out[-1] = (out[-1][0]" in (tmp_path / "spans.py").read_text()
+    assert len(reqs) == 9  # the example calls are written once, not again for the second vote
+    debug = reqs[5]["messages"][-1]["content"]
+    assert "merge([(1, 3), (2, 5)]) raised TypeError" in debug
+    assert "line 5 of spans.py: out[-1][1] = max(out[-1][1], end)" in debug
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert any("breaks on 1 example call(s); asking again with the error" in n for n in notices)
+    assert any("2 of 8 candidates agree" in n for n in notices), notices
