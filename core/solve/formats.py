@@ -71,6 +71,14 @@ def _blocks(reply: str) -> list[tuple[str, str, str]]:
             body.append(lines[i])
             i += 1
         i += 1
+        # "```python / durations.py / ```python / <code>": the model opened the block again
+        # after writing the path inside it; the inner opener is not code
+        for skip in (1, 2):
+            opener = FENCE_RE.match(body[skip - 1].strip()) if len(body) > skip else None
+            if opener and opener.group(2) and (skip == 1 or PATH_LINE_RE.match(body[0].strip())):
+                prev = body[0].strip() if skip == 2 else prev
+                body = body[skip:]
+                break
         out.append((prev, lang, "\n".join(body)))
     return out
 

@@ -298,10 +298,13 @@ class Solver:
                 break
             temps = [0.0 if round_no == 0 else 0.3] + [s.temperature] * (s.candidates - 1)
             pending = list(temps)
+            round_start = number
             while pending and time.monotonic() < deadline:
                 batch, pending = pending[:slots], pending[slots:]
-                calls = [self._generate(number + i + 1, messages, t, fmt, located, max_tokens,
-                                        task) for i, t in enumerate(batch)]
+                # the first candidate of a round reasons before its code; the others don't
+                calls = [self._generate(number + i + 1, messages if number + i == round_start
+                                        else _code_only(messages), t, fmt, located,
+                                        max_tokens, task) for i, t in enumerate(batch)]
                 if best is not None:
                     # a later batch must not outlive the budget (a busy shared server can take
                     # minutes per reply): what is not back by then is given up
@@ -529,6 +532,19 @@ class Solver:
             path.write_text(text, encoding="utf-8")
             changed.append(rel)
         return changed
+
+
+CODE_ONLY = ("\n\nThis time skip the explanation: reply with only the file blocks asked for "
+             "above.")
+
+
+def _code_only(messages: list[Message]) -> list[Message]:
+    """The request for every candidate of a round after its first: the same prompt (its cached
+    prefix is shared) asking for the code without the explanation the first one wrote. The 1.5B writes
+    paragraphs of prose before the code when allowed (seen: 500 of 880 completion tokens), so
+    this about doubles the candidates a time budget buys."""
+    last = messages[-1]
+    return [*messages[:-1], {**last, "content": str(last["content"]) + CODE_ONLY}]
 
 
 def outcome_event(outcome: SolveOutcome, turns: int) -> DoneEvent:

@@ -62,9 +62,10 @@ def _allowed(stmt: ast.stmt) -> bool:
 
 def parse_calls(reply: str) -> list[str]:
     """The one-line examples of a reply: a call expression, or a scenario of statements joined
-    by ``;`` whose last one is an expression (``c = Cart(); c.add('pen', 2); c.count()``).
-    Assertions and comparisons are reduced to their left side; a line that calls nothing, or
-    calls print/exec/open and the like, is dropped."""
+    by ``;`` whose last one is an expression (``c = Cart(); c.add('pen', 2); c.count()``), or
+    an assignment that sets up later lines (``c = Cart()`` becomes ``c = Cart(); c``: the lines
+    run top to bottom in one namespace). Assertions and comparisons are reduced to their left
+    side; a line that calls nothing, or calls print/exec/open and the like, is dropped."""
     calls: list[str] = []
     for raw in reply.splitlines():
         line = raw.strip().rstrip(",;")
@@ -79,6 +80,12 @@ def parse_calls(reply: str) -> list[str]:
         last = body[-1]
         if isinstance(last, ast.Assert):
             last = ast.Expr(last.test)
+        if isinstance(last, ast.Assign) and len(last.targets) == 1 \
+                and isinstance(last.targets[0], ast.Name):
+            # ``c = Cart()`` on its own line sets up the lines after it: keep it, and show
+            # what it made
+            body = [*body, ast.Expr(ast.Name(last.targets[0].id, ast.Load()))]
+            last = body[-1]
         if not isinstance(last, ast.Expr):
             continue
         node = last.value
@@ -108,10 +115,10 @@ def alarm(*_):
     raise TimeoutError("call took too long")
 signal.signal(signal.SIGALRM, alarm)
 out = []
+scope = dict(ns)  # one namespace, top to bottom: a line may use what an earlier one made
 for call in calls:
     signal.alarm(CALL_SECONDS)
     try:
-        scope = dict(ns)
         tree = ast.parse(call, mode="exec")
         last = tree.body.pop()
         exec(compile(tree, "<example>", "exec"), scope)

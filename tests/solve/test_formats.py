@@ -23,6 +23,17 @@ def test_whole_file_path_in_backticks_bold_or_with_a_folder_is_recognised():
         assert parsed.files == {"src/calc.py": "A = 1\n"}, line
 
 
+@pytest.mark.parametrize("reply", [
+    "Changes to calc.py:\n```python\ncalc.py\n```python\nA = 2\n```\n",
+    "```python\ncalc.py\n```python\nA = 2\n```\n",
+    "calc.py\n```\n```python\nA = 2\n```\n",
+])
+def test_a_block_opened_twice_keeps_only_the_code(reply: str):
+    # seen from the 1.5B: the path written inside the block, then a second opening fence
+    parsed = WholeFileFormat().parse(reply, {"calc.py": CALC, "util.py": "X = 1\n"})
+    assert parsed.files == {"calc.py": "A = 2\n"}
+
+
 def test_a_single_editable_file_needs_no_path_line():
     parsed = WholeFileFormat().parse("```python\nA = 2\n```", {"calc.py": CALC})
     assert parsed.files == {"calc.py": "A = 2\n"}

@@ -39,6 +39,11 @@ def test_the_second_candidate_passes_the_failing_tests_and_is_the_one_applied(tm
     assert "calc.py\n```python\ndef add(a, b):\n    return a - b\n```" in prompt
     assert "COMPLETE new content" in prompt and "tools" not in reqs[0]
     assert [r["temperature"] for r in reqs] == [0.0, 0.7]
+    # the first candidate may explain itself; the next ones are asked for the code only
+    assert "skip the explanation" not in reqs[0]["messages"][-1]["content"]
+    assert reqs[1]["messages"][-1]["content"].endswith(
+        "This time skip the explanation: reply with only the file blocks asked for above.")
+    assert reqs[1]["messages"][:-1] == reqs[0]["messages"][:-1]
 
 
 def test_no_candidate_passing_leaves_the_file_untouched_and_exits_1(tmp_path: Path):

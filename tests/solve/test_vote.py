@@ -26,7 +26,7 @@ def test_parse_calls_keeps_call_expressions_and_drops_expected_values():
              "open('f').read()\n"
              "```")
     assert parse_calls(reply) == ["is_leap(2000)", "is_leap(1900)", "is_leap(2024)",
-                                  "Clock(8, 0).add(3)"]
+                                  "x = is_leap(4); x", "Clock(8, 0).add(3)"]
     assert parse_calls("no code here") == []
     many = "\n".join(f"f({i})" for i in range(40))
     assert len(parse_calls(many)) == 12
@@ -43,6 +43,28 @@ def test_parse_calls_keeps_scenarios_of_statements_ending_in_an_expression():
     assert parse_calls(reply) == ["c = Cart(); c.add('pen', 150, 2); c.count()",
                                   "c = Cart(); c.add('pen', 150); c.total()",
                                   "c = Cart(); c.add('pen', 150)"]
+
+
+def test_examples_on_separate_lines_run_top_to_bottom_in_one_namespace(tmp_path: Path):
+    # the 1.5B often writes a class's examples as one statement per line
+    reply = "```python\nc = Cart()\nc.add('pen', 150, 2)\nc.add('ink', 99)\nc.count()\nc.total()\n```"
+    calls = parse_calls(reply)
+    assert calls == ["c = Cart(); c", "c.add('pen', 150, 2)", "c.add('ink', 99)", "c.count()",
+                     "c.total()"]
+    (tmp_path / "cart.py").write_text(
+        "class Cart:\n    def __init__(self):\n        self.items = {}\n"
+        "    def add(self, name, price, quantity=1):\n"
+        "        self.items[name] = self.items.get(name, 0) + quantity\n"
+        "    def count(self):\n        return sum(self.items.values())\n"
+        "    def total(self):\n"
+        "        return sum(p * q for p, q in self.items.values())\n")
+    sig = behaviour(tmp_path, ["cart"], calls)
+    assert sig is not None and sig[1:] == ("None", "None", "3", "raises TypeError")
+    assert sig[0].startswith("[('items'")
+    # the broken total() is what the model is shown: the call, the error, the line
+    assert broken_examples(tmp_path, ["cart"], calls) == [
+        "c.total() raised TypeError: cannot unpack non-iterable int object (line 9 of cart.py: "
+        "return sum(p * q for p, q in self.items.values()))"]
 
 
 def test_behaviour_runs_a_scenario_on_one_object(tmp_path: Path):
