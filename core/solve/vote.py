@@ -9,7 +9,9 @@ execution results of AlphaCode and MBR-exec: independent samples that are wrong 
 in different ways, right ones agree). A vote is not verification: the outcome stays unverified.
 
 :class:`~smallcode.core.solve.solver.Solver` calls :func:`probe_messages`, :func:`parse_calls`,
-:func:`behaviour` and :func:`vote` when its oracle is weak and the code to change is Python.
+:func:`behaviour` and :func:`vote` when its oracle is weak and the code to change is Python, and
+:func:`broken_examples` when the chosen candidate raises a programming error on the calls (the
+errors and their lines are shown to the model for another round).
 """
 
 from __future__ import annotations
