@@ -19,14 +19,16 @@ def test_real_agent_fixing_the_bug_passes_and_its_events_are_recorded(tmp_path):
             suite="smoke", task_patterns=["smoke-add"], base_url=server.base_url,
             model="scripted-model", project_dir=tmp_path))
         run = runner.run()
-        # nothing can check the fix, so the whole first round (K = 4) is sampled for the vote;
-        # the other three replies carry no code
-        assert len(server.requests) == 4
+        # nothing can check the fix, so the whole first round (K = 4) is sampled for the vote
+        # (the other three replies carry no code), then the model writes example calls to run
+        # the kept candidate on even though no other candidate competes with it
+        assert len(server.requests) == 5
+        assert "names come from: calc" in server.requests[-1]["messages"][-1]["content"]
     (rec,) = run.records
     # the bug report gives no expected value and the task's tests are hidden: the fix is kept
     # but reported as unverified (exit 4), while the bench's own verify passes it
     assert rec.passed and rec.agent_success is True and rec.agent_exit_code == 4
-    assert (rec.turns, rec.tool_calls) == (4, 0)
+    assert (rec.turns, rec.tool_calls) == (5, 0)
     assert rec.prompt_tokens > 0
     assert rec.changed_files == ["calc.py"]
     transcript = (runner.results_path.parent / rec.transcript).read_text().splitlines()
