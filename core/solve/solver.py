@@ -28,9 +28,10 @@ from ..tools.workspace import Workspace
 from .checker import CandidateChecker, LocalChecker, scratch_copy
 from .formats import EditFormat, choose_format, dropped_names, language_of, merge_partial
 from .localize import DOC_SUFFIXES, Located, locate
-from .oracle import CheckResult, Oracle, config_values, repro_checks
+from .oracle import CheckResult, Oracle, ReproCheck, config_values, pasted_answers, repro_checks
 from .rename import RenameRequest, find_rename
-from .vote import behaviour, broken_calls, broken_examples, parse_calls, probe_messages, vote
+from .vote import (Example, behaviour, broken_calls, broken_examples, parse_examples,
+                   probe_messages, reproduced, vote)
 
 Emit = Callable[[Event], Awaitable[None]]
 
@@ -105,7 +106,9 @@ class Solver:
         self.usage = Usage()
         self.calls = 0
         self.vote_note = ""
-        self._calls: list[str] | None = None  # the model's example calls, once per task
+        self.vote_results = (0, 0)
+        # the model's example calls and their worked-out results, once per task
+        self._examples: list[Example] | None = None
 
     # ------------------------------------------------------------------ entry
     async def solve(self, task: str) -> SolveOutcome | None:
@@ -292,6 +295,7 @@ class Solver:
         votable = bool(s.vote and (not oracle.strong or oracle.from_document)
                        and any(r.endswith(".py") for r in located.editable))
         self.vote_note = ""
+        self.vote_results = (0, 0)  # worked-out results the chosen candidate gives, of all
         stop = False
         for round_no in range(1 + s.refine_rounds):
             if stop:
@@ -347,27 +351,38 @@ class Solver:
                 if not votable:
                     break
                 best, broken = await self._vote(task, located, tried, best)
-                if not broken or round_no == s.refine_rounds or stop \
-                        or time.monotonic() >= deadline:
+                if round_no == s.refine_rounds or stop or time.monotonic() >= deadline:
                     break
-                # the chosen code breaks on the model's own example calls (a TypeError is
-                # never what a specification asks for): show it where, and sample again; the
-                # next vote counts the new candidates with the old ones
-                await self.emit(NoticeEvent(message=f"candidate {best.number} breaks on "
-                                                    f"{len(broken)} example call(s); asking "
-                                                    "again with the error"))
-                messages = self._debugging(base, best, broken, fmt, located)
+                if broken:
+                    # the chosen code breaks on the model's own example calls (a TypeError is
+                    # never what a specification asks for): show it where, and sample again;
+                    # the next vote counts the new candidates with the old ones
+                    await self.emit(NoticeEvent(message=f"candidate {best.number} breaks on "
+                                                        f"{len(broken)} example call(s); "
+                                                        "asking again with the error"))
+                    messages = self._debugging(base, best, broken, fmt, located)
+                    continue
+                got, wanted = self.vote_results
+                if got >= wanted:
+                    break
+                # the chosen code misses results the model worked out from the task: more
+                # samples of the same request give the vote more to choose from (the results
+                # themselves are never shown: they may be wrong, and could be pasted)
+                await self.emit(NoticeEvent(message=f"candidate {best.number} gives {got} of "
+                                                    f"{wanted} worked-out results; sampling "
+                                                    "another round for the vote"))
+                messages = base
                 continue
             if time.monotonic() >= deadline or best is None or stop:
                 break
             messages = self._refinement(base, best, fmt, located, oracle)
         return await self._finish(best, tried, oracle, located)
 
-    async def _example_calls(self, task: str, located: Located) -> list[str]:
-        """Example calls of the code the task is about, written once per task by the model
-        (inputs only) and reused by every later vote."""
-        if self._calls is not None:
-            return self._calls
+    async def _example_calls(self, task: str, located: Located) -> list[Example]:
+        """Example calls of the code the task is about, each with the result the model works
+        out from the task (when it can), written once per task and reused by every later vote."""
+        if self._examples is not None:
+            return self._examples
         py = [r for r in located.editable if r.endswith(".py")]
         modules = [r[:-3].replace("/", ".") for r in py]
         code = {r: located.files.get(r) or "" for r in py}
@@ -378,38 +393,45 @@ class Solver:
             # the candidates already made are kept; only the vote is given up
             await self.emit(NoticeEvent(message=f"vote: the model failed to write example "
                                                 f"calls ({exc})"))
-            self._calls = []
-            return self._calls
+            self._examples = []
+            return self._examples
         self.calls += 1
         self.usage.add(reply.usage)
         await self.emit(UsageEvent(prompt_tokens=reply.usage.prompt_tokens,
                                    completion_tokens=reply.usage.completion_tokens,
                                    cached_tokens=reply.usage.cached_tokens))
-        self._calls = parse_calls(reply.content)
-        return self._calls
+        self._examples = parse_examples(reply.content)
+        return self._examples
 
     async def _vote(self, task: str, located: Located, tried: list[Candidate],
                     best: Candidate) -> tuple[Candidate, list[str]]:
         """Among the candidates that passed a weak oracle, the one whose behaviour on example
-        calls (written by the model from the task, inputs only) most candidates share, and the
-        example calls on which it raises a programming error (TypeError, NameError...) with
-        the line that raised — empty when it breaks on none."""
+        calls (written by the model from the task, with the results it works out) most
+        candidates share and that reproduces most of those results, and the example calls on
+        which it raises a programming error (TypeError, NameError...) with the line that raised
+        — empty when it breaks on none."""
         # identical candidates run once but each one votes: the same code sampled twice is
         # agreement too
         groups: dict[str, list[Candidate]] = {}
         for cand in tried:
             if cand.result is not None and cand.result.passed:
                 groups.setdefault(repr(sorted(cand.files.items())), []).append(cand)
-        calls = await self._example_calls(task, located)
-        if not calls:
+        examples = await self._example_calls(task, located)
+        if not examples:
             await self.emit(NoticeEvent(message="vote: no usable example calls; keeping the "
                                                 "best-ranked candidate"))
             return best, []
-        modules = [r[:-3].replace("/", ".") for r in located.editable if r.endswith(".py")]
+        calls = [ex.call for ex in examples]
+        py_files = [r for r in located.editable if r.endswith(".py")]
+        modules = [r[:-3].replace("/", ".") for r in py_files]
+        # a worked-out result the candidate writes out as a literal earns it nothing
+        written = [ReproCheck(modules[0], ex.call, ex.expected) for ex in examples
+                   if ex.expected is not None]
 
-        def run(cand: Candidate) -> tuple[str, ...] | None:
+        def run(cand: Candidate) -> tuple[tuple[str, ...] | None, frozenset[str]]:
             with self._scratch(cand.files) as root:
-                return behaviour(root, modules, calls)
+                return (behaviour(root, modules, calls),
+                        frozenset(pasted_answers(root, py_files, written, located.files)))
 
         def broken(cand: Candidate) -> list[str]:
             with self._scratch(cand.files) as root:
@@ -417,15 +439,18 @@ class Solver:
 
         by_number: dict[int, Candidate] = {}
         sigs: dict[int, tuple[str, ...] | None] = {}
+        hits: dict[int, int] = {}
         for same in groups.values():
-            sig = await asyncio.to_thread(run, same[0])
+            sig, pasted = await asyncio.to_thread(run, same[0])
             for cand in same:
                 by_number[cand.number] = cand
                 sigs[cand.number] = sig
-        result = vote(sigs)
+                hits[cand.number] = reproduced(sig, examples, pasted) if sig else 0
+        result = vote(sigs, hits, len(written))
         if result is None:
             return best, []
         chosen = by_number[result.winner] if result.informative else best
+        self.vote_results = (hits.get(chosen.number, 0), len(written))
         if len(groups) > 1:
             self.vote_note = result.describe()
             await self.emit(NoticeEvent(

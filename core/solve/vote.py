@@ -2,22 +2,28 @@
 
 When the oracle is weak (no tests, no example in the task), the candidates that parse and import
 can still be told apart by what they *do*. The model is asked once, greedily, for example calls
-of the code the task is about — inputs only, never expected results, so a reply cannot settle
-the answer by asserting a value. Each candidate runs every call in its own scratch copy; the
-candidates whose results agree form a cluster and the largest cluster wins (the majority vote on
-execution results of AlphaCode and MBR-exec: independent samples that are wrong tend to be wrong
-in different ways, right ones agree). A vote is not verification: the outcome stays unverified.
+of the code the task is about, each with the result it works out by hand from the task's
+description (``assert f(x) == y``). Each candidate runs every call in its own scratch copy; the
+candidates whose results agree form a cluster. The cluster that reproduces the most worked-out
+results wins, and among those the largest (the dual agreement of CodeT, ordered for a handful of
+candidates: identical samples of a small model are its mode more than independent evidence, while
+a worked-out result that is wrong rarely agrees with code; with no result to compare, the largest
+cluster wins, the majority vote on execution results of AlphaCode and MBR-exec). The worked-out results are never shown to the model writing code, and a
+candidate that writes one out as a literal gets no credit for it: nothing can be settled by
+pasting a value. A vote is not verification: the outcome stays unverified.
 
-:class:`~smallcode.core.solve.solver.Solver` calls :func:`probe_messages`, :func:`parse_calls`,
-:func:`behaviour` and :func:`vote` when its oracle is weak and the code to change is Python, and
-:func:`broken_examples` when the chosen candidate raises a programming error on the calls (the
-errors and their lines are shown to the model for another round).
+:class:`~smallcode.core.solve.solver.Solver` calls :func:`probe_messages`,
+:func:`parse_examples`, :func:`behaviour`, :func:`reproduced` and :func:`vote` when its oracle
+is weak and the code to change is Python, and :func:`broken_examples` when the chosen candidate
+raises a programming error on the calls (the errors and their lines are shown to the model for
+another round).
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import math
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -29,8 +35,8 @@ MAX_CALLS = 12
 CALL_SECONDS = 2
 RUN_SECONDS = 20.0
 
-PROBE_SYSTEM = ("You write example calls to exercise Python code. Reply with one fenced python "
-                "block of single-line examples, one per line, and nothing else.")
+PROBE_SYSTEM = ("You write example checks of Python code from its description. Reply with one "
+                "fenced python block of single-line checks, one per line, and nothing else.")
 # an exception that a specification never asks for: the code itself is broken
 PROGRAMMING_ERRORS = ("TypeError", "NameError", "AttributeError", "UnboundLocalError",
                       "NotImplementedError", "RecursionError", "TimeoutError", "SyntaxError",
@@ -45,13 +51,14 @@ def probe_messages(task: str, code: dict[str, str], modules: list[str]) -> list[
     return [{"role": "system", "content": PROBE_SYSTEM},
             {"role": "user", "content": (
                 f"Task: {task}\n\n{shown}\n\nWrite {MAX_CALLS - 4} to {MAX_CALLS} different "
-                "example calls of the functions, classes and methods this task is about, as "
-                "Python expressions, one per line. For a class, use one line per scenario: "
-                "statements separated by `; `, the last one an expression, for example "
-                "`c = Name(args); c.method(args); c.other()`. Cover ordinary inputs and edge "
-                "cases. Write only "
-                "the calls: no expected results, no assert, no print, no comments. The names "
-                f"come from: {', '.join(modules)}.")}]
+                "checks of the functions, classes and methods this task is about, one per line, "
+                "each `assert call == expected`: the expected value is a Python literal you "
+                "work out by hand from the task's description, not from the code above (it may "
+                "be wrong or unfinished). For a class, use one line per scenario: statements "
+                "separated by `; `, for example `c = Name(args); c.method(args); assert "
+                "c.other() == expected`. Cover ordinary inputs and edge cases. When you cannot "
+                "tell the expected value, write the call alone. No print, no comments. The "
+                f"names come from: {', '.join(modules)}.")}]
 
 
 def _allowed(stmt: ast.stmt) -> bool:
@@ -62,12 +69,36 @@ def _allowed(stmt: ast.stmt) -> bool:
                    and n.func.id in FORBIDDEN_CALLS for n in ast.walk(stmt))
 
 
-def parse_calls(reply: str) -> list[str]:
+@dataclass(frozen=True)
+class Example:
+    call: str  # one line: statements joined by "; ", the last an expression
+    expected: str | None = None  # a Python literal the model worked out from the description
+
+
+def _expected(node: ast.Compare) -> str | None:
+    """The literal an ``==`` (or ``is`` True/False/None) comparison expects, else None."""
+    if len(node.ops) != 1 or not isinstance(node.ops[0], (ast.Eq, ast.Is)):
+        return None
+    right = node.comparators[0]
+    if isinstance(node.ops[0], ast.Is) and not (isinstance(right, ast.Constant)
+                                                and right.value in (True, False, None)):
+        return None
+    text = ast.unparse(right)
+    try:
+        ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    return text
+
+
+def parse_examples(reply: str) -> list[Example]:
     """The one-line examples of a reply: a call expression, or a scenario of statements joined
     by ``;`` whose last one is an expression (``c = Cart(); c.add('pen', 2); c.count()``), or
     an assignment that sets up later lines (``c = Cart()`` becomes ``c = Cart(); c``: the lines
-    run top to bottom in one namespace). Assertions and comparisons are reduced to their left
-    side; a line that calls nothing, or calls print/exec/open and the like, is dropped."""
+    run top to bottom in one namespace). An assertion or comparison becomes its left side, the
+    call, and the literal on its right, the expected result; a line that calls nothing, or calls
+    print/exec/open and the like, is dropped."""
+    examples: list[Example] = []
     calls: list[str] = []
     for raw in reply.splitlines():
         line = raw.strip().rstrip(",;")
@@ -91,7 +122,9 @@ def parse_calls(reply: str) -> list[str]:
         if not isinstance(last, ast.Expr):
             continue
         node = last.value
+        expected = None
         if isinstance(node, ast.Compare):
+            expected = _expected(node)
             node = node.left
         body = [*body[:-1], ast.Expr(node)]
         if not all(_allowed(stmt) for stmt in body):
@@ -101,7 +134,37 @@ def parse_calls(reply: str) -> list[str]:
         text = "; ".join(ast.unparse(stmt) for stmt in body)
         if text not in calls:
             calls.append(text)
-    return calls[:MAX_CALLS]
+            examples.append(Example(text, expected))
+    return examples[:MAX_CALLS]
+
+
+def same_result(got: str, expected: str) -> bool:
+    """Whether a call's result (its repr, as :func:`behaviour` gives it) equals the expected
+    literal: by value when the repr is a literal (``(1, 2)`` is not ``[1, 2]``; floats within
+    1e-9), else by repr."""
+    try:
+        want = ast.literal_eval(expected)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
+    try:
+        value = ast.literal_eval(got)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return got == repr(want)
+    if isinstance(value, float) and isinstance(want, (int, float)) \
+            and not isinstance(want, bool):
+        return math.isclose(value, want, rel_tol=1e-9, abs_tol=1e-9)
+    if isinstance(want, (list, tuple, bool)) or isinstance(value, bool):
+        return type(value) is type(want) and value == want  # 1 is not True
+    return value == want
+
+
+def reproduced(sig: tuple[str, ...], examples: list[Example],
+               pasted: frozenset[str] = frozenset()) -> int:
+    """How many worked-out results the behaviour ``sig`` reproduces, leaving out the calls in
+    ``pasted`` (whose expected value the candidate writes out as a literal)."""
+    return sum(ex.expected is not None and ex.call not in pasted
+               and same_result(value, ex.expected)
+               for value, ex in zip(sig, examples, strict=False))
 
 
 RUNNER = r"""
@@ -179,12 +242,16 @@ class Vote:
     agree: int  # candidates in the winner's cluster
     voters: int  # candidates that ran
     informative: bool  # the candidates did not all behave the same
+    reproduced: int = 0  # worked-out results the winner's cluster gives
+    expected: int = 0  # examples with a worked-out result
 
     def describe(self) -> str:
         if not self.informative:
             return f"all {self.voters} candidates behave the same on the example calls"
-        return (f"{self.agree} of {self.voters} candidates agree on the example calls; "
-                f"candidate {self.winner} is one of them")
+        results = (f", giving {self.reproduced} of {self.expected} worked-out results"
+                   if self.expected else "")
+        return (f"{self.agree} of {self.voters} candidates agree on the example calls"
+                f"{results}; candidate {self.winner} is one of them")
 
 
 def broken_calls(sig: tuple[str, ...]) -> int:
@@ -193,21 +260,30 @@ def broken_calls(sig: tuple[str, ...]) -> int:
                for v in sig)
 
 
-def vote(signatures: dict[int, tuple[str, ...] | None]) -> Vote | None:
-    """The largest cluster of identical behaviour among the candidates whose code breaks on the
-    fewest examples (a TypeError is never the asked behaviour, however many candidates share it);
-    ties: fewer calls that raise at all, then the earliest candidate. Candidates whose run failed
-    do not vote. None when nobody ran."""
+def vote(signatures: dict[int, tuple[str, ...] | None], hits: dict[int, int] | None = None,
+         expected: int = 0) -> Vote | None:
+    """Among the candidates whose code breaks on the fewest examples (a TypeError is never the
+    asked behaviour, however many candidates share it), the cluster of identical behaviour that
+    reproduces the most worked-out results (``hits`` per candidate, a cluster counting its best
+    member's), then the largest; then fewer calls that raise at all, then the earliest candidate.
+    Candidates whose run failed do not vote. None when nobody ran."""
     ran = {n: s for n, s in signatures.items() if s is not None}
     if not ran:
         return None
+    hits = hits or {}
     clusters: dict[tuple[str, ...], list[int]] = {}
     for number, sig in sorted(ran.items()):
         clusters.setdefault(sig, []).append(number)
+
+    def score(members: list[int]) -> int:
+        return max(hits.get(n, 0) for n in members)
+
     sig, members = max(clusters.items(), key=lambda kv: (
-        -broken_calls(kv[0]), len(kv[1]), -sum(v.startswith("raises ") for v in kv[0]),
-        -kv[1][0]))
-    return Vote(members[0], len(members), len(ran), len(clusters) > 1)
+        -broken_calls(kv[0]), score(kv[1]), len(kv[1]),
+        -sum(v.startswith("raises ") for v in kv[0]), -kv[1][0]))
+    best = max(members, key=lambda n: (hits.get(n, 0), -n))
+    return Vote(best, len(members), len(ran), len(clusters) > 1, score(members), expected)
 
 
-__all__ = ["Vote", "behaviour", "broken_calls", "broken_examples", "parse_calls", "probe_messages", "vote"]
+__all__ = ["Example", "Vote", "behaviour", "broken_calls", "broken_examples", "parse_examples",
+           "probe_messages", "reproduced", "same_result", "vote"]

@@ -5,14 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from smallcode.core.solve.vote import behaviour, broken_examples, parse_calls, vote
+from smallcode.core.solve.vote import (Example, behaviour, broken_examples, parse_examples,
+                                       reproduced, same_result, vote)
 
 from tests.agent.test_run_scripted import events
 from tests.solve.test_solve_path import run_cli
 from tests.support.scripted_server import ScriptedServer
 
 
-def test_parse_calls_keeps_call_expressions_and_drops_expected_values():
+def parse_calls(reply: str) -> list[str]:
+    return [ex.call for ex in parse_examples(reply)]
+
+
+def test_parse_calls_keeps_call_expressions_apart_from_expected_values():
     reply = ("Here are some calls:\n```python\n"
              "is_leap(2000)\n"
              "assert is_leap(1900) == False\n"
@@ -149,7 +154,8 @@ def test_with_nothing_to_check_the_candidates_that_agree_win_over_the_greedy_one
     assert done["verified"] == "none"
     assert "applied candidate 2 of 4 (2 of 4 candidates agree" in done["reason"]
     probe = reqs[4]["messages"][-1]["content"]
-    assert "no expected results" in probe and reqs[4]["temperature"] == 0.0
+    assert "work out by hand from the task's description" in probe
+    assert reqs[4]["temperature"] == 0.0
     notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
     assert any(n.startswith("vote on 4 example calls (is_leap(2000);") for n in notices)
 
@@ -240,3 +246,114 @@ def test_code_that_breaks_on_its_example_calls_is_shown_the_error_and_asked_agai
     notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
     assert any("breaks on 1 example call(s); asking again with the error" in n for n in notices)
     assert any("2 of 8 candidates agree" in n for n in notices), notices
+
+
+def test_parse_examples_keeps_the_worked_out_result_of_each_check():
+    reply = ("```python\n"
+             "assert is_leap(2000) == True\n"
+             "assert is_leap(1900) is False\n"
+             "is_leap(2024)\n"
+             "assert span(1, 3) == (1, 3)\n"
+             "assert is_leap(4) == is_leap(8)\n"
+             "c = Cart(); c.add('pen', 150); assert c.total() == 150\n"
+             "assert is_leap(5) != True\n"
+             "```")
+    assert parse_examples(reply) == [
+        Example("is_leap(2000)", "True"), Example("is_leap(1900)", "False"),
+        Example("is_leap(2024)"), Example("span(1, 3)", "(1, 3)"),
+        Example("is_leap(4)"),  # not a literal: no worked-out result
+        Example("c = Cart(); c.add('pen', 150); c.total()", "150"),
+        Example("is_leap(5)")]
+
+
+def test_a_result_is_the_same_by_value_not_by_spelling():
+    assert same_result("0.30000000000000004", "0.3")
+    assert same_result("'a'", '"a"') and same_result("{1: 2}", "{1:2}")
+    assert not same_result("[1, 2]", "(1, 2)")  # a list where a tuple is asked for is not it
+    assert not same_result("raises ValueError", "None") and not same_result("1", "True")
+    assert same_result("True", "True") and not same_result("1.5", "2")
+    assert not same_result("'x'", "not a literal")
+
+
+def test_worked_out_results_outweigh_a_thin_majority_and_pasting_earns_nothing():
+    wrong, right = ("True", "True", "True"), ("True", "False", "True")
+    # three agreeing candidates against one that also reproduces two more worked-out results
+    assert vote({1: wrong, 2: wrong, 3: right}).winner == 1  # without results: the majority
+    result = vote({1: wrong, 2: wrong, 3: right}, {1: 1, 2: 1, 3: 3}, expected=3)
+    assert result.winner == 3 and result.informative
+    assert "1 of 3 candidates agree on the example calls, giving 3 of 3 worked-out results" \
+        in result.describe()
+    examples = [Example("f(1)", "True"), Example("f(2)", "False"), Example("f(3)")]
+    assert reproduced(right, examples) == 2
+    assert reproduced(right, examples, frozenset({"f(2)"})) == 1
+
+
+STUB_GREET = "def greet(name):\n    pass\n"
+PASTED = ("greet.py\n```python\ndef greet(name):\n    if name == 'Ada':\n"
+          "        return 'Hello, Ada Lovelace!'\n    return 'Hello ' + name\n```\n")
+COMPUTED = ("greet.py\n```python\ndef greet(name, last='Lovelace'):\n"
+            "    return f'Hello, {name} {last}!'\n```\n")
+GREET_PROBE = "```python\nassert greet('Ada') == 'Hello, Ada Lovelace!'\ngreet('Bob')\n```\n"
+LEAP_CHECKS = ("```python\nassert is_leap(2000) == True\nassert is_leap(1900) == False\n"
+               "assert is_leap(2100) == False\nassert is_leap(2024) == True\n"
+               "assert is_leap(2023) == False\n```\n")
+
+
+@pytest.mark.parametrize("task", [
+    "add the leap year rule to is_leap in leap.py",
+    "leap.py: is_leap(year) is still a stub, implement it",
+    "Implement is_leap so it tells whether a year is a leap year in the Gregorian calendar.",
+])
+def test_a_candidate_that_gives_the_worked_out_results_beats_a_pair_that_agrees(
+        tmp_path: Path, task: str):
+    (tmp_path / "leap.py").write_text(STUB)
+    # two candidates share the every-fourth-year rule; the full rule is one candidate alone
+    with ScriptedServer([ONLY_FOUR, ONLY_FOUR, RULE, ONLY_400, LEAP_CHECKS]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task)
+    assert proc.returncode == 4, proc.stderr  # still a vote: not verified
+    assert "year % 100 != 0" in (tmp_path / "leap.py").read_text()
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert any("1 of 4 candidates agree on the example calls, giving 5 of 5 worked-out "
+               "results; candidate 3" in n for n in notices), notices
+
+
+@pytest.mark.parametrize("task", [
+    "Implement greet in greet.py: it greets a person by full name.",
+    "greet.py: greet(name) is a stub; make it say hello with the full name.",
+    "Write greet so that greet('Ada') says hello to Ada Lovelace.",
+])
+def test_a_candidate_that_writes_out_the_worked_out_result_gets_no_credit_for_it(
+        tmp_path: Path, task: str):
+    (tmp_path / "greet.py").write_text(STUB_GREET)
+    with ScriptedServer([PASTED, COMPUTED, "I cannot.", "I cannot.", GREET_PROBE]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task)
+    assert proc.returncode == 4, proc.stderr
+    # both give greet('Ada') as worked out, but candidate 1 returns it as a literal
+    assert "f'Hello, {name} {last}!'" in (tmp_path / "greet.py").read_text()
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert any("giving 1 of 1 worked-out results; candidate 2" in n for n in notices), notices
+
+
+@pytest.mark.parametrize("task", [
+    "add the leap year rule to is_leap in leap.py",
+    "leap.py: is_leap(year) is still a stub, implement it",
+    "Implement is_leap so it tells whether a year is a leap year in the Gregorian calendar.",
+])
+def test_when_every_candidate_misses_worked_out_results_another_round_is_sampled(
+        tmp_path: Path, task: str):
+    (tmp_path / "leap.py").write_text(STUB)
+    round_two = [RULE, ONLY_FOUR, ONLY_FOUR, ONLY_FOUR]
+    with ScriptedServer([*[ONLY_FOUR] * 4, LEAP_CHECKS, *round_two]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task)
+        reqs = srv.requests
+    assert proc.returncode == 4, proc.stderr
+    assert len(reqs) == 9
+    # the new round is the same request again: the worked-out results are never shown
+    assert reqs[5]["messages"] == reqs[0]["messages"]
+    assert "2023" not in str(reqs[5]["messages"]) and reqs[5]["temperature"] == 0.3
+    assert "year % 100 != 0" in (tmp_path / "leap.py").read_text()
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert any("candidate 1 gives 3 of 5 worked-out results; sampling another round" in n
+               for n in notices), notices
+    assert any("1 of 8 candidates agree on the example calls, giving 5 of 5 worked-out "
+               "results; candidate 5" in n for n in notices), notices
