@@ -453,8 +453,10 @@ class Solver:
         self.vote_results = (hits.get(chosen.number, 0), len(written))
         if len(groups) > 1:
             self.vote_note = result.describe()
+            shown = [ex.call if ex.expected is None else f"{ex.call} == {ex.expected}"
+                     for ex in examples]
             await self.emit(NoticeEvent(
-                message=f"vote on {len(calls)} example calls ({'; '.join(calls[:4])}"
+                message=f"vote on {len(calls)} example calls ({'; '.join(shown[:4])}"
                         f"{' ...' if len(calls) > 4 else ''}): " + self.vote_note))
         sig = sigs.get(chosen.number)
         if sig is None or not broken_calls(sig):
