@@ -30,8 +30,16 @@ from .formats import EditFormat, choose_format, dropped_names, language_of, merg
 from .localize import DOC_SUFFIXES, Located, locate
 from .oracle import CheckResult, Oracle, ReproCheck, config_values, pasted_answers, repro_checks
 from .rename import RenameRequest, find_rename
-from .vote import (Example, behaviour, broken_calls, broken_examples, parse_examples,
-                   probe_messages, reproduced, vote)
+from .vote import (
+    Example,
+    behaviour,
+    broken_calls,
+    broken_examples,
+    parse_examples,
+    probe_messages,
+    reproduced,
+    vote,
+)
 
 Emit = Callable[[Event], Awaitable[None]]
 

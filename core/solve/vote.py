@@ -8,9 +8,11 @@ candidates whose results agree form a cluster. The cluster that reproduces the m
 results wins, and among those the largest (the dual agreement of CodeT, ordered for a handful of
 candidates: identical samples of a small model are its mode more than independent evidence, while
 a worked-out result that is wrong rarely agrees with code; with no result to compare, the largest
-cluster wins, the majority vote on execution results of AlphaCode and MBR-exec). The worked-out results are never shown to the model writing code, and a
-candidate that writes one out as a literal gets no credit for it: nothing can be settled by
-pasting a value. A vote is not verification: the outcome stays unverified.
+cluster wins, the majority vote on execution results of AlphaCode and MBR-exec). The worked-out
+results are never shown to the model writing code, and a candidate that writes one out as a
+literal gets no credit for it: nothing can be settled by pasting a value. When the chosen code
+misses some, the solver samples another round of the same request for the vote. A vote is not
+verification: the outcome stays unverified.
 
 :class:`~smallcode.core.solve.solver.Solver` calls :func:`probe_messages`,
 :func:`parse_examples`, :func:`behaviour`, :func:`reproduced` and :func:`vote` when its oracle

@@ -244,12 +244,12 @@ def test_a_method_name_is_not_a_module_name(tmp_path):
 
 
 @pytest.mark.parametrize("code,pasted", [
-    ('def format_duration(seconds):\n    if seconds == 3661:\n        return "1h 1m 1s"\n'
-     '    return "2h 2m 2s"\n', True),
-    ('ANSWERS = {3661: "1h 1m 1s", 7322: "2h 2m 2s"}\n\n'
-     'def format_duration(seconds):\n    return ANSWERS[seconds]\n', True),
-    ('def format_duration(seconds):\n    h, rest = divmod(seconds, 3600)\n'
-     '    m, s = divmod(rest, 60)\n    return f"{h}h {m}m {s}s"\n', False),
+    (('def format_duration(seconds):\n    if seconds == 3661:\n        return "1h 1m 1s"\n'
+     '    return "2h 2m 2s"\n'), True),
+    (('ANSWERS = {3661: "1h 1m 1s", 7322: "2h 2m 2s"}\n\n'
+     'def format_duration(seconds):\n    return ANSWERS[seconds]\n'), True),
+    (('def format_duration(seconds):\n    h, rest = divmod(seconds, 3600)\n'
+     '    m, s = divmod(rest, 60)\n    return f"{h}h {m}m {s}s"\n'), False),
 ])
 def test_code_that_writes_out_the_examples_answer_fails_the_oracle(duration_repo, code, pasted):
     checks = repro_checks(SPEC_DOC, duration_repo, ["durations.py"])

@@ -5,8 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from smallcode.core.solve.vote import (Example, behaviour, broken_examples, parse_examples,
-                                       reproduced, same_result, vote)
+from smallcode.core.solve.vote import (
+    Example,
+    behaviour,
+    broken_examples,
+    parse_examples,
+    reproduced,
+    same_result,
+    vote,
+)
 
 from tests.agent.test_run_scripted import events
 from tests.solve.test_solve_path import run_cli
@@ -68,8 +75,8 @@ def test_examples_on_separate_lines_run_top_to_bottom_in_one_namespace(tmp_path:
     assert sig[0].startswith("[('items'")
     # the broken total() is what the model is shown: the call, the error, the line
     assert broken_examples(tmp_path, ["cart"], calls) == [
-        "c.total() raised TypeError: cannot unpack non-iterable int object (line 9 of cart.py: "
-        "return sum(p * q for p, q in self.items.values()))"]
+        ("c.total() raised TypeError: cannot unpack non-iterable int object (line 9 of cart.py: "
+        "return sum(p * q for p, q in self.items.values()))")]
 
 
 def test_behaviour_runs_a_scenario_on_one_object(tmp_path: Path):
@@ -206,8 +213,8 @@ def test_broken_examples_name_the_call_the_error_and_the_line_that_raised(tmp_pa
     found = broken_examples(tmp_path, ["spans"], ["merge([(1, 2)])", "size([(1, 2)])",
                                                   "int('x')"])
     # ValueError is behaviour a specification may ask for; a TypeError never is
-    assert found == ["merge([(1, 2)]) raised TypeError: 'tuple' object does not support item "
-                     "assignment (line 3 of spans.py: out[-1][1] = 9)"]
+    assert found == [("merge([(1, 2)]) raised TypeError: 'tuple' object does not support item "
+                     "assignment (line 3 of spans.py: out[-1][1] = 9)")]
 
 
 SPANS_STUB = "def merge(spans):\n    pass\n"
