@@ -355,6 +355,28 @@ class BenchRunner:
     def _model(self) -> str | None:
         return self.options.model or self.run_record.model_served
 
+    def _check_verify(self) -> None:
+        """Each kind of verify command (its program: python, node, bash ...) must pass on the
+        reference solution of the first selected task that has one: a verify that cannot run
+        here (``python -m pytest`` in an interpreter without pytest, no node) would fail every
+        task whatever the agent did, and the run would report that as the agent's failures."""
+        checked: set[str] = set()
+        for task in self.tasks:
+            program = (task.verify.split() or [""])[0]
+            if program in checked or not (task.solution_dir.is_dir() or task.solution_removes):
+                continue
+            checked.add(program)
+            with tempfile.TemporaryDirectory(prefix="smallcode-bench-check-") as tmp:
+                workdir = prepare_workspace(task, Path(tmp) / "ws", with_solution=True,
+                                            git=False)
+                verdict = run_verify(task, workdir)
+            if not verdict.passed:
+                tail = "\n".join(verdict.output.strip().splitlines()[-5:])
+                raise BenchError(
+                    f"the verify command of {task.id} ({task.verify}) fails on the task's own "
+                    "reference solution, so every task would fail whatever the agent does; "
+                    f"fix the environment first (is its tool installed here?):\n{tail}")
+
     def _check_peer_values(self) -> None:
         """A peer's {base_url} and {model} need values before any task runs."""
         if "base_url" in self.placeholders and not self._base_url():
@@ -522,6 +544,7 @@ class BenchRunner:
             self.run_record.model_served = _served_model(self.options.base_url, None)
         try:
             self._check_peer_values()
+            self._check_verify()
         except BenchError:
             self._stop_endpoint()
             raise

@@ -220,3 +220,20 @@ def test_cli_runs_smallcode_and_a_peer_on_one_suite_then_compares_them(tmp_path,
     assert smallcode("bench", "compare", "ours", "peer") == 0
     out = capsys.readouterr().out
     assert "fake_peer" in out and "fixed" in out and "210" in out
+
+
+@pytest.mark.parametrize("verify", ["python -m no_such_test_runner_here", "no-such-tool check",
+                                    "python check.py && exit 3"])
+def test_a_verify_that_cannot_pass_on_the_reference_solution_stops_the_run_first(
+        suite: Path, tmp_path: Path, verify: str):
+    """A verify that fails here whatever the agent does (its tool missing: pytest not in the
+    interpreter) would be recorded as every task failing: the run refuses before any task."""
+    toml = suite / "tiny-add" / "task.toml"
+    toml.write_text(toml.read_text().replace('verify = "python check.py"', f'verify = "{verify}"'))
+    with ScriptedServer(replies=[], default="nothing") as server:
+        runner = BenchRunner(BenchOptions(suite=str(suite), base_url=server.base_url,
+                                          model="m", project_dir=tmp_path / "p"))
+        with pytest.raises(BenchError, match="fails on the task's own reference solution"):
+            runner.run()
+        assert server.requests == []  # no agent ran
+    assert not runner.run_record.records
