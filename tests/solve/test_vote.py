@@ -141,14 +141,16 @@ RULE = ("leap.py\n```python\ndef is_leap(year):\n"
 RULE_AGAIN = ("leap.py\n```python\ndef is_leap(year):\n    if year % 400 == 0:\n        return True\n"
               "    if year % 100 == 0:\n        return False\n    return year % 4 == 0\n```\n")
 ONLY_400 = "leap.py\n```python\ndef is_leap(year):\n    return year % 400 == 0\n```\n"
-PROBE = "```python\nis_leap(2000)\nis_leap(1900)\nis_leap(2024)\nis_leap(2023)\n```\n"
-
-
-@pytest.mark.parametrize("task", [
+# three phrasings of the same request
+LEAP_TASKS = [
     "add the leap year rule to is_leap in leap.py",
     "leap.py: is_leap(year) is still a stub, implement it",
     "Implement is_leap so it tells whether a year is a leap year in the Gregorian calendar.",
-])
+]
+PROBE = "```python\nis_leap(2000)\nis_leap(1900)\nis_leap(2024)\nis_leap(2023)\n```\n"
+
+
+@pytest.mark.parametrize("task", LEAP_TASKS)
 def test_with_nothing_to_check_the_candidates_that_agree_win_over_the_greedy_one(
         tmp_path: Path, task: str):
     (tmp_path / "leap.py").write_text(STUB)
@@ -306,11 +308,7 @@ LEAP_CHECKS = ("```python\nassert is_leap(2000) == True\nassert is_leap(1900) ==
                "assert is_leap(2023) == False\n```\n")
 
 
-@pytest.mark.parametrize("task", [
-    "add the leap year rule to is_leap in leap.py",
-    "leap.py: is_leap(year) is still a stub, implement it",
-    "Implement is_leap so it tells whether a year is a leap year in the Gregorian calendar.",
-])
+@pytest.mark.parametrize("task", LEAP_TASKS)
 def test_a_candidate_that_gives_the_worked_out_results_beats_a_pair_that_agrees(
         tmp_path: Path, task: str):
     (tmp_path / "leap.py").write_text(STUB)
@@ -341,11 +339,7 @@ def test_a_candidate_that_writes_out_the_worked_out_result_gets_no_credit_for_it
     assert any("giving 1 of 1 worked-out results; candidate 2" in n for n in notices), notices
 
 
-@pytest.mark.parametrize("task", [
-    "add the leap year rule to is_leap in leap.py",
-    "leap.py: is_leap(year) is still a stub, implement it",
-    "Implement is_leap so it tells whether a year is a leap year in the Gregorian calendar.",
-])
+@pytest.mark.parametrize("task", LEAP_TASKS)
 def test_when_every_candidate_misses_worked_out_results_another_round_is_sampled(
         tmp_path: Path, task: str):
     (tmp_path / "leap.py").write_text(STUB)
