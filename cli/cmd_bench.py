@@ -41,6 +41,10 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    "{model} {workspace}, run as given in the task's workspace")
     p.add_argument("--keep-workspaces", action="store_true",
                    help="leave each task's temporary copy on disk")
+    p.add_argument("--score-candidates", action="store_true",
+                   help="also run each task's verify on every candidate edit smallcode made, "
+                   "not only the one it kept (was no candidate right, or was the wrong one "
+                   "chosen?)")
     p.add_argument("--min-pass-rate", type=float, metavar="RATE",
                    help="exit 1 when the pass rate (0..1) is below RATE")
 
@@ -154,7 +158,8 @@ def _run(args: argparse.Namespace) -> int:
         base_url=args.base_url, repeats=args.repeats,
         settings=parse_setting_overrides(list(args.overrides)), label=args.label,
         jobs=args.jobs, max_turns=args.max_turns, timeout_scale=args.timeout_scale,
-        agent_command=agent, project_dir=_project(args), keep_workspaces=args.keep_workspaces)
+        agent_command=agent, project_dir=_project(args), keep_workspaces=args.keep_workspaces,
+        score_candidates=args.score_candidates)
     console = Console()
     runner = BenchRunner(options, notice=lambda msg: console.print(f"· {msg}", highlight=False))
     table = ProgressTable(console, runner.tasks, options.repeats)
@@ -192,6 +197,8 @@ def _print_summary(console: Console, run: Any, path: Path) -> None:
     table.add_row("mean turns", f"{s.mean_turns:.1f}")
     for cat, (ok, total) in s.by_category.items():
         table.add_row(f"  {cat}", f"{ok}/{total}")
+    if s.scored_tasks:
+        table.add_row("a candidate passed (of scored tasks)", f"{s.solvable_tasks}/{s.scored_tasks}")
     console.print(table)
     console.print(f"results: {path}", highlight=False)
 

@@ -74,6 +74,17 @@ class NoticeEvent(Event):
     message: str
 
 
+class CandidateEvent(Event):
+    """One candidate edit of the solve path once checked: the whole new text of each file it
+    changes, so a benchmark can run its hidden tests on every candidate, not only the one kept."""
+
+    type: Literal["candidate"] = "candidate"
+    number: int
+    temperature: float
+    files: dict[str, str] = Field(default_factory=dict)
+    passed: bool = False  # passed smallcode's own oracle
+
+
 class DoneEvent(Event):
     type: Literal["done"] = "done"
     success: bool

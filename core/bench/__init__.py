@@ -29,11 +29,13 @@ from smallcode.core.bench.runner import (
     BenchRunner,
     ProgressUpdate,
     agent_name,
+    candidate_files,
     expand_command,
     parse_setting_overrides,
     parse_transcript,
     placeholders_in,
     repo_files,
+    score_candidates,
     settings_env,
 )
 from smallcode.core.bench.tasks import (
@@ -55,9 +57,10 @@ __all__ = [
     "DEFAULT_AGENT_COMMAND", "PLACEHOLDERS", "SUITES_DIR", "BenchError", "BenchOptions", "BenchRun",
     "BenchRunner", "BenchSuite", "BenchTask", "MeterTotals", "ProgressUpdate", "ResultsError",
     "RunComparison", "RunSummary", "StoredRun", "SuiteInfo", "TaskDifference", "TaskError",
-    "TaskRecord", "UsageMeter", "VerifyResult", "agent_name", "compare_runs", "expand_command",
+    "TaskRecord", "UsageMeter", "VerifyResult", "agent_name", "candidate_files", "compare_runs",
+    "expand_command",
     "filter_tasks", "list_runs", "list_suites", "load_run", "load_suite", "load_task",
     "paired_difference_interval", "parse_setting_overrides", "parse_transcript", "placeholders_in",
     "prepare_workspace", "render_chart", "reply_usage", "repo_files", "resolve_run", "results_dir",
-    "run_verify", "save_run", "settings_env", "wilson_interval",
+    "run_verify", "save_run", "score_candidates", "settings_env", "wilson_interval",
 ]

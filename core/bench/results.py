@@ -46,6 +46,10 @@ class TaskRecord(BaseModel):
     error: str = ""  # the runner's own problem (agent would not start ...), not a task failure
     transcript: str = ""  # path of the transcript (a peer's: its output), relative to the results
     events: int = 0
+    # with --score-candidates: the distinct candidate edits the transcript records, and how many
+    # of them pass the task's verify (None: not scored)
+    candidates: int | None = None
+    candidates_passing: int | None = None
 
     @property
     def tokens(self) -> int | None:
@@ -66,6 +70,8 @@ class RunSummary(BaseModel):
     total_wall_seconds: float
     mean_turns: float
     by_category: dict[str, list[int]] = Field(default_factory=dict)  # category -> [passed, total]
+    scored_tasks: int = 0  # tasks whose candidates were scored (--score-candidates)
+    solvable_tasks: int = 0  # of those, tasks where at least one candidate passed the verify
 
 
 class BenchRun(BaseModel):
@@ -119,6 +125,9 @@ class BenchRun(BaseModel):
             entry = by_cat.setdefault(cat, [0, 0])
             entry[0] += int(self.task_passed(t))
             entry[1] += 1
+        scored = [t for t in ids if any(r.candidates is not None for r in self.attempts_of(t))]
+        solvable = [t for t in scored if any(r.candidates_passing or r.passed
+                                             for r in self.attempts_of(t))]
         return RunSummary(
             tasks=len(ids),
             attempts=attempts,
@@ -132,6 +141,8 @@ class BenchRun(BaseModel):
             total_wall_seconds=sum(walls),
             mean_turns=sum(r.turns for r in self.records) / attempts if attempts else 0.0,
             by_category=dict(sorted(by_cat.items())),
+            scored_tasks=len(scored),
+            solvable_tasks=len(solvable),
         )
 
 

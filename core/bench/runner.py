@@ -165,6 +165,9 @@ class BenchOptions:
     agent_command: list[str] = field(default_factory=lambda: list(DEFAULT_AGENT_COMMAND))
     project_dir: Path = field(default_factory=Path.cwd)  # results go to <project>/.smallcode/benchmarks
     keep_workspaces: bool = False
+    # Run the task's verify on every candidate edit smallcode's transcript records, not only the
+    # one it kept: tells a generation failure (no candidate passes) from a selection failure.
+    score_candidates: bool = False
     # Resolve the model endpoint once (configured, detected, or the embedded llama-server started
     # here) and hand it to every task, instead of each `smallcode run` starting its own server.
     # None: only when the agent is the default `smallcode run`.
@@ -229,6 +232,42 @@ def parse_transcript(text: str) -> TranscriptStats:
         stats.prompt_tokens = int(done.get("prompt_tokens") or stats.prompt_tokens)
         stats.completion_tokens = int(done.get("completion_tokens") or stats.completion_tokens)
     return stats
+
+
+def candidate_files(events: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The distinct candidate edits a smallcode transcript records (its ``candidate`` events),
+    in the order they were made; a candidate identical to an earlier one is not repeated."""
+    out: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for e in events:
+        files = e.get("files") if e.get("type") == "candidate" else None
+        if not isinstance(files, dict) or not files:
+            continue
+        clean = {str(k): str(v) for k, v in files.items()}
+        key = json.dumps(clean, sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            out.append(clean)
+    return out
+
+
+def score_candidates(task: BenchTask, candidates: list[dict[str, str]]) -> int:
+    """How many ``candidates`` pass the task's verify (hidden tests included), each written over
+    a fresh copy of the task's repo. A candidate writing outside that copy counts as failing."""
+    passing = 0
+    for files in candidates:
+        with tempfile.TemporaryDirectory(prefix=f"smallcode-bench-{task.id}-cand-") as tmp:
+            root = prepare_workspace(task, Path(tmp) / "ws", git=False).resolve()
+            inside = True
+            for rel, text in files.items():
+                target = (root / rel).resolve()
+                if not target.is_relative_to(root) or target == root:
+                    inside = False
+                    break
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+            passing += inside and run_verify(task, root).passed
+    return passing
 
 
 def _timestamp() -> str:
@@ -486,6 +525,11 @@ class BenchRunner:
                                                suffix=".log" if plain else ".jsonl")
             changed = _changed_files(workdir)
             verdict = run_verify(task, workdir)
+            scored: dict[str, Any] = {}
+            if self.options.score_candidates and not plain:
+                made = candidate_files(stats.events)
+                scored = {"candidates": len(made),
+                          "candidates_passing": score_candidates(task, made)}
             error = ""
             if plain:
                 if code not in (0, None) and not changed:
@@ -500,7 +544,7 @@ class BenchRunner:
                 agent_reason=stats.reason, verify_exit_code=verdict.exit_code,
                 verify_output=verdict.output, verify_seconds=verdict.seconds,
                 changed_files=changed, error=error, transcript=transcript,
-                events=len(stats.events))
+                events=len(stats.events), **scored)
         finally:
             if not self.options.keep_workspaces:
                 shutil.rmtree(workdir, ignore_errors=True)

@@ -22,7 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from ..edit import testrunner
-from ..events import AssistantText, DoneEvent, Event, NoticeEvent, ToolResultEvent, UsageEvent
+from ..events import (
+    AssistantText,
+    CandidateEvent,
+    DoneEvent,
+    Event,
+    NoticeEvent,
+    ToolResultEvent,
+    UsageEvent,
+)
 from ..model.types import ChatModel, Message, ModelError, Usage
 from ..tools.workspace import Workspace
 from .checker import CandidateChecker, LocalChecker, scratch_copy
@@ -350,6 +358,10 @@ class Solver:
                     cand.result = seen[repr(sorted(cand.files.items()))]
                     tried.append(cand)
                     await self.emit(NoticeEvent(message=self._verdict(cand, fmt)))
+                    await self.emit(CandidateEvent(number=cand.number,
+                                                   temperature=cand.temperature,
+                                                   files=cand.files,
+                                                   passed=cand.result.passed))
                     if best is None or cand.rank() > best.rank():
                         best = cand
                 if best is not None and best.result is not None and best.result.passed \

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from smallcode.core.bench import BenchOptions, BenchRunner, load_run
+import re
+
+from smallcode.cli.main import build_parser
+from smallcode.core.bench import BenchOptions, BenchRunner, list_runs, load_run, results_dir
 
 from tests.support.scripted_server import ScriptedServer
 
@@ -37,6 +40,39 @@ def test_real_agent_fixing_the_bug_passes_and_its_events_are_recorded(tmp_path):
     stored = load_run(runner.results_path)
     assert stored.records[0] == rec
     assert (stored.endpoint_source, stored.model_served) == ("configured", "scripted-model")
+
+
+def test_every_candidate_is_scored_on_the_hidden_tests(tmp_path, capsys, monkeypatch):
+    """--score-candidates: each distinct candidate the transcript records is run through the
+    task's verify in a fresh copy, so a run tells "no candidate was right" from "the wrong one
+    was kept"."""
+    wrong = FIXED_CALC.replace("return a + b", "return abs(a - b)")
+    replies = [f"calc.py\n```python\n{wrong}```\n", f"calc.py\n```python\n{FIXED_CALC}```\n",
+               f"calc.py\n```python\n{wrong}```\n"]  # the third repeats the first
+    monkeypatch.setenv("COLUMNS", "200")
+    with ScriptedServer(replies=replies, default="done") as server:
+        args = build_parser().parse_args([
+            "-C", str(tmp_path), "bench", "--suite", "smoke", "--task", "smoke-add",
+            "--base-url", server.base_url, "--model", "scripted-model", "--score-candidates"])
+        assert args.func(args) == 0
+    # without example calls to vote on, the first-made candidate (the wrong one) is kept
+    assert re.search(r"a candidate passed \(of scored tasks\) +│ +1/1", capsys.readouterr().out)
+    (stored,) = list_runs(results_dir(tmp_path))
+    (rec,) = stored.run.records
+    assert not rec.passed and (rec.candidates, rec.candidates_passing) == (2, 1)
+    summary = stored.run.summary()
+    assert (summary.scored_tasks, summary.solvable_tasks) == (1, 1)
+
+
+def test_candidates_are_not_scored_unless_asked(tmp_path):
+    replies = [f"calc.py\n```python\n{FIXED_CALC}```\n"]
+    with ScriptedServer(replies=replies, default="done") as server:
+        run = BenchRunner(BenchOptions(
+            suite="smoke", task_patterns=["smoke-add"], base_url=server.base_url,
+            model="scripted-model", project_dir=tmp_path)).run()
+    (rec,) = run.records
+    assert (rec.candidates, rec.candidates_passing) == (None, None)
+    assert run.summary().scored_tasks == 0
 
 
 def test_real_agent_that_only_talks_fails_verification(tmp_path):

@@ -16,13 +16,16 @@ from smallcode.core.bench import (
     TaskRecord,
     UsageMeter,
     agent_name,
+    candidate_files,
     compare_runs,
     expand_command,
     load_run,
+    load_suite,
     placeholders_in,
     reply_usage,
     results_dir,
     save_run,
+    score_candidates,
 )
 
 from tests.support.scripted_server import Reply, ScriptedServer
@@ -237,3 +240,25 @@ def test_a_verify_that_cannot_pass_on_the_reference_solution_stops_the_run_first
             runner.run()
         assert server.requests == []  # no agent ran
     assert not runner.run_record.records
+
+
+def test_candidate_files_keeps_distinct_candidates_in_order():
+    events = [{"type": "notice", "message": "x"},
+              {"type": "candidate", "number": 1, "files": {"a.py": "1"}},
+              {"type": "candidate", "number": 2, "files": {}},  # changed nothing
+              {"type": "candidate", "number": 3, "files": {"a.py": "2"}},
+              {"type": "candidate", "number": 4, "files": {"a.py": "1"}},
+              {"type": "raw", "text": "files"}]
+    assert candidate_files(events) == [{"a.py": "1"}, {"a.py": "2"}]
+
+
+def test_a_candidate_writing_outside_the_workspace_scores_as_failing(tmp_path):
+    """The candidate replacing the smoke task's calc.py with the reference fix passes; one that
+    names a path outside the copy fails and writes nothing there."""
+    task = next(t for t in load_suite("smoke").tasks if t.id == "smoke-add")
+    fixed = (task.solution_dir / "calc.py").read_text()
+    outside = tmp_path / "escaped.py"
+    assert score_candidates(task, [{"calc.py": fixed}]) == 1
+    assert score_candidates(task, [{"calc.py": fixed, str(outside): "x = 1\n"}]) == 0
+    assert score_candidates(task, [{"calc.py": fixed, "../escaped.py": "x = 1\n"}]) == 0
+    assert not outside.exists()

@@ -34,6 +34,11 @@ def test_the_second_candidate_passes_the_failing_tests_and_is_the_one_applied(tm
     assert any(n.startswith("oracle: tests — 1 test(s) fail now") for n in notices)
     assert any(n.startswith("candidate 1 (whole, temperature 0): changes calc.py; fails")
                for n in notices)
+    # each candidate's files are in the transcript (what `bench --score-candidates` runs)
+    cands = [(e["number"], e["temperature"], e["files"], e["passed"]) for e in evs
+             if e["type"] == "candidate"]
+    assert cands == [(1, 0.0, {"calc.py": "def add(a, b):\n    return a * b\n"}, False),
+                     (2, 0.7, {"calc.py": "def add(a, b):\n    return a + b\n"}, True)]
     # the code is in the prompt, the model is asked for whole files, not JSON
     prompt = reqs[0]["messages"][-1]["content"]
     assert "calc.py\n```python\ndef add(a, b):\n    return a - b\n```" in prompt
