@@ -197,6 +197,10 @@ def _print_summary(console: Console, run: Any, path: Path) -> None:
     table.add_row("mean turns", f"{s.mean_turns:.1f}")
     for cat, (ok, total) in s.by_category.items():
         table.add_row(f"  {cat}", f"{ok}/{total}")
+    ev = s.exit_vs_verdict
+    table.add_row("exit 0: passed / failed", f"{ev.get('0/pass', 0)} / {ev.get('0/fail', 0)}")
+    table.add_row("other exit: passed / failed",
+                  f"{ev.get('other/pass', 0)} / {ev.get('other/fail', 0)}")
     if s.scored_tasks:
         table.add_row("a candidate passed (of scored tasks)", f"{s.solvable_tasks}/{s.scored_tasks}")
     console.print(table)

@@ -6,6 +6,7 @@ transcripts (the agent's ``--json`` event lines) sit next to them in ``<timestam
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 from dataclasses import dataclass
@@ -70,6 +71,9 @@ class RunSummary(BaseModel):
     total_wall_seconds: float
     mean_turns: float
     by_category: dict[str, list[int]] = Field(default_factory=dict)  # category -> [passed, total]
+    # how the agent's exit code (0: "done and checked") matched the verify's verdict, per
+    # attempt: exit 0 & passed, exit 0 & failed, other exit & passed, other exit & failed
+    exit_vs_verdict: dict[str, int] = Field(default_factory=dict)
     scored_tasks: int = 0  # tasks whose candidates were scored (--score-candidates)
     solvable_tasks: int = 0  # of those, tasks where at least one candidate passed the verify
 
@@ -141,6 +145,9 @@ class BenchRun(BaseModel):
             total_wall_seconds=sum(walls),
             mean_turns=sum(r.turns for r in self.records) / attempts if attempts else 0.0,
             by_category=dict(sorted(by_cat.items())),
+            exit_vs_verdict=dict(collections.Counter(
+                f"{'0' if r.agent_exit_code == 0 else 'other'}/{'pass' if r.passed else 'fail'}"
+                for r in self.records)),
             scored_tasks=len(scored),
             solvable_tasks=len(solvable),
         )

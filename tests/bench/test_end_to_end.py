@@ -31,6 +31,7 @@ def test_real_agent_fixing_the_bug_passes_and_its_events_are_recorded(tmp_path):
     # the bug report gives no expected value and the task's tests are hidden: the fix is kept
     # but reported as unverified (exit 4), while the bench's own verify passes it
     assert rec.passed and rec.agent_success is True and rec.agent_exit_code == 4
+    assert run.summary().exit_vs_verdict == {"other/pass": 1}
     assert (rec.turns, rec.tool_calls) == (5, 0)
     assert rec.prompt_tokens > 0
     assert rec.changed_files == ["calc.py"]
@@ -62,6 +63,7 @@ def test_every_candidate_is_scored_on_the_hidden_tests(tmp_path, capsys, monkeyp
     assert not rec.passed and (rec.candidates, rec.candidates_passing) == (2, 1)
     summary = stored.run.summary()
     assert (summary.scored_tasks, summary.solvable_tasks) == (1, 1)
+    assert summary.exit_vs_verdict == {"other/fail": 1}  # exit 4: not verified, and wrong
 
 
 def test_candidates_are_not_scored_unless_asked(tmp_path):
