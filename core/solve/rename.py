@@ -1,12 +1,16 @@
 """Recognise a rename of a name as an operation, whatever the sentence around it.
 
-Not a phrase rule: the message must use a naming verb (rename, call, name, new name), and of the
+Not a phrase rule: the message must use a naming verb (rename, called, name, new name) or a substitution, and of the
 identifiers it mentions exactly one must be *defined* in the project (a def, a class, a top-level
 assignment or a JS function/const) while exactly one other, written after it in the same
 sentence, is defined nowhere yet. "Rename the function calc_total to compute_total everywhere",
 "calc_total should be called compute_total" and "can you give calc_total the new name
-compute_total" all give (calc_total, compute_total); a file rename gives nothing (a path is not an
-identifier). A plain capitalised word ("Keep", at the start of a sentence) or an all-caps word
+compute_total" all give (calc_total, compute_total); so does a substitution of one name by the
+other written between them ("calc_total -> compute_total", "compute_total instead of
+calc_total", "replace calc_total with compute_total", "calc_total to be known as
+compute_total"). A message that asks to write new code ("add a function named compute_total that
+calls calc_total") is not a rename unless it says rename; a file rename gives nothing (a path is
+not an identifier). A plain capitalised word ("Keep", at the start of a sentence) or an all-caps word
 ("ISO", "NOTES") is English, not a new name, unless it is in backticks or follows a naming word
 directly ("rename Cart to Basket"); the plural noun "names" ("keep the method names") is not a
 naming verb.
@@ -20,8 +24,24 @@ from dataclasses import dataclass
 from ..tools.refactor import files_using
 from ..tools.workspace import Workspace
 
-NAMING_VERB = re.compile(r"\b(?:renam\w*|renmae\w*|call(?:ed)?|named?|naming)\b",
-                         re.IGNORECASE)
+# "called", never the verb "call" ("make calc_total call apply_tax" names nothing)
+NAMING_VERB = re.compile(r"\b(?:renam\w*|renmae\w*|called|named?|naming)\b", re.IGNORECASE)
+# a cheap first look for a substitution; SUBSTITUTION below decides
+SUBSTITUTION_HINT = re.compile(r"->|→|=>|\b(?:to|with|by|instead|rather|place|known|becomes?)\b",
+                               re.IGNORECASE)
+RENAME_VERB = re.compile(r"\b(?:renam\w*|renmae\w*)\b", re.IGNORECASE)
+# the message asks for new code next to the old name, not for the old name to change
+CREATES = re.compile(r"\b(?:add\w*|writ\w*|creat\w*|implement\w*|defin\w*|introduc\w*)\b",
+                     re.IGNORECASE)
+# what stands between two names when one replaces the other ("a -> b", "b instead of a")
+SUBSTITUTION = re.compile(r"^[\s`'\"]*(?:->|→|=>|to|with|by|instead\s+of|rather\s+than|"
+                          r"in\s+place\s+of|(?:to\s+be\s+|is\s+)?(?:now\s+)?known\s+as|"
+                          r"becomes?)[\s`'\"]*$", re.IGNORECASE)
+# "with"/"by" only replace a name when replace governs that name ("replace the function a with
+# b", not "replace the loop in a with b")
+REPLACE_BEFORE = re.compile(r"\breplac\w*\s+(?:(?!in\b|inside\b|within\b)\w+\s+){0,3}`?$",
+                            re.IGNORECASE)
+LOCATION_BEFORE = re.compile(r"\b(?:in|of|inside|within|from|into|on|at)\s+`?$", re.IGNORECASE)
 SENTENCE_END = re.compile(r"[.!?;:](?:\s|$)|\n")
 # the words right before a name that make a capitalised word a name ("to Basket", "called Basket")
 NAMING_LEAD = re.compile(r"(?:\bto|\binto|\bas|\bcalled|\bname|->|=>)\s*$", re.IGNORECASE)
@@ -78,7 +98,7 @@ def _sentence_of(task: str, pos: int) -> tuple[int, int]:
 
 def find_rename(task: str, ws: Workspace) -> RenameRequest | None:
     """(old, new) when the message asks to rename a name defined in the project, else None."""
-    if not NAMING_VERB.search(task):
+    if not NAMING_VERB.search(task) and not SUBSTITUTION_HINT.search(task):
         return None
     defined: dict[str, bool] = {}  # each name's files are read once
 
@@ -98,11 +118,41 @@ def find_rename(task: str, ws: Workspace) -> RenameRequest | None:
     if len(olds) != 1:
         return None
     old = olds[0]
-    lo, hi = _sentence_of(task, found[old].start())
-    fresh = [n for n, m in found.items()
-             if found[old].start() < m.start() < hi and n != old and _is_name(m, task)
-             and not is_defined(n)]
-    if len(fresh) != 1 or not NAMING_VERB.search(task[lo:hi]):
+    at = found[old]
+    lo, hi = _sentence_of(task, at.start())
+    sentence = task[lo:hi]
+    if CREATES.search(sentence) and not RENAME_VERB.search(sentence):
         return None
-    return RenameRequest(old, fresh[0], f"{old} is defined in the project; {fresh[0]} is not "
-                                        "defined yet")
+    others = [(n, m) for n, m in found.items()
+              if lo <= m.start() < hi and n != old and _is_name(m, task) and not is_defined(n)]
+    # a naming verb in the sentence: the new name is the one fresh name written after the old
+    fresh = [n for n, m in others if m.start() > at.start()]
+    if len(fresh) == 1 and NAMING_VERB.search(sentence):
+        return RenameRequest(old, fresh[0], f"{old} is defined in the project; {fresh[0]} is not "
+                                            "defined yet")
+    # no naming verb: one name substituted for the other, with only the substitution between
+    subst = [n for n, m in others if _substitutes(task, at, m)]
+    if len(others) == 1 and subst:
+        return RenameRequest(old, subst[0], f"{old} is defined in the project; {subst[0]} is "
+                                            "not defined yet and replaces it")
+    return None
+
+
+def _substitutes(task: str, old: re.Match[str], new: re.Match[str]) -> bool:
+    """Whether only a substitution stands between the two names ("old -> new", "new instead
+    of old"; "old with new" only after "replace")."""
+    first, second = (old, new) if old.start() < new.start() else (new, old)
+    if first is old and LOCATION_BEFORE.search(task[:old.start()]):
+        return False  # "change the rounding in calc_total to ...": a place, not the object
+    between = task[first.end():second.start()]
+    m = SUBSTITUTION.match(between)
+    if m is None:
+        return False
+    word = between.strip(" `'\"").lower()
+    if word in ("with", "by"):
+        return first is old and bool(REPLACE_BEFORE.search(task[:old.start()]))
+    if word == "to" or word.endswith("known as") or word.startswith("become"):
+        return first is old  # "old to new", "old becomes new"
+    if word in ("->", "→", "=>"):
+        return first is old
+    return first is new  # "new instead of old"

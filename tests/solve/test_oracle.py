@@ -99,6 +99,36 @@ def test_a_rename_is_recognised_whatever_the_phrasing(cart_repo, task):
 
 
 @pytest.mark.parametrize("task", [
+    "Replace calc_total with compute_total everywhere.",
+    "replace every call to `calc_total` with `compute_total`",
+    "calc_total -> compute_total, in all files",
+    "I'd like calc_total to be known as compute_total instead, tests included",
+    "Use compute_total instead of calc_total throughout.",
+    "Change calc_total to compute_total in every file.",
+])
+def test_a_rename_written_as_a_substitution_is_recognised(cart_repo, task):
+    req = find_rename(task, cart_repo)
+    assert req is not None and (req.old, req.new) == ("calc_total", "compute_total")
+
+
+@pytest.mark.parametrize("task", [
+    # new code next to the old name
+    "Add a compute_total function that wraps calc_total.",
+    "Using calc_total, add a function named compute_total that adds tax.",
+    "Next to calc_total, write a helper called compute_total for discounts.",
+    # the verb "call", and a second name that is an argument or a place
+    "Make calc_total call apply_tax with the rate.",
+    "Pass tax_rate to calc_total.",
+    "Replace the loop in calc_total with sum_items().",
+    "Change the rounding in calc_total to round_half_even.",
+    "Move the check from calc_total to validate_items",
+    "Switch calc_total to use Decimal.",
+])
+def test_new_code_beside_a_name_is_not_a_rename(cart_repo, task):
+    assert find_rename(task, cart_repo) is None
+
+
+@pytest.mark.parametrize("task", [
     "Rename app.py to main.py",
     "calc_total returns the wrong sum, fix it",
     "rename the variable total to sum_total",  # total is not defined in the project
