@@ -458,8 +458,11 @@ _PAIR = re.compile(r"[`'\"]([A-Za-z_][\w.-]*)[`'\"]?\s*[:=]\s*[`'\"]?([^\s`'\",;
 
 
 def _config_tree(path: Path) -> object:
-    text = path.read_text(errors="replace")
-    ext = path.suffix.lower()
+    return _config_tree_text(path.suffix.lower(), path.read_text(errors="replace"))
+
+
+def _config_tree_text(ext: str, text: str) -> object:
+    """The parsed tree of a config file's text (``ext``: .json, .toml, .yaml/.yml, else INI)."""
     if ext == ".json":
         return json.loads(text)
     if ext == ".toml":

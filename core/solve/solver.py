@@ -34,9 +34,18 @@ from ..events import (
 from ..model.types import ChatModel, Message, ModelError, Usage
 from ..tools.workspace import Workspace
 from .checker import CandidateChecker, LocalChecker, scratch_copy
+from .configedit import set_config_values
 from .formats import EditFormat, choose_format, dropped_names, language_of, merge_partial
 from .localize import DOC_SUFFIXES, Located, locate
-from .oracle import CheckResult, Oracle, ReproCheck, config_values, pasted_answers, repro_checks
+from .oracle import (
+    CONFIG_EXT,
+    CheckResult,
+    Oracle,
+    ReproCheck,
+    config_values,
+    pasted_answers,
+    repro_checks,
+)
 from .rename import RenameRequest, find_rename
 from .vote import (
     Example,
@@ -69,6 +78,11 @@ class Candidate:
     problems: list[str]
     result: CheckResult | None = None
     diff_lines: int = 0
+    in_place: bool = False  # a deterministic edit (a config value set in place), no model call
+
+    @property
+    def name(self) -> str:
+        return "the in-place config edit" if self.in_place else f"candidate {self.number}"
 
     def rank(self) -> tuple[bool, float, bool, int]:
         """Passes > a larger share of the oracle > changes something at all > a smaller diff
@@ -201,8 +215,7 @@ class Solver:
                           repro=repro, start_failures=start_ids, test_timeout=timeout,
                           baseline={r: located.files.get(r) or "" for r in code_files},
                           from_document=any(c.call not in task for c in repro))
-        configs = [r for r in located.shown if Path(r).suffix.lower() in
-                   (".json", ".toml", ".yaml", ".yml", ".ini", ".cfg")]
+        configs = [r for r in located.shown if Path(r).suffix.lower() in CONFIG_EXT]
         wanted = config_values(task, self.ws.root, configs)
         if wanted:
             pairs = ", ".join(f"{k} = {v}" for k, v in wanted)
@@ -288,8 +301,38 @@ class Solver:
         """A throw-away copy of the workspace with ``files`` written over it."""
         return scratch_copy(self.ws.root, files)
 
+    async def _set_in_place(self, task: str, located: Located,
+                            oracle: Oracle) -> SolveOutcome | None:
+        """A config task done without the model: every asked value set in place in the one file
+        that holds its key, formatting kept, checked by the same oracle. None when that is not
+        possible or does not pass (the model writes the change then)."""
+        configs = {r: located.files.get(r) or "" for r in located.editable
+                   if Path(r).suffix.lower() in CONFIG_EXT and located.files.get(r)}
+        files, missed = set_config_values(configs, oracle.config_values)
+        if missed or not files:
+            await self.emit(NoticeEvent(message="config: cannot set " + ", ".join(missed or [
+                "the values"]) + " in place unambiguously; the model writes the change"))
+            return None
+        cand = Candidate(0, 0.0, "", files, [], in_place=True)
+        cand.diff_lines = _diff_size(located.files, files)
+        cand.result = await self._check(cand, oracle, located, task)
+        state = "PASSES the oracle" if cand.result.passed else (
+            f"fails ({cand.result.detail.strip()[:160]})")
+        pairs = ", ".join(f"{k} = {v}" for k, v in oracle.config_values)
+        await self.emit(NoticeEvent(message=f"config: set {pairs} in place in "
+                                            f"{', '.join(files)} (no model call); {state}"))
+        await self.emit(CandidateEvent(number=0, temperature=0.0, files=files,
+                                       passed=cand.result.passed))
+        if not cand.result.passed:
+            return None
+        return await self._finish(cand, [cand], oracle, located)
+
     async def _candidates(self, task: str, located: Located, oracle: Oracle) -> SolveOutcome:
         s = self.settings
+        if oracle.config_values:
+            done = await self._set_in_place(task, located, oracle)
+            if done is not None:
+                return done
         fmt = choose_format({r: located.files.get(r) or "" for r in located.editable},
                             whole_file_lines=s.whole_file_lines,
                             preferred=getattr(getattr(self.model, "profile", None),
@@ -447,11 +490,12 @@ class Solver:
         # a worked-out result the candidate writes out as a literal earns it nothing
         written = [ReproCheck(modules[0], ex.call, ex.expected) for ex in examples
                    if ex.expected is not None]
+        originals = {rel: text for rel, text in located.files.items() if text is not None}
 
         def run(cand: Candidate) -> tuple[tuple[str, ...] | None, frozenset[str]]:
             with self._scratch(cand.files) as root:
                 return (behaviour(root, modules, calls),
-                        frozenset(pasted_answers(root, py_files, written, located.files)))
+                        frozenset(pasted_answers(root, py_files, written, originals)))
 
         def broken(cand: Candidate) -> list[str]:
             with self._scratch(cand.files) as root:
@@ -533,11 +577,11 @@ class Solver:
                                 f"best: {first}", "none", [], self.usage, self.calls)
         if self.allow_edit is not None and not await self.allow_edit(
                 self._diff(located, best.files)):
-            return SolveOutcome(False, f"the user did not allow the edit (candidate "
-                                f"{best.number} of {n})", "none", [], self.usage, self.calls)
+            return SolveOutcome(False, f"the user did not allow the edit ({best.name} of {n})",
+                                "none", [], self.usage, self.calls)
         changed = self._apply(best.files)
         if r.passed and oracle.strong and not oracle.from_document:
-            return SolveOutcome(True, f"candidate {best.number} of {n} passed the oracle "
+            return SolveOutcome(True, f"{best.name} of {n} passed the oracle "
                                 f"({oracle.description}); changed {', '.join(changed)}",
                                 oracle.kind, changed, self.usage, self.calls)
         if r.passed:

@@ -210,3 +210,41 @@ def test_a_reply_that_changes_nothing_never_outranks_an_attempt():
     half = Candidate(3, 0.7, "", {"v.py": "x = 3\n"}, [], CheckResult(False, 0.5, "half"), 30)
     assert max([nothing, tried], key=Candidate.rank) is tried
     assert max([nothing, tried, half], key=Candidate.rank) is half
+
+
+SETTINGS = ('{\n  "server": {\n    "host": "0.0.0.0",\n    "port": 8080\n  },\n'
+            '  "features": ["a", "b"]\n}\n')
+
+
+@pytest.mark.parametrize("task", [
+    "Set the port to 9090 in settings.json",
+    "the server should listen on 9090 instead: change `port` to 9090",
+    "settings.json: bump port = 9090 please",
+])
+def test_a_config_value_is_set_in_place_without_a_model_call(tmp_path: Path, task):
+    (tmp_path / "settings.json").write_text(SETTINGS)
+    with ScriptedServer([]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task)
+        calls = len(srv.requests)
+    assert proc.returncode == 0, proc.stderr + proc.stdout[-2000:]
+    assert calls == 0
+    # the formatting is the user's: only the value changed
+    assert (tmp_path / "settings.json").read_text() == SETTINGS.replace("8080", "9090")
+    evs = events(proc.stdout)
+    done = next(e for e in evs if e["type"] == "done")
+    assert done["verified"] == "structural" and done["success"] is True
+    assert done["reason"].startswith("the in-place config edit of 1 passed the oracle")
+    assert [(e["number"], e["passed"]) for e in evs if e["type"] == "candidate"] == [(0, True)]
+
+
+def test_a_key_in_two_config_files_is_left_to_the_model(tmp_path: Path):
+    (tmp_path / "settings.json").write_text(SETTINGS)
+    (tmp_path / "dev.json").write_text('{"port": 8000}\n')
+    reply = "settings.json\n```json\n" + SETTINGS.replace("8080", "9090") + "```\n"
+    with ScriptedServer([reply]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
+                       "Set the port to 9090 in settings.json and dev.json")
+        calls = len(srv.requests)
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert any("cannot set port = 9090 (in several files) in place" in n for n in notices), notices
+    assert calls >= 1
