@@ -19,6 +19,12 @@ from .oracle import _config_tree_text, _same
 
 Path_ = tuple[str, ...]
 
+# a clause asking for something other than a value ("add requests>=2.31 to the dependencies")
+_OTHER_ACTION = re.compile(r"\b(?:add|append|insert|remov|delet|drop|renam|creat|writ|implement|"
+                           r"fix|replac|includ|introduc|mov|sort|extend|document|refactor)\w*",
+                           re.IGNORECASE)
+_CLAUSE_SPLIT = re.compile(r"[.;!?](?:\s|$)|\n|\band\b|\bthen\b|\balso\b", re.IGNORECASE)
+
 _JSON_SCALAR = r'"(?:[^"\\\n]|\\.)*"|-?\d[\d.eE+-]*|true|false|null'
 _TOML_SCALAR = r'"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|[^\s#,\]}]+'
 
@@ -100,6 +106,19 @@ def set_in_place(rel: str, text: str, key: str, value: str) -> str | None:
     return results.pop() if len(results) == 1 else None
 
 
+def only_settings(task: str, wanted: list[tuple[str, str]]) -> bool:
+    """Whether the task asks for nothing but the (key, value) settings ``wanted``: no clause
+    asks for another kind of change (adding a dependency, removing a section) without naming one
+    of those settings. "Set the port to 9090 in settings.json" is; "Bump the version to 0.4.0
+    and add requests to the dependencies" is not."""
+    for clause in _CLAUSE_SPLIT.split(task):
+        if _OTHER_ACTION.search(clause) and not any(
+                key.split(".")[-1].lower() in clause.lower() and value.lower() in clause.lower()
+                for key, value in wanted):
+            return False
+    return True
+
+
 def set_config_values(files: dict[str, str],
                       wanted: list[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:
     """The new contents of the config files (``files``: path -> text) with every (key, value)
@@ -117,4 +136,4 @@ def set_config_values(files: dict[str, str],
     return {rel: text for rel, text in out.items() if text != files[rel]}, missed
 
 
-__all__ = ["set_config_values", "set_in_place"]
+__all__ = ["only_settings", "set_config_values", "set_in_place"]

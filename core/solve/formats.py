@@ -132,17 +132,31 @@ class WholeFileFormat:
         parsed = ParsedEdit()
         editable = list(current)
         blocks = _blocks(reply)
+        # blocks without a path that hold only definitions of the one file in their language
+        # ("New formatCell function:", "New formatRow function:"): pieces of that file
+        pieces: dict[str, list[str]] = {}
         for prev, lang, body in blocks:
             path = _path_from(prev, lang, editable)
             if path is None and len(blocks) == 1:
                 path = editable[0] if len(editable) == 1 else _only_file_in(lang, editable)
             if path is None:
-                parsed.problems.append("a code block without a file path before it")
+                code = [r for r in editable if language_of(r) in ("python", "javascript")]
+                target = (editable[0] if len(editable) == 1 else _only_file_in(lang, editable)
+                          or (code[0] if not lang and len(code) == 1 else None))
+                if target and current.get(target, "").strip() and merge_partial(
+                        target, current[target], body) is not None:
+                    pieces.setdefault(target, []).append(body.strip("\n"))
+                else:
+                    parsed.problems.append("a code block without a file path before it")
                 continue
             text = body.rstrip("\n") + "\n"
             if path in parsed.files:  # the last complete version wins
                 parsed.problems.append(f"{path} was written twice; the last one is used")
             parsed.files[path] = text
+        for path, parts in pieces.items():
+            # read as a partial file: the solve path lays its definitions over the current one
+            if path not in parsed.files:
+                parsed.files[path] = "\n\n".join(parts) + "\n"
         return parsed
 
 
@@ -276,6 +290,24 @@ def _py_spans(text: str) -> dict[str, tuple[int, int]] | None:
     return spans
 
 
+def _js_regex_end(line: str, j: int) -> int:
+    """The index of the closing ``/`` of the regex literal opening at ``line[j]`` (escapes and
+    character classes skipped), or ``j`` when it does not close on this line (a division)."""
+    k, in_class = j + 1, False
+    while k < len(line):
+        ch = line[k]
+        if ch == "\\":
+            k += 1
+        elif ch == "[":
+            in_class = True
+        elif ch == "]":
+            in_class = False
+        elif ch == "/" and not in_class:
+            return k
+        k += 1
+    return j
+
+
 def _js_block_end(lines: list[str], start: int) -> int:
     """The line after the end of the JavaScript definition starting at ``start``: where its
     braces close (strings, template literals and comments skipped), or the first ``;``."""
@@ -293,6 +325,8 @@ def _js_block_end(lines: list[str], start: int) -> int:
                 quote = ch
             elif line.startswith("//", j):
                 break
+            elif ch == "/" and (line[:j].rstrip()[-1:] or "(") in "(,=:[!&|?{};+":
+                j = _js_regex_end(line, j)  # a regex literal: /"/g holds no string
             elif ch in "{([":
                 depth, opened = depth + 1, True
             elif ch in "})]":

@@ -34,7 +34,7 @@ from ..events import (
 from ..model.types import ChatModel, Message, ModelError, Usage
 from ..tools.workspace import Workspace
 from .checker import CandidateChecker, LocalChecker, scratch_copy
-from .configedit import set_config_values
+from .configedit import only_settings, set_config_values
 from .formats import EditFormat, choose_format, dropped_names, language_of, merge_partial
 from .localize import DOC_SUFFIXES, Located, locate
 from .oracle import (
@@ -219,8 +219,14 @@ class Solver:
         wanted = config_values(task, self.ws.root, configs)
         if wanted:
             pairs = ", ".join(f"{k} = {v}" for k, v in wanted)
-            return Oracle("structural", True, f"the config parses and holds {pairs}",
-                          config_values=wanted, start_failures=start_ids, test_timeout=timeout)
+            if only_settings(task, wanted):
+                return Oracle("structural", True, f"the config parses and holds {pairs}",
+                              config_values=wanted, start_failures=start_ids,
+                              test_timeout=timeout)
+            # the task asks for more than these values: holding them does not prove it done
+            return Oracle("structural", False, f"weak: the config parses and holds {pairs}; the "
+                          "task's other changes are not checked", config_values=wanted,
+                          start_failures=start_ids, test_timeout=timeout)
         tests = "the existing tests still pass" if start is not None else "no tests exist"
         return Oracle("structural", False, f"weak: the changed files parse and import; {tests} "
                       "(nothing here can tell whether the request itself is met)",
@@ -329,7 +335,7 @@ class Solver:
 
     async def _candidates(self, task: str, located: Located, oracle: Oracle) -> SolveOutcome:
         s = self.settings
-        if oracle.config_values:
+        if oracle.config_values and oracle.strong:
             done = await self._set_in_place(task, located, oracle)
             if done is not None:
                 return done

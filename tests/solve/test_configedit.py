@@ -49,3 +49,19 @@ def test_every_pair_lands_in_its_own_file():
     new, missed = set_config_values(files, [("port", "3"), ("debug", "true"), ("nope", "1")])
     assert new == {"a.json": '{"port": 3}\n', "b.toml": "debug = true\n"}
     assert missed == ["nope = 1"]
+
+
+@pytest.mark.parametrize(("task", "expected"), [
+    ("Set the port to 9090 in settings.json", True),
+    ("the server should listen on 9090 instead: change `port` to 9090", True),
+    ("settings.json: bump port = 9090 please", True),
+    ("Move the port to 9090 and set debug to true", True),
+    ("Bump the version to 0.4.0 and add requests>=2.31 to the dependencies.", False),
+    ("Set port to 9090. Also remove the legacy section.", False),
+    ("change port to 9090, then write a healthcheck block", False),
+])
+def test_a_task_asking_for_more_than_its_values_is_not_only_settings(task, expected):
+    from smallcode.core.solve.configedit import only_settings
+
+    assert only_settings(task, [("port", "9090"), ("debug", "true"), ("version", "0.4.0")]) \
+        is expected

@@ -75,8 +75,10 @@ def test_a_read_only_file_echoed_back_never_overwrites_the_editable_one():
     parsed = WholeFileFormat().parse(reply, {"calc.py": CALC})
     assert parsed.files["calc.py"] == "A = 1\n"
     assert parsed.files["test_calc.py"] == "from calc import A\n"  # dropped later: read-only
+    # two blocks without paths are pieces of the one file, laid over it later
     two_blocks_no_paths = "```python\nA = 1\n```\n\n```python\nB = 2\n```\n"
-    assert WholeFileFormat().parse(two_blocks_no_paths, {"calc.py": CALC}).files == {}
+    assert WholeFileFormat().parse(two_blocks_no_paths, {"calc.py": CALC}).files == {
+        "calc.py": "A = 1\n\nB = 2\n"}
 
 
 def test_a_whole_file_that_loses_a_function_is_caught_unless_the_task_names_it():
@@ -146,3 +148,57 @@ def test_a_lone_block_goes_to_the_one_file_in_its_language_and_never_guesses_oth
         parsed = fmt.parse(reply, two)
         assert parsed.files == {}
         assert parsed.problems == ["a code block without a file path before it"]
+
+
+CSV_JS = """function formatCell(value) {
+  const text = String(value);
+  if (text.includes(",") || text.includes('"')) return '"' + text.replace(/"/g, '""') + '"';
+  return text;
+}
+
+function formatRow(row) {
+  return row.map(formatCell).join(",");
+}
+
+function toCsv(rows) {
+  return rows.map(formatRow).join("\\n");
+}
+
+module.exports = { formatCell, formatRow, toCsv };
+"""
+CELL = """function formatCell(value, sep) {
+  const text = String(value);
+  return text.includes(sep) ? '"' + text + '"' : text;
+}"""
+ROW = """function formatRow(row, sep = ",") {
+  return row.map((c) => formatCell(c, sep)).join(sep);
+}"""
+
+
+@pytest.mark.parametrize("reply", [
+    (f"New `formatCell` function:\n```javascript\n{CELL}\n```\n\nNew `formatRow` function:\n"
+     f"```javascript\n{ROW}\n```\n"),
+    (f"Here are the changes.\n\n```js\n{CELL}\n```\n\n```js\n{ROW}\n```\n\nUsage:\n```js\n"
+     "console.log(toCsv([[1, 2]], ';'));\n```\n"),
+    f"1. Update formatCell:\n```\n{CELL}\n```\n2. Update formatRow:\n```javascript\n{ROW}\n```",
+])
+def test_pathless_blocks_of_definitions_are_pieces_of_the_one_file(reply):
+    from smallcode.core.solve.formats import merge_partial
+
+    current = {"csv.js": CSV_JS, "README.md": "# csv\n"}
+    parsed = WholeFileFormat().parse(reply, current)
+    merged = merge_partial("csv.js", CSV_JS, parsed.files["csv.js"])
+    assert merged is not None
+    assert CELL in merged and ROW in merged
+    assert "function toCsv(rows) {" in merged and merged.rstrip().endswith(
+        "module.exports = { formatCell, formatRow, toCsv };")
+    assert "console.log" not in merged  # a usage example is not part of the file
+
+
+def test_a_regex_literal_with_a_quote_does_not_swallow_the_rest_of_a_javascript_file():
+    from smallcode.core.solve.formats import _js_spans
+
+    assert _js_spans(CSV_JS) == {"formatCell": (0, 5), "formatRow": (6, 9), "toCsv": (10, 13),
+                                 "module.exports": (14, 15)}
+    assert _js_spans("const a = x / 2;\nfunction f() {\n  return a / 3;\n}\n") == {
+        "a": (0, 1), "f": (1, 4)}

@@ -248,3 +248,15 @@ def test_a_key_in_two_config_files_is_left_to_the_model(tmp_path: Path):
     notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
     assert any("cannot set port = 9090 (in several files) in place" in n for n in notices), notices
     assert calls >= 1
+
+
+def test_a_config_task_with_more_than_values_is_not_called_verified_by_the_values(tmp_path):
+    (tmp_path / "settings.json").write_text(SETTINGS)
+    only_port = "settings.json\n```json\n" + SETTINGS.replace("8080", "9090") + "```\n"
+    with ScriptedServer(default=only_port) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
+                       "Set the port to 9090 in settings.json and add a \"c\" feature")
+        calls = len(srv.requests)
+    assert calls >= 1  # not done in place: the model writes the whole change
+    done = next(e for e in events(proc.stdout) if e["type"] == "done")
+    assert done["verified"] == "none" and proc.returncode == 4, done
