@@ -58,6 +58,13 @@ class Oracle:
     baseline: dict[str, str] = field(default_factory=dict)  # code files' text before any change
     from_document: bool = False  # the examples come from a specification with more rules
 
+    @property
+    def no_result_checked(self) -> bool:
+        """Only "the example returns without an error" is checked: a candidate can pass by
+        catching the error and returning anything, so passing ones still vote on behaviour."""
+        return self.kind == "repro" and bool(self.repro) and all(
+            c.expected is None for c in self.repro)
+
     def check(self, root: Path, changed: list[str]) -> CheckResult:
         """Run the oracle in ``root`` (a scratch copy with the candidate applied)."""
         problems: list[str] = []
@@ -251,10 +258,12 @@ EXAMPLE_PATTERNS = (
     re.compile(_CALL + r"\s+(?:is|returns|gives|equals|yields|evaluates\s+to)\s+" + _VALUE
                + r"(?![\w(])"),
 )
-# "f(x) throws TypeError", "f(x) raises ZeroDivisionError", "calling f(x) crashes": after the
-# fix the call must return (any value) instead of raising
-RAISES_PATTERN = re.compile(_CALL + r"[^.\n]{0,30}?\b(?:throws|raises|crashes|blows\s+up|"
-                                    r"fails\s+with|errors?\s+(?:out|with))\b", re.IGNORECASE)
+# "f(x) throws TypeError", "f(x) raises ZeroDivisionError", "calling f(x) crashes", "f(x)
+# gives a ValueError": after the fix the call must return (any value) instead of raising (a
+# call that does not raise now never becomes a check)
+RAISES_PATTERN = re.compile(_CALL + r"[^.\n]{0,30}?(?:\b(?:throws|raises|crashes|blows\s+up|"
+                                    r"fails\s+with|errors?\s+(?:out|with))\b|"
+                                    r"\b[A-Z]\w*(?:Error|Exception)\b)", re.IGNORECASE)
 JS_EXT = (".js", ".cjs", ".mjs")
 LITERAL_WORDS = {"true": "True", "false": "False", "null": "None"}
 

@@ -357,7 +357,10 @@ class Solver:
         # and when the only check is a few examples from a specification with more rules than
         # examples: candidates that pass them can still differ on every other input, so the
         # first round is sampled and the ones that pass vote too
-        votable = bool(s.vote and (not oracle.strong or oracle.from_document)
+        # and when the check only asks the example to stop raising (a candidate that catches
+        # the error and returns 0 passes it too)
+        votable = bool(s.vote and (not oracle.strong or oracle.from_document
+                                   or oracle.no_result_checked)
                        and any(r.endswith(".py") for r in located.editable))
         self.vote_note = ""
         self.vote_results = (0, 0)  # worked-out results the chosen candidate gives, of all

@@ -358,3 +358,37 @@ def test_when_every_candidate_misses_worked_out_results_another_round_is_sampled
                for n in notices), notices
     assert any("1 of 8 candidates agree on the example calls, giving 5 of 5 worked-out "
                "results; candidate 5" in n for n in notices), notices
+
+
+CSV = "region,amount\nnorth,120.5\nsouth,80.25\n"
+REPORT = ("import csv\n\n\ndef column_total(path, column):\n    with open(path, newline='') as fh:\n"
+          "        rows = list(csv.reader(fh))\n    index = rows[0].index(column)\n"
+          "    return sum(float(row[index]) for row in rows)\n")
+SWALLOWED = ("report.py\n```python\nimport csv\n\n\ndef column_total(path, column):\n"
+             "    with open(path, newline='') as fh:\n        rows = list(csv.reader(fh))\n"
+             "    index = rows[0].index(column)\n    try:\n"
+             "        return sum(float(row[index]) for row in rows)\n    except ValueError:\n"
+             "        return 0\n```\n")
+SKIPS_HEADER = ("report.py\n```python\nimport csv\n\n\ndef column_total(path, column):\n"
+                "    with open(path, newline='') as fh:\n        rows = list(csv.reader(fh))\n"
+                "    index = rows[0].index(column)\n"
+                "    return sum(float(row[index]) for row in rows[1:])\n```\n")
+TOTAL_CHECK = "```python\nassert column_total('sales.csv', 'amount') == 200.75\n```\n"
+
+
+@pytest.mark.parametrize("task", [
+    ("column_total('sales.csv', 'amount') raises ValueError: could not convert string to float: "
+     "'amount'. Fix it."),
+    "report.py crashes: column_total('sales.csv', 'amount') gives a ValueError about 'amount'",
+    "Make column_total('sales.csv', 'amount') work, it blows up on the header row",
+])
+def test_a_candidate_that_swallows_the_reported_error_does_not_win_by_not_raising(
+        tmp_path: Path, task: str):
+    (tmp_path / "report.py").write_text(REPORT)
+    (tmp_path / "sales.csv").write_text(CSV)
+    # both stop raising; only one sums the column
+    with ScriptedServer([SWALLOWED, SWALLOWED, SKIPS_HEADER, "I cannot.", TOTAL_CHECK]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task)
+    assert "rows[1:]" in (tmp_path / "report.py").read_text(), proc.stdout[-3000:]
+    done = next(e for e in events(proc.stdout) if e["type"] == "done")
+    assert done["verified"] == "repro" and proc.returncode == 0, done
