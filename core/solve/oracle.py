@@ -258,6 +258,9 @@ EXAMPLE_PATTERNS = (
     re.compile(_CALL + r"\s+(?:is|returns|gives|equals|yields|evaluates\s+to)\s+" + _VALUE
                + r"(?![\w(])"),
 )
+# words that make a message a bug report: what it says the code does is the problem
+BUG_REPORT = re.compile(r"\b(?:fix\w*|bug\w*|broken|wrong\w*|incorrect\w*|leak\w*|regress\w*|"
+                        r"instead|but|however|unexpected\w*|problem\w*|issue)\b", re.IGNORECASE)
 # "f(x) throws TypeError", "f(x) raises ZeroDivisionError", "calling f(x) crashes", "f(x)
 # gives a ValueError": after the fix the call must return (any value) instead of raising (a
 # call that does not raise now never becomes a check)
@@ -380,20 +383,28 @@ def _literal(text: str) -> str | None:
     return text
 
 
-def repro_checks(task: str, root: Path, files: list[str]) -> list[ReproCheck]:
-    """Checks from the task's own examples whose function is defined in one of ``files``
-    (Python or JavaScript) and which FAIL on the untouched code (a check that passes already
-    proves nothing)."""
+def repro_checks(task: str, root: Path, files: list[str],
+                 documents: list[str] | tuple[str, ...] = ()) -> list[ReproCheck]:
+    """Checks from the task's own examples, and those of the ``documents`` it points at, whose
+    function is defined in one of ``files`` (Python or JavaScript) and which FAIL on the
+    untouched code (a check that passes already proves nothing)."""
     found: list[ReproCheck] = []
     seen: set[str] = set()
     wanted: list[tuple[str, str | None]] = []
+    # in a bug report a bare "f(x) returns A" is what goes wrong now (even when it passes on a
+    # fresh import: "add_tag('a') and then add_tag('b') returns ['a', 'b']" needs the first
+    # call), never what the fix must give
+    report = BUG_REPORT.search(task) is not None
+    text = "\n".join([task, *documents])
     for pattern in EXAMPLE_PATTERNS:
-        for m in pattern.finditer(task):
+        # a document states what the code must do, whatever the message around it says
+        source = "\n".join(documents) if report and pattern is EXAMPLE_PATTERNS[-1] else text
+        for m in pattern.finditer(source):
             expected = _literal(m.group(m.lastindex or 2))
             if expected is not None:
                 wanted.append((m.group(1), expected))
-    wanted += [(m.group(1), None) for m in RAISES_PATTERN.finditer(task)]
-    wanted += _examples_of_one_function(task, root, files)
+    wanted += [(m.group(1), None) for m in RAISES_PATTERN.finditer(text)]
+    wanted += _examples_of_one_function(text, root, files)
     for call, expected in wanted:
         if call in seen:
             continue

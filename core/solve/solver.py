@@ -206,7 +206,7 @@ class Solver:
         # examples run in a throw-away copy: their relative paths ('data/sales.csv') resolve
         # as in the project, and whatever they write never lands in the user's tree
         with self._scratch({}) as copy:
-            repro = repro_checks("\n".join([task, *docs]), copy, code_files)
+            repro = repro_checks(task, copy, code_files, docs)
             failures = [c.run(copy)[1] for c in repro]
         if repro:
             calls = ", ".join(c.describe() for c in repro)

@@ -323,3 +323,26 @@ def test_a_repro_check_that_raises_names_the_line_of_the_project_that_raised(tmp
     assert detail == ("reproduction check failed: merge([(1, 2)]) raised TypeError: 'tuple' "
                       "object does not support item assignment (line 3 of spans.py: "
                       "out[-1][1] = 9)")
+
+
+@pytest.mark.parametrize("task", [
+    "Calling add_tag('a') and then add_tag('b') returns ['a', 'b'] the second time — tags leak "
+    "between calls. Fix it.",
+    "add_tag('a') then add_tag('b') returns ['a', 'b']; the list is shared between calls, a bug",
+    "after add_tag('a'), add_tag('b') gives ['a', 'b'] instead of a fresh list",
+])
+def test_a_bug_report_saying_what_the_code_returns_now_is_not_what_it_must_return(tmp_path,
+                                                                                   task):
+    # on a fresh import add_tag('b') gives ['b']: the described (wrong) value would fail there and
+    # pass for a check, asking the candidates for the bug
+    (tmp_path / "tags.py").write_text("def add_tag(tag, tags=[]):\n    tags.append(tag)\n"
+                                      "    return tags\n")
+    assert repro_checks(task, tmp_path, ["tags.py"]) == []
+
+
+def test_a_documents_examples_are_checks_even_when_the_message_reports_a_bug(tmp_path):
+    (tmp_path / "conv.py").write_text("def to_hours(s):\n    return s\n")
+    doc = "## to_hours\n\n`to_hours(7200)` is `2`.\n"
+    checks = repro_checks("to_hours is wrong, fix it as SPEC.md says", tmp_path, ["conv.py"],
+                          [doc])
+    assert [(c.call, c.expected) for c in checks] == [("to_hours(7200)", "2")]
