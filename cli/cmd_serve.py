@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from smallcode.core.config import ConfigError, cache_dir, load_settings
-from smallcode.gateway.config import GatewayConfigError, resolve_gateway_config
 
 
 def default_tokens_file() -> Path:
@@ -67,7 +66,10 @@ def _err(message: str) -> None:
 
 
 def serve_command(args: argparse.Namespace) -> int:
+    # the gateway (uvicorn, the app) is imported only when serving: every other command starts
+    # half a second sooner
     from smallcode.actors import runtime
+    from smallcode.gateway.config import GatewayConfigError, resolve_gateway_config
 
     try:
         settings = load_settings(args.workspace, {"serve": {"address": args.address,
@@ -193,6 +195,7 @@ def stop_command(args: argparse.Namespace) -> int:
 
 
 def token_command(args: argparse.Namespace) -> int:
+    from smallcode.gateway.config import GatewayConfigError
     from smallcode.gateway.tokens import TokenStore
 
     path = Path(getattr(args, "file", None) or default_tokens_file())
