@@ -1,8 +1,8 @@
 """Recognise a rename of a name as an operation, whatever the sentence around it.
 
-Not a phrase rule: the message must use a naming verb (rename, called, name, new name) or a substitution, and of the
-identifiers it mentions exactly one must be *defined* in the project (a def, a class, a top-level
-assignment or a JS function/const) while exactly one other, written after it in the same
+Not a phrase rule: the message must use a naming verb (rename, called, name, new name) or write a
+substitution, and of the identifiers it mentions exactly one must be *defined* in the project (a
+def, a class, a top-level assignment or a JS function/const) while exactly one other, in the same
 sentence, is defined nowhere yet. "Rename the function calc_total to compute_total everywhere",
 "calc_total should be called compute_total" and "can you give calc_total the new name
 compute_total" all give (calc_total, compute_total); so does a substitution of one name by the
@@ -145,14 +145,11 @@ def _substitutes(task: str, old: re.Match[str], new: re.Match[str]) -> bool:
     if first is old and LOCATION_BEFORE.search(task[:old.start()]):
         return False  # "change the rounding in calc_total to ...": a place, not the object
     between = task[first.end():second.start()]
-    m = SUBSTITUTION.match(between)
-    if m is None:
+    if SUBSTITUTION.match(between) is None:
         return False
     word = between.strip(" `'\"").lower()
     if word in ("with", "by"):
         return first is old and bool(REPLACE_BEFORE.search(task[:old.start()]))
-    if word == "to" or word.endswith("known as") or word.startswith("become"):
-        return first is old  # "old to new", "old becomes new"
-    if word in ("->", "→", "=>"):
-        return first is old
-    return first is new  # "new instead of old"
+    if word.startswith(("instead", "rather", "in place")):
+        return first is new  # "new instead of old"
+    return first is old  # "old -> new", "old to new", "old becomes new", "old known as new"
