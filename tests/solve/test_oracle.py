@@ -326,8 +326,8 @@ def test_a_repro_check_that_raises_names_the_line_of_the_project_that_raised(tmp
 
 
 @pytest.mark.parametrize("task", [
-    "Calling add_tag('a') and then add_tag('b') returns ['a', 'b'] the second time — tags leak "
-    "between calls. Fix it.",
+    ("Calling add_tag('a') and then add_tag('b') returns ['a', 'b'] the second time — tags leak "
+     "between calls. Fix it."),
     "add_tag('a') then add_tag('b') returns ['a', 'b']; the list is shared between calls, a bug",
     "after add_tag('a'), add_tag('b') gives ['a', 'b'] instead of a fresh list",
 ])
