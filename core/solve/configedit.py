@@ -15,9 +15,9 @@ import json
 import re
 from pathlib import PurePosixPath
 
-from .oracle import _config_tree_text, _same
+from .oracle import parse_config, same_value
 
-Path_ = tuple[str, ...]
+KeyPath = tuple[str, ...]
 
 # a clause asking for something other than a value ("add requests>=2.31 to the dependencies")
 _OTHER_ACTION = re.compile(r"\b(?:add|append|insert|remov|delet|drop|renam|creat|writ|implement|"
@@ -68,9 +68,9 @@ def _render(ext: str, old: str, value: str) -> str:
     return value
 
 
-def _leaves(tree: object, at: Path_ = ()) -> dict[Path_, object]:
+def _leaves(tree: object, at: KeyPath = ()) -> dict[KeyPath, object]:
     if isinstance(tree, dict):
-        out: dict[Path_, object] = {}
+        out: dict[KeyPath, object] = {}
         for k, v in tree.items():
             out.update(_leaves(v, (*at, str(k))))
         return out
@@ -88,20 +88,20 @@ def set_in_place(rel: str, text: str, key: str, value: str) -> str | None:
     ext = PurePosixPath(rel).suffix.lower()
     parts = tuple(key.split("."))
     try:
-        before = _leaves(_config_tree_text(ext, text))
+        before = _leaves(parse_config(ext, text))
     except Exception:  # noqa: BLE001 - an unparsable config is not edited
         return None
     results: set[str] = set()
     for start, end in _value_spans(ext, text, parts[-1]):
         new = text[:start] + _render(ext, text[start:end], value) + text[end:]
         try:
-            after = _leaves(_config_tree_text(ext, new))
+            after = _leaves(parse_config(ext, new))
         except Exception:  # noqa: BLE001, S112 - this spot was not a value of the key
             continue
         changed = [p for p in set(before) | set(after) if before.get(p, ...) != after.get(p, ...)]
         if (len(changed) == 1 and set(before) == set(after)
                 and [s.lower() for s in changed[0][-len(parts):]] == [s.lower() for s in parts]
-                and _same(after[changed[0]], value)):
+                and same_value(after[changed[0]], value)):
             results.add(new)
     return results.pop() if len(results) == 1 else None
 

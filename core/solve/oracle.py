@@ -478,10 +478,10 @@ _PAIR = re.compile(r"[`'\"]([A-Za-z_][\w.-]*)[`'\"]?\s*[:=]\s*[`'\"]?([^\s`'\",;
 
 
 def _config_tree(path: Path) -> object:
-    return _config_tree_text(path.suffix.lower(), path.read_text(errors="replace"))
+    return parse_config(path.suffix.lower(), path.read_text(errors="replace"))
 
 
-def _config_tree_text(ext: str, text: str) -> object:
+def parse_config(ext: str, text: str) -> object:
     """The parsed tree of a config file's text (``ext``: .json, .toml, .yaml/.yml, else INI)."""
     if ext == ".json":
         return json.loads(text)
@@ -547,7 +547,7 @@ def config_values(task: str, root: Path, config_files: list[str]) -> list[tuple[
         values = [v for tree in trees for v in _values_at(tree, key)]
         if must_exist and not values:
             return
-        if any(_same(v, value) for v in values) or (key, value) in out:
+        if any(same_value(v, value) for v in values) or (key, value) in out:
             return
         out.append((key, value))
 
@@ -562,9 +562,9 @@ def config_values(task: str, root: Path, config_files: list[str]) -> list[tuple[
     return out
 
 
-def _same(actual: object, wanted: str) -> bool:
-    text = str(actual).lower()
-    return text == wanted.lower() or (isinstance(actual, bool) and text == wanted.lower())
+def same_value(actual: object, wanted: str) -> bool:
+    """A parsed config value against the text a task asks for (``True`` is "true")."""
+    return str(actual).lower() == wanted.lower()
 
 
 def _config_holds(root: Path, changed: list[str], key: str, value: str) -> tuple[bool, str]:
@@ -576,7 +576,7 @@ def _config_holds(root: Path, changed: list[str], key: str, value: str) -> tuple
             values = _values_at(_config_tree(root / rel), key)
         except Exception:  # noqa: BLE001, S112
             continue
-        if any(_same(v, value) for v in values):
+        if any(same_value(v, value) for v in values):
             return True, ""
     return False, f"{key} is not {value} in any config file"
 
