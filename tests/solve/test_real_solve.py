@@ -61,7 +61,9 @@ def test_real_model_task_is_solved_by_a_later_candidate(tmp_path: Path, real_ser
         # rounds of feedback, so the test is about choosing, not about one lucky draw
         env={**os.environ, "SMALLCODE_MODEL__DETECT_LOCAL": "false",
              "SMALLCODE_SOLVE__CANDIDATES": "6", "SMALLCODE_SOLVE__REFINE_ROUNDS": "2",
-             "SMALLCODE_SOLVE__TIME_BUDGET": "180"})  # the default test run stays under 15 min
+             # 180 s allowed only 4 candidates on one clean run (all four failed one test); the
+             # run stops at the first passing candidate, so the larger budget costs only then
+             "SMALLCODE_SOLVE__TIME_BUDGET": "300"})
     events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     verdicts = [e["message"] for e in events
                 if e["type"] == "notice" and e["message"].startswith("candidate ")]
