@@ -80,6 +80,23 @@ class TestRun:
         before = set(start_failures)
         return [i for i in self.failure_ids() if i not in before]
 
+    def passed_count(self) -> int | None:
+        """How many tests passed, read off the summary (None when it does not say): a run that
+        cannot even load the test file passes none, where counting failures alone would call it
+        as good as fixing one test."""
+        m = re.search(r"(\d+) passed", self.summary)
+        if m:
+            return int(m.group(1))
+        if "packages" in self.summary:
+            return None  # go counts packages, not tests
+        if re.search(r"\d+ (failed|errors?)\b", self.summary):
+            return 0  # "1 error in 0.05s", "3 failed, 3 total": counted, and none passed
+        m = re.match(r"ran (\d+) tests: (OK|FAILED \((?P<detail>[^)]*)\))", self.summary)
+        if m:
+            bad = sum(int(n) for n in re.findall(r"(?:failures|errors)=(\d+)", m.group("detail") or ""))
+            return max(0, int(m.group(1)) - bad)
+        return None
+
     def compact(self, limit: int = 5) -> str:
         lines = [self.summary] + [f"- {f}" for f in self.failures[:limit]]
         if len(self.failures) > limit:

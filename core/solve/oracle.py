@@ -51,6 +51,7 @@ class Oracle:
     strong: bool  # False: it can pass without the task being solved (only a sanity check)
     description: str
     start_failures: list[str] | None = None  # test ids failing at the start
+    start_passed: int | None = None  # how many tests passed at the start (None: not counted)
     repro: list[ReproCheck] = field(default_factory=list)
     config_values: list[tuple[str, str]] = field(default_factory=list)  # (key, value)
     rename: tuple[str, str] | None = None
@@ -98,9 +99,7 @@ class Oracle:
         if runner is not None:
             run = testrunner.run_tests(runner, [], self.test_timeout)
             if self.kind == "tests":
-                start = len(self.start_failures or [])
-                now = len(run.failure_ids()) if not run.ok else 0
-                tests_share = max(0, start - now) / start if start else float(run.ok)
+                tests_share = self._tests_share(run)
                 parts.append((run.ok, "" if run.ok else run.compact()))
             else:
                 broken = run.regressions(self.start_failures or [])
@@ -111,6 +110,19 @@ class Oracle:
         if tests_share is not None:
             score = (score + tests_share) / 2
         return CheckResult(passed, score, "\n".join(d for ok, d in parts if not ok))
+
+
+    def _tests_share(self, run: testrunner.TestRun) -> float:
+        """The share of the start's failing tests that pass now. Counted by tests that pass
+        when both runs say how many did (a candidate that breaks the test file's loading
+        fixes nothing), else by the failures left."""
+        start = len(self.start_failures or [])
+        if run.ok or not start:
+            return float(run.ok)
+        passed = run.passed_count()
+        if passed is not None and self.start_passed is not None:
+            return min(1.0, max(0, passed - self.start_passed) / start)
+        return max(0, start - len(run.failure_ids())) / start
 
 
 def _distinctive(value: object) -> bool:

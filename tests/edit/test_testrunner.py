@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from smallcode.core.edit.testrunner import (
+    TestRun,
     detect_test_runner,
     parse_cargo_test,
     parse_go_test,
@@ -294,3 +295,18 @@ def test_jest_and_vitest_outputs_parse_to_compact_failures():
         "1 failed | 1 passed (2)",
         [("test/cart.test.js > cart > total multiplies by quantity - AssertionError: expected "
          "12.5 to be 20 // Object.is equality (at test/cart.test.js:6:24)")])
+
+
+@pytest.mark.parametrize("summary, passed", [
+    ("2 passed, 1 failed in 0.03s", 2),          # pytest
+    ("1 failed, 2 passed, 3 total", 2),          # jest
+    ("test result: FAILED. 4 passed; 1 failed; 0 ignored", 4),  # cargo
+    ("ran 5 tests: FAILED (failures=1, errors=2)", 2),  # unittest
+    ("ran 3 tests: OK", 3),
+    ("1 error in 0.05s", 0),                     # pytest: the test module could not load
+    ("3 failed, 3 total", 0),
+    ("2 packages ok, 1 failed", None),           # go counts packages
+    ("node exited with code 1: boom", None),
+])
+def test_the_passed_count_is_read_off_each_runners_summary(summary, passed):
+    assert TestRun(False, summary).passed_count() == passed

@@ -346,3 +346,29 @@ def test_a_documents_examples_are_checks_even_when_the_message_reports_a_bug(tmp
     checks = repro_checks("to_hours is wrong, fix it as SPEC.md says", tmp_path, ["conv.py"],
                           [doc])
     assert [(c.call, c.expected) for c in checks] == [("to_hours(7200)", "2")]
+
+
+CALC = ("def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a + b\n\n\n"
+        "def sub(a, b):\n    return a - b\n")
+CALC_TESTS = ("from calc import add, mul, sub\n\n\ndef test_add():\n    assert add(2, 3) == 5\n\n\n"
+              "def test_mul():\n    assert mul(2, 3) == 6\n\n\n"
+              "def test_sub():\n    assert sub(3, 2) == 1\n")
+
+
+def test_a_candidate_that_breaks_the_tests_loading_ranks_below_one_that_fixes_a_test(tmp_path):
+    from smallcode.core.edit import testrunner
+
+    (tmp_path / "calc.py").write_text(CALC)
+    (tmp_path / "test_calc.py").write_text(CALC_TESTS)
+    start = testrunner.run_tests(testrunner.detect_test_runner(tmp_path), [])
+    assert start.passed_count() == 1 and len(start.failure_ids()) == 2
+    oracle = Oracle("tests", True, "tests", start_failures=start.failure_ids(),
+                    start_passed=start.passed_count())
+    (tmp_path / "calc.py").write_text(CALC.replace("a - b\n\n\ndef mul", "a + b\n\n\ndef mul"))
+    one_fixed = oracle.check(tmp_path, ["calc.py"])
+    # mul dropped: the test module cannot import, one collection error, nothing passes
+    (tmp_path / "calc.py").write_text("def add(a, b):\n    return a + b\n\n\n"
+                                      "def sub(a, b):\n    return a - b\n")
+    broken = oracle.check(tmp_path, ["calc.py"])
+    assert not one_fixed.passed and not broken.passed
+    assert one_fixed.score == 0.25 and broken.score == 0.0
