@@ -26,7 +26,10 @@ def run_cli(root: Path, *args: str, env: dict[str, str] | None = None,
             timeout: float = 120, solve: bool = False) -> subprocess.CompletedProcess[str]:
     """`smallcode run` in ``root``. These tests script the tool loop (tool calls), so the solve
     path is off unless ``solve``; tests/solve script the solve path's whole-file replies."""
+    # no retries: a scripted server answers 500 once its script is used up, and a retry's
+    # back-off would only add seconds to every test that reaches that point
     full_env = {**os.environ, "SMALLCODE_MODEL__DETECT_LOCAL": "false",
+                "SMALLCODE_MODEL__MAX_RETRIES": "0",
                 "SMALLCODE_SOLVE__ENABLED": "true" if solve else "false",
                 "XDG_CONFIG_HOME": str(root / ".cfg"), **(env or {})}
     return subprocess.run([sys.executable, "-m", "smallcode.cli.main", "-C", str(root), "run",
@@ -201,7 +204,7 @@ def test_without_yes_edits_are_refused_headless(tmp_path: Path) -> None:
              "--base-url", srv.base_url, "fix add"], capture_output=True, text=True,
             stdin=subprocess.DEVNULL, timeout=60, check=False,
             env={**os.environ, "SMALLCODE_MODEL__DETECT_LOCAL": "false",
-                 "SMALLCODE_SOLVE__ENABLED": "false"})
+                 "SMALLCODE_MODEL__MAX_RETRIES": "0", "SMALLCODE_SOLVE__ENABLED": "false"})
     evs = events(proc.stdout)
     res = next(e for e in evs if e["type"] == "tool_result")
     assert res["ok"] is False and "did not allow" in res["output"]
