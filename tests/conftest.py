@@ -27,3 +27,16 @@ def workspace(tmp_path):
     from smallcode.core.tools.workspace import Workspace
 
     return Workspace(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def real_server():
+    """The embedded Qwen2.5-Coder-1.5B on llama-server (one 16k slot), started once for every
+    real-model test of the session; skipped when `smallcode model install` has not run."""
+    from smallcode.core.model.embedded import EmbeddedServer, installed_model, llama_server_path
+
+    model = installed_model("1.5b")
+    if model is None or not llama_server_path().exists():
+        pytest.skip("embedded 1.5B model not installed (smallcode model install)")
+    with EmbeddedServer(model, ctx=16384, parallel=1) as srv:
+        yield srv

@@ -29,6 +29,7 @@ from typing import Literal
 
 from ..edit import testrunner
 from ..edit.validate import format_diagnostics, validate_file
+from .methods import method_examples
 
 Kind = Literal["tests", "repro", "structural", "none"]
 CONFIG_EXT = {".json", ".toml", ".yaml", ".yml", ".ini", ".cfg"}
@@ -111,7 +112,6 @@ class Oracle:
             score = (score + tests_share) / 2
         return CheckResult(passed, score, "\n".join(d for ok, d in parts if not ok))
 
-
     def _tests_share(self, run: testrunner.TestRun) -> float:
         """The share of the start's failing tests that pass now. Counted by tests that pass
         when both runs say how many did (a candidate that breaks the test file's loading
@@ -163,7 +163,7 @@ def pasted_answers(root: Path, py_files: list[str], checks: list[ReproCheck],
         except (ValueError, SyntaxError):
             continue
         if _distinctive(value):
-            wanted.append((check.call, value))
+            wanted.append((check.shown or check.call, value))
     if not wanted:
         return []
     found: list[str] = []
@@ -307,24 +307,27 @@ class ReproCheck:
     module: str  # a dotted Python module, or a .js file path relative to the workspace
     call: str
     expected: str | None
+    shown: str = ""  # how messages write the call when not as ``call`` (a method example)
 
     @property
     def javascript(self) -> bool:
         return self.module.endswith(JS_EXT)
 
     def describe(self) -> str:
-        return f"{self.call} == {self.expected}" if self.expected is not None else \
-            f"{self.call} returns without an error"
+        shown = self.shown or self.call
+        return f"{shown} == {self.expected}" if self.expected is not None else \
+            f"{shown} returns without an error"
 
     def script(self, root: Path) -> str:
         """Exit 0: as expected; 3: a different value; 4: the call raised; anything else: the
         check itself could not run (the module does not import, a bad expression)."""
         if self.javascript:
             return self._js_script(root)
+        shown = self.shown or self.call
         compare = ("" if self.expected is None else
                    f"expected = {self.expected}\n"
                    "if got != expected:\n"
-                   f"    print({self.call!r} + ' returned ' + repr(got) + ', expected ' + "
+                   f"    print({shown!r} + ' returned ' + repr(got) + ', expected ' + "
                    "repr(expected))\n"
                    "    sys.exit(3)\n")
         return ("import importlib, os, sys, traceback\n" + WHERE_SOURCE +
@@ -333,7 +336,7 @@ class ReproCheck:
                 "try:\n"
                 f"    got = eval({self.call!r}, ns)\n"
                 "except Exception as exc:\n"
-                f"    print({self.call!r} + ' raised ' + type(exc).__name__ + ': ' + str(exc)"
+                f"    print({shown!r} + ' raised ' + type(exc).__name__ + ': ' + str(exc)"
                 f" + where(exc, {str(root)!r}))\n"
                 "    sys.exit(4)\n" + compare)
 
@@ -378,7 +381,7 @@ class ReproCheck:
                                       text=True, timeout=30, stdin=subprocess.DEVNULL,
                                       env=_clean_env())
             except subprocess.TimeoutExpired:
-                return 5, f"{self.call} did not return within 30 s"
+                return 5, f"{self.shown or self.call} did not return within 30 s"
             except OSError as exc:
                 return 6, f"cannot run the check: {exc}"
         out = done.stdout.strip() or "\n".join(done.stderr.strip().splitlines()[-4:])
@@ -432,6 +435,11 @@ def repro_checks(task: str, root: Path, files: list[str],
         if check.fails_by_its_value(root):
             found.append(check)
             seen.add(call)
+    for ex in method_examples([task, *documents], root, files):
+        check = ReproCheck(ex.module, ex.call, ex.expected, ex.shown)
+        if ex.call not in seen and check.fails_by_its_value(root):
+            found.append(check)
+            seen.add(ex.call)
     return found
 
 

@@ -14,17 +14,6 @@ import pytest
 pytestmark = pytest.mark.real_model
 
 
-@pytest.fixture(scope="module")
-def real_server():
-    from smallcode.core.model.embedded import EmbeddedServer, installed_model, llama_server_path
-
-    model = installed_model("1.5b")
-    if model is None or not llama_server_path().exists():
-        pytest.skip("embedded 1.5B model not installed (smallcode model install)")
-    with EmbeddedServer(model, ctx=16384, parallel=1) as srv:
-        yield srv
-
-
 def test_real_model_fixes_failing_test(tmp_path: Path, real_server) -> None:
     src = Path(__file__).resolve().parents[2] / "examples" / "buggy-calc"
     for f in src.iterdir():

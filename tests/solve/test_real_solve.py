@@ -37,17 +37,6 @@ test("flatten still works", () => {
 """
 
 
-@pytest.fixture(scope="module")
-def real_server():
-    from smallcode.core.model.embedded import EmbeddedServer, installed_model, llama_server_path
-
-    model = installed_model("1.5b")
-    if model is None or not llama_server_path().exists():
-        pytest.skip("embedded 1.5B model not installed (smallcode model install)")
-    with EmbeddedServer(model, ctx=16384, parallel=1) as srv:
-        yield srv
-
-
 def test_real_model_candidates_are_checked_and_the_best_is_kept(tmp_path: Path, real_server) -> None:
     (tmp_path / "arrays.js").write_text(ARRAYS)
     (tmp_path / "test").mkdir()
