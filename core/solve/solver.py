@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import difflib
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -102,6 +103,25 @@ class SolveOutcome:
     changed: list[str] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     calls: int = 0
+
+
+def _failure_signature(detail: str) -> str:
+    """A failure without its line numbers and timings: two candidates that fail the same
+    way have the same signature even when their code differs."""
+    text = re.sub(r"\bline \d+\b|:\d+(?::\d+)?\b|\bin [\d.]+s\b", "", detail)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _same_failure(round_tried: list[Candidate]) -> str:
+    """"1 and 2" when the round's candidates (two or more) all failed with one signature (and
+    changed something), else ""."""
+    if len(round_tried) < 2 or any(
+            c.result is None or c.result.passed or not c.files for c in round_tried):
+        return ""
+    if len({_failure_signature(c.result.detail) for c in round_tried if c.result}) != 1:
+        return ""
+    numbers = [str(c.number) for c in round_tried]
+    return ", ".join(numbers[:-1]) + " and " + numbers[-1]
 
 
 def _diff_size(before: dict[str, str | None], after: dict[str, str]) -> int:
@@ -420,6 +440,13 @@ class Solver:
                 if best is not None and best.result is not None and best.result.passed \
                         and not votable:
                     break
+                same = _same_failure([c for c in tried if c.number > round_start])
+                if pending and same and not votable:
+                    # more samples of the same request keep making the same mistake: show it
+                    # to the model now instead
+                    await self.emit(NoticeEvent(message=f"candidates {same} fail the same way; "
+                                                        "asking again with the failure"))
+                    pending = []
             if best is not None and best.result is not None and best.result.passed:
                 if not votable:
                     break

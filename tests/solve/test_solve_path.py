@@ -61,8 +61,26 @@ def test_no_candidate_passing_leaves_the_file_untouched_and_exits_1(tmp_path: Pa
     assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a - b\n"
     done = next(e for e in events(proc.stdout) if e["type"] == "done")
     assert done["success"] is False and done["verified"] == "none"
-    assert done["reason"].startswith("no candidate of 8 passed the oracle (tests)")
-    assert calls == 8  # 4 candidates, then one refinement round of 4
+    assert done["reason"].startswith("no candidate of 4 passed the oracle (tests)")
+    # two candidates failing the same way end a round: more samples of the same request are
+    # not asked for, the failure is shown instead (one refinement round, ended the same way)
+    assert calls == 4
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert "candidates 1 and 2 fail the same way; asking again with the failure" in notices
+    assert "candidates 3 and 4 fail the same way; asking again with the failure" in notices
+
+
+def test_candidates_failing_in_different_ways_keep_the_round_sampling(tmp_path: Path):
+    repo = make_repo(tmp_path)
+    times = "calc.py\n```python\ndef add(a, b):\n    return a * b\n```\n"
+    divides = "calc.py\n```python\ndef add(a, b):\n    return a / b\n```\n"
+    with ScriptedServer([times, divides, RIGHT]) as srv:
+        proc = run_cli(repo, "--yes", "--json", "--base-url", srv.base_url, "fix test_add")
+        reqs = srv.requests
+    assert proc.returncode == 0, proc.stderr
+    assert [r["temperature"] for r in reqs] == [0.0, 0.7, 0.7]  # one round, no refinement
+    done = next(e for e in events(proc.stdout) if e["type"] == "done")
+    assert done["reason"].startswith("candidate 3 of 3 passed the oracle")
 
 
 def test_a_feature_with_nothing_to_check_it_is_applied_but_exits_unverified(tmp_path: Path):
