@@ -66,6 +66,7 @@ You are an expert programmer. You change the user's project exactly as the task 
 everything else as it is. You answer with code in fenced blocks, each after its file path.\
 """
 MAX_SHOWN_FAILURE = 2500
+MAX_PROBE_DOC = 6000  # characters of each document shown to the example-call probe
 
 
 @dataclass
@@ -486,9 +487,13 @@ class Solver:
         py = [r for r in located.editable if r.endswith(".py")]
         modules = [r[:-3].replace("/", ".") for r in py]
         code = {r: located.files.get(r) or "" for r in py}
+        # the documents the task reads from: their rules and examples are what the calls must
+        # cover (without them the model guesses what "do what SPEC.md says" means)
+        docs = {r: (located.files.get(r) or "")[:MAX_PROBE_DOC] for r in located.named
+                if Path(r).suffix.lower() in DOC_SUFFIXES and located.files.get(r)}
         try:
-            reply = await self.model.chat(probe_messages(task, code, modules), temperature=0.0,
-                                          max_tokens=400)
+            reply = await self.model.chat(probe_messages(task, code, modules, docs),
+                                          temperature=0.0, max_tokens=400)
         except ModelError as exc:
             # the candidates already made are kept; only the vote is given up
             await self.emit(NoticeEvent(message=f"vote: the model failed to write example "

@@ -47,15 +47,20 @@ FORBIDDEN_CALLS = ("print", "exec", "eval", "open", "input", "__import__", "exit
                    "compile", "globals", "locals", "breakpoint")
 
 
-def probe_messages(task: str, code: dict[str, str], modules: list[str]) -> list[dict[str, str]]:
-    """The request for example calls: the task, the code as it is now, and the module names."""
+def probe_messages(task: str, code: dict[str, str], modules: list[str],
+                   documents: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """The request for example calls: the task, the documents it reads from (a specification's
+    rules are what the checks must cover), the code as it is now, and the module names."""
+    docs = "".join(f"{rel}\n````\n{text.rstrip()}\n````\n\n"
+                   for rel, text in (documents or {}).items())
     shown = "\n\n".join(f"{rel}\n```python\n{text.rstrip()}\n```" for rel, text in code.items())
     return [{"role": "system", "content": PROBE_SYSTEM},
             {"role": "user", "content": (
-                f"Task: {task}\n\n{shown}\n\nWrite {MAX_CALLS - 4} to {MAX_CALLS} different "
+                f"Task: {task}\n\n{docs}{shown}\n\nWrite {MAX_CALLS - 4} to {MAX_CALLS} different "
                 "checks of the functions, classes and methods this task is about, one per line, "
                 "each `assert call == expected`: the expected value is a Python literal you "
-                "work out by hand from the task's description, not from the code above (it may "
+                "work out by hand from the task's description and its documents' rules, not "
+                "from the code above (it may "
                 "be wrong or unfinished). For a class, use one line per scenario: statements "
                 "separated by `; `, for example `c = Name(args); c.method(args); assert "
                 "c.other() == expected`. Cover ordinary inputs and edge cases. When you cannot "

@@ -169,6 +169,30 @@ def test_with_nothing_to_check_the_candidates_that_agree_win_over_the_greedy_one
     assert any(n.startswith("vote on 4 example calls (is_leap(2000);") for n in notices)
 
 
+LEAP_DOC = ("# Leap years\n\nA year is a leap year when it is divisible by 4, except a year "
+            "divisible by 100, unless it is also divisible by 400.\n")
+
+
+@pytest.mark.parametrize("task", [
+    "Implement is_leap in leap.py as docs/leap.md describes.",
+    "leap.py should follow the rules in docs/leap.md",
+    "Write is_leap according to docs/leap.md.",
+])
+def test_the_example_calls_are_written_from_the_document_the_task_reads(tmp_path: Path,
+                                                                       task: str):
+    (tmp_path / "leap.py").write_text(STUB)
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "leap.md").write_text(LEAP_DOC)
+    with ScriptedServer([ONLY_FOUR, RULE, RULE_AGAIN, ONLY_400, PROBE]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task)
+        reqs = srv.requests
+    assert proc.returncode == 4, proc.stderr
+    probe = reqs[4]["messages"][-1]["content"]
+    # the rules the calls must cover are in the probe, not only the message that points at them
+    assert "docs/leap.md\n````\n# Leap years" in probe and "unless it is also divisible" in probe
+    assert "year % 100 != 0" in (tmp_path / "leap.py").read_text()
+
+
 def test_with_the_vote_off_the_first_candidate_that_passes_is_applied(tmp_path: Path):
     (tmp_path / "leap.py").write_text(STUB)
     with ScriptedServer([ONLY_FOUR, RULE]) as srv:
