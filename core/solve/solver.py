@@ -109,7 +109,10 @@ class SolveOutcome:
 def _failure_signature(detail: str) -> str:
     """A failure without its line numbers and timings: two candidates that fail the same
     way have the same signature even when their code differs."""
-    text = re.sub(r"\bline \d+\b|:\d+(?::\d+)?\b|\bin [\d.]+s\b", "", detail)
+    # where it raised ("(line 9 of intervals.py: merged[-1][1] = ...)", "(at calc.py:3)")
+    # differs with the code around the same mistake
+    text = re.sub(r" \(line \d+ of .*$| \(at [^()\n]*\)", "", detail, flags=re.MULTILINE)
+    text = re.sub(r"\bline \d+\b|:\d+(?::\d+)?\b|\bin [\d.]+s\b", "", text)
     return re.sub(r"\s+", " ", text).strip()
 
 

@@ -278,3 +278,23 @@ def test_a_config_task_with_more_than_values_is_not_called_verified_by_the_value
     assert calls >= 1  # not done in place: the model writes the whole change
     done = next(e for e in events(proc.stdout) if e["type"] == "done")
     assert done["verified"] == "none" and proc.returncode == 4, done
+
+
+TUPLE_ERROR = ("reproduction check failed: merge([(5, 8)]) raised TypeError: 'tuple' object "
+               "does not support item assignment")
+
+
+@pytest.mark.parametrize("first, second, same", [
+    # the same mistake in differently written code: where it raised is not part of it
+    (TUPLE_ERROR + " (line 11 of intervals.py: merged[-1][1] = end)",
+     TUPLE_ERROR + " (line 9 of intervals.py: current[1] = end)", True),
+    ("1 failed in 0.52s\n- test_calc.py::test_add - assert 6 == 5 (at test_calc.py:5)",
+     "1 failed in 0.71s\n- test_calc.py::test_add - assert 6 == 5 (at test_calc.py:9)", True),
+    # a different wrong value is a different failure
+    ("1 failed in 0.52s\n- test_calc.py::test_add - assert 6 == 5 (at test_calc.py:5)",
+     "1 failed in 0.52s\n- test_calc.py::test_add - assert 0.4 == 5 (at test_calc.py:5)", False),
+])
+def test_a_failure_signature_leaves_out_where_it_happened(first, second, same):
+    from smallcode.core.solve.solver import _failure_signature
+
+    assert (_failure_signature(first) == _failure_signature(second)) is same
