@@ -3,8 +3,8 @@
 A specification often shows an object in use rather than a function: ``add("pen", 150, 2),
 add("book", 1200) -> count() is 3, total() is 1500``. Each method call with a stated result
 becomes one check that builds a fresh object, makes every call of the same example before it
-in order, and compares the last one's result: ``[c := Cart(), c.add('pen', 150, 2),
-c.add('book', 1200), c.count()][-1] == 3``. Only calls whose arguments are all literals count
+in order, and compares the last one's result: ``[obj := Cart(), obj.add('pen', 150, 2),
+obj.add('book', 1200), obj.count()][-1] == 3``. Only calls whose arguments are all literals count
 (``add(name, price, quantity=1)`` is a signature, not an example), every call of an example must
 be a method of the same class, the class must be built without arguments, or with the literal
 arguments the example gives it (``Cart()`` / ``Cart(10)``), and an example that does not build
@@ -79,13 +79,12 @@ def _literal_args(args: str) -> str | None:
         call = ast.parse(f"f({args})", mode="eval").body
     except SyntaxError:
         return None
-    assert isinstance(call, ast.Call)
+    if not isinstance(call, ast.Call) or any(k.arg is None for k in call.keywords):
+        return None
     try:
         for a in [*call.args, *(k.value for k in call.keywords)]:
             ast.literal_eval(a)
-    except ValueError:
-        return None
-    if any(k.arg is None for k in call.keywords):
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
     return args.strip()
 
@@ -96,7 +95,7 @@ def _value(text: str) -> str | None:
         return None
     try:
         ast.literal_eval(m.group(0))
-    except (ValueError, SyntaxError):
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
     return m.group(0)
 
