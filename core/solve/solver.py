@@ -117,8 +117,8 @@ def _failure_signature(detail: str) -> str:
 
 
 def _same_failure(round_tried: list[Candidate]) -> str:
-    """"1 and 2" when the round's candidates (two or more) all failed with one signature (and
-    changed something), else ""."""
+    """The numbers ("1 and 2") when the round's candidates (two or more) all changed something
+    and failed with one signature, else ""."""
     if len(round_tried) < 2 or any(
             c.result is None or c.result.passed or not c.files for c in round_tried):
         return ""
