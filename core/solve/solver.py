@@ -106,6 +106,10 @@ class SolveOutcome:
     calls: int = 0
 
 
+def _ignore_delta(_text: str) -> None:
+    """Candidates are shown once checked, not as they stream in."""
+
+
 def _failure_signature(detail: str) -> str:
     """A failure without its line numbers and timings: two candidates that fail the same
     way have the same signature even when their code differs."""
@@ -284,10 +288,12 @@ class Solver:
     async def _generate(self, number: int, messages: list[Message], temperature: float,
                         fmt: EditFormat, located: Located, max_tokens: int,
                         task: str) -> Candidate:
-        # a fixed seed per candidate: the same task gives the same candidates on one machine
+        # a fixed seed per candidate: the same task gives the same candidates on one machine;
+        # streamed, so the read timeout bounds a stall between tokens, not a whole file that
+        # a busy CPU takes minutes to write
         reply = await self.model.chat(messages, temperature=temperature, max_tokens=max_tokens,
                                       seed=self.settings.seed + number - 1 if self.settings.seed
-                                      is not None else None)
+                                      is not None else None, on_delta=_ignore_delta)
         self.calls += 1
         self.usage.add(reply.usage)
         await self.emit(UsageEvent(prompt_tokens=reply.usage.prompt_tokens,

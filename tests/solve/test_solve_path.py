@@ -298,3 +298,19 @@ def test_a_failure_signature_leaves_out_where_it_happened(first, second, same):
     from smallcode.core.solve.solver import _failure_signature
 
     assert (_failure_signature(first) == _failure_signature(second)) is same
+
+
+def test_a_candidate_slower_than_the_read_timeout_is_kept_while_its_tokens_flow(tmp_path):
+    from tests.support.scripted_server import Reply
+
+    repo = make_repo(tmp_path)
+    # 4 pieces 0.8 s apart: 3.2 s in all against a 2 s read timeout (a busy CPU writing a file)
+    slow = Reply(chunks=["calc.py\n```python\n", "def add(a, b):\n", "    return a + b\n",
+                         "```\n"], piece_delay=0.8)
+    with ScriptedServer([slow]) as srv:
+        proc = run_cli(repo, "--yes", "--json", "--base-url", srv.base_url, "fix test_add",
+                       env_extra={"SMALLCODE_MODEL__READ_TIMEOUT": "2"})
+        streamed = srv.requests[0].get("stream")
+    assert streamed is True
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
+    assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"

@@ -29,6 +29,9 @@ class Reply:
     body: dict[str, Any] | None = None  # raw JSON body override (error payloads etc.)
     drop_connection: bool = False  # close the socket without answering
     chunks: list[str] = field(default_factory=list)  # explicit stream pieces for content
+    # seconds per piece, as a server generating tokens: streamed, each piece comes that much
+    # later; not streamed, the whole reply comes after all of it
+    piece_delay: float = 0.0
 
 
 ReplySpec = Reply | str | Callable[[dict[str, Any]], "Reply | str"]
@@ -201,6 +204,8 @@ def _make_handler(srv: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             if body.get("stream"):
                 self._stream(cid, reply, usage)
                 return
+            if reply.piece_delay:
+                time.sleep(reply.piece_delay * len(reply.chunks or [reply.content]))
             message: dict[str, Any] = {"role": "assistant", "content": reply.content}
             if reply.reasoning:
                 message["reasoning_content"] = reply.reasoning
@@ -231,6 +236,7 @@ def _make_handler(srv: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                     send({"reasoning_content": reply.reasoning})
                 pieces = reply.chunks or [reply.content[i:i + 8] for i in range(0, len(reply.content), 8)]
                 for piece in pieces:
+                    time.sleep(reply.piece_delay)
                     send({"content": piece})
                 for i, tc in enumerate(reply.tool_calls or []):
                     send({"tool_calls": [{"index": i, **tc}]})
