@@ -49,12 +49,10 @@ def test_real_model_candidates_are_checked_and_the_best_is_kept(tmp_path: Path, 
          "--json", "--base-url", real_server.base_url, task],
         capture_output=True, text=True, timeout=1200, check=False,
         # sampled candidates differ between CPUs and runs even with a fixed seed (the prompt
-        # cache's batch splits change the logits' last bits): room for six a round and two
-        # rounds of feedback, so the test is about choosing, not about one lucky draw
+        # cache's batch splits change the logits' last bits): four a round and one round of
+        # feedback within 150 s, and the assertions below hold whichever of them pass
         env={**os.environ, "SMALLCODE_MODEL__DETECT_LOCAL": "false",
              "SMALLCODE_SOLVE__CANDIDATES": "4", "SMALLCODE_SOLVE__REFINE_ROUNDS": "1",
-             # 180 s allowed only 4 candidates on one clean run (all four failed one test); the
-             # run stops at the first passing candidate, so the larger budget costs only then
              "SMALLCODE_SOLVE__TIME_BUDGET": "150"})
     events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     verdicts = [e["message"] for e in events
@@ -75,6 +73,7 @@ def test_real_model_candidates_are_checked_and_the_best_is_kept(tmp_path: Path, 
     # no sample solved it (candidates differ between CPUs and runs): the run must say so, exit
     # non-zero, and keep a try that passes as many tests as the best of them did
     assert done["success"] is False and proc.returncode != 0, done["reason"]
-    best = max(int(m.group(1)) for v in verdicts for m in [re.search(r"\((\d+) passed", v)] if m)
+    best = max((int(m.group(1)) for v in verdicts for m in [re.search(r"\((\d+) passed", v)]
+                if m), default=0)
     kept = re.search(r"^# pass (\d+)", check.stdout, re.MULTILINE)
     assert kept and int(kept.group(1)) == best, (verdicts, check.stdout[-2000:])
