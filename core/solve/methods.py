@@ -135,12 +135,10 @@ def _paragraph(para: str, classes: list[_Class]) -> list[MethodExample]:
         steps.append((f"{name}({args})", _value(para[after.end():]) if after else None))
     if owner is None or not any(result is not None for _, result in steps):
         return []
-    # "add two pens -> count() is 2": the state is set up in words, which no check can
-    # repeat; the example must write out how its object is built or changed first
-    if not built and steps[0][1] is not None:
-        return []
     if not built:
-        if not owner.bare:
+        # "add two pens -> count() is 2": the state is set up in words, which no check can
+        # repeat; the example must write out how its object is built or changed first
+        if steps[0][1] is not None or not owner.bare:
             return []
         built = f"{owner.name}()"
     var = "obj"
