@@ -246,6 +246,9 @@ class OpenAIChatClient:
         payload = dict(body, stream=stream)
         if stream:
             payload["stream_options"] = {"include_usage": True}
+            if self.server_kind == "llamacpp":
+                # token counts in every chunk: a reply the caller ends early still has its usage
+                payload["timings_per_token"] = True
         http = self._http()
         try:
             if on_delta is not None:
@@ -299,12 +302,17 @@ class OpenAIChatClient:
             model=str(data.get("model") or self.model_name), raw=data)
 
     @staticmethod
-    def _usage(data: dict[str, Any]) -> Usage:
+    def _usage(data: dict[str, Any], pieces: int = 0) -> Usage:
+        """Usage from a reply's ``usage``; in a stream ended early there is none, then from
+        llama.cpp's per-chunk timings (prompt = cached + processed), else ``pieces`` deltas."""
         u = data.get("usage") or {}
         timings = data.get("timings") or {}
         details = u.get("prompt_tokens_details") or {}
         cached = details.get("cached_tokens") or timings.get("cache_n") or 0
         processed = timings.get("prompt_n")
+        if not u:
+            u = {"prompt_tokens": (timings.get("cache_n") or 0) + (processed or 0),
+                 "completion_tokens": timings.get("predicted_n") or pieces}
         return Usage(prompt_tokens=int(u.get("prompt_tokens") or 0),
                      completion_tokens=int(u.get("completion_tokens") or 0),
                      cached_tokens=int(cached),
@@ -317,7 +325,11 @@ class OpenAIChatClient:
         finish: str | None = None
         last: dict[str, Any] = {}
         model = self.model_name
+        pieces = 0
+        stopped = False
         async for line in r.aiter_lines():
+            if stopped:
+                break
             if not line.startswith("data:"):
                 continue
             data = line[5:].strip()
@@ -334,9 +346,16 @@ class OpenAIChatClient:
                 delta = choice.get("delta") or {}
                 if delta.get("content"):
                     content.append(delta["content"])
+                    pieces += 1
                     res = on_delta(delta["content"])
                     if inspect.isawaitable(res):
-                        await res
+                        res = await res
+                    if res is True:
+                        # the caller has what it needs; leaving the stream closes the
+                        # connection and llama.cpp stops the slot
+                        stopped = True
+                        finish = "stop"
+                        break
                 rc = delta.get("reasoning_content") or delta.get("reasoning")
                 if rc:
                     reasoning.append(rc)
@@ -358,4 +377,4 @@ class OpenAIChatClient:
         return ChatResponse(content=text,
                             reasoning=("".join(reasoning) + ("\n" + think if think else "")).strip(),
                             tool_calls=[calls[i] for i in sorted(calls)], finish_reason=finish,
-                            usage=self._usage(last), model=str(model), raw=last)
+                            usage=self._usage(last, pieces), model=str(model), raw=last)

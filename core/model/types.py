@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 Message = dict[str, Any]
-DeltaCallback = Callable[[str], Awaitable[None] | None]
+# called with each piece of a streamed reply; returning True ends the reply there (the stream
+# is closed and the server stops generating: what follows is not needed)
+DeltaCallback = Callable[[str], Awaitable[bool | None] | bool | None]
 
 
 @dataclass

@@ -23,6 +23,8 @@ LANG_BY_EXT = {".py": "python", ".js": "javascript", ".mjs": "javascript", ".ts"
                ".json": "json", ".toml": "toml", ".yaml": "yaml", ".yml": "yaml", ".sh": "bash",
                ".md": "markdown", ".ini": "ini", ".cfg": "ini", ".go": "go", ".rs": "rust"}
 
+KNOWN_LANGUAGES = frozenset(LANG_BY_EXT.values())
+
 
 def language_of(path: str) -> str:
     return LANG_BY_EXT.get(PurePosixPath(path).suffix.lower(), "")
@@ -46,6 +48,11 @@ class EditFormat(Protocol):
 
     def parse(self, reply: str, current: dict[str, str]) -> ParsedEdit:
         """The files a reply changes (whole new contents), given the current contents."""
+
+    def complete(self, reply: str, current: dict[str, str]) -> int | None:
+        """While a reply streams in: the length of the part of ``reply`` that already holds
+        the whole edit (the rest is prose or echoed files: it need not be generated), or
+        None while more is needed."""
 
 
 def _blocks(reply: str) -> list[tuple[str, str, str]]:
@@ -83,6 +90,33 @@ def _blocks(reply: str) -> list[tuple[str, str, str]]:
     return out
 
 
+def _closed(reply: str) -> tuple[str, str, str] | None:
+    """The part of a streaming reply up to its last closed fenced block (prose after it and a
+    block still open are left out); with the line before a block still open and its language
+    ("" when none is open). None when no block is closed yet."""
+    end = reply.rfind("\n")
+    lines = reply[:max(end, 0)].split("\n")
+    opened: int | None = None
+    closed = -1
+    fence = ""
+    lang = ""
+    for i, line in enumerate(lines):
+        text = line.strip()
+        if opened is None:
+            m = FENCE_RE.match(text)
+            if m:
+                opened, fence, lang = i, m.group(1), m.group(2)
+        elif text.startswith(fence[:3]) and text.strip(fence[0]) == "":
+            opened, closed = None, i
+    if closed < 0:
+        return None
+    prev = ""
+    if opened is not None:
+        prev = next((ln.strip() for ln in reversed(lines[max(0, opened - 2):opened])
+                     if ln.strip()), "")
+    return "\n".join(lines[:closed + 1]) + "\n", prev, lang if opened is not None else ""
+
+
 def _path_from(line: str, lang: str, editable: list[str]) -> str | None:
     """The file a block is for: the path on the line before it (or in its language tag), else
     the one editable file a sentence before it names ("Here is the fixed `report.py`:")."""
@@ -104,11 +138,16 @@ def _path_from(line: str, lang: str, editable: list[str]) -> str | None:
     return named.pop() if len(named) == 1 else None
 
 
+def _language(tag: str) -> str:
+    """A fence's language tag as :func:`language_of` names it ("py" is "python")."""
+    return {"py": "python", "js": "javascript", "sh": "bash", "shell": "bash",
+            "yml": "yaml"}.get(tag.lower(), tag.lower())
+
+
 def _only_file_in(lang: str, editable: list[str]) -> str | None:
     """The one editable file written in the block's language (a ```python block when the only
     Python file is report.py and the other one is data)."""
-    wanted = {"py": "python", "js": "javascript", "sh": "bash", "shell": "bash",
-              "yml": "yaml"}.get(lang.lower(), lang.lower())
+    wanted = _language(lang)
     same = [rel for rel in editable if wanted and language_of(rel) == wanted]
     return same[0] if len(same) == 1 else None
 
@@ -158,6 +197,32 @@ class WholeFileFormat:
             if path not in parsed.files:
                 parsed.files[path] = "\n\n".join(parts) + "\n"
         return parsed
+
+
+    def complete(self, reply: str, current: dict[str, str]) -> int | None:
+        """Every file that may change written whole (each keeping the current file's
+        definitions: a usage example or a one-function snippet is not the file), or one of
+        them written and the model now opening a block for a file it may not change (it echoes
+        a document back)."""
+        cut = _closed(reply)
+        if cut is None:
+            return None
+        text, prev, lang = cut
+        files = self.parse(text, current).files
+        whole = [rel for rel, body in files.items() if rel in current
+                 and top_level_names(rel, current[rel]) <= top_level_names(rel, body)]
+        if not whole:
+            return None
+        if len(whole) == len(current):
+            return len(text)
+        if prev or lang:  # a block is open
+            path = _path_from(prev, lang, list(current))
+            if path is not None and path not in current:
+                return len(text)
+            langs = {language_of(r) for r in current}
+            if path is None and "" not in langs and _language(lang) in KNOWN_LANGUAGES - langs:
+                return len(text)  # a ```markdown block when only Python may change
+        return None
 
 
 class AnswerFileFormat(WholeFileFormat):
@@ -224,6 +289,10 @@ class SearchReplaceFormat:
         if not parsed.files and not parsed.problems:
             parsed.problems.append("no SEARCH/REPLACE block in the reply")
         return parsed
+
+    def complete(self, reply: str, current: dict[str, str]) -> int | None:
+        """Never known early: any number of blocks may follow."""
+        return None
 
 
 FORMATS: dict[str, EditFormat] = {"whole": WholeFileFormat(),

@@ -106,10 +106,6 @@ class SolveOutcome:
     calls: int = 0
 
 
-def _ignore_delta(_text: str) -> None:
-    """Candidates are shown once checked, not as they stream in."""
-
-
 def _failure_signature(detail: str) -> str:
     """A failure without its line numbers and timings: two candidates that fail the same
     way have the same signature even when their code differs."""
@@ -290,17 +286,33 @@ class Solver:
                         task: str) -> Candidate:
         # a fixed seed per candidate: the same task gives the same candidates on one machine;
         # streamed, so the read timeout bounds a stall between tokens, not a whole file that
-        # a busy CPU takes minutes to write
+        # a busy CPU takes minutes to write; and ended as soon as the edit is whole (the
+        # explanation or the echoed document after it would cost as long as the code)
+        current = {r: located.files.get(r) or "" for r in located.editable}
+        streamed: list[str] = []
+        kept: list[str] = []
+
+        def on_delta(piece: str) -> bool:
+            streamed.append(piece)
+            if "\n" not in piece:
+                return False
+            cut = fmt.complete("".join(streamed), current)
+            if cut is None:
+                return False
+            kept.append("".join(streamed)[:cut])
+            return True
+
         reply = await self.model.chat(messages, temperature=temperature, max_tokens=max_tokens,
                                       seed=self.settings.seed + number - 1 if self.settings.seed
-                                      is not None else None, on_delta=_ignore_delta)
+                                      is not None else None, on_delta=on_delta)
+        if kept:
+            reply.content = kept[0]
         self.calls += 1
         self.usage.add(reply.usage)
         await self.emit(UsageEvent(prompt_tokens=reply.usage.prompt_tokens,
                                    completion_tokens=reply.usage.completion_tokens,
                                    cached_tokens=reply.usage.cached_tokens))
         await self.emit(AssistantText(text=reply.content))
-        current = {r: located.files.get(r) or "" for r in located.editable}
         parsed = fmt.parse(reply.content, current)
         files: dict[str, str] = {}
         problems = list(parsed.problems)

@@ -202,3 +202,59 @@ def test_a_regex_literal_with_a_quote_does_not_swallow_the_rest_of_a_javascript_
                                  "module.exports": (14, 15)}
     assert _js_spans("const a = x / 2;\nfunction f() {\n  return a / 3;\n}\n") == {
         "a": (0, 1), "f": (1, 4)}
+
+
+# ---------------------------------------------------------------- a streaming reply is complete
+TWO = {"calc.py": CALC}
+
+
+@pytest.mark.parametrize("reply", [
+    "I will make add add.\n\ncalc.py\n```python\n" + CALC.replace("a - b", "a + b", 1) + "```\n",
+    "```python\n" + CALC.replace("a - b", "a + b", 1) + "```\nThis fixes add because",
+    "Here is the fixed `calc.py`:\n```python\n" + CALC.replace("a - b", "a + b", 1)
+    + "```\n\n### Explanation\n1. `add` now",
+])
+def test_a_reply_is_complete_once_the_whole_file_is_written(reply: str):
+    fmt = WholeFileFormat()
+    cut = fmt.complete(reply, TWO)
+    assert cut is not None
+    # what is kept parses to the same file as the whole reply would
+    assert fmt.parse(reply[:cut], TWO).files == {"calc.py": CALC.replace("a - b", "a + b", 1)}
+    assert reply[:cut].rstrip().endswith("```")
+
+
+@pytest.mark.parametrize("reply", [
+    # the file's block is still open
+    "calc.py\n```python\ndef add(a, b):\n    return a + b\n",
+    # a usage example is not the file: it defines neither add nor sub
+    "For example:\n```python\nprint(add(1, 2))\n```\n",
+    # one function of two: the rest of the file may follow
+    "The fix:\n```python\ndef add(a, b):\n    return a + b\n```\n",
+    # nothing but prose so far, and a half line
+    "I will change add so that it retur",
+])
+def test_a_reply_is_not_complete_while_the_file_may_still_come(reply: str):
+    assert WholeFileFormat().complete(reply, TWO) is None
+
+
+@pytest.mark.parametrize("opener", ["docs/spec.md\n```markdown\n", "### docs/spec.md\n```\n",
+                                    "And the spec, unchanged:\n```markdown\n"])
+def test_a_reply_that_starts_echoing_a_document_is_complete(opener: str):
+    current = {"calc.py": CALC, "util.py": "def helper():\n    pass\n"}
+    reply = ("calc.py\n```python\n" + CALC.replace("a - b", "a + b", 1) + "```\n\n" + opener
+             + "# Spec\n")
+    cut = WholeFileFormat().complete(reply, current)
+    assert cut is not None and "Spec" not in reply[:cut]
+
+
+def test_with_two_files_to_change_one_written_leaves_the_reply_open():
+    current = {"calc.py": CALC, "util.py": "def helper():\n    pass\n"}
+    reply = "calc.py\n```python\n" + CALC.replace("a - b", "a + b", 1) + "```\n\nutil.py\n"
+    assert WholeFileFormat().complete(reply, current) is None
+    reply += "```python\ndef helper():\n    return 1\n```\n"
+    assert WholeFileFormat().complete(reply, current) == len(reply)
+
+
+def test_search_replace_replies_are_read_to_the_end():
+    reply = "calc.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    return a + b\n>>>>>>> REPLACE\n"
+    assert SearchReplaceFormat().complete(reply, TWO) is None

@@ -314,3 +314,32 @@ def test_a_candidate_slower_than_the_read_timeout_is_kept_while_its_tokens_flow(
     assert streamed is True
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
     assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
+
+
+def test_a_reply_is_ended_once_its_file_is_written(tmp_path):
+    from tests.support.scripted_server import Reply
+
+    repo = make_repo(tmp_path)
+    # the file, then a long explanation and the file echoed again (what the 1.5B does): none
+    # of the tail need be generated
+    tail = ["\n### Explanation\n"] + [f"{i}. The `add` function now adds its two arguments.\n"
+                                      for i in range(1, 31)]
+    chatty = Reply(chunks=["I will make add add.\n\n", "calc.py\n```python\n",
+                           "def add(a, b):\n", "    return a + b\n", "```\n", *tail],
+                   piece_delay=0.05)
+    with ScriptedServer([chatty]) as srv:
+        proc = run_cli(repo, "--yes", "--json", "--base-url", srv.base_url, "fix test_add")
+        sent = list(srv.pieces_sent.values())
+        asked = srv.requests[0]
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
+    assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
+    # the server was left after the closing fence (a few pieces can be in flight)
+    assert asked.get("timings_per_token") is True
+    assert sent and sent[0] < 12, sent
+    evs = events(proc.stdout)
+    said = [e["text"] for e in evs if e["type"] == "assistant_text"]
+    assert said == ["I will make add add.\n\ncalc.py\n```python\ndef add(a, b):\n"
+                    "    return a + b\n```\n"]
+    # the usage counts what was generated up to the stop, from the per-token timings
+    used = [e for e in evs if e["type"] == "usage"]
+    assert used and 5 <= used[0]["completion_tokens"] <= sent[0]

@@ -69,6 +69,8 @@ class ScriptedServer:
         self._lock = threading.Lock()
         self._slots = threading.Semaphore(slots) if slots else None
         self.max_concurrent = 0
+        # streamed replies: content pieces written before the client went away or the end
+        self.pieces_sent: dict[str, int] = {}
         self._active = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -202,7 +204,7 @@ def _make_handler(srv: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                                     "completion_tokens": max(1, len(reply.content) // 4)}
             cid = f"chatcmpl-{uuid.uuid4().hex[:10]}"
             if body.get("stream"):
-                self._stream(cid, reply, usage)
+                self._stream(cid, reply, usage, body)
                 return
             if reply.piece_delay:
                 time.sleep(reply.piece_delay * len(reply.chunks or [reply.content]))
@@ -216,7 +218,8 @@ def _make_handler(srv: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                 "choices": [{"index": 0, "message": message, "finish_reason": reply.finish_reason}],
                 "usage": usage, "timings": {"prompt_n": usage["prompt_tokens"]}})
 
-        def _stream(self, cid: str, reply: Reply, usage: dict[str, int]) -> None:
+        def _stream(self, cid: str, reply: Reply, usage: dict[str, int],
+                    body: dict[str, Any]) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-cache")
@@ -235,9 +238,14 @@ def _make_handler(srv: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                 if reply.reasoning:
                     send({"reasoning_content": reply.reasoning})
                 pieces = reply.chunks or [reply.content[i:i + 8] for i in range(0, len(reply.content), 8)]
-                for piece in pieces:
+                for n, piece in enumerate(pieces, 1):
                     time.sleep(reply.piece_delay)
-                    send({"content": piece})
+                    # llama.cpp's per-token timings, when asked for
+                    extra = {"timings": {"cache_n": 0, "prompt_n": usage["prompt_tokens"],
+                                         "predicted_n": n}} if body.get("timings_per_token") else {}
+                    send({"content": piece}, **extra)
+                    with srv._lock:
+                        srv.pieces_sent[cid] = n
                 for i, tc in enumerate(reply.tool_calls or []):
                     send({"tool_calls": [{"index": i, **tc}]})
                 send({}, reply.finish_reason, usage=usage, timings={"prompt_n": usage["prompt_tokens"]})
