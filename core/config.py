@@ -62,7 +62,7 @@ class SolveSettings(_Section):
     enabled: bool = Field(True, description="edit tasks go through the solve path (candidates "
                           "as plain code, checked by an oracle); off = the tool loop only")
     candidates: int = Field(4, ge=1, le=16, description="candidates per round (K)")
-    refine_rounds: int = Field(1, ge=0, le=4, description="rounds that show the best "
+    refine_rounds: int = Field(3, ge=0, le=4, description="rounds that show the best "
                                "candidate's failure and ask again")
     time_budget: float = Field(900.0, gt=0, description="seconds for generating and checking "
                                "candidates")

@@ -472,8 +472,9 @@ class Solver:
             if best is not None and best.result is not None and best.result.passed:
                 if not votable:
                     break
-                best, broken = await self._vote(task, located, tried, best)
-                if round_no == s.refine_rounds or stop or time.monotonic() >= deadline:
+                last = round_no == s.refine_rounds or stop or time.monotonic() >= deadline
+                best, broken = await self._vote(task, located, tried, best, last=last)
+                if last:
                     break
                 if broken:
                     # the chosen code breaks on the model's own example calls (a TypeError is
@@ -530,18 +531,21 @@ class Solver:
         return self._examples
 
     async def _vote(self, task: str, located: Located, tried: list[Candidate],
-                    best: Candidate) -> tuple[Candidate, list[str]]:
+                    best: Candidate, *, last: bool = False) -> tuple[Candidate, list[str]]:
         """Among the candidates that passed a weak oracle, the one whose behaviour on example
         calls (written by the model from the task, with the results it works out) most
         candidates share and that reproduces most of those results, and the example calls on
         which it raises a programming error (TypeError, NameError...) with the line that raised
-        — empty when it breaks on none."""
+        — empty when it breaks on none. ``last``: no round follows, so with one distinct
+        passing candidate there is nothing to choose and the example calls are not written."""
         # identical candidates run once but each one votes: the same code sampled twice is
         # agreement too
         groups: dict[str, list[Candidate]] = {}
         for cand in tried:
             if cand.result is not None and cand.result.passed:
                 groups.setdefault(repr(sorted(cand.files.items())), []).append(cand)
+        if last and len(groups) <= 1 and self._examples is None:
+            return best, []
         examples = await self._example_calls(task, located)
         if not examples:
             await self.emit(NoticeEvent(message="vote: no usable example calls; keeping the "

@@ -61,13 +61,15 @@ def test_no_candidate_passing_leaves_the_file_untouched_and_exits_1(tmp_path: Pa
     assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a - b\n"
     done = next(e for e in events(proc.stdout) if e["type"] == "done")
     assert done["success"] is False and done["verified"] == "none"
-    assert done["reason"].startswith("no candidate of 4 passed the oracle (tests)")
+    assert done["reason"].startswith("no candidate of 8 passed the oracle (tests)")
     # two candidates failing the same way end a round: more samples of the same request are
-    # not asked for, the failure is shown instead (one refinement round, ended the same way)
-    assert calls == 4
+    # not asked for, the failure is shown instead (three refinement rounds, each ended the
+    # same way)
+    assert calls == 8
     notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
-    assert "candidates 1 and 2 fail the same way; asking again with the failure" in notices
-    assert "candidates 3 and 4 fail the same way; asking again with the failure" in notices
+    for first in (1, 3, 5, 7):
+        assert (f"candidates {first} and {first + 1} fail the same way; asking again with the "
+                "failure") in notices
 
 
 def test_candidates_failing_in_different_ways_keep_the_round_sampling(tmp_path: Path):

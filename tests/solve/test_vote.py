@@ -232,6 +232,30 @@ def test_candidates_that_pass_a_documents_examples_still_vote(tmp_path: Path, ta
                for n in notices)
 
 
+@pytest.mark.parametrize("task", [
+    "Implement is_leap in leap.py as described in RULES.md.",
+    "Make leap.py do what RULES.md says.",
+    "Fill in the stub in leap.py following the rules in RULES.md.",
+])
+def test_in_the_last_round_one_passing_candidate_is_kept_without_writing_example_calls(
+        tmp_path: Path, task: str):
+    (tmp_path / "leap.py").write_text(STUB)
+    (tmp_path / "RULES.md").write_text(
+        "Gregorian leap years: every fourth year, except centuries, except every fourth "
+        "century. `is_leap(2024)` is `True`.\n")
+    never = "leap.py\n```python\ndef is_leap(year):\n    return False\n```\n"
+    with ScriptedServer([never, RULE, never, never, PROBE]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task,
+                       env_extra={"SMALLCODE_SOLVE__REFINE_ROUNDS": "0"})
+        calls = len(srv.requests)
+    # no round follows and nothing else passed: there is nothing for a vote to choose from
+    assert proc.returncode == 4, proc.stderr
+    assert calls == 4
+    assert "year % 100 != 0" in (tmp_path / "leap.py").read_text()
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert not any(n.startswith("vote") for n in notices)
+
+
 def test_broken_examples_name_the_call_the_error_and_the_line_that_raised(tmp_path: Path):
     (tmp_path / "spans.py").write_text(
         "def merge(spans):\n    out = [tuple(s) for s in sorted(spans)]\n"
