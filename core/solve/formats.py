@@ -209,8 +209,12 @@ class WholeFileFormat:
             return None
         text, prev, lang = cut
         files = self.parse(text, current).files
+        # a new or empty file has no definitions to look for: its block must name it (an
+        # echoed error message is not the file)
+        named = {_path_from(prev_line, tag, list(current)) for prev_line, tag, _ in _blocks(text)}
         whole = [rel for rel, body in files.items() if rel in current
-                 and top_level_names(rel, current[rel]) <= top_level_names(rel, body)]
+                 and top_level_names(rel, current[rel]) <= top_level_names(rel, body)
+                 and (top_level_names(rel, current[rel]) or rel in named)]
         if not whole:
             return None
         if len(whole) == len(current):

@@ -258,3 +258,11 @@ def test_with_two_files_to_change_one_written_leaves_the_reply_open():
 def test_search_replace_replies_are_read_to_the_end():
     reply = "calc.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    return a + b\n>>>>>>> REPLACE\n"
     assert SearchReplaceFormat().complete(reply, TWO) is None
+
+
+def test_a_new_file_is_complete_only_in_a_block_that_names_it():
+    current = {"answer.txt": ""}
+    echoed = "The check said:\n```\nreproduction check failed: f(2) returned 3\n```\n"
+    assert WholeFileFormat().complete(echoed, current) is None
+    reply = echoed + "answer.txt\n```\n42\n```\n"
+    assert WholeFileFormat().complete(reply, current) == len(reply)
