@@ -463,9 +463,11 @@ class Solver:
                         and not votable:
                     break
                 same = _same_failure([c for c in tried if c.number > round_start])
-                if pending and same and not votable:
+                passed = best is not None and best.result is not None and best.result.passed
+                if pending and same and not (votable and passed):
                     # more samples of the same request keep making the same mistake: show it
-                    # to the model now instead
+                    # to the model now instead (a round sampled for a vote goes on once
+                    # something passed: the vote needs the alternatives)
                     await self.emit(NoticeEvent(message=f"candidates {same} fail the same way; "
                                                         "asking again with the failure"))
                     pending = []

@@ -256,6 +256,31 @@ def test_in_the_last_round_one_passing_candidate_is_kept_without_writing_example
     assert not any(n.startswith("vote") for n in notices)
 
 
+@pytest.mark.parametrize("task", [
+    "Implement is_leap in leap.py as described in RULES.md.",
+    "Make leap.py do what RULES.md says.",
+    "Fill in the stub in leap.py following the rules in RULES.md.",
+])
+def test_a_documents_example_failed_the_same_way_twice_is_shown_before_sampling_more(
+        tmp_path: Path, task: str):
+    (tmp_path / "leap.py").write_text(STUB)
+    (tmp_path / "RULES.md").write_text(
+        "Gregorian leap years: every fourth year, except centuries, except every fourth "
+        "century. `is_leap(2024)` is `True`.\n")
+    never = "leap.py\n```python\ndef is_leap(year):\n    return False\n```\n"
+    with ScriptedServer([never, never, RULE, RULE, RULE, RULE, PROBE]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task)
+        reqs = srv.requests
+    assert proc.returncode == 4, proc.stderr
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert "candidates 1 and 2 fail the same way; asking again with the failure" in notices
+    # the third request shows what went wrong; once one passes, that round is sampled whole
+    # for the vote (and the last request writes its example calls)
+    assert "is_leap(2024) returned False" in reqs[2]["messages"][-1]["content"]
+    assert len(reqs) == 7 and "is_leap(2024) returned False" in str(reqs[5]["messages"])
+    assert "year % 100 != 0" in (tmp_path / "leap.py").read_text()
+
+
 def test_broken_examples_name_the_call_the_error_and_the_line_that_raised(tmp_path: Path):
     (tmp_path / "spans.py").write_text(
         "def merge(spans):\n    out = [tuple(s) for s in sorted(spans)]\n"
