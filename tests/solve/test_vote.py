@@ -205,16 +205,26 @@ def test_with_the_vote_off_the_first_candidate_that_passes_is_applied(tmp_path: 
     assert (tmp_path / "leap.py").read_text() == "def is_leap(year):\n    return year % 4 == 0\n"
 
 
-@pytest.mark.parametrize("task", [
+RULES_TASKS = [
     "Implement is_leap in leap.py as described in RULES.md.",
     "Make leap.py do what RULES.md says.",
     "Fill in the stub in leap.py following the rules in RULES.md.",
-])
-def test_candidates_that_pass_a_documents_examples_still_vote(tmp_path: Path, task: str):
-    (tmp_path / "leap.py").write_text(STUB)
-    (tmp_path / "RULES.md").write_text(
+]
+NEVER = "leap.py\n```python\ndef is_leap(year):\n    return False\n```\n"
+
+
+def leap_with_rules(root: Path) -> None:
+    """A stub and a document with one example the stub fails (a strong oracle from a
+    document: its candidates still vote)."""
+    (root / "leap.py").write_text(STUB)
+    (root / "RULES.md").write_text(
         "Gregorian leap years: every fourth year, except centuries, except every fourth "
         "century. `is_leap(2024)` is `True`.\n")
+
+
+@pytest.mark.parametrize("task", RULES_TASKS)
+def test_candidates_that_pass_a_documents_examples_still_vote(tmp_path: Path, task: str):
+    leap_with_rules(tmp_path)
     with ScriptedServer([ONLY_FOUR, RULE, RULE_AGAIN, ONLY_400, PROBE]) as srv:
         proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task)
     # the greedy candidate passes the one example too, but 1900 tells it apart; the
@@ -232,19 +242,11 @@ def test_candidates_that_pass_a_documents_examples_still_vote(tmp_path: Path, ta
                for n in notices)
 
 
-@pytest.mark.parametrize("task", [
-    "Implement is_leap in leap.py as described in RULES.md.",
-    "Make leap.py do what RULES.md says.",
-    "Fill in the stub in leap.py following the rules in RULES.md.",
-])
+@pytest.mark.parametrize("task", RULES_TASKS)
 def test_in_the_last_round_one_passing_candidate_is_kept_without_writing_example_calls(
         tmp_path: Path, task: str):
-    (tmp_path / "leap.py").write_text(STUB)
-    (tmp_path / "RULES.md").write_text(
-        "Gregorian leap years: every fourth year, except centuries, except every fourth "
-        "century. `is_leap(2024)` is `True`.\n")
-    never = "leap.py\n```python\ndef is_leap(year):\n    return False\n```\n"
-    with ScriptedServer([never, RULE, never, never, PROBE]) as srv:
+    leap_with_rules(tmp_path)
+    with ScriptedServer([NEVER, RULE, NEVER, NEVER, PROBE]) as srv:
         proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task,
                        env_extra={"SMALLCODE_SOLVE__REFINE_ROUNDS": "0"})
         calls = len(srv.requests)
@@ -256,19 +258,11 @@ def test_in_the_last_round_one_passing_candidate_is_kept_without_writing_example
     assert not any(n.startswith("vote") for n in notices)
 
 
-@pytest.mark.parametrize("task", [
-    "Implement is_leap in leap.py as described in RULES.md.",
-    "Make leap.py do what RULES.md says.",
-    "Fill in the stub in leap.py following the rules in RULES.md.",
-])
+@pytest.mark.parametrize("task", RULES_TASKS)
 def test_a_documents_example_failed_the_same_way_twice_is_shown_before_sampling_more(
         tmp_path: Path, task: str):
-    (tmp_path / "leap.py").write_text(STUB)
-    (tmp_path / "RULES.md").write_text(
-        "Gregorian leap years: every fourth year, except centuries, except every fourth "
-        "century. `is_leap(2024)` is `True`.\n")
-    never = "leap.py\n```python\ndef is_leap(year):\n    return False\n```\n"
-    with ScriptedServer([never, never, RULE, RULE, RULE, RULE, PROBE]) as srv:
+    leap_with_rules(tmp_path)
+    with ScriptedServer([NEVER, NEVER, RULE, RULE, RULE, RULE, PROBE]) as srv:
         proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task)
         reqs = srv.requests
     assert proc.returncode == 4, proc.stderr
