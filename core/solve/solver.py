@@ -277,9 +277,10 @@ class Solver:
 
     def _max_tokens(self, located: Located) -> int:
         # a stub grows into a whole implementation, and the model explains first: the cap
-        # follows the file, but never below what a short module with its preface needs
+        # follows the file, but never below what a module with its preface needs (a file cut
+        # off by the cap is always wrong; a reply ends at its closing fence anyway)
         chars = sum(len(located.files.get(r) or "") for r in located.editable)
-        return min(self.settings.max_tokens, max(1536, int(chars / 2.8) + 600))
+        return min(self.settings.max_tokens, max(2048, int(chars / 2.8) + 600))
 
     async def _generate(self, number: int, messages: list[Message], temperature: float,
                         fmt: EditFormat, located: Located, max_tokens: int,
