@@ -198,7 +198,6 @@ class WholeFileFormat:
                 parsed.files[path] = "\n\n".join(parts) + "\n"
         return parsed
 
-
     def complete(self, reply: str, current: dict[str, str]) -> int | None:
         """Every file that may change written whole (each keeping the current file's
         definitions: a usage example or a one-function snippet is not the file), or one of

@@ -340,8 +340,8 @@ def test_a_reply_is_ended_once_its_file_is_written(tmp_path):
     assert sent and sent[0] < 12, sent
     evs = events(proc.stdout)
     said = [e["text"] for e in evs if e["type"] == "assistant_text"]
-    assert said == ["I will make add add.\n\ncalc.py\n```python\ndef add(a, b):\n"
-                    "    return a + b\n```\n"]
+    assert said == [("I will make add add.\n\ncalc.py\n```python\ndef add(a, b):\n"
+                     "    return a + b\n```\n")]
     # the usage counts what was generated up to the stop, from the per-token timings
     used = [e for e in evs if e["type"] == "usage"]
     assert used and 5 <= used[0]["completion_tokens"] <= sent[0]
