@@ -409,6 +409,7 @@ class Solver:
         self.vote_note = ""
         self.vote_results = (0, 0)  # worked-out results the chosen candidate gives, of all
         stop = False
+        resampled = False  # a round was sampled again for the vote
         for round_no in range(1 + s.refine_rounds):
             if stop:
                 break
@@ -489,11 +490,13 @@ class Solver:
                     messages = self._debugging(base, best, broken, fmt, located)
                     continue
                 got, wanted = self.vote_results
-                if got >= wanted:
+                if got >= wanted or resampled:
                     break
                 # the chosen code misses results the model worked out from the task: more
                 # samples of the same request give the vote more to choose from (the results
-                # themselves are never shown: they may be wrong, and could be pasted)
+                # themselves are never shown: they may be wrong, and could be pasted); once,
+                # since wrong worked-out results would otherwise buy every round there is
+                resampled = True
                 await self.emit(NoticeEvent(message=f"candidate {best.number} gives {got} of "
                                                     f"{wanted} worked-out results; sampling "
                                                     "another round for the vote"))
