@@ -142,7 +142,7 @@ _SIGNALS: list[tuple[str, float, str]] = [
                  r"|insert|append|bump|set|swap|increase|decrease|raise|lower|put|rework|upgrade"
                  r"|downgrade|enable|disable|wrap|extract|inline|introduce|allow|prevent"
                  r"|support|turn (?:on|off)|switch (?:on|off)|toggle)\b")),
-    ("write", 3, r"\b(?:add|implement|impl?ement|create|write|make)\b"),
+    ("write", 3, r"\b(?:add|implement(?:s|ing)?|impl?ement|create|write|make)\b"),
     ("write", 4, r"\b(?:write|put|save|store)\b[^.?!]{0,60}\b(?:into|in|to)\s+`?[\w./-]+\.\w{1,5}\b"),
     ("write", 2, (r"\b(?:refactor|rewrite|clean ?up|simplify|restructure|convert|move|use .{1,30}"
                  r" instead of|handle)\b")),
@@ -294,6 +294,18 @@ _SENTENCE_END_RE = re.compile(r"[.!?;]\s+(?=\w)")
 
 
 MAX_SCORED_CHARS = 4_000  # a pasted log or file must not make routing slow
+# a name is not an action word: "implement it in grep.py", "fix search.py" or "find() returns
+# None" ask for an edit, not a search; file names (their folders and extension kept as shape)
+# and called names are scored as neutral ones
+_FILE_NAME_RE = re.compile(r"(?<![\w@./-])(?P<dirs>(?:[\w-]+/)*)[\w-]*[A-Za-z][\w-]*"
+                           r"(?P<ext>\.[A-Za-z]\w{0,4})\b(?!\(|\.\w|\w)")
+_CALLED_RE = re.compile(r"(?<![\w.])[A-Za-z_]\w*(?=\()")
+
+
+def _neutral_names(message: str) -> str:
+    message = _FILE_NAME_RE.sub(
+        lambda m: "d/" * m.group("dirs").count("/") + "f" + m.group("ext"), message)
+    return _CALLED_RE.sub("f", message)
 
 
 def score_message(message: str) -> dict[str, float]:
@@ -302,6 +314,7 @@ def score_message(message: str) -> dict[str, float]:
     if len(message) > MAX_SCORED_CHARS:
         message = message[: MAX_SCORED_CHARS * 3 // 4] + "\n" + message[-MAX_SCORED_CHARS // 4:]
     scores = dict.fromkeys(CATEGORIES, 0.0)
+    message = _neutral_names(message)
     lowered = message.lower()
     for cat, weight, rx, case_sensitive in _COMPILED:
         if rx.search(message if case_sensitive else lowered):

@@ -143,6 +143,24 @@ def test_message_without_positive_signal_falls_back_to_read(registry):
     assert "default" in decision.reason
 
 
+@pytest.mark.parametrize("message", [
+    "Solve the exercise in NOTES.md by implementing it in grep.py.",
+    "fix search.py, it crashes on empty input",
+    "find.py: locate() returns None for a missing key, make it raise KeyError",
+    "tools/run.py should print the total with two decimals",
+    "Implementing todo.py's add_item is what's left; do it as the README says",
+])
+def test_a_file_or_function_named_like_an_action_is_not_that_action(registry, message):
+    # the change asked for is an edit, whatever its file or function is called
+    assert Router(registry).route(message).category == "write"
+
+
+@pytest.mark.parametrize("message", ["grep for TODO in the project", "find every use of parse_date",
+                                     "search the repo for hardcoded ports"])
+def test_the_same_words_as_actions_still_route_to_search(registry, message):
+    assert Router(registry).route(message).category == "search"
+
+
 def test_a_path_alone_is_read_not_respond(registry):
     assert Router(registry).route("src/app.py").category == "read"
 
