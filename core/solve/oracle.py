@@ -452,9 +452,14 @@ _ARG_TO_VALUE = re.compile(r"(?<![^\s`(\[,:])`?" + _ARG + r"`?\s*(?:->|=>|→|ma
 def _examples_of_one_function(task: str, root: Path, files: list[str]
                               ) -> list[tuple[str, str | None]]:
     """``1994 -> 'MCMXCIV'`` next to ``to_roman(n)``: when the task names exactly one function
-    of one parameter that the project defines, its literal examples become calls of it."""
+    of one parameter that the project defines — or names none and the code to change defines
+    exactly one public function taking one argument (a stub to fill in) — its literal examples
+    become calls of it: arrows and "becomes" between literals, and the rows of a table whose
+    header names an input column and an output column."""
     names = {m.group(1) for m in _NAMED_FUNCTION.finditer(task)}
     defined = [n for n in names if _module_defining(n, root, files) is not None]
+    if not defined:
+        defined = [n for n in [_sole_function(root, files)] if n]
     if len(defined) != 1:
         return []
     out: list[tuple[str, str | None]] = []
@@ -462,6 +467,84 @@ def _examples_of_one_function(task: str, root: Path, files: list[str]
         arg, expected = _literal(m.group(1)), _literal(m.group(2))
         if arg is not None and expected is not None:
             out.append((f"{defined[0]}({arg})", expected))
+    out += [(f"{defined[0]}({arg})", expected) for arg, expected in table_examples(task)]
+    return out
+
+
+def _sole_function(root: Path, files: list[str]) -> str | None:
+    """The one public top-level function of the (non-test) Python files that takes exactly one
+    argument without a default, when they define no other public function or class."""
+    found: list[str] = []
+    for rel in files:
+        if not rel.endswith(".py") or testrunner.is_test_file(rel):
+            continue
+        try:
+            tree = ast.parse((root / rel).read_text(errors="replace"))
+        except (OSError, SyntaxError, ValueError):
+            return None
+        for node in tree.body:
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                return None
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                    and not node.name.startswith("_"):
+                a = node.args
+                required = len(a.posonlyargs) + len(a.args) - len(a.defaults)
+                if required != 1 or a.vararg or any(d is None for d in a.kw_defaults):
+                    return None
+                found.append(node.name)
+    return found[0] if len(found) == 1 else None
+
+
+# a table's header: which column holds what goes in, and which what comes out
+_IN_HEADER = re.compile(r"\b(?:input|inputs|given|argument|arguments|from|before|in)\b",
+                        re.IGNORECASE)
+_OUT_HEADER = re.compile(r"\b(?:output|outputs|result|results|expected|returns?|gives|to|"
+                         r"after|out|answer)\b", re.IGNORECASE)
+_TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def _cell_value(cell: str) -> str | None:
+    """A table cell as a Python literal: a literal as written (a number, a quoted string, a
+    bracketed list), otherwise the cell's text as a string. None for an empty cell."""
+    cell = cell.strip()
+    if cell.startswith("`") and cell.endswith("`") and len(cell) > 1:
+        cell = cell[1:-1].strip()
+    if not cell:
+        return None
+    literal = _literal(cell)
+    # "1, 2, 3" parses as a tuple, but a table writes a tuple with its parentheses
+    if literal is not None and ("," not in cell or cell[0] in "([{'\""):
+        return literal
+    return repr(cell)
+
+
+def table_examples(text: str) -> list[tuple[str, str]]:
+    """(argument, expected) literals from the Markdown tables of ``text`` whose header names
+    an input column and an output column ("Input | Output", "Given | Expected"); a table of
+    anything else (a lookup table of letters and their values) gives nothing."""
+    lines = text.splitlines()
+    out: list[tuple[str, str]] = []
+    for i in range(len(lines) - 1):
+        if "|" not in lines[i] or not _TABLE_SEPARATOR.match(lines[i + 1]):
+            continue
+        header = _cells(lines[i])
+        ins = [k for k, h in enumerate(header) if _IN_HEADER.search(h)]
+        outs = [k for k, h in enumerate(header) if _OUT_HEADER.search(h) and k not in ins[:1]]
+        if not ins or not outs or ins[0] >= outs[-1]:
+            continue
+        for line in lines[i + 2:]:
+            if "|" not in line:
+                break
+            cells = _cells(line)
+            if len(cells) != len(header):
+                break
+            arg, expected = _cell_value(cells[ins[0]]), _cell_value(cells[outs[-1]])
+            if arg is not None and expected is not None:
+                out.append((arg, expected))
     return out
 
 

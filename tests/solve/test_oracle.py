@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
 from smallcode.core.solve import Oracle, config_values, find_rename, repro_checks
-from smallcode.core.solve.oracle import ReproCheck
+from smallcode.core.solve.oracle import ReproCheck, table_examples
 from smallcode.core.tools.workspace import Workspace
 
 SLUG = "def slugify(text):\n    return text.lower().replace(' ', '--')\n"
@@ -372,3 +373,60 @@ def test_a_candidate_that_breaks_the_tests_loading_ranks_below_one_that_fixes_a_
     broken = oracle.check(tmp_path, ["calc.py"])
     assert not one_fixed.passed and not broken.passed
     assert one_fixed.score == 0.25 and broken.score == 0.0
+
+
+INITIALS_STUB = "def initials(name):\n    pass\n"
+
+
+@pytest.mark.parametrize("doc", [
+    # a table with input and output columns
+    "# Initials\n\n| Input | Output |\n|-------|--------|\n| Ada Lovelace | AL |\n"
+    "| `grace brewster hopper` | `GBH` |\n",
+    # the same with other header words and alignment marks
+    "Examples:\n\nGiven | Expected result\n:--- | ---:\nAda Lovelace | AL\n"
+    "grace brewster hopper | GBH\n",
+    # arrows between quoted literals
+    "Take the first letter of every word, upper-cased:\n\n- \"Ada Lovelace\" -> \"AL\"\n"
+    "- \"grace brewster hopper\" → \"GBH\"\n",
+])
+def test_a_documents_examples_are_calls_of_the_one_stub_function(tmp_path, doc):
+    (tmp_path / "initials.py").write_text(INITIALS_STUB)
+    checks = repro_checks("Solve the exercise in NOTES.md by implementing initials.py.",
+                          tmp_path, ["initials.py"], [doc])
+    got = {(c.call.split("(")[0], ast.literal_eval(c.call[len("initials("):-1]),
+            ast.literal_eval(c.expected)) for c in checks}
+    assert got == {("initials", "Ada Lovelace", "AL"),
+                   ("initials", "grace brewster hopper", "GBH")}
+    (tmp_path / "initials.py").write_text(
+        "def initials(name):\n    return ''.join(w[0].upper() for w in name.split())\n")
+    assert all(c.run(tmp_path)[0] for c in checks)
+
+
+@pytest.mark.parametrize("stub", [
+    # two public functions: which one the table is about is not known
+    INITIALS_STUB + "\n\ndef surname(name):\n    pass\n",
+    # a class: the examples are not calls of one function
+    INITIALS_STUB + "\n\nclass Person:\n    pass\n",
+    # two required arguments
+    "def initials(first, last):\n    pass\n",
+])
+def test_no_table_checks_without_exactly_one_single_argument_function(tmp_path, stub):
+    (tmp_path / "initials.py").write_text(stub)
+    doc = "| Input | Output |\n|---|---|\n| Ada Lovelace | AL |\n"
+    assert repro_checks("Implement initials.py as NOTES.md says.", tmp_path, ["initials.py"],
+                        [doc]) == []
+
+
+def test_a_lookup_table_is_not_examples(tmp_path):
+    (tmp_path / "score.py").write_text("def score(word):\n    pass\n")
+    doc = ("| Letter | Value |\n|---|---|\n| A, E, I, O, U | 1 |\n| D, G | 2 |\n\n"
+           "| Word | Points |\n|---|---|\n| cabbage | 14 |\n")
+    assert table_examples(doc) == []
+    assert repro_checks("Implement score.py as NOTES.md says.", tmp_path, ["score.py"],
+                        [doc]) == []
+
+
+def test_table_cells_keep_their_literal_type(tmp_path):
+    doc = ("| input | returns |\n|---|---|\n| 4 | 'IV' |\n| [1, 2] | 3 |\n| 1, 2 | x |\n"
+           "| | empty |\n")
+    assert table_examples(doc) == [("4", "'IV'"), ("[1, 2]", "3"), ("'1, 2'", "'x'")]

@@ -1,0 +1,2 @@
+def ordinal(number):
+    pass
