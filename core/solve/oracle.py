@@ -454,8 +454,9 @@ def _examples_of_one_function(task: str, root: Path, files: list[str]
     """``1994 -> 'MCMXCIV'`` next to ``to_roman(n)``: when the task names exactly one function
     of one parameter that the project defines — or names none and the code to change defines
     exactly one public function taking one argument (a stub to fill in) — its literal examples
-    become calls of it: arrows and "becomes" between literals, and the rows of a table whose
-    header names an input column and an output column."""
+    become calls of it: arrows and "becomes" between literals, the rows of a table whose
+    header names an input column and an output column, and "Input: ..." lines each followed by
+    an "Output: ..." line."""
     names = {m.group(1) for m in _NAMED_FUNCTION.finditer(task)}
     defined = [n for n in names if _module_defining(n, root, files) is not None]
     if not defined:
@@ -467,7 +468,8 @@ def _examples_of_one_function(task: str, root: Path, files: list[str]
         arg, expected = _literal(m.group(1)), _literal(m.group(2))
         if arg is not None and expected is not None:
             out.append((f"{defined[0]}({arg})", expected))
-    out += [(f"{defined[0]}({arg})", expected) for arg, expected in table_examples(task)]
+    out += [(f"{defined[0]}({arg})", expected)
+            for arg, expected in table_examples(task) + labelled_examples(task)]
     return out
 
 
@@ -520,6 +522,23 @@ def _cell_value(cell: str) -> str | None:
     if literal is not None and ("," not in cell or cell[0] in "([{'\""):
         return literal
     return repr(cell)
+
+
+_SEP = r"\s*[*_]*\s*[:=]\s*[*_]*\s*"
+_LABELLED = re.compile(r"^[\s>*_-]{0,6}(?:input|given)" + _SEP + r"(.+?)\s*\n[\s>*_-]{0,6}"
+                       r"(?:output|expected(?:\s+output)?|result|returns?)" + _SEP + r"(.+?)\s*$",
+                       re.IGNORECASE | re.MULTILINE)
+
+
+def labelled_examples(text: str) -> list[tuple[str, str]]:
+    """(argument, expected) literals from an "Input: x" line followed by an "Output: y" line
+    (also "Given:" and "Expected:"/"Result:"), the way exercises write one example."""
+    out: list[tuple[str, str]] = []
+    for m in _LABELLED.finditer(text):
+        arg, expected = _cell_value(m.group(1)), _cell_value(m.group(2))
+        if arg is not None and expected is not None:
+            out.append((arg, expected))
+    return out
 
 
 def table_examples(text: str) -> list[tuple[str, str]]:

@@ -388,6 +388,12 @@ INITIALS_STUB = "def initials(name):\n    pass\n"
     # arrows between quoted literals
     "Take the first letter of every word, upper-cased:\n\n- \"Ada Lovelace\" -> \"AL\"\n"
     "- \"grace brewster hopper\" → \"GBH\"\n",
+    # labelled lines, plain and in bold
+    "Example 1:\n\n    Input: Ada Lovelace\n    Output: AL\n\nExample 2:\n\n"
+    "**Input:** `\"grace brewster hopper\"`\n**Expected output:** `\"GBH\"`\n",
+    # given / result in a list
+    "- given: 'Ada Lovelace'\n- result: 'AL'\n\n- given = 'grace brewster hopper'\n"
+    "- returns = 'GBH'\n",
 ])
 def test_a_documents_examples_are_calls_of_the_one_stub_function(tmp_path, doc):
     (tmp_path / "initials.py").write_text(INITIALS_STUB)
