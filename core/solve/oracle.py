@@ -284,18 +284,54 @@ LITERAL_WORDS = {"true": "True", "false": "False", "null": "None"}
 
 
 # Source for the generated check scripts: where in the project's own code an exception was
-# raised ("line 6 of intervals.py: out[-1][1] = end"), so the model's next try sees the line
-# to fix, not only the exception's name. Needs ``os`` and ``traceback`` imported by the script.
+# raised and what the names there held ("line 22 of cart.py: total = sum(p * q for _, (p, q) in
+# self.items.items()); values: self.items = {'pen': 2}"), so the model's next try sees the line
+# to fix and the state that broke it (a dict that holds only quantities), not only the
+# exception's name. Needs ``os`` and ``traceback`` imported by the script.
 WHERE_SOURCE = r"""
+def _values(frames):
+    import reprlib, types
+    r = reprlib.Repr()
+    r.maxstring, r.maxother, r.maxlist, r.maxdict, r.maxlevel = 60, 60, 8, 6, 3
+    skip = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType,
+            type)
+    shown = []
+    # a comprehension's frame holds only its loop names: its caller's names say more
+    last = frames[-1:] if not frames[-1].f_code.co_name.startswith("<") else frames[-2:]
+    for frame in last:
+        for name, value in list(frame.f_locals.items()):
+            if name.startswith((".", "__")) or isinstance(value, skip):
+                continue
+            try:
+                if name == "self" and hasattr(value, "__dict__"):
+                    shown += [f"self.{k} = {r.repr(v)}" for k, v in vars(value).items()
+                              if not isinstance(v, skip)]
+                else:
+                    shown.append(f"{name} = {r.repr(value)}")
+            except Exception:
+                continue
+    text = ", ".join(dict.fromkeys(shown))
+    return text if len(text) <= 400 else text[:397] + "..."
+
+
 def where(exc, root):
+    import linecache
     root = os.path.realpath(root) + os.sep
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if os.path.realpath(f.filename).startswith(root)]
+    frames, lines = [], []
+    tb = exc.__traceback__
+    while tb is not None:
+        path = tb.tb_frame.f_code.co_filename
+        if not path.startswith("<") and os.path.realpath(path).startswith(root):
+            frames.append(tb.tb_frame)
+            lines.append(tb.tb_lineno)
+        tb = tb.tb_next
     if not frames:
         return ""
-    f = frames[-1]
-    rel = os.path.relpath(os.path.realpath(f.filename), root)
-    return f" (line {f.lineno} of {rel}: {(f.line or '').strip()})"
+    path = frames[-1].f_code.co_filename
+    rel = os.path.relpath(os.path.realpath(path), root)
+    code = linecache.getline(path, lines[-1]).strip()
+    values = _values(frames)
+    return f" (line {lines[-1]} of {rel}: {code}" + (f"; values: {values})" if values else ")")
 """
 
 

@@ -316,14 +316,37 @@ def test_a_change_is_told_from_a_question_by_its_form_not_its_route(category, me
                                                                       ("run", "search"))
 
 
-def test_a_repro_check_that_raises_names_the_line_of_the_project_that_raised(tmp_path: Path):
+def test_a_repro_check_that_raises_names_the_line_of_the_project_that_raised_and_its_values(
+        tmp_path: Path):
     (tmp_path / "spans.py").write_text("def merge(spans):\n    out = list(spans)\n"
                                        "    out[-1][1] = 9\n    return out\n")
     ok, detail = ReproCheck("spans", "merge([(1, 2)])", "[(1, 9)]").run(tmp_path)
     assert not ok
     assert detail == ("reproduction check failed: merge([(1, 2)]) raised TypeError: 'tuple' "
                       "object does not support item assignment (line 3 of spans.py: "
-                      "out[-1][1] = 9)")
+                      "out[-1][1] = 9; values: spans = [(1, 2)], out = [(1, 2)])")
+
+
+def test_the_values_shown_are_the_objects_state_and_the_caller_of_a_comprehension(tmp_path):
+    (tmp_path / "cart.py").write_text(
+        "import math\n\n\nclass Cart:\n    def __init__(self):\n        self.items = {}\n"
+        "        self._log = print\n"
+        "    def add(self, name, price, q=1):\n"
+        "        self.items[name] = self.items.get(name, 0) + q\n"
+        "        return self\n"
+        "    def total(self, code=None):\n"
+        "        helper = math.floor\n"
+        "        return sum(p * q for n, (p, q) in self.items.items())\n")
+    ok, detail = ReproCheck("cart", "Cart().add('pen', 150, 2).total()", "300").run(tmp_path)
+    assert not ok
+    # the dict that holds only quantities is what the model must see; modules and functions
+    # are not values
+    assert detail.endswith("(line 13 of cart.py: return sum(p * q for n, (p, q) in "
+                           "self.items.items()); values: self.items = {'pen': 2}, "
+                           "code = None, n = 'pen')")
+    (tmp_path / "cart.py").write_text("def f(x):\n    return x['a' * 200]\n")
+    ok, detail = ReproCheck("cart", "f({'b' * 300: 1})", "1").run(tmp_path)
+    assert len(detail) < 400 and "..." in detail
 
 
 @pytest.mark.parametrize("task", [

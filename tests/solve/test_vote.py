@@ -76,7 +76,8 @@ def test_examples_on_separate_lines_run_top_to_bottom_in_one_namespace(tmp_path:
     # the broken total() is what the model is shown: the call, the error, the line
     assert broken_examples(tmp_path, ["cart"], calls) == [
         ("c.total() raised TypeError: cannot unpack non-iterable int object (line 9 of cart.py: "
-        "return sum(p * q for p, q in self.items.values()))")]
+        "return sum(p * q for p, q in self.items.values()); values: self.items = "
+         "{'ink': 1, 'pen': 2})")]
 
 
 def test_behaviour_runs_a_scenario_on_one_object(tmp_path: Path):
@@ -283,7 +284,8 @@ def test_broken_examples_name_the_call_the_error_and_the_line_that_raised(tmp_pa
                                                   "int('x')"])
     # ValueError is behaviour a specification may ask for; a TypeError never is
     assert found == [("merge([(1, 2)]) raised TypeError: 'tuple' object does not support item "
-                     "assignment (line 3 of spans.py: out[-1][1] = 9)")]
+                     "assignment (line 3 of spans.py: out[-1][1] = 9; values: spans = "
+                     "[(1, 2)], out = [(1, 2)])")]
 
 
 SPANS_STUB = "def merge(spans):\n    pass\n"
