@@ -56,6 +56,7 @@ from .vote import (
     parse_examples,
     probe_messages,
     reproduced,
+    uncovered_calls,
     vote,
 )
 
@@ -533,7 +534,8 @@ class Solver:
         await self.emit(UsageEvent(prompt_tokens=reply.usage.prompt_tokens,
                                    completion_tokens=reply.usage.completion_tokens,
                                    cached_tokens=reply.usage.cached_tokens))
-        self._examples = parse_examples(reply.content)
+        examples = parse_examples(reply.content)
+        self._examples = examples + uncovered_calls(examples, code) if examples else []
         return self._examples
 
     async def _vote(self, task: str, located: Located, tried: list[Candidate],

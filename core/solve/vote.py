@@ -15,7 +15,8 @@ misses some, the solver samples another round of the same request for the vote. 
 verification: the outcome stays unverified.
 
 :class:`~smallcode.core.solve.solver.Solver` calls :func:`probe_messages`,
-:func:`parse_examples`, :func:`behaviour`, :func:`reproduced` and :func:`vote` when its oracle
+:func:`parse_examples`, :func:`uncovered_calls`, :func:`behaviour`, :func:`reproduced` and
+:func:`vote` when its oracle
 is weak and the code to change is Python, and :func:`broken_examples` when the chosen candidate
 raises a programming error on the calls (the errors and their lines are shown to the model for
 another round).
@@ -26,6 +27,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -143,6 +145,56 @@ def parse_examples(reply: str) -> list[Example]:
             calls.append(text)
             examples.append(Example(text, expected))
     return examples[:MAX_CALLS]
+
+
+def _takes_no_argument(fn: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> bool:
+    a = fn.args
+    required = len(a.posonlyargs) + len(a.args) - len(a.defaults) - (1 if method else 0)
+    decorated = any(isinstance(d, ast.Name) and d.id in ("property", "staticmethod",
+                                                         "classmethod")
+                    or isinstance(d, ast.Attribute) for d in fn.decorator_list)
+    return required == 0 and not decorated and not any(d is None for d in a.kw_defaults)
+
+
+def uncovered_calls(examples: list[Example], code: dict[str, str]) -> list[Example]:
+    """Calls of the code's public functions and methods that take no argument and that no
+    example calls (the model's checks skip some: a ``ranking()`` never called cannot show its
+    TypeError): a function called alone, a method at the end of the richest scenario that
+    makes its class's object (or, when the examples make it on a line of their own, after
+    every example). What they give is compared between candidates like any call;
+    no result is expected of them."""
+    joined = "\n".join(ex.call for ex in examples)
+    out: list[Example] = []
+    for text in code.values():
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                    and not node.name.startswith("_") and _takes_no_argument(node, False) \
+                    and not re.search(rf"\b{node.name}\(", joined):
+                out.append(Example(f"{node.name}()"))
+            if not isinstance(node, ast.ClassDef) or node.name.startswith("_"):
+                continue
+            made = re.compile(rf"\b([A-Za-z_]\w*)\s*=\s*{node.name}\(")
+            scenarios = [ex for ex in examples if made.search(ex.call)]
+            if not scenarios:
+                continue
+            # a scenario that gives a value runs to its end (one that raises would stop
+            # before the added call)
+            base = max(scenarios, key=lambda ex: (ex.expected is not None,
+                                                  ex.call.count(";")))
+            var = made.findall(base.call)[-1]
+            for fn in node.body:
+                if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                        and not fn.name.startswith("_") and _takes_no_argument(fn, True) \
+                        and not re.search(rf"\.{fn.name}\(", joined):
+                    # a scenario of its own is extended; an object made on a line of its
+                    # own is used by the lines after it (one namespace): call it last
+                    out.append(Example(f"{base.call}; {var}.{fn.name}()"
+                                       if base.call.count(";") > 1 else f"{var}.{fn.name}()"))
+    return out[:4]
 
 
 def same_result(got: str, expected: str) -> bool:
@@ -293,4 +345,5 @@ def vote(signatures: dict[int, tuple[str, ...] | None], hits: dict[int, int] | N
 
 
 __all__ = ["Example", "Vote", "behaviour", "broken_calls", "broken_examples", "parse_examples",
+           "uncovered_calls",
            "probe_messages", "reproduced", "same_result", "vote"]

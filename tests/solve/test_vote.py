@@ -12,6 +12,7 @@ from smallcode.core.solve.vote import (
     parse_examples,
     reproduced,
     same_result,
+    uncovered_calls,
     vote,
 )
 
@@ -474,3 +475,52 @@ def test_a_candidate_that_swallows_the_reported_error_does_not_win_by_not_raisin
     assert "rows[1:]" in (tmp_path / "report.py").read_text(), proc.stdout[-3000:]
     done = next(e for e in events(proc.stdout) if e["type"] == "done")
     assert done["verified"] == "repro" and proc.returncode == 0, done
+
+
+GRADEBOOK = (
+    "class Gradebook:\n    def __init__(self):\n        self.scores = {}\n"
+    "    def record(self, student, score):\n"
+    "        self.scores.setdefault(student, []).append(score)\n"
+    "    def average(self, student):\n"
+    "        return sum(self.scores[student]) / len(self.scores[student])\n"
+    "    def ranking(self):\n"
+    "        return sorted(self.scores.items(), key=lambda x: (-x[1], x[0]))\n"
+    "    def reset(self, keep=False):\n        self.scores = {}\n"
+    "    @property\n    def size(self):\n        return len(self.scores)\n"
+    "    def _private(self):\n        pass\n\n\n"
+    "def version():\n    return 1\n\n\ndef helper(x):\n    return x\n")
+
+
+@pytest.mark.parametrize("reply", [
+    # a scenario per line, one of them raising
+    "```python\ng = Gradebook(); g.record('al', 90); assert g.average('al') == 90.0\n"
+    "g = Gradebook(); g.average('zed')\n```",
+    # set-up lines, then calls
+    "```python\ng = Gradebook()\ng.record('al', 90)\nassert g.average('al') == 90.0\n```",
+    # another variable name, and the scenario in an assert
+    "book = Gradebook(); book.record('al', 90); assert book.average('al') == 90.0",
+])
+def test_methods_and_functions_that_take_no_argument_and_no_example_calls_are_called(
+        tmp_path, reply):
+    (tmp_path / "gradebook.py").write_text(GRADEBOOK)
+    examples = parse_examples(reply)
+    extra = uncovered_calls(examples, {"gradebook.py": GRADEBOOK})
+    calls = [ex.call for ex in extra]
+    # not the property, not the private method, not the function that takes an argument
+    assert len(calls) == 3 and "version()" in calls
+    assert [c for c in calls if c.endswith(".ranking()")] and [c for c in calls
+                                                              if c.endswith(".reset()")]
+    assert all(ex.expected is None for ex in extra)
+    # the added call runs after a scenario that made and filled the object: it shows the
+    # TypeError that no model-written check reached
+    broken = broken_examples(tmp_path, ["gradebook"], [ex.call for ex in examples] + calls)
+    assert len(broken) == 1 and "ranking() raised TypeError" in broken[0]
+
+
+def test_calls_the_examples_make_already_are_not_added():
+    examples = parse_examples("g = Gradebook(); g.record('al', 90); g.ranking()\n"
+                              "g = Gradebook(); g.reset()\nversion()\n")
+    assert uncovered_calls(examples, {"gradebook.py": GRADEBOOK}) == []
+    # nothing makes the class's object: no scenario to extend
+    assert uncovered_calls(parse_examples("helper(3) == 3"),
+                           {"gradebook.py": GRADEBOOK}) == [Example("version()")]
