@@ -397,6 +397,10 @@ class Solver:
         tried: list[Candidate] = []
         best: Candidate | None = None
         messages = base
+        # the request of a round's other candidates: the first prompt, and after a failure what
+        # went wrong, without the failed code (shown its own code, the 1.5B repeats its mistake
+        # in every sample: ten candidates kept storing quantities where prices were read)
+        others = _code_only(base)
         number = 0
         # nothing can check the result: sample the whole first round and let behaviour vote
         # and when the only check is a few examples from a specification with more rules than
@@ -421,7 +425,7 @@ class Solver:
                 batch, pending = pending[:slots], pending[slots:]
                 # the first candidate of a round reasons before its code; the others don't
                 calls = [self._generate(number + i + 1, messages if number + i == round_start
-                                        else _code_only(messages), t, fmt, located,
+                                        else others, t, fmt, located,
                                         max_tokens, task) for i, t in enumerate(batch)]
                 if best is not None:
                     # a later batch must not outlive the budget (a busy shared server can take
@@ -489,6 +493,7 @@ class Solver:
                                                         f"{len(broken)} example call(s); "
                                                         "asking again with the error"))
                     messages = self._debugging(base, best, broken, fmt, located)
+                    others = _code_only(_anew(base, "\n".join(broken[:4])))
                     continue
                 got, wanted = self.vote_results
                 if got >= wanted or resampled:
@@ -502,10 +507,12 @@ class Solver:
                                                     f"{wanted} worked-out results; sampling "
                                                     "another round for the vote"))
                 messages = base
+                others = _code_only(base)
                 continue
             if time.monotonic() >= deadline or best is None or stop:
                 break
             messages = self._refinement(base, best, fmt, located, oracle)
+            others = _code_only(_anew(base, best.result.detail if best.result else ""))
         return await self._finish(best, tried, oracle, located)
 
     async def _example_calls(self, task: str, located: Located) -> list[Example]:
@@ -702,6 +709,18 @@ class Solver:
 
 CODE_ONLY = ("\n\nThis time skip the explanation: reply with only the file blocks asked for "
              "above.")
+
+
+def _anew(base: list[Message], failure: str) -> list[Message]:
+    """The first request again, with what went wrong when an earlier attempt ran (not its code:
+    a round's other candidates write the code anew instead of repairing the failed one)."""
+    failure = failure.strip()[-MAX_SHOWN_FAILURE:]
+    if not failure:
+        return base
+    last = base[-1]
+    note = ("\n\nAn earlier attempt at this task was run and failed:\n```\n" + failure +
+            "\n```\nWrite the code anew, and avoid that mistake.")
+    return [*base[:-1], {**last, "content": str(last["content"]) + note}]
 
 
 def _code_only(messages: list[Message]) -> list[Message]:

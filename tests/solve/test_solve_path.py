@@ -57,6 +57,7 @@ def test_no_candidate_passing_leaves_the_file_untouched_and_exits_1(tmp_path: Pa
         proc = run_cli(repo, "--yes", "--json", "--base-url", srv.base_url,
                        "--max-turns", "3", "fix test_add")
         calls = len(srv.requests)
+        reqs = srv.requests
     assert proc.returncode == 1
     assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a - b\n"
     done = next(e for e in events(proc.stdout) if e["type"] == "done")
@@ -70,6 +71,14 @@ def test_no_candidate_passing_leaves_the_file_untouched_and_exits_1(tmp_path: Pa
     for first in (1, 3, 5, 7):
         assert (f"candidates {first} and {first + 1} fail the same way; asking again with the "
                 "failure") in notices
+    # a refinement round's first candidate repairs the failed code, shown to it; the others
+    # write the code anew from the first request and the failure, without the failed code
+    first, other = reqs[2]["messages"], reqs[3]["messages"]
+    assert [m["role"] for m in first] == ["system", "user", "assistant", "user"]
+    assert [m["role"] for m in other] == ["system", "user"]
+    assert other[1]["content"].startswith(reqs[0]["messages"][1]["content"])
+    assert "An earlier attempt at this task was run and failed" in other[1]["content"]
+    assert "test_add" in other[1]["content"] and "a * b" not in other[1]["content"]
 
 
 def test_candidates_failing_in_different_ways_keep_the_round_sampling(tmp_path: Path):
