@@ -344,6 +344,16 @@ def vote(signatures: dict[int, tuple[str, ...] | None], hits: dict[int, int] | N
     return Vote(best, len(members), len(ran), len(clusters) > 1, score(members), expected)
 
 
-__all__ = ["Example", "Vote", "behaviour", "broken_calls", "broken_examples", "parse_examples",
-           "uncovered_calls",
-           "probe_messages", "reproduced", "same_result", "vote"]
+__all__ = [
+    "Example",
+    "Vote",
+    "behaviour",
+    "broken_calls",
+    "broken_examples",
+    "parse_examples",
+    "probe_messages",
+    "reproduced",
+    "same_result",
+    "uncovered_calls",
+    "vote",
+]

@@ -403,20 +403,20 @@ INITIALS_STUB = "def initials(name):\n    pass\n"
 
 @pytest.mark.parametrize("doc", [
     # a table with input and output columns
-    "# Initials\n\n| Input | Output |\n|-------|--------|\n| Ada Lovelace | AL |\n"
-    "| `grace brewster hopper` | `GBH` |\n",
+    ("# Initials\n\n| Input | Output |\n|-------|--------|\n| Ada Lovelace | AL |\n"
+    "| `grace brewster hopper` | `GBH` |\n"),
     # the same with other header words and alignment marks
-    "Examples:\n\nGiven | Expected result\n:--- | ---:\nAda Lovelace | AL\n"
-    "grace brewster hopper | GBH\n",
+    ("Examples:\n\nGiven | Expected result\n:--- | ---:\nAda Lovelace | AL\n"
+    "grace brewster hopper | GBH\n"),
     # arrows between quoted literals
-    "Take the first letter of every word, upper-cased:\n\n- \"Ada Lovelace\" -> \"AL\"\n"
-    "- \"grace brewster hopper\" → \"GBH\"\n",
+    ("Take the first letter of every word, upper-cased:\n\n- \"Ada Lovelace\" -> \"AL\"\n"
+    "- \"grace brewster hopper\" → \"GBH\"\n"),
     # labelled lines, plain and in bold
-    "Example 1:\n\n    Input: Ada Lovelace\n    Output: AL\n\nExample 2:\n\n"
-    "**Input:** `\"grace brewster hopper\"`\n**Expected output:** `\"GBH\"`\n",
+    ("Example 1:\n\n    Input: Ada Lovelace\n    Output: AL\n\nExample 2:\n\n"
+    "**Input:** `\"grace brewster hopper\"`\n**Expected output:** `\"GBH\"`\n"),
     # given / result in a list
-    "- given: 'Ada Lovelace'\n- result: 'AL'\n\n- given = 'grace brewster hopper'\n"
-    "- returns = 'GBH'\n",
+    ("- given: 'Ada Lovelace'\n- result: 'AL'\n\n- given = 'grace brewster hopper'\n"
+    "- returns = 'GBH'\n"),
 ])
 def test_a_documents_examples_are_calls_of_the_one_stub_function(tmp_path, doc):
     (tmp_path / "initials.py").write_text(INITIALS_STUB)

@@ -493,8 +493,8 @@ GRADEBOOK = (
 
 @pytest.mark.parametrize("reply", [
     # a scenario per line, one of them raising
-    "```python\ng = Gradebook(); g.record('al', 90); assert g.average('al') == 90.0\n"
-    "g = Gradebook(); g.average('zed')\n```",
+    ("```python\ng = Gradebook(); g.record('al', 90); assert g.average('al') == 90.0\n"
+    "g = Gradebook(); g.average('zed')\n```"),
     # set-up lines, then calls
     "```python\ng = Gradebook()\ng.record('al', 90)\nassert g.average('al') == 90.0\n```",
     # another variable name, and the scenario in an assert
