@@ -542,7 +542,7 @@ class Solver:
                                    completion_tokens=reply.usage.completion_tokens,
                                    cached_tokens=reply.usage.cached_tokens))
         examples = parse_examples(reply.content)
-        self._examples = examples + uncovered_calls(examples, code) if examples else []
+        self._examples = examples + uncovered_calls(examples, code)
         return self._examples
 
     async def _vote(self, task: str, located: Located, tried: list[Candidate],
