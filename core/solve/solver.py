@@ -56,6 +56,7 @@ from .vote import (
     parse_examples,
     probe_messages,
     reproduced,
+    same_result,
     uncovered_calls,
     vote,
 )
@@ -162,6 +163,8 @@ class Solver:
         self.calls = 0
         self.vote_note = ""
         self.vote_results = (0, 0)
+        # the chosen candidate's result on each example call whose worked-out result it misses
+        self.vote_misses: list[tuple[str, str]] = []
         # the model's example calls and their worked-out results, once per task
         self._examples: list[Example] | None = None
 
@@ -413,6 +416,7 @@ class Solver:
                        and any(r.endswith(".py") for r in located.editable))
         self.vote_note = ""
         self.vote_results = (0, 0)  # worked-out results the chosen candidate gives, of all
+        self.vote_misses = []
         stop = False
         resampled = False  # a round was sampled again for the vote
         for round_no in range(1 + s.refine_rounds):
@@ -498,15 +502,17 @@ class Solver:
                 got, wanted = self.vote_results
                 if got >= wanted or resampled:
                     break
-                # the chosen code misses results the model worked out from the task: more
-                # samples of the same request give the vote more to choose from (the results
-                # themselves are never shown: they may be wrong, and could be pasted); once,
-                # since wrong worked-out results would otherwise buy every round there is
+                # the chosen code misses results the model worked out from the task: another
+                # round gives the vote more to choose from — its first candidate is shown what
+                # the code gives on those calls and asked to check that against the task, the
+                # others sample the first request again (the worked-out results themselves are
+                # never shown: they may be wrong, and could be pasted); once, since wrong
+                # worked-out results would otherwise buy every round there is
                 resampled = True
                 await self.emit(NoticeEvent(message=f"candidate {best.number} gives {got} of "
                                                     f"{wanted} worked-out results; sampling "
                                                     "another round for the vote"))
-                messages = base
+                messages = self._review(base, best, self.vote_misses, fmt, located)
                 others = _code_only(base)
                 continue
             if time.monotonic() >= deadline or best is None or stop:
@@ -597,6 +603,10 @@ class Solver:
             return best, []
         chosen = by_number[result.winner] if result.informative else best
         self.vote_results = (hits.get(chosen.number, 0), len(written))
+        chosen_sig = sigs.get(chosen.number) or ()
+        self.vote_misses = [(ex.call, value) for value, ex in zip(chosen_sig, examples,
+                                                                 strict=False)
+                            if ex.expected is not None and not same_result(value, ex.expected)]
         if len(groups) > 1:
             self.vote_note = result.describe()
             shown = [ex.call if ex.expected is None else f"{ex.call} == {ex.expected}"
@@ -619,6 +629,20 @@ class Solver:
                     "That code was run on example calls in a copy of the project, and it "
                     f"breaks:\n```\n{shown}\n```\nFix the code so these calls work as the task "
                     "describes. " + fmt.instructions(located.editable))}]
+
+    def _review(self, base: list[Message], best: Candidate, misses: list[tuple[str, str]],
+                fmt: EditFormat, located: Located) -> list[Message]:
+        """The request after the chosen code missed results the model worked out: what the
+        code gives on those calls (not what was worked out), to be checked against the task."""
+        if not misses:
+            return base
+        shown = "\n".join(f"{call}  ->  {value}" for call, value in misses[:6])
+        return [*base, {"role": "assistant", "content": best.reply},
+                {"role": "user", "content": (
+                    "That code was run on example calls in a copy of the project. On these "
+                    f"calls it gives:\n```\n{shown}\n```\nWork out by hand what the task "
+                    "says each of these calls must give. Where the code gives something else, "
+                    "fix the code. " + fmt.instructions(located.editable))}]
 
     def _refinement(self, base: list[Message], best: Candidate, fmt: EditFormat,
                     located: Located, oracle: Oracle) -> list[Message]:

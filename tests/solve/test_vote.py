@@ -419,9 +419,16 @@ def test_when_every_candidate_misses_worked_out_results_another_round_is_sampled
         reqs = srv.requests
     assert proc.returncode == 4, proc.stderr
     assert len(reqs) == 9
-    # the new round is the same request again: the worked-out results are never shown
-    assert reqs[5]["messages"] == reqs[0]["messages"]
-    assert "2023" not in str(reqs[5]["messages"]) and reqs[5]["temperature"] == 0.3
+    # the new round's first candidate is shown what the chosen code gives on the calls whose
+    # worked-out result it misses, never the worked-out results themselves; the others are
+    # the same request again
+    review = reqs[5]["messages"]
+    assert review[:2] == reqs[0]["messages"] and review[2]["role"] == "assistant"
+    assert "is_leap(1900)  ->  True\nis_leap(2100)  ->  True" in review[3]["content"]
+    assert "2023" not in str(review) and "False" not in review[3]["content"]
+    assert reqs[5]["temperature"] == 0.3
+    assert reqs[6]["messages"][:-1] == reqs[0]["messages"][:-1]
+    assert "2023" not in str(reqs[6]["messages"])
     assert "year % 100 != 0" in (tmp_path / "leap.py").read_text()
     notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
     assert any("candidate 1 gives 3 of 5 worked-out results; sampling another round" in n
