@@ -11,8 +11,9 @@ a worked-out result that is wrong rarely agrees with code; with no result to com
 cluster wins, the majority vote on execution results of AlphaCode and MBR-exec). The worked-out
 results are never shown to the model writing code, and a candidate that writes one out as a
 literal gets no credit for it: nothing can be settled by pasting a value. When the chosen code
-misses some, the solver samples another round of the same request for the vote. A vote is not
-verification: the outcome stays unverified.
+misses some, the solver samples another round for the vote: its first candidate is shown what the
+chosen code gives on those calls (not the worked-out values) to check against the task, the
+others get the same request again. A vote is not verification: the outcome stays unverified.
 
 :class:`~smallcode.core.solve.solver.Solver` calls :func:`probe_messages`,
 :func:`parse_examples`, :func:`uncovered_calls`, :func:`behaviour`, :func:`reproduced` and
