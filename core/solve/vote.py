@@ -101,6 +101,33 @@ def _expected(node: ast.Compare) -> str | None:
     return text
 
 
+def _statements(reply: str) -> list[str]:
+    """The reply's lines, except that a statement written over several lines (a multi-line
+    list, a triple-quoted expected table) in a fenced block (or a whole reply) that parses as
+    Python is given as one line."""
+    chunks = re.findall(r"```[\w+-]*\n(.*?)```", reply, flags=re.DOTALL) or [reply]
+    out: list[str] = []
+    for chunk in chunks:
+        lines = chunk.splitlines()
+        try:
+            tree = ast.parse(chunk)
+        except (SyntaxError, ValueError):
+            out += lines
+            continue
+        spans = {stmt.lineno: (stmt.end_lineno or stmt.lineno, ast.unparse(stmt))
+                 for stmt in tree.body if (stmt.end_lineno or stmt.lineno) > stmt.lineno}
+        number = 1
+        while number <= len(lines):
+            if number in spans:
+                last, text = spans[number]
+                out.append(text)
+                number = last + 1
+            else:
+                out.append(lines[number - 1])
+                number += 1
+    return out
+
+
 def parse_examples(reply: str) -> list[Example]:
     """The one-line examples of a reply: a call expression, or a scenario of statements joined
     by ``;`` whose last one is an expression (``c = Cart(); c.add('pen', 2); c.count()``), or
@@ -110,7 +137,7 @@ def parse_examples(reply: str) -> list[Example]:
     print/exec/open and the like, is dropped."""
     examples: list[Example] = []
     calls: list[str] = []
-    for raw in reply.splitlines():
+    for raw in _statements(reply):
         line = raw.strip().rstrip(",;")
         if not line or line.startswith(("```", "#", "print(")):
             continue

@@ -354,3 +354,20 @@ def test_a_reply_is_ended_once_its_file_is_written(tmp_path):
     # the usage counts what was generated up to the stop, from the per-token timings
     used = [e for e in evs if e["type"] == "usage"]
     assert used and 5 <= used[0]["completion_tokens"] <= sent[0]
+
+
+def test_a_candidate_that_forgot_an_import_gets_it_and_passes(tmp_path: Path):
+    (tmp_path / "slug.py").write_text("def slug(text):\n    return text\n")
+    (tmp_path / "test_slug.py").write_text("from slug import slug\n\n\ndef test_slug():\n"
+                                           "    assert slug('A  b!') == 'a-b'\n")
+    reply = ("slug.py\n```python\ndef slug(text):\n"
+             "    return re.sub(r'[^a-z0-9]+', '-', text.lower()).strip('-')\n```\n")
+    with ScriptedServer([reply]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
+                       "test_slug fails, fix slug")
+        calls = len(srv.requests)
+    assert proc.returncode == 0, proc.stderr
+    assert calls == 1
+    assert (tmp_path / "slug.py").read_text().startswith("import re\n\ndef slug(text):")
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert "candidate 1: added import re to slug.py" in notices

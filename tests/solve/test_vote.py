@@ -531,3 +531,20 @@ def test_calls_the_examples_make_already_are_not_added():
     # nothing makes the class's object: no scenario to extend
     assert uncovered_calls(parse_examples("helper(3) == 3"),
                            {"gradebook.py": GRADEBOOK}) == [Example("version()")]
+
+
+@pytest.mark.parametrize("reply", [
+    # a list argument over several lines
+    ('```python\nassert render([\n    ("apple", 3),\n    ("melon", 12),\n]) == "apple 3\\nmelon 12"\n'
+    'assert render([]) == ""\n```'),
+    # a triple-quoted expected value
+    ('```python\nassert render([("apple", 3), ("melon", 12)]) == """apple 3\nmelon 12"""\n'
+    'assert render([]) == ""\n```'),
+    # the call's arguments split over lines, no fence
+    ('assert render(\n    [("apple", 3), ("melon", 12)]\n) == "apple 3\\nmelon 12"\n'
+    'assert render([]) == ""\n'),
+])
+def test_a_check_written_over_several_lines_is_one_example(reply):
+    assert parse_examples(reply) == [
+        Example("render([('apple', 3), ('melon', 12)])", "'apple 3\\nmelon 12'"),
+        Example("render([])", "''")]

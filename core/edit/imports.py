@@ -1,0 +1,113 @@
+"""Missing standard-library imports, added deterministically.
+
+A small model often writes ``re.sub(...)`` or ``List[int]`` and forgets the import: the code is
+right and fails with a NameError (seen in every refinement round of a slug task: four candidates
+in a row used ``re`` without importing it). A name the module uses but never binds, that is a
+standard-library module used as ``name.attr`` or one of a short list of well-known names
+(``Counter``, ``List``, ``reduce``...), gets its import at the top of the file. Nothing else is
+touched, and a name bound anywhere in the module (a parameter, an assignment, an import) is left
+alone. :meth:`~smallcode.core.solve.solver.Solver._generate` applies it to every Python file of a
+candidate.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import sys
+
+# well-known names and the module they come from; only names a model uses as that module's
+# thing (a generic word such as ``count`` or ``product`` is left out: its NameError is a bug)
+FROM_IMPORTS: dict[str, str] = {
+    **dict.fromkeys(("Counter", "defaultdict", "deque", "namedtuple", "OrderedDict",
+                     "ChainMap"), "collections"),
+    **dict.fromkeys(("reduce", "lru_cache", "partial", "cmp_to_key", "total_ordering",
+                     "wraps"), "functools"),
+    **dict.fromkeys(("permutations", "combinations", "combinations_with_replacement",
+                     "zip_longest", "groupby", "accumulate", "islice"), "itertools"),
+    **dict.fromkeys(("List", "Dict", "Tuple", "Set", "FrozenSet", "Optional", "Union", "Any",
+                     "Callable", "Iterable", "Iterator", "Sequence", "Mapping", "Generator",
+                     "Type", "NamedTuple"), "typing"),
+    **dict.fromkeys(("dataclass", "field"), "dataclasses"),
+    **dict.fromkeys(("Enum", "IntEnum", "auto"), "enum"),
+    **dict.fromkeys(("sqrt", "floor", "ceil", "gcd", "isqrt", "pi"), "math"),
+    **dict.fromkeys(("ascii_lowercase", "ascii_uppercase", "ascii_letters", "digits",
+                     "punctuation"), "string"),
+    "Fraction": "fractions",
+    "Decimal": "decimal",
+    **dict.fromkeys(("heappush", "heappop", "heapify"), "heapq"),
+    **dict.fromkeys(("bisect_left", "bisect_right", "insort"), "bisect"),
+}
+
+
+def _bound(tree: ast.AST) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                names.add((alias.asname or alias.name).split(".")[0])
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            names.update(node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name or isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            names.add(node.name)
+    return names
+
+
+def missing_imports(source: str) -> list[str]:
+    """The import lines ``source`` lacks (``import re``, ``from typing import List``), in the
+    order the names are first used; empty when it does not parse or lacks none."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    bound = _bound(tree) | set(dir(builtins))
+    as_module = {node.value.id for node in ast.walk(tree)
+                 if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)}
+    lines: list[str] = []
+    used = sorted((node for node in ast.walk(tree) if isinstance(node, ast.Name)
+                   and isinstance(node.ctx, ast.Load) and node.id not in bound),
+                  key=lambda node: (node.lineno, node.col_offset))
+    for node in used:
+        name = node.id
+        if name in as_module and name in sys.stdlib_module_names and not name.startswith("_"):
+            line = f"import {name}"
+        elif name in FROM_IMPORTS:
+            line = f"from {FROM_IMPORTS[name]} import {name}"
+        else:
+            continue
+        if line not in lines:
+            lines.append(line)
+    return lines
+
+
+def add_missing_imports(source: str) -> tuple[str, list[str]]:
+    """``source`` with the imports it lacks (see :func:`missing_imports`) inserted after its
+    docstring and ``from __future__`` imports, and the lines added."""
+    lines = missing_imports(source)
+    if not lines:
+        return source, []
+    tree = ast.parse(source)
+    after = 0  # the line the imports go after (1-based end of the docstring / futures)
+    for i, stmt in enumerate(tree.body):
+        docstring = (i == 0 and isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+                     and isinstance(stmt.value.value, str))
+        future = isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__"
+        if not (docstring or future):
+            break
+        after = stmt.end_lineno or stmt.lineno
+    text = source.splitlines(keepends=True)
+    block = "".join(line + "\n" for line in lines)
+    if after and text and not text[after - 1].endswith("\n"):
+        text[after - 1] += "\n"
+    new = "".join(text[:after]) + ("\n" if after else "") + block + \
+        ("\n" if after == 0 and text and text[0].strip() else "") + "".join(text[after:])
+    return new, lines
+
+
+__all__ = ["FROM_IMPORTS", "add_missing_imports", "missing_imports"]

@@ -1,0 +1,46 @@
+"""Missing standard-library imports are added, and nothing else is touched."""
+
+from __future__ import annotations
+
+import pytest
+from smallcode.core.edit.imports import add_missing_imports, missing_imports
+
+
+@pytest.mark.parametrize("source, wanted", [
+    # a module used by attribute
+    ("def slug(t):\n    return re.sub(r'\\W+', '-', t)\n", ["import re"]),
+    # an annotation that needs typing (a NameError when the module loads)
+    ("def f(xs: List[int]) -> Optional[int]:\n    return max(xs) if xs else None\n",
+     ["from typing import List", "from typing import Optional"]),
+    # a well-known name, and a module, in one function
+    ("def top(words):\n    c = Counter(words)\n    return math.floor(len(c) / 2)\n",
+     ["from collections import Counter", "import math"]),
+])
+def test_a_name_used_but_never_imported_gets_its_import(source, wanted):
+    assert missing_imports(source) == wanted
+    new, added = add_missing_imports(source)
+    assert added == wanted and new.startswith("\n".join(wanted) + "\n\n")
+    compile(new, "m.py", "exec")
+
+
+@pytest.mark.parametrize("source", [
+    # imported already, under another name too
+    "import re as regex\nimport re\n\ndef f(t):\n    return re.sub('a', 'b', t)\n",
+    # a parameter that shadows a module's name
+    "def f(string):\n    return string.upper()\n",
+    # an unknown name is a bug to show, not an import to guess
+    "def f(xs):\n    return product(xs) + count(xs)\n",
+    # does not parse: left to the checks
+    "def f(:\n    return re.sub('a', 'b', t)\n",
+])
+def test_nothing_is_added_when_nothing_is_missing_or_known(source):
+    assert add_missing_imports(source) == (source, [])
+
+
+def test_imports_go_after_the_docstring_and_future_imports():
+    source = ('"""Slugs."""\nfrom __future__ import annotations\n\n\n'
+              "def slug(t):\n    return re.sub(r'\\W+', '-', t)\n")
+    new, added = add_missing_imports(source)
+    assert added == ["import re"]
+    assert new.startswith('"""Slugs."""\nfrom __future__ import annotations\n\nimport re\n')
+    compile(new, "m.py", "exec")
