@@ -1,4 +1,4 @@
-"""Missing standard-library imports, added deterministically.
+"""Missing standard-library imports and Python 2 names, fixed deterministically.
 
 A small model often writes ``re.sub(...)`` or ``List[int]`` and forgets the import: the code is
 right and fails with a NameError (seen in every refinement round of a slug task: four candidates
@@ -6,8 +6,10 @@ in a row used ``re`` without importing it). A name the module uses but never bin
 standard-library module used as ``name.attr`` or one of a short list of well-known names
 (``Counter``, ``List``, ``reduce``...), gets its import at the top of the file. Nothing else is
 touched, and a name bound anywhere in the module (a parameter, an assignment, an import) is left
-alone. :meth:`~smallcode.core.solve.solver.Solver._generate` applies it to every Python file of a
-candidate.
+alone. The same goes for Python 2 names a model trained on old code still writes (``unichr``,
+``xrange``, ``d.iteritems()``): each becomes its Python 3 name where the module does not define
+it. :meth:`~smallcode.core.solve.solver.Solver._generate` applies :func:`fix_names` to every
+Python file of a candidate.
 """
 
 from __future__ import annotations
@@ -38,6 +40,12 @@ FROM_IMPORTS: dict[str, str] = {
     **dict.fromkeys(("heappush", "heappop", "heapify"), "heapq"),
     **dict.fromkeys(("bisect_left", "bisect_right", "insort"), "bisect"),
 }
+
+
+# Python 2 builtins and dict methods, and their Python 3 names
+PY2_NAMES = {"xrange": "range", "unichr": "chr", "unicode": "str", "basestring": "str",
+             "raw_input": "input", "long": "int"}
+PY2_METHODS = {"iteritems": "items", "itervalues": "values", "iterkeys": "keys"}
 
 
 def _bound(tree: ast.AST) -> set[str]:
@@ -110,4 +118,46 @@ def add_missing_imports(source: str) -> tuple[str, list[str]]:
     return new, lines
 
 
-__all__ = ["FROM_IMPORTS", "add_missing_imports", "missing_imports"]
+def python3_names(source: str) -> tuple[str, list[str]]:
+    """``source`` with its Python 2 builtins (``unichr(...)``) and dict methods
+    (``d.iteritems()``) renamed to their Python 3 names where the module does not define
+    them itself, and the renames made (``unichr -> chr``); strings and comments are untouched."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return source, []
+    bound = _bound(tree)
+    edits: list[tuple[int, int, int, str, str]] = []  # line, start col, end col, old, new
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) \
+                and node.id in PY2_NAMES and node.id not in bound:
+            edits.append((node.lineno, node.col_offset, node.end_col_offset or 0, node.id,
+                          PY2_NAMES[node.id]))
+        elif isinstance(node, ast.Attribute) and node.attr in PY2_METHODS \
+                and node.attr not in bound and node.end_lineno == node.lineno:
+            end = node.end_col_offset or 0
+            edits.append((node.lineno, end - len(node.attr), end, node.attr,
+                          PY2_METHODS[node.attr]))
+    if not edits:
+        return source, []
+    lines = source.splitlines(keepends=True)
+    for line, start, end, old, new in sorted(edits, reverse=True):
+        # col offsets count UTF-8 bytes
+        raw = lines[line - 1].encode()
+        if raw[start:end].decode(errors="replace") != old:
+            continue
+        lines[line - 1] = (raw[:start] + new.encode() + raw[end:]).decode()
+    done = list(dict.fromkeys(f"{old} -> {new}" for _, _, _, old, new in edits))
+    return "".join(lines), done
+
+
+def fix_names(source: str) -> tuple[str, list[str]]:
+    """:func:`python3_names`, then :func:`add_missing_imports`: the new source and what was
+    done (``unichr -> chr``, ``import re``)."""
+    source, renamed = python3_names(source)
+    source, added = add_missing_imports(source)
+    return source, renamed + added
+
+
+__all__ = ["FROM_IMPORTS", "PY2_METHODS", "PY2_NAMES", "add_missing_imports", "fix_names",
+           "missing_imports", "python3_names"]

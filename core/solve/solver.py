@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..edit import testrunner
-from ..edit.imports import add_missing_imports
+from ..edit.imports import fix_names
 from ..events import (
     AssistantText,
     CandidateEvent,
@@ -334,11 +334,12 @@ class Solver:
                 # only the changed definitions came back: lay them over the current file
                 text = merge_partial(rel, before, text) or text
             if rel.endswith(".py"):
-                # re.sub(...) without ``import re``: the code may be right; the NameError is not
-                text, added = add_missing_imports(text)
-                if added:
-                    await self.emit(NoticeEvent(message=f"candidate {number}: added "
-                                                        f"{', '.join(added)} to {rel}"))
+                # re.sub(...) without ``import re``, unichr(...): the code may be right; the
+                # NameError is not
+                text, fixed = fix_names(text)
+                if fixed:
+                    await self.emit(NoticeEvent(message=f"candidate {number}: "
+                                                        f"{', '.join(fixed)} in {rel}"))
             if text != before:
                 files[rel] = text
         cand = Candidate(number, temperature, reply.content, files, problems)

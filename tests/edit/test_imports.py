@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from smallcode.core.edit.imports import add_missing_imports, missing_imports
+from smallcode.core.edit.imports import add_missing_imports, fix_names, missing_imports
 
 
 @pytest.mark.parametrize("source, wanted", [
@@ -44,3 +44,20 @@ def test_imports_go_after_the_docstring_and_future_imports():
     assert added == ["import re"]
     assert new.startswith('"""Slugs."""\nfrom __future__ import annotations\n\nimport re\n')
     compile(new, "m.py", "exec")
+
+
+@pytest.mark.parametrize("source, wanted, done", [
+    ("def f(s):\n    return ''.join(unichr(ord(c)) for c in s)\n",
+     "def f(s):\n    return ''.join(chr(ord(c)) for c in s)\n", ["unichr -> chr"]),
+    ("def f(d):\n    return [k for k, v in d.iteritems() if v]  # iteritems\n",
+     "def f(d):\n    return [k for k, v in d.items() if v]  # iteritems\n", ["iteritems -> items"]),
+    ("def f(n):\n    s = 'xrange é'\n    return [i for i in xrange(n)], s\n",
+     "def f(n):\n    s = 'xrange é'\n    return [i for i in range(n)], s\n", ["xrange -> range"]),
+])
+def test_python_2_names_become_python_3_names_outside_strings(source, wanted, done):
+    assert fix_names(source) == (wanted, done)
+
+
+def test_a_python_2_name_the_module_defines_is_its_own():
+    source = "def unichr(n):\n    return str(n)\n\n\ndef f():\n    return unichr(3)\n"
+    assert fix_names(source) == (source, [])

@@ -370,4 +370,4 @@ def test_a_candidate_that_forgot_an_import_gets_it_and_passes(tmp_path: Path):
     assert calls == 1
     assert (tmp_path / "slug.py").read_text().startswith("import re\n\ndef slug(text):")
     notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
-    assert "candidate 1: added import re to slug.py" in notices
+    assert "candidate 1: import re in slug.py" in notices
