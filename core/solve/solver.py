@@ -542,8 +542,12 @@ class Solver:
         docs = {r: (located.files.get(r) or "")[:MAX_PROBE_DOC] for r in located.named
                 if Path(r).suffix.lower() in DOC_SUFFIXES and located.files.get(r)}
         try:
+            # streamed like the candidates: on a busy server the read timeout then bounds a
+            # stall between tokens, not the whole reply (seen: a probe waiting behind two
+            # lanes timed out after 300 s, and the vote was lost)
             reply = await self.model.chat(probe_messages(task, code, modules, docs),
-                                          temperature=0.0, max_tokens=400)
+                                          temperature=0.0, max_tokens=400,
+                                          on_delta=lambda _piece: False)
         except ModelError as exc:
             # the candidates already made are kept; only the vote is given up
             await self.emit(NoticeEvent(message=f"vote: the model failed to write example "

@@ -419,6 +419,9 @@ def test_when_every_candidate_misses_worked_out_results_another_round_is_sampled
         reqs = srv.requests
     assert proc.returncode == 4, proc.stderr
     assert len(reqs) == 9
+    # the example calls are streamed like the candidates (a read timeout bounds a stall
+    # between tokens, not a reply that waits behind other requests)
+    assert reqs[4]["stream"] is True and "example checks" in reqs[4]["messages"][0]["content"]
     # the new round's first candidate is shown what the chosen code gives on the calls whose
     # worked-out result it misses, never the worked-out results themselves; the others are
     # the same request again
