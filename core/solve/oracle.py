@@ -525,12 +525,20 @@ def _sole_function(root: Path, files: list[str]) -> str | None:
                 return None
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) \
                     and not node.name.startswith("_"):
-                a = node.args
-                required = len(a.posonlyargs) + len(a.args) - len(a.defaults)
-                if required != 1 or a.vararg or any(d is None for d in a.kw_defaults):
+                if required_arguments(node) != 1 or node.args.vararg:
                     return None
                 found.append(node.name)
     return found[0] if len(found) == 1 else None
+
+
+def required_arguments(fn: ast.FunctionDef | ast.AsyncFunctionDef, method: bool = False
+                       ) -> int | None:
+    """How many positional arguments a call of ``fn`` must pass (``self`` not counted for a
+    ``method``); None when it has a keyword-only argument without a default."""
+    a = fn.args
+    if any(d is None for d in a.kw_defaults):
+        return None
+    return len(a.posonlyargs) + len(a.args) - len(a.defaults) - (1 if method else 0)
 
 
 # a table's header: which column holds what goes in, and which what comes out

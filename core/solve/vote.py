@@ -34,7 +34,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .oracle import WHERE_SOURCE
+from .oracle import WHERE_SOURCE, required_arguments
 
 MAX_CALLS = 12
 CALL_SECONDS = 2
@@ -176,12 +176,10 @@ def parse_examples(reply: str) -> list[Example]:
 
 
 def _takes_no_argument(fn: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> bool:
-    a = fn.args
-    required = len(a.posonlyargs) + len(a.args) - len(a.defaults) - (1 if method else 0)
     decorated = any(isinstance(d, ast.Name) and d.id in ("property", "staticmethod",
                                                          "classmethod")
                     or isinstance(d, ast.Attribute) for d in fn.decorator_list)
-    return required == 0 and not decorated and not any(d is None for d in a.kw_defaults)
+    return required_arguments(fn, method) == 0 and not decorated
 
 
 def uncovered_calls(examples: list[Example], code: dict[str, str]) -> list[Example]:
