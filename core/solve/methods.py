@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,14 +52,22 @@ class _Class:
     bare: bool  # can be built without arguments
 
 
-def _classes(root: Path, files: list[str]) -> list[_Class]:
-    out: list[_Class] = []
+def python_trees(root: Path, files: list[str]) -> Iterator[tuple[str, ast.Module | None]]:
+    """Each non-test Python file of ``files`` and its syntax tree (None when it cannot be read
+    or parsed)."""
     for rel in files:
         if not rel.endswith(".py") or testrunner.is_test_file(rel):
             continue
         try:
-            tree = ast.parse((root / rel).read_text(errors="replace"))
-        except (OSError, SyntaxError):
+            yield rel, ast.parse((root / rel).read_text(errors="replace"))
+        except (OSError, SyntaxError, ValueError):
+            yield rel, None
+
+
+def _classes(root: Path, files: list[str]) -> list[_Class]:
+    out: list[_Class] = []
+    for rel, tree in python_trees(root, files):
+        if tree is None:
             continue
         module = rel[:-3].replace("/", ".").removesuffix(".__init__")
         for node in tree.body:

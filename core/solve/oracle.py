@@ -29,7 +29,7 @@ from typing import Literal
 
 from ..edit import testrunner
 from ..edit.validate import format_diagnostics, validate_file
-from .methods import method_examples
+from .methods import method_examples, python_trees
 
 Kind = Literal["tests", "repro", "structural", "none"]
 CONFIG_EXT = {".json", ".toml", ".yaml", ".yml", ".ini", ".cfg"}
@@ -513,12 +513,8 @@ def _sole_function(root: Path, files: list[str]) -> str | None:
     """The one public top-level function of the (non-test) Python files that takes exactly one
     argument without a default, when they define no other public function or class."""
     found: list[str] = []
-    for rel in files:
-        if not rel.endswith(".py") or testrunner.is_test_file(rel):
-            continue
-        try:
-            tree = ast.parse((root / rel).read_text(errors="replace"))
-        except (OSError, SyntaxError, ValueError):
+    for _rel, tree in python_trees(root, files):
+        if tree is None:
             return None
         for node in tree.body:
             if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
