@@ -62,7 +62,7 @@ def _bound(tree: ast.AST) -> set[str]:
                 names.add((alias.asname or alias.name).split(".")[0])
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             names.update(node.names)
-        elif isinstance(node, ast.ExceptHandler) and node.name or isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
             names.add(node.name)
     return names
 
@@ -110,12 +110,13 @@ def add_missing_imports(source: str) -> tuple[str, list[str]]:
             break
         after = stmt.end_lineno or stmt.lineno
     text = source.splitlines(keepends=True)
+    head, rest = "".join(text[:after]), "".join(text[after:])
     block = "".join(line + "\n" for line in lines)
-    if after and text and not text[after - 1].endswith("\n"):
-        text[after - 1] += "\n"
-    new = "".join(text[:after]) + ("\n" if after else "") + block + \
-        ("\n" if after == 0 and text and text[0].strip() else "") + "".join(text[after:])
-    return new, lines
+    if head:
+        # after the docstring / futures, one blank line before the imports
+        return head.rstrip("\n") + "\n\n" + block + rest, lines
+    # at the top, one blank line between the imports and the code
+    return block + ("\n" if rest.strip() and rest[0].strip() else "") + rest, lines
 
 
 def python3_names(source: str) -> tuple[str, list[str]]:

@@ -287,7 +287,7 @@ LITERAL_WORDS = {"true": "True", "false": "False", "null": "None"}
 # raised and what the names there held ("line 22 of cart.py: total = sum(p * q for _, (p, q) in
 # self.items.items()); values: self.items = {'pen': 2}"), so the model's next try sees the line
 # to fix and the state that broke it (a dict that holds only quantities), not only the
-# exception's name. Needs ``os`` and ``traceback`` imported by the script.
+# exception's name. Needs ``os`` imported by the script.
 WHERE_SOURCE = r"""
 def _values(frames):
     import reprlib, types

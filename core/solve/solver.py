@@ -333,9 +333,9 @@ class Solver:
             if before.strip() and fmt.name == "whole" and dropped_names(rel, before, text, task):
                 # only the changed definitions came back: lay them over the current file
                 text = merge_partial(rel, before, text) or text
-            if rel.endswith(".py"):
+            if rel.endswith(".py") and text != before:
                 # re.sub(...) without ``import re``, unichr(...): the code may be right; the
-                # NameError is not
+                # NameError is not (a file the reply leaves as it was is not touched)
                 text, fixed = fix_names(text)
                 if fixed:
                     await self.emit(NoticeEvent(message=f"candidate {number}: "
@@ -753,10 +753,14 @@ def _anew(base: list[Message], failure: str) -> list[Message]:
     failure = failure.strip()[-MAX_SHOWN_FAILURE:]
     if not failure:
         return base
-    last = base[-1]
-    note = ("\n\nAn earlier attempt at this task was run and failed:\n```\n" + failure +
-            "\n```\nWrite the code anew, and avoid that mistake.")
-    return [*base[:-1], {**last, "content": str(last["content"]) + note}]
+    return _appended(base, "\n\nAn earlier attempt at this task was run and failed:\n```\n"
+                     + failure + "\n```\nWrite the code anew, and avoid that mistake.")
+
+
+def _appended(messages: list[Message], text: str) -> list[Message]:
+    """``messages`` with ``text`` added to the end of the last one (the prefix stays cached)."""
+    last = messages[-1]
+    return [*messages[:-1], {**last, "content": str(last["content"]) + text}]
 
 
 def _code_only(messages: list[Message]) -> list[Message]:
@@ -764,8 +768,7 @@ def _code_only(messages: list[Message]) -> list[Message]:
     prefix is shared) asking for the code without the explanation the first one wrote. The 1.5B writes
     paragraphs of prose before the code when allowed (seen: 500 of 880 completion tokens), so
     this about doubles the candidates a time budget buys."""
-    last = messages[-1]
-    return [*messages[:-1], {**last, "content": str(last["content"]) + CODE_ONLY}]
+    return _appended(messages, CODE_ONLY)
 
 
 def outcome_event(outcome: SolveOutcome, turns: int) -> DoneEvent:
