@@ -11,6 +11,8 @@ import sys
 import time
 from typing import Any
 
+from smallcode.core.model.speculative import SPECULATIVE_CHOICES, SPECULATIVE_DEFAULT
+
 SIZES = ("1.5b", "0.5b", "135m")
 
 
@@ -55,6 +57,10 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--ctx", type=int, default=16384, help="context window (tokens)")
     serve.add_argument("--parallel", type=int, default=2, help="server slots")
     serve.add_argument("--threads", type=int, default=2, help="CPU threads")
+    serve.add_argument("--speculative", choices=SPECULATIVE_CHOICES, default=SPECULATIVE_DEFAULT,
+                       help="llama.cpp speculative decoding drafted from the context (no second "
+                            "model): a whole-file edit copies most of its file and comes back "
+                            "faster (default: %(default)s; none turns it off)")
     serve.set_defaults(func=serve_command)
 
 
@@ -113,7 +119,8 @@ def serve_command(args: argparse.Namespace) -> int:
     server = None
     try:
         server = start_embedded(size, _print_progress, port=args.port,  # type: ignore[arg-type]
-                                ctx=args.ctx, parallel=args.parallel, threads=args.threads)
+                                ctx=args.ctx, parallel=args.parallel, threads=args.threads,
+                                speculative=args.speculative)
         print(f"serving {server.model_path.name} as model {server.model_name!r} at "
               f"{server.base_url} (log: {server.log_path}); Ctrl+C to stop", flush=True)
         while server.running:

@@ -49,10 +49,13 @@ from .embedded_cache import (
     remember_sha256,
 )
 from .embedded_server import EmbeddedServer, EmbeddedServerError, free_loopback_port
+from .speculative import SPECULATIVE_CHOICES, SPECULATIVE_DEFAULT
 
 __all__ = [
     "LLAMA_CPP_PYTHON_VERSION",
     "MODELS",
+    "SPECULATIVE_CHOICES",
+    "SPECULATIVE_DEFAULT",
     "BinaryCheck",
     "BuildRecord",
     "CacheLock",
@@ -285,17 +288,20 @@ def install_model(size: ModelSize, progress: Progress = _no_progress, *,
 
 def start_embedded(size: ModelSize = "1.5b", progress: Progress = _no_progress, *,
                    port: int | None = None, ctx: int = 16384, parallel: int = 2,
-                   threads: int = 2, startup_timeout: float = 180.0) -> EmbeddedServer:
+                   threads: int = 2, startup_timeout: float = 180.0,
+                   speculative: str | None = SPECULATIVE_DEFAULT) -> EmbeddedServer:
     """Install what is missing (model, llama-server) and return a started, healthy server.
 
     The caller owns the result: use it as a context manager or call ``.stop()``; it is also
     stopped at interpreter exit. ``.base_url`` is the OpenAI-compatible URL, model name
-    ``local-model``.
+    ``local-model``. ``speculative``: llama.cpp's ``--spec-type`` (n-gram drafting from the
+    context; "none" turns it off).
     """
     model = install_model(size, progress)
     binary = ensure_llama_server(progress, model=model)
     server = EmbeddedServer(model, port=port, ctx=ctx, parallel=parallel, threads=threads,
-                            binary=binary, startup_timeout=startup_timeout)
+                            binary=binary, startup_timeout=startup_timeout,
+                            speculative=speculative)
     progress(f"starting llama-server with {model.name} ...")
     server.start()
     progress(f"llama-server ready at {server.base_url}")

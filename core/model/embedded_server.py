@@ -2,7 +2,8 @@
 
 :class:`EmbeddedServer` starts the binary in its own process group with the flags from
 ``local-model.md`` (``--host 127.0.0.1 -a local-model -t T -c CTX -np N --jinja --no-webui
---offline``), waits until ``/health`` answers 200, and exposes the OpenAI-compatible
+--offline``), plus n-gram speculative decoding (``--spec-type ngram-mod``) when the binary has it,
+waits until ``/health`` answers 200, and exposes the OpenAI-compatible
 ``base_url``. If the server dies while loading, the error carries the tail of its log. It is
 stopped by :meth:`EmbeddedServer.stop`, by leaving a ``with`` block, or at interpreter exit; the
 whole process group is signalled so no child survives.
@@ -28,6 +29,7 @@ from ..config import cache_dir
 from .cpu import enabled
 from .embedded_build import build_record, llama_server_path
 from .embedded_cache import EmbeddedError
+from .speculative import SPECULATIVE_DEFAULT, speculative_args
 
 LOG_TAIL_LINES = 30
 KEEP_LOGS = 20
@@ -76,7 +78,8 @@ class EmbeddedServer:
                  ctx: int = 16384, parallel: int = 2, threads: int = 2,
                  binary: Path | None = None, alias: str = "local-model",
                  startup_timeout: float = 180.0, log_dir: Path | None = None,
-                 extra_args: Sequence[str] = (), explain_crash: bool = True) -> None:
+                 extra_args: Sequence[str] = (), explain_crash: bool = True,
+                 speculative: str | None = SPECULATIVE_DEFAULT) -> None:
         self.model_path = Path(model_path)
         self.requested_port = port
         self.ctx = ctx
@@ -88,6 +91,7 @@ class EmbeddedServer:
         self.log_dir = log_dir
         self.extra_args = tuple(extra_args)
         self.explain_crash = explain_crash
+        self.speculative = speculative
         self.port: int | None = None
         self.log_path: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
@@ -142,7 +146,7 @@ class EmbeddedServer:
         return [str(binary), "-m", str(self.model_path), "--host", "127.0.0.1",
                 "--port", str(port), "-a", self.alias, "-t", str(self.threads),
                 "-c", str(self.ctx), "-np", str(self.parallel), "--jinja", "--no-webui",
-                "--offline", *self.extra_args]
+                "--offline", *speculative_args(binary, self.speculative), *self.extra_args]
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Self:

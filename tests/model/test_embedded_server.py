@@ -27,10 +27,14 @@ from smallcode.core.model.embedded import (
     llama_server_path,
     llama_server_runs,
 )
+from smallcode.core.model.speculative import SPECULATIVE_DEFAULT, speculative_args
 
 FAKE_SERVER = """\
 import http.server, json, os, subprocess, sys, time
 argv = sys.argv[1:]
+if argv == ["--help"]:
+    print(os.environ.get("FAKE_HELP", "usage: llama-server [options]"))
+    sys.exit(0)
 port = int(argv[argv.index("--port") + 1])
 with open(os.environ["FAKE_ARGV_OUT"], "a") as fh:
     fh.write(json.dumps(argv) + "\\n")
@@ -135,6 +139,51 @@ def test_starts_on_a_free_port_with_the_documented_flags_and_stops_the_group(
         assert f"fake llama-server loading {model_file}" in server.log_path.read_text()
     assert not server.running
     assert wait_gone(leader) and wait_gone(child)  # the whole process group went
+
+
+HELP_WITH_SPEC = """----- speculative params -----
+--spec-type none,draft-simple,ngram-simple,ngram-map-k,ngram-mod,ngram-cache
+                                        type of speculative decoding to use when no draft model
+"""
+
+
+def _started_argv(server: EmbeddedServer, tmp_path: Path) -> list[str]:
+    with server:
+        return json.loads((tmp_path / "argv.jsonl").read_text().splitlines()[-1])
+
+
+def test_n_gram_speculation_is_on_by_default_when_the_binary_lists_it(
+        fake_binary, model_file, tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_HELP", HELP_WITH_SPEC)
+    argv = _started_argv(EmbeddedServer(model_file, binary=fake_binary,
+                                        log_dir=tmp_path / "logs"), tmp_path)
+    assert argv[-2:] == ["--spec-type", "ngram-mod"]
+    assert argv.index("--offline") < argv.index("--spec-type")
+
+
+@pytest.mark.parametrize(("kind", "help_text"), [
+    ("none", HELP_WITH_SPEC),  # asked off
+    (None, HELP_WITH_SPEC),
+    ("ngram-mod", "usage: llama-server [options]\n--draft-max N"),  # an older build
+    ("ngram-cache", "--spec-type none,ngram-simple,ngram-mod"),  # a kind this build lacks
+])
+def test_no_speculation_flag_when_off_or_the_binary_does_not_list_it(
+        fake_binary, model_file, tmp_path, monkeypatch, kind, help_text):
+    monkeypatch.setenv("FAKE_HELP", help_text)
+    # a new binary file each time: the help text is cached by path and modification time
+    argv = _started_argv(EmbeddedServer(model_file, binary=fake_binary, speculative=kind,
+                                        log_dir=tmp_path / "logs"), tmp_path)
+    assert "--spec-type" not in argv
+    assert argv[-1] == "--offline"
+
+
+def test_a_binary_that_cannot_show_its_help_starts_without_the_flag(tmp_path):
+    missing = tmp_path / "no-such-llama-server"
+    assert speculative_args(missing, "ngram-mod") == []
+    broken = tmp_path / "broken"
+    broken.write_text("#!/bin/sh\nexit 3\n")
+    broken.chmod(0o755)
+    assert speculative_args(broken, "ngram-mod") == []
 
 
 def test_a_server_that_dies_while_loading_raises_with_the_log_tail(
@@ -254,6 +303,13 @@ def test_real_llama_server_given_a_non_gguf_file_fails_with_its_own_words(tmp_pa
     assert "failed to load model" in message or "invalid magic" in message
 
 
+@needs_binary
+def test_the_built_llama_server_has_the_default_n_gram_speculation():
+    # the pinned llama.cpp lists it; a rebuild from a version without it would silently lose
+    # the speed-up on whole-file edits
+    assert speculative_args(REAL_BINARY, SPECULATIVE_DEFAULT) == ["--spec-type", "ngram-mod"]
+
+
 @pytest.mark.real_model
 @needs_binary
 def test_real_05b_answers_a_chat_completion(tmp_path):
@@ -271,6 +327,8 @@ def test_real_05b_answers_a_chat_completion(tmp_path):
         assert body["usage"]["completion_tokens"] > 0
         props = httpx.get(f"{server.root_url}/props", trust_env=False).json()
         assert props["default_generation_settings"]["n_ctx"] == 2048
+        # started with the n-gram drafting that is on by default
+        assert "--spec-type" in server.command(server.port or 0)
 
 
 @pytest.mark.real_model
