@@ -52,6 +52,12 @@ class _Class:
     bare: bool  # can be built without arguments
 
 
+def module_name(rel: str) -> str:
+    """The import name of a project Python file: ``pkg/mod.py`` -> ``pkg.mod``, a package's
+    ``pkg/__init__.py`` -> ``pkg``."""
+    return rel[:-3].replace("/", ".").removesuffix(".__init__")
+
+
 def python_trees(root: Path, files: list[str]) -> Iterator[tuple[str, ast.Module | None]]:
     """Each non-test Python file of ``files`` and its syntax tree (None when it cannot be read
     or parsed)."""
@@ -69,7 +75,7 @@ def _classes(root: Path, files: list[str]) -> list[_Class]:
     for rel, tree in python_trees(root, files):
         if tree is None:
             continue
-        module = rel[:-3].replace("/", ".").removesuffix(".__init__")
+        module = module_name(rel)
         for node in tree.body:
             if not isinstance(node, ast.ClassDef):
                 continue

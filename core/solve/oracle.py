@@ -29,7 +29,7 @@ from typing import Literal
 
 from ..edit import testrunner
 from ..edit.validate import format_diagnostics, validate_file
-from .methods import method_examples, python_trees
+from .methods import method_examples, module_name, python_trees
 
 Kind = Literal["tests", "repro", "structural", "none"]
 CONFIG_EXT = {".json", ".toml", ".yaml", ".yml", ".ini", ".cfg"}
@@ -225,7 +225,7 @@ def _imports_ok(root: Path, py_files: list[str]) -> str:
     for rel in py_files:
         if testrunner.is_test_file(rel) or not (root / rel).exists():
             continue
-        module = rel[:-3].replace("/", ".").removesuffix(".__init__")
+        module = module_name(rel)
         code = (f"import importlib, sys; sys.path.insert(0, {str(root)!r}); "
                 f"importlib.import_module({module!r})")
         try:
@@ -621,7 +621,7 @@ def _module_defining(name: str, root: Path, files: list[str]) -> str | None:
         except OSError:
             continue
         if rel.endswith(".py") and py.search(text):
-            return rel[:-3].replace("/", ".").removesuffix(".__init__")
+            return module_name(rel)
         if rel.endswith(JS_EXT) and js.search(text):
             return rel
     return None

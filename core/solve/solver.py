@@ -39,6 +39,7 @@ from .checker import CandidateChecker, LocalChecker, scratch_copy
 from .configedit import only_settings, set_config_values
 from .formats import EditFormat, choose_format, dropped_names, language_of, merge_partial
 from .localize import DOC_SUFFIXES, Located, locate
+from .methods import module_name
 from .oracle import (
     CONFIG_EXT,
     CheckResult,
@@ -535,7 +536,7 @@ class Solver:
         if self._examples is not None:
             return self._examples
         py = [r for r in located.editable if r.endswith(".py")]
-        modules = [r[:-3].replace("/", ".") for r in py]
+        modules = [module_name(r) for r in py]
         code = {r: located.files.get(r) or "" for r in py}
         # the documents the task reads from: their rules and examples are what the calls must
         # cover (without them the model guesses what "do what SPEC.md says" means)
@@ -586,7 +587,7 @@ class Solver:
             return best, []
         calls = [ex.call for ex in examples]
         py_files = [r for r in located.editable if r.endswith(".py")]
-        modules = [r[:-3].replace("/", ".") for r in py_files]
+        modules = [module_name(r) for r in py_files]
         # a worked-out result the candidate writes out as a literal earns it nothing
         written = [ReproCheck(modules[0], ex.call, ex.expected) for ex in examples
                    if ex.expected is not None]

@@ -253,13 +253,13 @@ def reproduced(sig: tuple[str, ...], examples: list[Example],
 
 
 RUNNER = r"""
-import ast, json, os, signal, sys, traceback, types
+import ast, importlib, json, os, signal, sys, traceback, types
 sys.path.insert(0, ".")
 WHERE_SOURCE
 calls = json.loads(sys.argv[1])
 ns = {}
 for mod in json.loads(sys.argv[2]):
-    m = __import__(mod)
+    m = importlib.import_module(mod)  # __import__("pkg.mod") would give pkg, not pkg.mod
     ns.update({k: v for k, v in vars(m).items() if not k.startswith("__")})
 def alarm(*_):
     raise TimeoutError("call took too long")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from smallcode.core.solve.methods import module_name
 from smallcode.core.solve.vote import (
     Example,
     behaviour,
@@ -129,6 +130,22 @@ def test_behaviour_runs_each_call_in_the_candidates_copy(tmp_path: Path):
                                         "missing(1)"])
     assert out == ("9", "[0, 1, 2]", "raises KeyError", "raises TimeoutError",
                    "[('a', '2')]", "raises NameError")
+
+
+def test_behaviour_sees_the_names_of_a_package_s_modules(tmp_path: Path):
+    # __import__("dbpool.pool") gives the package, whose namespace lacks Pool: every call of a
+    # project laid out as a package raised NameError, and the candidates were sent to "fix" it
+    pkg = tmp_path / "dbpool"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("VERSION = 2\n")
+    (pkg / "pool.py").write_text("class Pool:\n    def __init__(self, size=4):\n"
+                                 "        self.size = size\n")
+    (pkg / "cli.py").write_text("from dbpool.pool import Pool\n\n"
+                                "def main():\n    return Pool(8).size\n")
+    modules = [module_name(r) for r in ("dbpool/pool.py", "dbpool/__init__.py", "dbpool/cli.py")]
+    assert modules == ["dbpool.pool", "dbpool", "dbpool.cli"]
+    assert behaviour(tmp_path, modules, ["Pool(3).size", "main()", "VERSION"]) == ("3", "8", "2")
+    assert broken_examples(tmp_path, modules, ["Pool(3).size", "main()"]) == []
 
 
 def test_behaviour_of_a_module_that_does_not_import_is_none(tmp_path: Path):
