@@ -55,6 +55,7 @@ from .vote import (
     behaviour,
     broken_calls,
     broken_examples,
+    invented_names,
     parse_examples,
     probe_messages,
     reproduced,
@@ -561,6 +562,15 @@ class Solver:
                                    completion_tokens=reply.usage.completion_tokens,
                                    cached_tokens=reply.usage.cached_tokens))
         examples = parse_examples(reply.content)
+        # a call of a name neither the task, its documents nor the code has (``main()``)
+        # raises NameError on every candidate: the example is wrong, not the code
+        invented = invented_names(examples, "\n".join([task, *docs.values(), *code.values()]))
+        if invented:
+            names = sorted({n for free in invented.values() for n in free})
+            await self.emit(NoticeEvent(message=f"vote: {len(invented)} example call(s) left "
+                                                f"out: they use {', '.join(names[:6])}, which "
+                                                "neither the task nor the code defines"))
+            examples = [ex for ex in examples if ex.call not in invented]
         self._examples = examples + uncovered_calls(examples, code)
         return self._examples
 

@@ -26,6 +26,7 @@ another round).
 from __future__ import annotations
 
 import ast
+import builtins
 import json
 import math
 import re
@@ -180,6 +181,31 @@ def _takes_no_argument(fn: ast.FunctionDef | ast.AsyncFunctionDef, method: bool)
                                                          "classmethod")
                     or isinstance(d, ast.Attribute) for d in fn.decorator_list)
     return required_arguments(fn, method) == 0 and not decorated
+
+
+def invented_names(examples: list[Example], known_text: str) -> dict[str, list[str]]:
+    """The bare names each example uses that nothing defines: not a builtin, not bound by any
+    example (``c = Cart()``, a loop variable), and not a word of ``known_text`` (the task, its
+    documents, the code as it is). A call of an invented ``main()`` raises NameError on every
+    candidate, and was taken for broken code the model had to fix. Keyed by call; examples
+    that invent nothing are absent."""
+    words = set(re.findall(r"[A-Za-z_]\w*", known_text)) | set(dir(builtins))
+    trees = []
+    for ex in examples:
+        try:
+            trees.append((ex.call, ast.parse(ex.call)))
+        except SyntaxError:
+            continue
+    bound = {node.id for _, tree in trees for node in ast.walk(tree)
+             if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del))}
+    bound |= {node.arg for _, tree in trees for node in ast.walk(tree) if isinstance(node, ast.arg)}
+    out: dict[str, list[str]] = {}
+    for call, tree in trees:
+        free = sorted({node.id for node in ast.walk(tree) if isinstance(node, ast.Name)
+                       and isinstance(node.ctx, ast.Load)} - bound - words)
+        if free:
+            out[call] = free
+    return out
 
 
 def uncovered_calls(examples: list[Example], code: dict[str, str]) -> list[Example]:
@@ -376,6 +402,7 @@ __all__ = [
     "behaviour",
     "broken_calls",
     "broken_examples",
+    "invented_names",
     "parse_examples",
     "probe_messages",
     "reproduced",

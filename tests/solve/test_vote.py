@@ -10,6 +10,7 @@ from smallcode.core.solve.vote import (
     Example,
     behaviour,
     broken_examples,
+    invented_names,
     parse_examples,
     reproduced,
     same_result,
@@ -186,6 +187,39 @@ def test_with_nothing_to_check_the_candidates_that_agree_win_over_the_greedy_one
     assert reqs[4]["temperature"] == 0.0
     notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
     assert any(n.startswith("vote on 4 example calls (is_leap(2000);") for n in notices)
+
+
+def test_names_no_example_binds_and_nothing_else_has_are_invented():
+    examples = [Example("main()"), Example("c = Cart(); c.add('pen', 2); c.total()"),
+                Example("sorted(x for x in items([3, 1]))"), Example("c.count()"),
+                Example("describe(Pool.from_settings())"), Example("len(fmt(1))")]
+    code = "class Cart:\n    def add(self, name, n): ...\n\ndef items(xs):\n    return xs\n"
+    task = "Make Pool.from_settings read max_connections; fmt() must pad to 4."
+    assert invented_names(examples, task + code) == {"main()": ["main"],
+                                                     "describe(Pool.from_settings())":
+                                                         ["describe"]}
+
+
+INVENTING_PROBE = ("```python\nassert is_leap(2000) == True\nassert main() == 0\n"
+                   "assert is_leap(1900) == False\nrun_checks(2024)\n```\n")
+
+
+@pytest.mark.parametrize("task", LEAP_TASKS)
+def test_an_example_call_of_a_name_nothing_defines_is_left_out_not_sent_to_be_fixed(
+        tmp_path: Path, task: str):
+    # main() and run_checks() raise NameError on every candidate: the probe invented them, the
+    # code is not broken, and no round asking the model to make them work may follow
+    (tmp_path / "leap.py").write_text(STUB)
+    with ScriptedServer([RULE, RULE_AGAIN, RULE, ONLY_FOUR, INVENTING_PROBE]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task)
+        reqs = srv.requests
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert any("2 example call(s) left out: they use main, run_checks" in n for n in notices)
+    assert not any("breaks on" in n for n in notices), notices
+    assert len(reqs) == 5, [r["messages"][-1]["content"][-200:] for r in reqs]
+    assert any(n.startswith("vote on 2 example calls (is_leap(2000) == True; is_leap(1900) "
+                            "== False)") for n in notices), notices
+    assert "year % 100" in (tmp_path / "leap.py").read_text()
 
 
 LEAP_DOC = ("# Leap years\n\nA year is a leap year when it is divisible by 4, except a year "
