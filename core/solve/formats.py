@@ -66,6 +66,7 @@ def _blocks(reply: str) -> list[tuple[str, str, str]]:
             i += 1
             continue
         fence, lang = m.group(1), m.group(2)
+        indent = lines[i][:len(lines[i]) - len(lines[i].lstrip())]
         prev = ""
         for back in range(i - 1, max(-1, i - 3), -1):
             if lines[back].strip():
@@ -86,6 +87,10 @@ def _blocks(reply: str) -> list[tuple[str, str, str]]:
                 prev = body[0].strip() if skip == 2 else prev
                 body = body[skip:]
                 break
+        if indent and all(not ln.strip() or ln.startswith(indent) for ln in body):
+            # a block inside a list item ("1. **Update `pkg/a.py`**:" then an indented fence):
+            # the code is indented as far as its fence
+            body = [ln[len(indent):] for ln in body]
         out.append((prev, lang, "\n".join(body)))
     return out
 
@@ -132,9 +137,9 @@ def _path_from(line: str, lang: str, editable: list[str]) -> str | None:
                         return rel
             if "/" in name or "." in name:
                 return name
-    named = {rel for rel in editable if line and re.search(
-        r"(?<![\w./-])" + re.escape(PurePosixPath(rel).name) + r"(?![\w/-]|\.\w)", line,
-        re.IGNORECASE)}
+    named = {rel for rel in editable if line and any(re.search(
+        r"(?<![\w./-])" + re.escape(name) + r"(?![\w/-]|\.\w)", line, re.IGNORECASE)
+        for name in {rel, PurePosixPath(rel).name})}
     return named.pop() if len(named) == 1 else None
 
 
@@ -150,6 +155,25 @@ def _only_file_in(lang: str, editable: list[str]) -> str | None:
     wanted = _language(lang)
     same = [rel for rel in editable if wanted and language_of(rel) == wanted]
     return same[0] if len(same) == 1 else None
+
+
+def _owner(body: str, lang: str, current: dict[str, str]) -> str | None:
+    """The one file a path-less block belongs to among several: the file in the block's
+    language whose current top-level definitions the block defines most of (a tie, or none
+    shared, gives None)."""
+    wanted = _language(lang)
+    shared: dict[str, int] = {}
+    for rel, text in current.items():
+        if wanted and language_of(rel) != wanted:
+            continue
+        common = top_level_names(rel, body) & top_level_names(rel, text)
+        if common:
+            shared[rel] = len(common)
+    if not shared:
+        return None
+    best = max(shared.values())
+    owners = [rel for rel, n in shared.items() if n == best]
+    return owners[0] if len(owners) == 1 else None
 
 
 class WholeFileFormat:
@@ -181,8 +205,15 @@ class WholeFileFormat:
             if path is None:
                 code = [r for r in editable if language_of(r) in ("python", "javascript")]
                 target = (editable[0] if len(editable) == 1 else _only_file_in(lang, editable)
-                          or (code[0] if not lang and len(code) == 1 else None))
-                if target and current.get(target, "").strip() and merge_partial(
+                          or (code[0] if not lang and len(code) == 1 else None)
+                          or _owner(body, lang, current))
+                if target and top_level_names(target, current.get(target, "")) and \
+                        top_level_names(target, current[target]) <= top_level_names(target, body):
+                    # the whole of one of several files, its path left out (asked for the
+                    # code only, the 1.5B drops the path lines): the file defining its names
+                    if target not in parsed.files:
+                        parsed.files[target] = body.rstrip("\n") + "\n"
+                elif target and current.get(target, "").strip() and merge_partial(
                         target, current[target], body) is not None:
                     pieces.setdefault(target, []).append(body.strip("\n"))
                 else:

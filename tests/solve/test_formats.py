@@ -139,6 +139,40 @@ def test_a_sentence_naming_one_editable_file_gives_the_block_its_path(lead: str)
     assert parsed.files == {"report.py": "x = 2\n"} and parsed.problems == []
 
 
+LOGGER = ("from pkg.levels import LEVELS\n\n\nclass Logger:\n    def should_log(self, level):\n"
+          "        return LEVELS[level] > 20\n")
+LEVELS = 'LEVELS = {"info": 20, "warning": 30}\n\n\ndef level_of(name):\n    return LEVELS[name]\n'
+PKG = {"pkg/levels.py": LEVELS, "pkg/logger.py": LOGGER, "pkg/__init__.py": ""}
+FIXED_LOGGER = LOGGER.replace(">", ">=")
+
+
+@pytest.mark.parametrize("reply", [
+    # asked for the code only, the model leaves out the path lines
+    f"```python\n{FIXED_LOGGER}```\n\n```python\n{LEVELS}```\n",
+    # the paths in a numbered list, each block indented under its item
+    "1. **Update `pkg/logger.py`**:\n   ```python\n"
+    + "".join(f"   {ln}\n" if ln else "\n" for ln in FIXED_LOGGER.splitlines())
+    + "   ```\n2. **Update `pkg/levels.py`**:\n   ```python\n"
+    + "".join(f"   {ln}\n" if ln else "\n" for ln in LEVELS.splitlines()) + "   ```\n",
+    # one path-less block per file, in another order, with prose between
+    (f"The levels stay:\n```python\n{LEVELS}```\nThe logger compares with >=:\n"
+     f"```python\n{FIXED_LOGGER}```\n"),
+])
+def test_whole_files_of_a_package_without_path_lines_go_to_the_files_defining_their_names(
+        reply: str):
+    parsed = WholeFileFormat().parse(reply, PKG)
+    assert parsed.files == {"pkg/logger.py": FIXED_LOGGER, "pkg/levels.py": LEVELS}
+    assert parsed.problems == []
+
+
+def test_a_pathless_block_whose_names_two_files_share_equally_is_not_guessed():
+    current = {"a.py": "def f():\n    return 1\n", "b.py": "def f():\n    return 2\n"}
+    parsed = WholeFileFormat().parse("```python\ndef f():\n    return 3\n```\n\n"
+                                     "```python\nX = 1\n```\n", current)
+    assert parsed.files == {}
+    assert parsed.problems == ["a code block without a file path before it"] * 2
+
+
 def test_a_lone_block_goes_to_the_one_file_in_its_language_and_never_guesses_otherwise():
     fmt = WholeFileFormat()
     current = {"report.py": "x = 1\n", "data/sales.csv": "amount\n"}
