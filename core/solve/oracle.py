@@ -235,8 +235,10 @@ def _imports_ok(root: Path, py_files: list[str]) -> str:
         except subprocess.TimeoutExpired:
             return f"importing {rel} did not finish in 30 s (does it wait for input?)"
         if done.returncode != 0:
-            tail = "\n".join(done.stderr.strip().splitlines()[-6:])
-            return f"importing {rel} fails:\n{tail}"
+            lines = done.stderr.strip().splitlines()
+            # the exception first: a verdict shown on one line still says what went wrong
+            return (f"importing {rel} fails: {lines[-1] if lines else 'no message'}\n"
+                    + "\n".join(lines[-6:]))
     return ""
 
 

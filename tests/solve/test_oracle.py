@@ -251,6 +251,16 @@ def test_a_stub_left_in_a_candidate_fails_even_the_weak_oracle(tmp_path):
     assert "to_roman" not in result.detail  # it has real statements
 
 
+def test_a_module_that_fails_to_import_names_the_exception_on_the_verdict_s_first_line(tmp_path):
+    (tmp_path / "api.py").write_text("def get_user(user_id, timeout=DEFAULT_TIMEOUT):\n"
+                                     "    return user_id\n")
+    result = Oracle("structural", False, "weak").check(tmp_path, ["api.py"])
+    assert not result.passed
+    first, *rest = result.detail.splitlines()
+    assert first == "importing api.py fails: NameError: name 'DEFAULT_TIMEOUT' is not defined"
+    assert any("line 1" in ln for ln in rest)  # and where, below
+
+
 SPEC_DOC = ('`format_duration(seconds)` writes seconds out: `3661` is `"1h 1m 1s"`, '
             '`format_duration(7322)` gives `"2h 2m 2s"`.\n')
 
