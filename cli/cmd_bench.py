@@ -193,6 +193,9 @@ def _print_summary(console: Console, run: Any, path: Path) -> None:
     if run.repeats > 1:
         table.add_row("pass@1", f"{100 * s.pass_at_1:.1f} %")
     table.add_row("tokens per solved task", _tokens_per_solved(s.tokens_per_solved, s.total_tokens))
+    if s.processed_tokens is not None:
+        table.add_row("  without prompt-cache hits",
+                      _tokens_per_solved(s.processed_per_solved, s.processed_tokens))
     table.add_row("mean time per attempt", f"{s.mean_wall_seconds:.1f} s")
     table.add_row("mean turns", f"{s.mean_turns:.1f}")
     for cat, (ok, total) in s.by_category.items():
@@ -306,9 +309,14 @@ def _compare(args: argparse.Namespace) -> int:
         f"[{100 * lo:+.1f}, {100 * hi:+.1f}] (Newcombe, paired)", highlight=False)
     console.print(f"tokens per solved task: "
                   f"A {_tokens_per_solved(cmp_.a_tokens_per_solved, sa.total_tokens)}, "
-                  f"B {_tokens_per_solved(cmp_.b_tokens_per_solved, sb.total_tokens)}; "
-                  f"mean time per attempt: A {cmp_.a_mean_wall:.1f} s, B {cmp_.b_mean_wall:.1f} s",
-                  highlight=False)
+                  f"B {_tokens_per_solved(cmp_.b_tokens_per_solved, sb.total_tokens)}"
+                  + (f" (without prompt-cache hits: A "
+                     f"{_tokens_per_solved(sa.processed_per_solved, sa.processed_tokens)}, B "
+                     f"{_tokens_per_solved(sb.processed_per_solved, sb.processed_tokens)})"
+                     if sa.processed_tokens is not None or sb.processed_tokens is not None
+                     else "")
+                  + f"; mean time per attempt: A {cmp_.a_mean_wall:.1f} s, "
+                    f"B {cmp_.b_mean_wall:.1f} s", highlight=False)
     return 0
 
 

@@ -33,6 +33,7 @@ class MeterTotals:
     calls: int = 0  # completion requests answered
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0  # of the prompt tokens, those the server took from its cache
     unknown: int = 0  # completion replies that reported no token use
 
     @property
@@ -40,8 +41,10 @@ class MeterTotals:
         return self.calls > 0 and self.unknown == 0
 
 
-def reply_usage(body: bytes) -> tuple[int, int] | None:
-    """``(prompt, completion)`` tokens reported in a JSON or SSE completion reply, else None."""
+def reply_usage(body: bytes) -> tuple[int, int, int] | None:
+    """``(prompt, completion, cached)`` tokens reported in a JSON or SSE completion reply, else
+    None; ``cached``: the prompt tokens the server reused from its cache (OpenAI's
+    ``prompt_tokens_details.cached_tokens``, llama.cpp's ``timings.cache_n``; 0 when neither)."""
     text = body.decode("utf-8", "replace")
     objects: list[Any] = []
     try:
@@ -54,17 +57,22 @@ def reply_usage(body: bytes) -> tuple[int, int] | None:
                     objects.append(json.loads(line[5:]))
                 except ValueError:
                     continue
-    usage: tuple[int, int] | None = None
-    timings: tuple[int, int] | None = None
+    usage: tuple[int, int, int] | None = None
+    timings: tuple[int, int, int] | None = None
     for obj in objects:
         if not isinstance(obj, dict):
             continue
-        u = obj.get("usage")
-        if isinstance(u, dict) and isinstance(u.get("prompt_tokens"), int):
-            usage = (u["prompt_tokens"], int(u.get("completion_tokens") or 0))
         t = obj.get("timings")
         if isinstance(t, dict) and isinstance(t.get("cache_n"), int):
-            timings = (int(t.get("prompt_n") or 0) + t["cache_n"], int(t.get("predicted_n") or 0))
+            timings = (int(t.get("prompt_n") or 0) + t["cache_n"], int(t.get("predicted_n") or 0),
+                       t["cache_n"])
+        u = obj.get("usage")
+        if isinstance(u, dict) and isinstance(u.get("prompt_tokens"), int):
+            details = u.get("prompt_tokens_details")
+            cached = details.get("cached_tokens") if isinstance(details, dict) else None
+            if not isinstance(cached, int):
+                cached = timings[2] if timings else 0
+            usage = (u["prompt_tokens"], int(u.get("completion_tokens") or 0), cached)
     return usage or timings
 
 
@@ -101,7 +109,7 @@ class UsageMeter:
             self._server = None
         self._client.close()
 
-    def _count(self, usage: tuple[int, int] | None) -> None:
+    def _count(self, usage: tuple[int, int, int] | None) -> None:
         with self._lock:
             self.totals.calls += 1
             if usage is None:
@@ -109,6 +117,7 @@ class UsageMeter:
             else:
                 self.totals.prompt_tokens += usage[0]
                 self.totals.completion_tokens += usage[1]
+                self.totals.cached_tokens += usage[2]
 
 
 def _handler(meter: UsageMeter) -> type[BaseHTTPRequestHandler]:

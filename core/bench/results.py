@@ -35,6 +35,8 @@ class TaskRecord(BaseModel):
     tool_calls: int = 0
     prompt_tokens: int | None = 0  # None: unknown (a peer agent that reports no usage)
     completion_tokens: int | None = 0
+    # of the prompt tokens, those the server reused from its prompt cache (None: not reported)
+    cached_tokens: int | None = None
     tokens_from: str = "transcript"  # transcript | meter (counted on the wire) | unknown
     agent_exit_code: int | None = None
     agent_timed_out: bool = False
@@ -58,6 +60,14 @@ class TaskRecord(BaseModel):
             return None
         return self.prompt_tokens + self.completion_tokens
 
+    @property
+    def processed_tokens(self) -> int | None:
+        """The tokens the model computed: the prompt tokens not taken from the server's cache,
+        and the completion (candidates sampled from one cached prompt cost their prompt once)."""
+        if self.tokens is None or self.cached_tokens is None:
+            return None
+        return self.tokens - self.cached_tokens
+
 
 class RunSummary(BaseModel):
     tasks: int
@@ -67,6 +77,9 @@ class RunSummary(BaseModel):
     pass_at_1: float  # mean success over all attempts
     total_tokens: int | None  # None when any attempt's tokens are unknown
     tokens_per_solved: float | None  # all tokens spent / attempts that passed (None: unknown)
+    # the same without the prompt tokens the server took from its cache (None: not reported)
+    processed_tokens: int | None = None
+    processed_per_solved: float | None = None
     mean_wall_seconds: float
     total_wall_seconds: float
     mean_turns: float
@@ -122,6 +135,8 @@ class BenchRun(BaseModel):
         passed_tasks = sum(self.task_passed(t) for t in ids)
         counts = [r.tokens for r in self.records]
         total_tokens = None if None in counts else sum(c or 0 for c in counts)
+        computed = [r.processed_tokens for r in self.records]
+        processed = None if None in computed or not computed else sum(c or 0 for c in computed)
         walls = [r.wall_seconds for r in self.records]
         by_cat: dict[str, list[int]] = {}
         for t in ids:
@@ -141,6 +156,9 @@ class BenchRun(BaseModel):
             total_tokens=total_tokens,
             tokens_per_solved=(total_tokens / passed_attempts
                                if passed_attempts and total_tokens is not None else None),
+            processed_tokens=processed,
+            processed_per_solved=(processed / passed_attempts
+                                  if passed_attempts and processed is not None else None),
             mean_wall_seconds=sum(walls) / len(walls) if walls else 0.0,
             total_wall_seconds=sum(walls),
             mean_turns=sum(r.turns for r in self.records) / attempts if attempts else 0.0,

@@ -191,6 +191,7 @@ class TranscriptStats:
     tool_calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int | None = None  # None: no usage event said
     success: bool | None = None
     reason: str = ""
 
@@ -222,6 +223,8 @@ def parse_transcript(text: str) -> TranscriptStats:
         tool_calls=sum(1 for e in events if e.get("type") == "tool_call"),
         prompt_tokens=sum(int(e.get("prompt_tokens") or 0) for e in usage),
         completion_tokens=sum(int(e.get("completion_tokens") or 0) for e in usage),
+        cached_tokens=(sum(int(e.get("cached_tokens") or 0) for e in usage)
+                       if any("cached_tokens" in e for e in usage) else None),
     )
     done = next((e for e in reversed(events) if e.get("type") == "done"), None)
     if done is not None:
@@ -510,6 +513,7 @@ class BenchRunner:
             stats = parse_transcript(stdout)
             prompt: int | None = stats.prompt_tokens
             completion: int | None = stats.completion_tokens
+            cached: int | None = stats.cached_tokens
             tokens_from = "transcript"
             plain = self.peer and not stats.reported  # a peer's output, not smallcode events
             if plain:
@@ -517,9 +521,10 @@ class BenchRunner:
                 stats.turns = totals.calls if totals else 0
                 if totals is not None and totals.known:
                     prompt, completion = totals.prompt_tokens, totals.completion_tokens
+                    cached = totals.cached_tokens
                     tokens_from = "meter"
                 else:
-                    prompt = completion = None
+                    prompt = completion = cached = None
                     tokens_from = "unknown"
             transcript = self._save_transcript(task, attempt, stdout, stderr,
                                                suffix=".log" if plain else ".jsonl")
@@ -539,7 +544,8 @@ class BenchRunner:
             return TaskRecord(
                 **base, passed=verdict.passed, wall_seconds=wall, turns=stats.turns,
                 tool_calls=stats.tool_calls, prompt_tokens=prompt,
-                completion_tokens=completion, tokens_from=tokens_from, agent_exit_code=code,
+                completion_tokens=completion, cached_tokens=cached, tokens_from=tokens_from,
+                agent_exit_code=code,
                 agent_timed_out=timed_out, agent_success=stats.success,
                 agent_reason=stats.reason, verify_exit_code=verdict.exit_code,
                 verify_output=verdict.output, verify_seconds=verdict.seconds,

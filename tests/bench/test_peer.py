@@ -92,6 +92,7 @@ def test_peer_command_gets_its_placeholders_and_is_judged_by_verify(tmp_path, su
     assert rec.passed and rec.verify_exit_code == 0 and rec.agent_exit_code == 0
     assert rec.changed_files == ["calc.py"]
     assert (rec.turns, rec.prompt_tokens, rec.completion_tokens) == (1, 321, 12)
+    assert rec.cached_tokens == 0 and rec.processed_tokens == 333  # no cache hit reported
     assert rec.tokens_from == "meter" and rec.error == "" and rec.wall_seconds > 0
     assert rec.transcript.endswith("tiny-add.0.log")
     stored = load_run(runner.results_path)
@@ -138,13 +139,20 @@ def test_placeholder_rules(tmp_path, suite):
 
 
 def test_reply_usage_reads_json_sse_usage_and_llama_timings():
-    assert reply_usage(b'{"usage": {"prompt_tokens": 7, "completion_tokens": 2}}') == (7, 2)
+    assert reply_usage(b'{"usage": {"prompt_tokens": 7, "completion_tokens": 2}}') == (7, 2, 0)
     sse = (b'data: {"choices": [{"delta": {"content": "x"}}]}\n\n'
            b'data: {"choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 3}}\n\n'
            b'data: [DONE]\n\n')
-    assert reply_usage(sse) == (9, 3)
+    assert reply_usage(sse) == (9, 3, 0)
     timings = b'data: {"choices": [], "timings": {"prompt_n": 40, "cache_n": 960, "predicted_n": 5}}\n'
-    assert reply_usage(timings) == (1000, 5)
+    assert reply_usage(timings) == (1000, 5, 960)
+    # the prompt tokens the server took from its cache: OpenAI's field, else llama.cpp's timings
+    cached = (b'{"usage": {"prompt_tokens": 100, "completion_tokens": 4, '
+              b'"prompt_tokens_details": {"cached_tokens": 30}}}')
+    assert reply_usage(cached) == (100, 4, 30)
+    both = (b'data: {"choices": [], "usage": {"prompt_tokens": 50, "completion_tokens": 2}, '
+            b'"timings": {"prompt_n": 10, "cache_n": 40, "predicted_n": 2}}\n')
+    assert reply_usage(both) == (50, 2, 40)
     # timings without cache_n would undercount a cached prompt: unknown instead
     assert reply_usage(b'data: {"timings": {"prompt_n": 40, "predicted_n": 5}}\n') is None
     assert reply_usage(b"not json") is None
@@ -153,7 +161,8 @@ def test_reply_usage_reads_json_sse_usage_and_llama_timings():
 def test_usage_meter_relays_json_replies_and_counts_them():
     import httpx
 
-    reply_spec = Reply(content="hi", usage={"prompt_tokens": 50, "completion_tokens": 4})
+    reply_spec = Reply(content="hi", usage={"prompt_tokens": 50, "completion_tokens": 4,
+                                            "prompt_tokens_details": {"cached_tokens": 20}})
     with ScriptedServer(replies=[reply_spec]) as server, UsageMeter(server.base_url) as meter:
         models = httpx.get(meter.base_url + "/models", timeout=10).json()
         reply = httpx.post(meter.base_url + "/chat/completions", timeout=10,
@@ -161,7 +170,7 @@ def test_usage_meter_relays_json_replies_and_counts_them():
     assert models["data"][0]["id"] == "scripted-model"
     assert reply["choices"][0]["message"]["content"] == "hi"
     assert (meter.totals.calls, meter.totals.prompt_tokens, meter.totals.completion_tokens,
-            meter.totals.known) == (1, 50, 4, True)
+            meter.totals.cached_tokens, meter.totals.known) == (1, 50, 4, 20, True)
 
 
 # --- comparison: smallcode and a peer in one table ----------------------------------------------

@@ -118,6 +118,17 @@ def test_summary_counts_pass_at_k_pass_at_1_and_tokens_per_solved():
     assert s.pass_at_1 == pytest.approx(3 / 6)
     assert s.tokens_per_solved == pytest.approx(6000 / 3)
     assert s.by_category == {"bugfix": [2, 3]}
+    assert s.processed_tokens is None  # no attempt said what came from the cache
+
+
+def test_summary_counts_the_tokens_processed_without_cache_hits():
+    run = make_run("a", {"t1": [True], "t2": [False]})
+    run.records[0].cached_tokens, run.records[1].cached_tokens = 600, 100
+    s = run.summary()
+    assert s.processed_tokens == 2000 - 700
+    assert s.processed_per_solved == pytest.approx(1300)
+    run.records[1].cached_tokens = None  # one attempt unknown: the whole figure is unknown
+    assert run.summary().processed_tokens is None
 
 
 # --- files -------------------------------------------------------------------------------------

@@ -145,6 +145,17 @@ def test_parse_transcript_keeps_non_json_lines_as_raw_events():
                              '"completion_tokens": 1}\n[1, 2]\n\n')
     assert [e["type"] for e in stats.events] == ["raw", "usage", "raw"]
     assert (stats.turns, stats.prompt_tokens) == (1, 5)
+    assert stats.cached_tokens is None  # the agent did not say
+
+
+def test_parse_transcript_sums_the_prompt_tokens_taken_from_the_cache():
+    lines = [{"type": "usage", "prompt_tokens": 900, "completion_tokens": 300,
+              "cached_tokens": 0},
+             {"type": "usage", "prompt_tokens": 900, "completion_tokens": 250,
+              "cached_tokens": 880},
+             {"type": "done", "success": True, "prompt_tokens": 1800, "completion_tokens": 550}]
+    stats = parse_transcript("\n".join(json.dumps(e) for e in lines))
+    assert (stats.prompt_tokens, stats.completion_tokens, stats.cached_tokens) == (1800, 550, 880)
 
 
 def test_filter_matching_nothing_is_an_error(tmp_path):
