@@ -207,8 +207,8 @@ class WholeFileFormat:
                 target = (editable[0] if len(editable) == 1 else _only_file_in(lang, editable)
                           or (code[0] if not lang and len(code) == 1 else None)
                           or _owner(body, lang, current))
-                if target and top_level_names(target, current.get(target, "")) and \
-                        top_level_names(target, current[target]) <= top_level_names(target, body):
+                defined = top_level_names(target, current.get(target, "")) if target else set()
+                if defined and defined <= top_level_names(target, body):
                     # the whole of one of several files, its path left out (asked for the
                     # code only, the 1.5B drops the path lines): the file defining its names
                     if target not in parsed.files:

@@ -368,7 +368,7 @@ class ReproCheck:
                    f"    print({shown!r} + ' returned ' + repr(got) + ', expected ' + "
                    "repr(expected))\n"
                    "    sys.exit(3)\n")
-        return ("import importlib, os, sys, traceback\n" + WHERE_SOURCE +
+        return ("import importlib, os, sys\n" + WHERE_SOURCE +
                 f"sys.path.insert(0, {str(root)!r})\n"
                 f"ns = dict(vars(importlib.import_module({self.module!r})))\n"
                 "try:\n"

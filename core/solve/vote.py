@@ -279,7 +279,7 @@ def reproduced(sig: tuple[str, ...], examples: list[Example],
 
 
 RUNNER = r"""
-import ast, importlib, json, os, signal, sys, traceback, types
+import ast, importlib, json, os, signal, sys, types
 sys.path.insert(0, ".")
 WHERE_SOURCE
 calls = json.loads(sys.argv[1])
