@@ -28,7 +28,7 @@ class ModelProfile:
     thinking: bool = False  # emits <think> blocks / reasoning_content
     thinking_budget_field: str | None = None  # provider field for the reasoning budget
     stop: tuple[str, ...] = ()
-    edit_format: str | None = None  # solve path: "whole" | "search-replace"; None = by file size
+    edit_format: str | None = None  # solve: "whole" / "function" / "search-replace"; None = by size
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def with_server(self, kind: ServerKind) -> ModelProfile:

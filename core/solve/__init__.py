@@ -1,14 +1,21 @@
 """The solve path for edit tasks: localize, decide an oracle, generate candidates as plain code,
 check each in a scratch copy, keep the best. :class:`Solver` is what ``Agent`` calls."""
 
-from .formats import FORMATS, EditFormat, SearchReplaceFormat, WholeFileFormat, choose_format
+from .formats import (
+    FORMATS,
+    EditFormat,
+    FunctionFormat,
+    SearchReplaceFormat,
+    WholeFileFormat,
+    choose_format,
+)
 from .localize import Located, locate
 from .oracle import CheckResult, Oracle, ReproCheck, config_values, repro_checks
 from .rename import RenameRequest, find_rename
 from .request import is_question, wants_change
 from .solver import Candidate, SolveOutcome, Solver, outcome_event
 
-__all__ = ["FORMATS", "Candidate", "CheckResult", "EditFormat", "Located", "Oracle",
-           "RenameRequest", "ReproCheck", "SearchReplaceFormat", "SolveOutcome", "Solver",
-           "WholeFileFormat", "choose_format", "config_values", "find_rename", "is_question", "locate",
-           "outcome_event", "repro_checks", "wants_change"]
+__all__ = ["FORMATS", "Candidate", "CheckResult", "EditFormat", "FunctionFormat", "Located",
+           "Oracle", "RenameRequest", "ReproCheck", "SearchReplaceFormat", "SolveOutcome",
+           "Solver", "WholeFileFormat", "choose_format", "config_values", "find_rename",
+           "is_question", "locate", "outcome_event", "repro_checks", "wants_change"]

@@ -2,14 +2,17 @@
 
 One strategy object per format (as Aider has one coder per format): it renders the request that
 goes after the shown code and parses a reply into whole-file contents. :func:`choose_format`
-picks one per model profile and file size: whole files while the files to change are small,
-SEARCH/REPLACE blocks (applied through the patch ladder) when one is larger.
+picks one per model profile and file size: whole files while the files to change are small, the
+whole functions or methods that change (laid over the file by their spans) when one is larger,
+SEARCH/REPLACE blocks (applied through the patch ladder) when a long file has no definitions to
+find.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Protocol
@@ -283,13 +286,12 @@ class SearchReplaceFormat:
 
     def instructions(self, editable: list[str]) -> str:
         example = editable[0] if editable else "path/to/file.py"
+        # no concrete example: the 1.5B copied one ("return a - b") into its replies as the edit
         return (
-            "Reply with one or more SEARCH/REPLACE blocks. Each block: the file path on its own "
-            "line, then\n<<<<<<< SEARCH\n<lines copied exactly from the file>\n=======\n"
-            "<the new lines>\n>>>>>>> REPLACE\nThe SEARCH part must copy enough whole lines "
-            "(for example the whole function) to be unique. Example:\n\n"
-            f"{example}\n<<<<<<< SEARCH\n    return a - b\n=======\n    return a + b\n"
-            ">>>>>>> REPLACE")
+            "Reply with one or more SEARCH/REPLACE blocks, each like this:\n\n"
+            f"{example}\n<<<<<<< SEARCH\n<lines copied exactly from the file>\n=======\n"
+            "<the new lines>\n>>>>>>> REPLACE\n\nThe SEARCH part must copy enough whole lines "
+            "of the file (for example the whole function) to be unique.")
 
     def parse(self, reply: str, current: dict[str, str]) -> ParsedEdit:
         parsed = ParsedEdit()
@@ -329,7 +331,76 @@ class SearchReplaceFormat:
         return None
 
 
+class FunctionFormat:
+    """The whole function, method or class that changes, each in a fence after its file's path,
+    laid over the current file by its definitions' spans: for a file too long to write back
+    whole. The model writes only complete definitions (nothing to copy exactly, no line to
+    anchor); a reply that is the whole file after all is taken as one."""
+
+    name = "function"
+
+    def instructions(self, editable: list[str]) -> str:
+        example = editable[0] if editable else "path/to/file.py"
+        lang = language_of(example)
+        return (
+            "First say in one or two sentences what you will change and why. Then reply with "
+            "the COMPLETE new version of every function or method you change (and only "
+            "those): the file's path on its own line, then the whole function, from its first "
+            "line to its last, in a fenced code block. Write every line of the function, not "
+            "only the changed ones, and not the rest of the file. A new function is written "
+            f"the same way. The part looks like this:\n\n{example}\n```{lang}\n"
+            "<the whole updated function>\n```")
+
+    def _target(self, prev: str, lang: str, body: str, current: dict[str, str]) -> str | None:
+        editable = list(current)
+        return (_path_from(prev, lang, editable)
+                or (editable[0] if len(editable) == 1 else _only_file_in(lang, editable))
+                or _owner(textwrap.dedent(body), lang, current))
+
+    def parse(self, reply: str, current: dict[str, str]) -> ParsedEdit:
+        parsed = ParsedEdit()
+        for prev, lang, body in _blocks(reply):
+            if not body.strip():
+                continue
+            path = self._target(prev, lang, body, current)
+            if path is None:
+                parsed.problems.append("a code block without a file path before it")
+                continue
+            if not (current.get(path) or "").strip():
+                parsed.files[path] = body.rstrip("\n") + "\n"  # a new or empty file: whole
+                continue
+            base = parsed.files.get(path, current[path])
+            merged = merge_partial(path, base, body)
+            if merged is not None:
+                parsed.files[path] = merged
+                continue
+            names = top_level_names(path, current[path])
+            if names and names <= top_level_names(path, body):
+                parsed.files[path] = body.rstrip("\n") + "\n"  # the whole file after all
+                continue
+            parsed.problems.append(f"{path}: a block that is neither whole functions of the "
+                                   "file nor the whole file")
+        if not parsed.files and not parsed.problems:
+            parsed.problems.append("no code block in the reply")
+        return parsed
+
+    def complete(self, reply: str, current: dict[str, str]) -> int | None:
+        """Once a closed block lays over its file and a line of prose follows it (neither a
+        path nor a fence: the explanation has begun), the reply so far."""
+        cut = _closed(reply)
+        if cut is None:
+            return None
+        text, prev, lang = cut
+        if prev or lang:
+            return None  # a block is open
+        rest = [ln.strip() for ln in reply[len(text):].split("\n")[:-1] if ln.strip()]
+        if not rest or PATH_LINE_RE.match(rest[0]) or FENCE_RE.match(rest[0]):
+            return None
+        return len(text) if self.parse(text, current).files else None
+
+
 FORMATS: dict[str, EditFormat] = {"whole": WholeFileFormat(),
+                                  "function": FunctionFormat(),
                                   "search-replace": SearchReplaceFormat(),
                                   "answer-file": AnswerFileFormat()}
 
@@ -337,14 +408,21 @@ FORMATS: dict[str, EditFormat] = {"whole": WholeFileFormat(),
 def choose_format(files: dict[str, str], *, whole_file_lines: int,
                   preferred: str | None = None, answer: bool = False) -> EditFormat:
     """The profile's preferred format if it names one; else whole files while every file that
-    may change is at most ``whole_file_lines`` lines, SEARCH/REPLACE otherwise. ``answer``: the
+    may change is at most ``whole_file_lines`` lines, whole functions when the longer ones are
+    Python or JavaScript with definitions, SEARCH/REPLACE otherwise. ``answer``: the
     only file to write is a new one holding the answer to a question."""
     if answer:
         return FORMATS["answer-file"]
     if preferred and preferred in FORMATS:
         return FORMATS[preferred]
     longest = max((text.count("\n") + 1 for text in files.values()), default=0)
-    return FORMATS["whole"] if longest <= whole_file_lines else FORMATS["search-replace"]
+    if longest <= whole_file_lines:
+        return FORMATS["whole"]
+    # a long file: whole definitions when every file that may change is code whose
+    # definitions can be found, SEARCH/REPLACE blocks otherwise
+    spans = {rel: _py_spans(text) if rel.endswith(".py") else _js_spans(text)
+             if rel.endswith((".js", ".mjs", ".cjs")) else None for rel, text in files.items()}
+    return FORMATS["function"] if all(spans.values()) else FORMATS["search-replace"]
 
 
 _JS_DEF = re.compile(r"^\s*(?:export\s+)?(?:async\s+)?function\s+([A-Za-z_$][\w$]*)|"
@@ -466,17 +544,69 @@ def _js_spans(text: str) -> dict[str, tuple[int, int]]:
 _IMPORT_LINE = re.compile(r"^(?:import\s|from\s+\S+\s+import\s|(?:const|let|var)\s+.*=\s*require\()")
 
 
+def _py_members(text: str) -> dict[str, dict[str, tuple[int, int, int]]]:
+    """class name -> method name -> (first line, end line, indent) of the methods of each
+    top-level class of Python source (0-based, end exclusive, decorators included)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return {}
+    out: dict[str, dict[str, tuple[int, int, int]]] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        methods = out.setdefault(node.name, {})
+        for item in node.body:
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.end_lineno:
+                start = min([item.lineno] + [d.lineno for d in item.decorator_list])
+                methods[item.name] = (start - 1, item.end_lineno, item.col_offset)
+    return out
+
+
+def _indented(lines: list[str], indent: int) -> list[str]:
+    return [" " * indent + ln if ln.strip() else "" for ln in lines]
+
+
+def _member_edits(before: str, after: str, name: str,
+                  a_lines: list[str]) -> list[tuple[int, int, list[str]]] | None:
+    """The edits that lay the methods of ``after``'s class ``name`` over the same class of
+    ``before`` one by one, when the reply's class leaves out some of the current methods (it
+    wrote back only the ones it changed); None when it has them all (the class is replaced)."""
+    old_members = _py_members(before).get(name, {})
+    new_members = _py_members(after).get(name, {})
+    if not old_members or set(old_members) <= set(new_members):
+        return None
+    edits: list[tuple[int, int, list[str]]] = []
+    added: list[str] = []
+    for method, (ns, ne, nindent) in new_members.items():
+        seg = _indented([ln[nindent:] for ln in a_lines[ns:ne]], 0)
+        if method in old_members:
+            os_, oe, oindent = old_members[method]
+            edits.append((os_, oe, _indented(seg, oindent)))
+        else:
+            indent = next(iter(old_members.values()))[2]
+            added += [""] + _indented(seg, indent)
+    if added:
+        end = max(e for _s, e, _i in old_members.values())
+        edits.append((end, end, added))
+    return edits
+
+
 def merge_partial(path: str, before: str, after: str) -> str | None:
     """A reply that wrote back only some definitions of a file, laid over the current file.
 
     Small models asked for the whole file often return just the function they changed. When
     every line of ``after`` outside its definitions is blank, a comment, an import, or a line the
     current file already has, ``after`` is read as a patch: each definition replaces the one of
-    the same name, new definitions are appended, new imports go on top. ``None`` when ``after``
-    is not such a partial file (or the result would not parse)."""
+    the same name, new definitions are appended, new imports go on top. In Python a function
+    whose name is a method of one class of the file (written at any indentation) replaces that
+    method, and a class written with only some of its methods has those laid over the class.
+    ``None`` when ``after`` is not such a partial file (or the result would not parse)."""
     is_py = path.endswith(".py")
     if not is_py and not path.endswith((".js", ".mjs", ".cjs")):
         return None
+    if is_py:
+        after = textwrap.dedent(after)  # a method written at its class's indentation
     spans_of = _py_spans if is_py else _js_spans
     old, new = spans_of(before), spans_of(after)
     if not old or not new:
@@ -495,10 +625,23 @@ def merge_partial(path: str, before: str, after: str) -> str | None:
         return None  # other top-level code: the reply is a whole file, not a partial one
     # (start, end, lines): each definition in place of its old self; new ones after the last old
     # definition (before a trailing exports line or main block)
-    edits = [(*old[n], a_lines[ns:ne]) for n, (ns, ne) in new.items() if n in old]
+    members = _py_members(before) if is_py else {}
+    methods: dict[str, list[tuple[int, int, int]]] = {}
+    for per_class in members.values():
+        for method, span in per_class.items():
+            methods.setdefault(method, []).append(span)
+    edits: list[tuple[int, int, list[str]]] = []
     added: list[str] = []
     for name, (ns, ne) in new.items():
-        if name not in old:
+        if name in old:
+            partial = (_member_edits(before, after, name, a_lines)
+                       if name in members else None)
+            edits += partial if partial is not None else [(*old[name], a_lines[ns:ne])]
+        elif len(methods.get(name, [])) == 1 and a_lines[ns].lstrip().startswith(
+                ("def ", "async def ", "@")):
+            start, end, indent = methods[name][0]
+            edits.append((start, end, _indented(a_lines[ns:ne], indent)))
+        else:
             added += ["", ""] + a_lines[ns:ne] if is_py else [""] + a_lines[ns:ne]
     if added:
         ends = [e for n, (_s, e) in old.items() if "exports" not in n] or [len(b_lines)]

@@ -282,11 +282,14 @@ class Solver:
         return [{"role": "system", "content": SOLVE_SYSTEM},
                 {"role": "user", "content": "\n\n".join(parts)}]
 
-    def _max_tokens(self, located: Located) -> int:
+    def _max_tokens(self, located: Located, fmt: EditFormat) -> int:
         # a stub grows into a whole implementation, and the model explains first: the cap
         # follows the file, but never below what a module with its preface needs (a file cut
-        # off by the cap is always wrong; a reply ends at its closing fence anyway)
+        # off by the cap is always wrong; a reply ends at its closing fence anyway); a reply
+        # of whole functions or SEARCH/REPLACE blocks does not grow with the file
         chars = sum(len(located.files.get(r) or "") for r in located.editable)
+        if fmt.name != "whole":
+            chars = min(chars, 6000)
         return min(self.settings.max_tokens, max(2048, int(chars / 2.8) + 600))
 
     async def _generate(self, number: int, messages: list[Message], temperature: float,
@@ -403,7 +406,7 @@ class Solver:
                                               "edit_format", None),
                             answer=located.answer_file)
         base = self._prompt(task, located, fmt)
-        max_tokens = self._max_tokens(located)
+        max_tokens = self._max_tokens(located, fmt)
         slots = max(1, int(getattr(self.model, "total_slots", 1) or 1))
         deadline = time.monotonic() + s.time_budget
         seen: dict[str, CheckResult] = {}

@@ -1,9 +1,10 @@
-"""Edit formats: whole files and SEARCH/REPLACE blocks read out of plain replies."""
+"""Edit formats: whole files, whole functions and SEARCH/REPLACE blocks read out of plain
+replies."""
 
 from __future__ import annotations
 
 import pytest
-from smallcode.core.solve import SearchReplaceFormat, WholeFileFormat, choose_format
+from smallcode.core.solve import FunctionFormat, SearchReplaceFormat, WholeFileFormat, choose_format
 
 CALC = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n"
 
@@ -64,8 +65,15 @@ def test_format_is_chosen_by_file_size_or_by_the_profile():
     small = {"a.py": "x = 1\n" * 20}
     large = {"a.py": "x = 1\n" * 400}
     assert choose_format(small, whole_file_lines=150).name == "whole"
-    assert choose_format(large, whole_file_lines=150).name == "search-replace"
+    assert choose_format(large, whole_file_lines=150).name == "function"
     assert choose_format(large, whole_file_lines=150, preferred="whole").name == "whole"
+    # a long file without definitions to find (a script, a data file): SEARCH/REPLACE
+    script = {"run.py": "print(1)\n" * 400}
+    assert choose_format(script, whole_file_lines=150).name == "search-replace"
+    notes = {"notes.md": "- item\n" * 400, "a.py": "x = 1\n"}
+    assert choose_format(notes, whole_file_lines=150).name == "search-replace"
+    assert choose_format(large, whole_file_lines=150, preferred="search-replace").name == (
+        "search-replace")
 
 
 def test_a_read_only_file_echoed_back_never_overwrites_the_editable_one():
@@ -300,3 +308,61 @@ def test_a_new_file_is_complete_only_in_a_block_that_names_it():
     assert WholeFileFormat().complete(echoed, current) is None
     reply = echoed + "answer.txt\n```\n42\n```\n"
     assert WholeFileFormat().complete(reply, current) == len(reply)
+
+
+WRAP = ("import re\n\n\nclass Wrapper:\n    width = 70\n\n    def __init__(self, width=70):\n"
+        "        self.width = width\n\n    @staticmethod\n    def helper(x):\n"
+        "        return x + 1\n\n    def wrap(self, text):\n        return [text]\n\n\n"
+        "def fill(text):\n    return '\\n'.join(Wrapper().wrap(text))\n" + "\n# pad\n" * 200)
+
+
+@pytest.mark.parametrize("body", [
+    # at its class's indentation, at none, and inside its class with the other methods left out
+    "    def wrap(self, text):\n        return text.split()\n",
+    "def wrap(self, text):\n    return text.split()\n",
+    "class Wrapper:\n    def wrap(self, text):\n        return text.split()\n",
+])
+def test_a_method_written_back_alone_replaces_only_that_method(body):
+    reply = f"Split on spaces.\n\nwrap.py\n```python\n{body}```\nThat fixes it."
+    parsed = FunctionFormat().parse(reply, {"wrap.py": WRAP})
+    assert parsed.problems == []
+    assert parsed.files["wrap.py"] == WRAP.replace("return [text]", "return text.split()")
+
+
+def test_function_blocks_for_several_definitions_and_a_new_one_are_all_laid_over_the_file():
+    reply = ("wrap.py\n```python\ndef fill(text):\n    return ' '.join(Wrapper().wrap(text))\n"
+             "```\n\nwrap.py\n```python\n    @staticmethod\n    def helper(x):\n"
+             "        return x + 2\n```\n\nwrap.py\n```python\ndef shorten(text):\n"
+             "    return text[:10]\n```\n")
+    parsed = FunctionFormat().parse(reply, {"wrap.py": WRAP})
+    assert parsed.problems == []
+    new = parsed.files["wrap.py"]
+    assert "return ' '.join(Wrapper().wrap(text))" in new and "return x + 2" in new
+    assert "def shorten(text):" in new and "def __init__(self, width=70):" in new
+    compile(new, "wrap.py", "exec")
+
+
+def test_a_function_block_holding_the_whole_file_changes_what_it_changes_and_junk_is_reported():
+    fixed = WRAP.replace("return [text]", "return text.split()")
+    # the whole file without its comments: its definitions laid over the file
+    whole = fixed.replace("# pad\n", "")
+    parsed = FunctionFormat().parse(f"wrap.py\n```python\n{whole}```\n", {"wrap.py": WRAP})
+    assert parsed.files == {"wrap.py": fixed}
+    # a whole file with top-level code of its own is taken as it is
+    script = whole + "\nprint(fill('a b'))\n"
+    parsed = FunctionFormat().parse(f"wrap.py\n```python\n{script}```\n", {"wrap.py": WRAP})
+    assert parsed.files == {"wrap.py": script}
+    parsed = FunctionFormat().parse("wrap.py\n```python\nprint(Wrapper().wrap('a b'))\n```\n",
+                                    {"wrap.py": WRAP})
+    assert parsed.files == {} and parsed.problems
+    assert FunctionFormat().parse("No change needed.", {"wrap.py": WRAP}).problems == [
+        "no code block in the reply"]
+
+
+def test_a_function_reply_is_complete_when_prose_follows_its_last_block():
+    fmt = FunctionFormat()
+    head = "Split it.\n\nwrap.py\n```python\ndef wrap(self, text):\n    return text.split()\n```\n"
+    assert fmt.complete(head, {"wrap.py": WRAP}) is None  # another block may follow
+    assert fmt.complete(head + "\nwrap.py\n", {"wrap.py": WRAP}) is None
+    reply = head + "\nThis splits the text on whitespace.\n"
+    assert fmt.complete(reply, {"wrap.py": WRAP}) == len(head)

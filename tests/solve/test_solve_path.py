@@ -175,6 +175,32 @@ def test_a_reply_with_only_the_fixed_function_keeps_the_rest_of_the_file(tmp_pat
                                               "def mul(a, b):\n    return a * b\n")
 
 
+def test_a_long_file_is_edited_by_writing_back_the_whole_method(tmp_path: Path):
+    """A file over the whole-file line limit: the model is asked for the whole functions it
+    changes, and a method written back alone replaces that method of its class."""
+    body = "".join(f"\n    def unit_{i}(self):\n        return {i}\n" for i in range(90))
+    (tmp_path / "shapes.py").write_text("class Box:\n    def __init__(self, w, h):\n"
+                                        "        self.w, self.h = w, h\n\n"
+                                        "    def area(self):\n        return self.w + self.h\n"
+                                        + body)
+    (tmp_path / "test_shapes.py").write_text("from shapes import Box\n\n\ndef test_area():\n"
+                                             "    assert Box(2, 3).area() == 6\n\n\n"
+                                             "def test_unit():\n    assert Box(1, 1).unit_7() == 7\n")
+    reply = ("Multiply instead of adding.\n\nshapes.py\n```python\n    def area(self):\n"
+             "        return self.w * self.h\n```\nThis returns the area.\n")
+    with ScriptedServer([reply]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
+                       "Box.area gives the wrong value, fix it")
+        prompt = srv.requests[0]["messages"][-1]["content"]
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
+    assert "COMPLETE new version of every function or method you change" in prompt
+    text = (tmp_path / "shapes.py").read_text()
+    assert "        return self.w * self.h\n" in text and text.count("def unit_") == 90
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert any(n.startswith("candidate 1 (function, temperature 0): changes shapes.py; PASSES")
+               for n in notices)
+
+
 def test_an_example_with_a_relative_data_path_runs_in_the_project(tmp_path: Path):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "sales.csv").write_text("region,amount\nnorth,2\nsouth,3\n")
