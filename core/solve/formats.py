@@ -49,8 +49,9 @@ class EditFormat(Protocol):
     def instructions(self, editable: list[str]) -> str:
         """What the model is asked to reply, after the task and the code."""
 
-    def parse(self, reply: str, current: dict[str, str]) -> ParsedEdit:
-        """The files a reply changes (whole new contents), given the current contents."""
+    def parse(self, reply: str, current: dict[str, str], *, cut_off: bool = False) -> ParsedEdit:
+        """The files a reply changes (whole new contents), given the current contents;
+        ``cut_off``: the reply was ended by the token limit."""
 
     def complete(self, reply: str, current: dict[str, str]) -> int | None:
         """While a reply streams in: the length of the part of ``reply`` that already holds
@@ -125,6 +126,34 @@ def _closed(reply: str) -> tuple[str, str, str] | None:
     return "\n".join(lines[:closed + 1]) + "\n", prev, lang if opened is not None else ""
 
 
+def _open_at_end(reply: str) -> bool:
+    """Whether a reply ends inside a fenced block (cut off by the token limit)."""
+    fence = ""
+    for line in reply.splitlines():
+        text = line.strip()
+        if not fence:
+            m = FENCE_RE.match(text)
+            if m:
+                fence = m.group(1)
+        elif text.startswith(fence[:3]) and text.strip(fence[0]) == "":
+            fence = ""
+    return bool(fence)
+
+
+def _complete_definitions(body: str) -> str:
+    """Python code cut off mid-way, up to the start of its last top-level statement (the one
+    the cut fell in); a decorator or comment right above it goes with it."""
+    lines = body.splitlines()
+    starts = [i for i, ln in enumerate(lines) if ln.strip() and not ln[0].isspace()
+              and not ln.lstrip().startswith((")", "]", "}"))]
+    if not starts:
+        return ""
+    last = starts[-1]
+    while last > 0 and lines[last - 1].lstrip().startswith(("@", "#")):
+        last -= 1
+    return "\n".join(lines[:last]).rstrip() + "\n"
+
+
 def _path_from(line: str, lang: str, editable: list[str]) -> str | None:
     """The file a block is for: the path on the line before it (or in its language tag), else
     the one editable file a sentence before it names ("Here is the fixed `report.py`:")."""
@@ -194,7 +223,8 @@ class WholeFileFormat:
             "code block. Write every line of the file, not only the changed part. The file "
             f"part looks like this:\n\n{example}\n```{lang}\n<the whole updated file>\n```")
 
-    def parse(self, reply: str, current: dict[str, str]) -> ParsedEdit:
+    def parse(self, reply: str, current: dict[str, str], *,
+              cut_off: bool = False) -> ParsedEdit:
         parsed = ParsedEdit()
         editable = list(current)
         blocks = _blocks(reply)
@@ -293,7 +323,8 @@ class SearchReplaceFormat:
             "<the new lines>\n>>>>>>> REPLACE\n\nThe SEARCH part must copy enough whole lines "
             "of the file (for example the whole function) to be unique.")
 
-    def parse(self, reply: str, current: dict[str, str]) -> ParsedEdit:
+    def parse(self, reply: str, current: dict[str, str], *,
+              cut_off: bool = False) -> ParsedEdit:
         parsed = ParsedEdit()
         editable = list(current)
         text = reply.replace("\r\n", "\n")
@@ -357,9 +388,11 @@ class FunctionFormat:
                 or (editable[0] if len(editable) == 1 else _only_file_in(lang, editable))
                 or _owner(textwrap.dedent(body), lang, current))
 
-    def parse(self, reply: str, current: dict[str, str]) -> ParsedEdit:
+    def parse(self, reply: str, current: dict[str, str], *,
+              cut_off: bool = False) -> ParsedEdit:
         parsed = ParsedEdit()
-        for prev, lang, body in _blocks(reply):
+        blocks = _blocks(reply)
+        for n, (prev, lang, body) in enumerate(blocks):
             if not body.strip():
                 continue
             path = self._target(prev, lang, body, current)
@@ -370,7 +403,11 @@ class FunctionFormat:
                 parsed.files[path] = body.rstrip("\n") + "\n"  # a new or empty file: whole
                 continue
             base = parsed.files.get(path, current[path])
-            merged = merge_partial(path, base, body)
+            if cut_off and n == len(blocks) - 1 and path.endswith(".py") and _open_at_end(reply):
+                # cut off by the token limit (asked for functions, the 1.5B often writes the
+                # whole file): the definitions it finished are used
+                body = _complete_definitions(body)
+            merged = merge_partial(path, base, body) if body.strip() else None
             if merged is not None:
                 parsed.files[path] = merged
                 continue

@@ -285,10 +285,11 @@ class Solver:
     def _max_tokens(self, located: Located, fmt: EditFormat) -> int:
         # a stub grows into a whole implementation, and the model explains first: the cap
         # follows the file, but never below what a module with its preface needs (a file cut
-        # off by the cap is always wrong; a reply ends at its closing fence anyway); a reply
-        # of whole functions or SEARCH/REPLACE blocks does not grow with the file
+        # off by the cap is always wrong; a reply ends at its closing fence anyway; asked for
+        # whole functions, the 1.5B often writes the whole file, and a reply cut off keeps only
+        # its complete definitions); SEARCH/REPLACE blocks do not grow with the file
         chars = sum(len(located.files.get(r) or "") for r in located.editable)
-        if fmt.name != "whole":
+        if fmt.name == "search-replace":
             chars = min(chars, 6000)
         return min(self.settings.max_tokens, max(2048, int(chars / 2.8) + 600))
 
@@ -324,7 +325,8 @@ class Solver:
                                    completion_tokens=reply.usage.completion_tokens,
                                    cached_tokens=reply.usage.cached_tokens))
         await self.emit(AssistantText(text=reply.content))
-        parsed = fmt.parse(reply.content, current)
+        parsed = fmt.parse(reply.content, current,
+                           cut_off=not kept and reply.finish_reason == "length")
         files: dict[str, str] = {}
         problems = list(parsed.problems)
         for rel, text in parsed.files.items():

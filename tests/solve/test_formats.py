@@ -366,3 +366,21 @@ def test_a_function_reply_is_complete_when_prose_follows_its_last_block():
     assert fmt.complete(head + "\nwrap.py\n", {"wrap.py": WRAP}) is None
     reply = head + "\nThis splits the text on whitespace.\n"
     assert fmt.complete(reply, {"wrap.py": WRAP}) == len(head)
+
+
+def test_a_function_reply_cut_off_by_the_token_limit_keeps_the_definitions_it_finished():
+    current = ("import os\n\n\ndef a():\n    return 1\n\n\n@cache\ndef b():\n    return 2\n\n\n"
+               "def c():\n    return 3\n" + "\n# pad\n" * 200)
+    # asked for functions, the model writes the whole file and the limit cuts it in b
+    reply = ("f.py\n```python\nimport os\n\n\ndef a():\n    return 10\n\n\n@cache\ndef b():\n"
+             "    ret")
+    parsed = FunctionFormat().parse(reply, {"f.py": current}, cut_off=True)
+    assert parsed.problems == []
+    assert parsed.files["f.py"] == current.replace("return 1\n", "return 10\n")
+    # not cut off (the model forgot the closing fence): every definition is used
+    done = "f.py\n```python\ndef c():\n    return 30\n"
+    assert "return 30" in FunctionFormat().parse(done, {"f.py": current}).files["f.py"]
+    # cut off in the only definition: nothing is left to use
+    parsed = FunctionFormat().parse("f.py\n```python\ndef a():\n    return (1 +",
+                                    {"f.py": current}, cut_off=True)
+    assert parsed.files == {} and parsed.problems
