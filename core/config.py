@@ -69,7 +69,8 @@ class SolveSettings(_Section):
     temperature: float = Field(0.7, ge=0, le=2, description="for candidates after the first "
                                "(the first is greedy)")
     whole_file_lines: int = Field(150, gt=0, description="files up to this many lines are "
-                                  "written whole; longer ones by SEARCH/REPLACE blocks")
+                                  "written whole; longer ones by their changed functions "
+                                  "(SEARCH/REPLACE blocks when they have none)")
     whole_repo_chars: int = Field(12000, ge=0, description="a project up to this size goes "
                                   "into the prompt whole")
     max_tokens: int = Field(4096, gt=0, description="completion tokens per candidate")

@@ -305,6 +305,7 @@ class AnswerFileFormat(WholeFileFormat):
                 "```\n<the content>\n```")
 
 
+ECHO_LINES = 30  # non-blank lines copied from a file's top that make a reply a whole-file copy
 SR_RE = re.compile(r"^<{5,9} SEARCH[^\n]*\n(.*?)^={5,9}[ \t]*\n(.*?)^>{5,9} REPLACE[^\n]*$",
                    re.MULTILINE | re.DOTALL)
 
@@ -369,6 +370,8 @@ class FunctionFormat:
     anchor); a reply that is the whole file after all is taken as one."""
 
     name = "function"
+    # a file longer than this does not fit in a reply of solve.max_tokens (4096) tokens
+    WHOLE_REPLY_CHARS = 14000
 
     def instructions(self, editable: list[str]) -> str:
         example = editable[0] if editable else "path/to/file.py"
@@ -403,7 +406,14 @@ class FunctionFormat:
                 parsed.files[path] = body.rstrip("\n") + "\n"  # a new or empty file: whole
                 continue
             base = parsed.files.get(path, current[path])
-            if cut_off and n == len(blocks) - 1 and path.endswith(".py") and _open_at_end(reply):
+            last_open = n == len(blocks) - 1 and _open_at_end(reply)
+            if last_open and self._echo(body, current[path]):
+                parsed.problems.append(
+                    f"the reply began to copy the whole of {path} "
+                    f"({current[path].count(chr(10)) + 1} lines), too long to write back; write "
+                    "only the functions you change")
+                continue
+            if cut_off and last_open and path.endswith(".py"):
                 # cut off by the token limit (asked for functions, the 1.5B often writes the
                 # whole file): the definitions it finished are used
                 body = _complete_definitions(body)
@@ -421,9 +431,26 @@ class FunctionFormat:
             parsed.problems.append("no code block in the reply")
         return parsed
 
+    def _echo(self, body: str, text: str) -> bool:
+        """An open block copying a file too long to write back whole from its first line
+        (asked for functions, the 1.5B often starts writing the whole file; cut off by the
+        token limit, a reply of ``solve.max_tokens`` = 4096 tokens never reaches the end)."""
+        if len(text) <= self.WHOLE_REPLY_CHARS:
+            return False
+        mine = [ln.strip() for ln in body.splitlines() if ln.strip()][:ECHO_LINES]
+        theirs = [ln.strip() for ln in text.splitlines() if ln.strip()][:ECHO_LINES]
+        return len(mine) == ECHO_LINES and mine == theirs
+
     def complete(self, reply: str, current: dict[str, str]) -> int | None:
         """Once a closed block lays over its file and a line of prose follows it (neither a
-        path nor a fence: the explanation has begun), the reply so far."""
+        path nor a fence: the explanation has begun), the reply so far; and as soon as an
+        open block is copying a file too long to write back whole."""
+        blocks = _blocks(reply)
+        if blocks and _open_at_end(reply):
+            prev, lang, body = blocks[-1]
+            path = self._target(prev, lang, body, current)
+            if path in current and self._echo(body, current[path]):
+                return len(reply)
         cut = _closed(reply)
         if cut is None:
             return None

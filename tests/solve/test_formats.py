@@ -384,3 +384,23 @@ def test_a_function_reply_cut_off_by_the_token_limit_keeps_the_definitions_it_fi
     parsed = FunctionFormat().parse("f.py\n```python\ndef a():\n    return (1 +",
                                     {"f.py": current}, cut_off=True)
     assert parsed.files == {} and parsed.problems
+
+
+def test_copying_a_file_too_long_to_write_back_is_stopped_and_said():
+    long_file = "".join(f"def f{i}(x):\n    '''Return x plus {i}.'''\n    return x + {i}\n\n\n"
+                        for i in range(400))
+    assert len(long_file) > FunctionFormat.WHOLE_REPLY_CHARS
+    fmt = FunctionFormat()
+    head = "I will fix f3.\n\nlong.py\n```python\n" + "".join(long_file.splitlines(True)[:60])
+    assert fmt.complete(head[:60], {"long.py": long_file}) is None
+    assert fmt.complete(head, {"long.py": long_file}) == len(head)
+    parsed = fmt.parse(head, {"long.py": long_file})
+    assert parsed.files == {}
+    assert parsed.problems[0].startswith("the reply began to copy the whole of long.py")
+    # a file short enough to write back whole may be copied: the 1.5B's whole-file replies
+    # of a 350-line file passed their tests
+    short = "".join(long_file.splitlines(True)[:200])
+    assert fmt.complete("long.py\n```python\n" + short[:2000], {"long.py": short}) is None
+    # the changed function alone is not a copy
+    one = "long.py\n```python\ndef f3(x):\n    '''Return x plus 3.'''\n    return x + 4\n```\n"
+    assert "return x + 4" in fmt.parse(one, {"long.py": long_file}).files["long.py"]
