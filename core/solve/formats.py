@@ -443,8 +443,9 @@ class FunctionFormat:
 
     def complete(self, reply: str, current: dict[str, str]) -> int | None:
         """Once a closed block lays over its file and a line of prose follows it (neither a
-        path nor a fence: the explanation has begun), the reply so far; and as soon as an
-        open block is copying a file too long to write back whole."""
+        path nor a fence: the explanation has begun) or a block opens for a file that may not
+        change (it echoes a test file), the reply up to there; and as soon as an open block is
+        copying a file too long to write back whole."""
         blocks = _blocks(reply)
         if blocks and _open_at_end(reply):
             prev, lang, body = blocks[-1]
@@ -455,8 +456,11 @@ class FunctionFormat:
         if cut is None:
             return None
         text, prev, lang = cut
-        if prev or lang:
-            return None  # a block is open
+        if prev or lang:  # a block is open: done when it is for a file that may not change
+            path = _path_from(prev, lang, list(current))
+            if path is None or path in current:
+                return None
+            return len(text) if self.parse(text, current).files else None
         rest = [ln.strip() for ln in reply[len(text):].split("\n")[:-1] if ln.strip()]
         if not rest or PATH_LINE_RE.match(rest[0]) or FENCE_RE.match(rest[0]):
             return None

@@ -86,6 +86,11 @@ class Oracle:
                           "answer (it writes out the expected value of " + ", ".join(pasted)
                           + "): solve it for every input"))
         stubs = stubs_left(root, [r for r in changed if r.endswith(".py")])
+        if self.kind == "tests":
+            # a hook left empty by design (``def check_unused_args(...): pass`` in a library)
+            # is the tests' business; a body the candidate emptied is still a stub
+            kept = {_stub_key(s) for s in _placeholders_in(self.baseline)}
+            stubs = [s for s in stubs if _stub_key(s) not in kept]
         if stubs:
             parts.append((False, "not implemented yet (the body is only a placeholder): "
                           + ", ".join(stubs)))
@@ -187,12 +192,31 @@ def pasted_answers(root: Path, py_files: list[str], checks: list[ReproCheck],
 def stubs_left(root: Path, py_files: list[str]) -> list[str]:
     """Functions in these files whose body is only a placeholder: ``pass``, ``...``, a
     docstring, or ``raise NotImplementedError`` (the stub of an exercise, or a candidate that
-    wrote ``# implement here`` instead of code)."""
-    out: list[str] = []
+    wrote ``# implement here`` instead of code), as ``path:line name()``."""
+    texts: dict[str, str] = {}
     for rel in py_files:
         try:
-            tree = ast.parse((root / rel).read_text(errors="replace"))
-        except (OSError, SyntaxError):
+            texts[rel] = (root / rel).read_text(errors="replace")
+        except OSError:
+            continue
+    return _placeholders_in(texts)
+
+
+def _stub_key(stub: str) -> tuple[str, str]:
+    """``path:line name()`` without its line (a candidate moves the lines)."""
+    where, name = stub.split(" ", 1)
+    return where.rsplit(":", 1)[0], name
+
+
+def _placeholders_in(texts: dict[str, str]) -> list[str]:
+    """:func:`stubs_left` over file texts (path -> text; files that do not parse are skipped)."""
+    out: list[str] = []
+    for rel, text in texts.items():
+        if not rel.endswith(".py"):
+            continue
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError):
             continue
         for node in ast.walk(tree):
             if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):

@@ -228,8 +228,8 @@ class Solver:
             located.failure_text = start.compact() + "\n" + (start.output_tail or "")
             return Oracle("tests", True, f"{len(failing) or 'some'} test(s) fail now "
                           f"({start.command}) and must pass", start_failures=failing,
-                          start_passed=start.passed_count(),
-                          test_timeout=timeout)
+                          start_passed=start.passed_count(), test_timeout=timeout,
+                          baseline={r: located.files.get(r) or "" for r in code_files})
         start_ids: list[str] | None = [] if start is not None else None
         # the task text includes the documents it points at ("described in
         # .docs/instructions.md"): their examples are the user's examples too

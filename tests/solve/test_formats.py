@@ -404,3 +404,9 @@ def test_copying_a_file_too_long_to_write_back_is_stopped_and_said():
     # the changed function alone is not a copy
     one = "long.py\n```python\ndef f3(x):\n    '''Return x plus 3.'''\n    return x + 4\n```\n"
     assert "return x + 4" in fmt.parse(one, {"long.py": long_file}).files["long.py"]
+
+
+def test_a_function_reply_ends_where_a_block_for_a_read_only_file_opens():
+    head = "wrap.py\n```python\ndef wrap(self, text):\n    return text.split()\n```\n\n"
+    reply = head + "tests/test_wrap.py\n```python\nimport pytest\n"
+    assert FunctionFormat().complete(reply, {"wrap.py": WRAP}) == len(head.rstrip("\n")) + 1

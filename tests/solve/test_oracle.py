@@ -251,6 +251,27 @@ def test_a_stub_left_in_a_candidate_fails_even_the_weak_oracle(tmp_path):
     assert "to_roman" not in result.detail  # it has real statements
 
 
+def test_with_tests_as_the_oracle_a_hook_that_was_empty_before_is_not_a_stub(tmp_path):
+    """Seen on a library file: ``def check_unused_args(...): pass`` is empty by design, and
+    every candidate was failed for keeping it. A body the candidate emptied still is a stub."""
+    before = ("class Formatter:\n    def format(self, s):\n        return s\n\n"
+              "    def check_unused_args(self, used, args, kwargs):\n        pass\n")
+    (tmp_path / "fmt.py").write_text("# fixed\n" + before)
+    (tmp_path / "test_fmt.py").write_text("from fmt import Formatter\n\n\ndef test_format():\n"
+                                          "    assert Formatter().format('a') == 'a'\n")
+    oracle = Oracle("tests", True, "1 test fails now", start_failures=["test_fmt.py::test_format"],
+                    baseline={"fmt.py": before})
+    assert oracle.check(tmp_path, ["fmt.py"]).passed
+    (tmp_path / "fmt.py").write_text(before.replace("return s", "pass"))
+    result = oracle.check(tmp_path, ["fmt.py"])
+    assert not result.passed and "fmt.py:2 format()" in result.detail
+    assert "check_unused_args" not in result.detail
+    # a weak oracle still asks for every placeholder (an exercise's stub is one)
+    (tmp_path / "fmt.py").write_text(before)
+    assert "check_unused_args" in Oracle("structural", False, "weak").check(
+        tmp_path, ["fmt.py"]).detail
+
+
 def test_a_module_that_fails_to_import_names_the_exception_on_the_verdict_s_first_line(tmp_path):
     (tmp_path / "api.py").write_text("def get_user(user_id, timeout=DEFAULT_TIMEOUT):\n"
                                      "    return user_id\n")
