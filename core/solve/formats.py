@@ -408,10 +408,10 @@ class FunctionFormat:
             base = parsed.files.get(path, current[path])
             last_open = n == len(blocks) - 1 and _open_at_end(reply)
             if last_open and self._echo(body, current[path]):
-                parsed.problems.append(
-                    f"the reply began to copy the whole of {path} "
-                    f"({current[path].count(chr(10)) + 1} lines), too long to write back; write "
-                    "only the functions you change")
+                lines = current[path].count("\n") + 1
+                parsed.problems.append(f"the reply began to copy the whole of {path} ({lines} "
+                                       "lines), too long to write back; write only the "
+                                       "functions you change")
                 continue
             if cut_off and last_open and path.endswith(".py"):
                 # cut off by the token limit (asked for functions, the 1.5B often writes the
