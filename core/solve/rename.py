@@ -27,8 +27,8 @@ from ..tools.workspace import Workspace
 # "called", never the verb "call" ("make calc_total call apply_tax" names nothing)
 NAMING_VERB = re.compile(r"\b(?:renam\w*|renmae\w*|called|named?|naming)\b", re.IGNORECASE)
 # a cheap first look for a substitution; SUBSTITUTION below decides
-SUBSTITUTION_HINT = re.compile(r"->|→|=>|\b(?:to|with|by|instead|rather|place|known|becomes?)\b",
-                               re.IGNORECASE)
+SUBSTITUTION_HINT = re.compile(r"->|→|=>|\b(?:to|with|by|instead|rather|place|known|becomes?|"
+                               r"be|now)\b", re.IGNORECASE)
 RENAME_VERB = re.compile(r"\b(?:renam\w*|renmae\w*)\b", re.IGNORECASE)
 # the message asks for new code next to the old name, not for the old name to change
 CREATES = re.compile(r"\b(?:add\w*|writ\w*|creat\w*|implement\w*|defin\w*|introduc\w*)\b",
@@ -36,7 +36,10 @@ CREATES = re.compile(r"\b(?:add\w*|writ\w*|creat\w*|implement\w*|defin\w*|introd
 # what stands between two names when one replaces the other ("a -> b", "b instead of a")
 SUBSTITUTION = re.compile(r"^[\s`'\"]*(?:->|→|=>|to|with|by|instead\s+of|rather\s+than|"
                           r"in\s+place\s+of|(?:to\s+be\s+|is\s+)?(?:now\s+)?known\s+as|"
-                          r"becomes?)[\s`'\"]*$", re.IGNORECASE)
+                          r"becomes?|(?:should|must|needs?\s+to|has\s+to|ought\s+to|will)\s+be(?:come)?|"
+                          r"is\s+now)[\s`'\"]*$", re.IGNORECASE)
+# sed's substitution, "s/calc_total/compute_total/"
+SED = re.compile(r"(?<![\w/])s/([A-Za-z_]\w*)/([A-Za-z_]\w*)/")
 # "with"/"by" only replace a name when replace governs that name ("replace the function a with
 # b", not "replace the loop in a with b")
 REPLACE_BEFORE = re.compile(r"\breplac\w*\s+(?:(?!in\b|inside\b|within\b)\w+\s+){0,3}`?$",
@@ -45,7 +48,16 @@ LOCATION_BEFORE = re.compile(r"\b(?:in|of|inside|within|from|into|on|at)\s+`?$",
 SENTENCE_END = re.compile(r"[.!?;:](?:\s|$)|\n")
 # the words right before a name that make a capitalised word a name ("to Basket", "called Basket")
 NAMING_LEAD = re.compile(r"(?:\bto|\binto|\bas|\bcalled|\bname|->|=>)\s*$", re.IGNORECASE)
-IDENT = re.compile(r"(?<![\w./\\-])`?([A-Za-z_][A-Za-z0-9_]*)(?:\(\))?`?(?![\w/\\-]|\.\w)")
+# a qualified name ("billing.totals.calc_total") stands for its last part; a file name's
+# extension ("totals.py" -> "py") is never code-shaped, so never a name
+IDENT = re.compile(r"(?<![\w./\\-])`?(?:[A-Za-z_]\w*\.)*([A-Za-z_][A-Za-z0-9_]*)(?:\(\))?`?"
+                   r"(?![\w/\\]|-(?!>)|\.\w)")
+# a fault the message reports: a bug report that mentions a name ("crashes when an item is
+# named foo_bar") is not a rename unless it says rename
+FAULT = re.compile(r"\b(?:crash\w*|fail\w*|error\w*|exception|wrong|bug\w*|broken|raises?|"
+                   r"traceback)\b|\w(?:Error|Exception)\b", re.IGNORECASE)
+# the noun ("a better name", "the name calc_total is confusing"), not "named"/"called"
+NAME_NOUN = re.compile(r"\bnames?\b(?!\s+(?:of|the|in|for)\b)", re.IGNORECASE)
 DEFINES = (r"^\s*(?:async\s+)?def\s+{n}\b", r"^\s*class\s+{n}\b", r"^{n}\s*[:=]",
            r"\bfunction\s+{n}\b", r"\b(?:const|let|var)\s+{n}\s*=")
 CODE_EXT = (".py", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx")
@@ -98,14 +110,21 @@ def _sentence_of(task: str, pos: int) -> tuple[int, int]:
 
 def find_rename(task: str, ws: Workspace) -> RenameRequest | None:
     """(old, new) when the message asks to rename a name defined in the project, else None."""
-    if not NAMING_VERB.search(task) and not SUBSTITUTION_HINT.search(task):
-        return None
     defined: dict[str, bool] = {}  # each name's files are read once
 
     def is_defined(name: str) -> bool:
         if name not in defined:
             defined[name] = _defined(name, ws)
         return defined[name]
+
+    sed = SED.search(task)
+    if sed and is_defined(sed[1]) and not is_defined(sed[2]) and files_using(ws, sed[1]):
+        return RenameRequest(sed[1], sed[2], f"s/{sed[1]}/{sed[2]}/: {sed[1]} is defined in "
+                                             f"the project; {sed[2]} is not defined yet")
+    if not NAMING_VERB.search(task) and not SUBSTITUTION_HINT.search(task):
+        return None
+    if FAULT.search(task) and not RENAME_VERB.search(task):
+        return None
 
     # name -> its first mention; a capitalised word that is a class of the project (``Cart``)
     # is a name even where it is not code-shaped
@@ -135,6 +154,16 @@ def find_rename(task: str, ws: Workspace) -> RenameRequest | None:
     if len(others) == 1 and subst:
         return RenameRequest(old, subst[0], f"{old} is defined in the project; {subst[0]} is "
                                             "not defined yet and replaces it")
+    # the verb and the new name in a sentence of their own ("calc_total: rename it to
+    # compute_total", "Rename calc_total. New name: compute_total", "calc_total is a confusing
+    # name. compute_total, please"): the whole message says rename (or speaks of a name and
+    # reports no defect), asks for no new code, and writes one fresh name after the old one
+    fresh = [n for n, m in found.items() if m.start() > at.start() and n != old
+             and _is_name(m, task) and not is_defined(n)]
+    named = RENAME_VERB.search(task) or NAME_NOUN.search(task)
+    if named and not CREATES.search(task) and len(fresh) == 1:
+        return RenameRequest(old, fresh[0], f"the message asks for a new name for {old}, defined in the "
+                                            f"project; {fresh[0]} is not defined yet")
     return None
 
 

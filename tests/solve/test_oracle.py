@@ -113,6 +113,39 @@ def test_a_rename_written_as_a_substitution_is_recognised(cart_repo, task):
 
 
 @pytest.mark.parametrize("task", [
+    # the verb and the new name in sentences of their own
+    "calc_total: rename to compute_total",
+    "Rename calc_total. New name: compute_total.",
+    "The name calc_total is confusing; we'd like it to be compute_total, tests too.",
+    "calc_total is a bad name. compute_total please, in code and tests.",
+    # qualified names, arrows without spaces, sed, "should be"
+    "billing.calc_total -> billing.compute_total",
+    "rename cart.calc_total to compute_total",
+    "calc_total->compute_total",
+    "s/calc_total/compute_total/ across the project",
+    "calc_total should be compute_total",
+    "calc_total is now compute_total everywhere",
+])
+def test_a_rename_spread_over_the_message_is_recognised(cart_repo, task):
+    req = find_rename(task, cart_repo)
+    assert req is not None and (req.old, req.new) == ("calc_total", "compute_total")
+
+
+@pytest.mark.parametrize("task", [
+    # a bug report that mentions a name is not a rename
+    "calc_total crashes when an item is named foo_bar",
+    "calc_total fails on a column name like unit_price",
+    "calc_total raises KeyError for items named free_gift",
+    # a name that should be a value, new code, a file
+    "calc_total should be fast",
+    "calc_total is a bad name. Add compute_total beside it.",
+    "s/app.py/main.py/",
+])
+def test_a_name_in_a_bug_report_or_new_code_is_not_a_rename(cart_repo, task):
+    assert find_rename(task, cart_repo) is None
+
+
+@pytest.mark.parametrize("task", [
     # new code next to the old name
     "Add a compute_total function that wraps calc_total.",
     "Using calc_total, add a function named compute_total that adds tax.",
@@ -345,6 +378,59 @@ def test_a_change_is_told_from_a_question_by_its_form_not_its_route(category, me
     # a question whose answer goes into a file is an edit of that file
     assert wants_change(category, message, asks_for_files=True) is (category not in
                                                                       ("run", "search"))
+
+
+@pytest.mark.parametrize("category,message", [
+    # a request for a change inside a question
+    ("write", "Can you fix the backup script? it fails on paths with spaces"),
+    ("write", "What's wrong with total() in cart.js? Fix it."),
+    ("read", "Looks like apply_discount(200, 10) returns 0. Could you make it take 10 percent?"),
+    # a defect reported beside a question
+    ("write", "Is there a bug in median()? median([4, 1, 3, 2]) gives me 3."),
+    ("write", "I tried to withdraw more than my balance and it went negative?? That should "
+              "raise InsufficientFunds."),
+    ("write", "Find the bug in transpose(): it breaks on non-square matrices."),
+    # a defect the router sends to "run" or "respond": reported, so a change
+    ("run", "When I run the tests for slug.py, slugify('a  b') gives 'a--b'. Should be 'a-b'."),
+    ("run", "Running python yearcal.py 2000 shows February with 28 days, but 2000 was a leap "
+            "year."),
+    ("run", "run the tests and fix whatever fails"),
+    ("respond", "withdraw() crashes on zero"),
+    ("search", "search for the bug that makes totals() skip the first row, and fix it"),
+])
+def test_a_change_asked_or_a_defect_reported_goes_to_the_solve_path(category, message):
+    from smallcode.core.solve import is_question, wants_change
+
+    assert not is_question(message)
+    assert wants_change(category, message)
+
+
+@pytest.mark.parametrize("category,message", [
+    ("run", "run the tests"),
+    ("run", "Rename every .txt file in notes/ to .md (keep their contents)."),
+    ("run", "install the dev dependencies and run the linter"),
+    ("search", "find every caller of render_table"),
+    ("search", "where is the retry limit configured"),
+    ("code_intel", "Why does the parser crash on empty input?"),
+    ("code_intel", "Does calc_total handle an empty list?"),
+    ("read", "I keep seeing 429s. Which setting controls the retry limit?"),
+    ("respond", "what's the difference between a list and a tuple in python"),
+])
+def test_commands_searches_and_questions_stay_in_the_tool_loop(category, message):
+    from smallcode.core.solve import wants_change
+
+    assert not wants_change(category, message)
+
+
+@pytest.mark.parametrize("message", [
+    "Which function in catalog.py raises KeyError? Write its name into answer.txt.",
+    "How many HTTP endpoints does routes.py register? Put just the number in answer.txt.",
+    "What TCP port does the server listen on by default? Save it to port.txt",
+])
+def test_a_question_whose_answer_goes_into_a_file_is_still_a_question(message):
+    from smallcode.core.solve import is_question
+
+    assert is_question(message)
 
 
 def test_a_repro_check_that_raises_names_the_line_of_the_project_that_raised_and_its_values(
