@@ -74,7 +74,12 @@ class SolveSettings(_Section):
     whole_repo_chars: int = Field(12000, ge=0, description="a project up to this size goes "
                                   "into the prompt whole")
     max_tokens: int = Field(4096, gt=0, description="completion tokens per candidate")
-    test_timeout: float = Field(120.0, gt=0, description="seconds per test run of a candidate")
+    test_timeout: float = Field(120.0, gt=0, description="seconds per test run of a candidate "
+                                "at most; a run taking test_slowdown times the untouched "
+                                "project's own run (at least 20 s) is stopped sooner")
+    test_slowdown: float = Field(10.0, gt=1, description="how many times slower than the "
+                                 "untouched project's tests a candidate's tests may run before "
+                                 "they count as hanging")
     seed: int | None = Field(1, description="sampling seed of candidate 1 (candidate n gets seed "
                              "+ n - 1); None = the server's random seed")
     vote: bool = Field(True, description="when nothing can check the task (no tests, no example) "

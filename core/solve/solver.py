@@ -143,6 +143,18 @@ def _diff_size(before: dict[str, str | None], after: dict[str, str]) -> int:
     return total
 
 
+MIN_TEST_TIMEOUT = 20.0  # a candidate's tests get this long however fast the project's ran
+
+
+def candidate_test_timeout(limit: float, slowdown: float, start_seconds: float | None) -> float:
+    """Seconds a candidate's test run may take: ``slowdown`` times the untouched project's own
+    run (at least :data:`MIN_TEST_TIMEOUT`), never more than ``limit``. A candidate that loops
+    forever then costs seconds, not the whole ``limit`` of a budget shared by every candidate."""
+    if start_seconds is None:
+        return limit
+    return min(limit, max(MIN_TEST_TIMEOUT, slowdown * start_seconds))
+
+
 class Solver:
     """Runs one edit task through the solve path. Plain class: no Ray, no CLI."""
 
@@ -220,9 +232,12 @@ class Solver:
     # ------------------------------------------------------------------ oracle
     def _oracle(self, task: str, located: Located) -> Oracle:
         runner = testrunner.detect_test_runner(self.ws.root)
+        began = time.monotonic()
         start = testrunner.run_tests(runner, [], self.settings.test_timeout) if runner else None
         failing = start.failure_ids() if start is not None and not start.ok else []
-        timeout = self.settings.test_timeout
+        timeout = candidate_test_timeout(self.settings.test_timeout, self.settings.test_slowdown,
+                                         None if start is None or start.timed_out
+                                         else time.monotonic() - began)
         code_files = [r for r in located.shown if r.endswith((".py", ".js", ".cjs", ".mjs"))]
         if start is not None and not start.ok and not start.timed_out:
             located.failure_text = start.compact() + "\n" + (start.output_tail or "")

@@ -397,3 +397,28 @@ def test_a_candidate_that_forgot_an_import_gets_it_and_passes(tmp_path: Path):
     assert (tmp_path / "slug.py").read_text().startswith("import re\n\ndef slug(text):")
     notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
     assert "candidate 1: import re in slug.py" in notices
+
+
+HANGS = "calc.py\n```python\ndef add(a, b):\n    while True:\n        pass\n```\n"
+
+
+def test_a_candidate_whose_tests_hang_is_stopped_long_before_the_test_timeout(tmp_path: Path):
+    """The project's own tests take well under a second, so a candidate's run is stopped after
+    the 20 s floor, not the 120 s test_timeout, and the next candidate still gets its turn."""
+    repo = make_repo(tmp_path)
+    with ScriptedServer([HANGS, RIGHT]) as srv:
+        proc = run_cli(repo, "--yes", "--json", "--base-url", srv.base_url,
+                       "the calculator gives the wrong answers")
+    assert proc.returncode == 0, proc.stderr
+    assert (repo / "calc.py").read_text() == RIGHT.split("```python\n")[1].split("```")[0]
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert any(n.startswith("candidate 1 ") and "timed out after 20s" in n for n in notices), \
+        notices
+
+
+@pytest.mark.parametrize("start,expected", [(None, 120.0), (0.4, 20.0), (3.0, 30.0),
+                                            (30.0, 120.0)])
+def test_a_candidates_test_timeout_follows_the_projects_own_test_time(start, expected):
+    from smallcode.core.solve.solver import candidate_test_timeout
+
+    assert candidate_test_timeout(120.0, 10.0, start) == expected
