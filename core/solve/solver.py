@@ -632,6 +632,22 @@ class Solver:
             with self._scratch(cand.files) as root:
                 return broken_examples(root, modules, calls)
 
+        # a worked-out result the untouched code already gives is no evidence of the change:
+        # for a bug report it is often the reported wrong behaviour written out again
+        # ("add_tag('b') returns ['a', 'b'] the second time"), and credit for it would go to
+        # the candidates that keep the bug. Like a reproduction check, a result counts only
+        # when the code as it is fails it.
+        def untouched() -> tuple[str, ...] | None:
+            with self._scratch({}) as root:
+                return behaviour(root, modules, calls)
+
+        before = await asyncio.to_thread(untouched) or ()
+        already = frozenset(ex.call for value, ex in zip(before, examples, strict=False)
+                            if ex.expected is not None and same_result(value, ex.expected))
+        if already:
+            await self.emit(NoticeEvent(message=f"vote: {len(already)} worked-out result(s) "
+                                                "the untouched code already gives earn no "
+                                                "credit"))
         by_number: dict[int, Candidate] = {}
         sigs: dict[int, tuple[str, ...] | None] = {}
         hits: dict[int, int] = {}
@@ -640,16 +656,17 @@ class Solver:
             for cand in same:
                 by_number[cand.number] = cand
                 sigs[cand.number] = sig
-                hits[cand.number] = reproduced(sig, examples, pasted) if sig else 0
-        result = vote(sigs, hits, len(written))
+                hits[cand.number] = reproduced(sig, examples, pasted | already) if sig else 0
+        result = vote(sigs, hits, len(written) - len(already))
         if result is None:
             return best, []
         chosen = by_number[result.winner] if result.informative else best
-        self.vote_results = (hits.get(chosen.number, 0), len(written))
+        self.vote_results = (hits.get(chosen.number, 0), len(written) - len(already))
         chosen_sig = sigs.get(chosen.number) or ()
         self.vote_misses = [(ex.call, value) for value, ex in zip(chosen_sig, examples,
                                                                  strict=False)
-                            if ex.expected is not None and not same_result(value, ex.expected)]
+                            if ex.expected is not None and ex.call not in already
+                            and not same_result(value, ex.expected)]
         if len(groups) > 1:
             self.vote_note = result.describe()
             shown = [ex.call if ex.expected is None else f"{ex.call} == {ex.expected}"

@@ -8,7 +8,10 @@ candidates whose results agree form a cluster. The cluster that reproduces the m
 results wins, and among those the largest (the dual agreement of CodeT, ordered for a handful of
 candidates: identical samples of a small model are its mode more than independent evidence, while
 a worked-out result that is wrong rarely agrees with code; with no result to compare, the largest
-cluster wins, the majority vote on execution results of AlphaCode and MBR-exec). The worked-out
+cluster wins, the majority vote on execution results of AlphaCode and MBR-exec). A worked-out
+result the untouched code already gives earns nothing (like a reproduction check, it must fail
+on the code as it is to count): written off a bug report, it is often the reported wrong
+behaviour, and credit for it goes to the candidates that keep the bug. The worked-out
 results are never shown to the model writing code, and a candidate that writes one out as a
 literal gets no credit for it: nothing can be settled by pasting a value. When the chosen code
 misses some, the solver samples another round for the vote: its first candidate is shown what the

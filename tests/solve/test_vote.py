@@ -602,3 +602,32 @@ def test_a_check_written_over_several_lines_is_one_example(reply):
     assert parse_examples(reply) == [
         Example("render([('apple', 3), ('melon', 12)])", "'apple 3\\nmelon 12'"),
         Example("render([])", "''")]
+
+
+FOUR_ONLY_CODE = "def is_leap(year):\n    return year % 4 == 0\n"
+# changes the code, keeps the bug
+SAME_BUG = "leap.py\n```python\ndef is_leap(year):\n    return not year % 4\n```\n"
+# the reported wrong behaviour written out again (1900), and one result the change must give
+ECHO_CHECKS = ("```python\nassert is_leap(1900) == True\nassert is_leap(2100) == False\n"
+               "assert is_leap(2024) == True\n```\n")
+
+
+@pytest.mark.parametrize("task", [
+    "is_leap in leap.py gets century years wrong. Fix it.",
+    "leap.py: century years are only leap years when divisible by 400, and is_leap ignores that",
+    "Fix the leap year rule in leap.py for centuries",
+])
+def test_a_worked_out_result_the_untouched_code_already_gives_earns_no_credit(
+        tmp_path: Path, task: str):
+    (tmp_path / "leap.py").write_text(FOUR_ONLY_CODE)
+    # two candidates keep the bug and agree; credit for "is_leap(1900) == True" (what the
+    # untouched code gives) would tie them with the fix and the pair would win
+    with ScriptedServer([SAME_BUG, SAME_BUG, RULE, ECHO_CHECKS], default=SAME_BUG) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task,
+                       env_extra={"SMALLCODE_SOLVE__CANDIDATES": "3",
+                                  "SMALLCODE_SOLVE__REFINE_ROUNDS": "0"})
+    assert proc.returncode == 4, proc.stderr
+    assert "year % 100 != 0" in (tmp_path / "leap.py").read_text()
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert any(n.startswith("vote: 2 worked-out result(s) the untouched code already gives")
+               for n in notices), notices
