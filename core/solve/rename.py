@@ -14,6 +14,13 @@ not an identifier). A plain capitalised word ("Keep", at the start of a sentence
 ("ISO", "NOTES") is English, not a new name, unless it is in backticks or follows a naming word
 directly ("rename Cart to Basket"); the plural noun "names" ("keep the method names") is not a
 naming verb.
+
+Also a rename: "calc_total should be compute_total", sed's "s/calc_total/compute_total/", a
+qualified name ("billing.totals.calc_total", its last part), and the verb or the noun "name" in
+a sentence of its own ("calc_total: rename it to compute_total", "calc_total is a confusing
+name. compute_total, please") when the message asks for no new code and writes one fresh name
+after the old one. A bug report that mentions a name ("crashes when an item is named foo_bar")
+is not a rename unless it says rename.
 """
 
 from __future__ import annotations
@@ -36,8 +43,8 @@ CREATES = re.compile(r"\b(?:add\w*|writ\w*|creat\w*|implement\w*|defin\w*|introd
 # what stands between two names when one replaces the other ("a -> b", "b instead of a")
 SUBSTITUTION = re.compile(r"^[\s`'\"]*(?:->|→|=>|to|with|by|instead\s+of|rather\s+than|"
                           r"in\s+place\s+of|(?:to\s+be\s+|is\s+)?(?:now\s+)?known\s+as|"
-                          r"becomes?|(?:should|must|needs?\s+to|has\s+to|ought\s+to|will)\s+be(?:come)?|"
-                          r"is\s+now)[\s`'\"]*$", re.IGNORECASE)
+                          r"becomes?|(?:should|must|needs?\s+to|has\s+to|ought\s+to|will)\s+"
+                          r"be(?:come)?|is\s+now)[\s`'\"]*$", re.IGNORECASE)
 # sed's substitution, "s/calc_total/compute_total/"
 SED = re.compile(r"(?<![\w/])s/([A-Za-z_]\w*)/([A-Za-z_]\w*)/")
 # "with"/"by" only replace a name when replace governs that name ("replace the function a with
@@ -156,14 +163,15 @@ def find_rename(task: str, ws: Workspace) -> RenameRequest | None:
                                             "not defined yet and replaces it")
     # the verb and the new name in a sentence of their own ("calc_total: rename it to
     # compute_total", "Rename calc_total. New name: compute_total", "calc_total is a confusing
-    # name. compute_total, please"): the whole message says rename (or speaks of a name and
-    # reports no defect), asks for no new code, and writes one fresh name after the old one
+    # name. compute_total, please"): the whole message says rename (or speaks of a name),
+    # asks for no new code, and writes one fresh name after the old one
     fresh = [n for n, m in found.items() if m.start() > at.start() and n != old
              and _is_name(m, task) and not is_defined(n)]
     named = RENAME_VERB.search(task) or NAME_NOUN.search(task)
     if named and not CREATES.search(task) and len(fresh) == 1:
-        return RenameRequest(old, fresh[0], f"the message asks for a new name for {old}, defined in the "
-                                            f"project; {fresh[0]} is not defined yet")
+        return RenameRequest(old, fresh[0], f"the message asks for a new name for {old}, "
+                                            f"defined in the project; {fresh[0]} is not "
+                                            "defined yet")
     return None
 
 

@@ -387,13 +387,13 @@ def test_a_change_is_told_from_a_question_by_its_form_not_its_route(category, me
     ("read", "Looks like apply_discount(200, 10) returns 0. Could you make it take 10 percent?"),
     # a defect reported beside a question
     ("write", "Is there a bug in median()? median([4, 1, 3, 2]) gives me 3."),
-    ("write", "I tried to withdraw more than my balance and it went negative?? That should "
-              "raise InsufficientFunds."),
+    ("write", ("I tried to withdraw more than my balance and it went negative?? That should "
+               "raise InsufficientFunds.")),
     ("write", "Find the bug in transpose(): it breaks on non-square matrices."),
     # a defect the router sends to "run" or "respond": reported, so a change
     ("run", "When I run the tests for slug.py, slugify('a  b') gives 'a--b'. Should be 'a-b'."),
-    ("run", "Running python yearcal.py 2000 shows February with 28 days, but 2000 was a leap "
-            "year."),
+    ("run", ("Running python yearcal.py 2000 shows February with 28 days, but 2000 was a leap "
+             "year.")),
     ("run", "run the tests and fix whatever fails"),
     ("respond", "withdraw() crashes on zero"),
     ("search", "search for the bug that makes totals() skip the first row, and fix it"),
