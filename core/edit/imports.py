@@ -6,7 +6,9 @@ in a row used ``re`` without importing it). A name the module uses but never bin
 standard-library module used as ``name.attr`` or one of a short list of well-known names
 (``Counter``, ``List``, ``reduce``...), gets its import at the top of the file. Nothing else is
 touched, and a name bound anywhere in the module (a parameter, an assignment, an import) is left
-alone. The same goes for Python 2 names a model trained on old code still writes (``unichr``,
+alone. A name another module of the project defines at its top level (and only that one
+module: ``DEFAULT_TIMEOUT`` of ``transport.py``, used in ``api.py`` for a new default argument)
+gets ``from transport import DEFAULT_TIMEOUT``. The same goes for Python 2 names a model trained on old code still writes (``unichr``,
 ``xrange``, ``d.iteritems()``): each becomes its Python 3 name where the module does not define
 it. :meth:`~smallcode.core.solve.solver.Solver._generate` applies :func:`fix_names` to every
 Python file of a candidate.
@@ -16,7 +18,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 import sys
+from collections.abc import Mapping
 
 # well-known names and the module they come from; only names a model uses as that module's
 # thing (a generic word such as ``count`` or ``product`` is left out: its NameError is a bug)
@@ -67,8 +71,43 @@ def _bound(tree: ast.AST) -> set[str]:
     return names
 
 
-def missing_imports(source: str) -> list[str]:
-    """The import lines ``source`` lacks (``import re``, ``from typing import List``), in the
+def top_level_names(source: str) -> set[str]:
+    """The functions, classes and assigned names a module defines at its top level (what
+    ``from module import name`` can take); empty when it does not parse."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    names: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(stmt.name)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def project_names(modules: Mapping[str, str], module: str) -> dict[str, str]:
+    """The names ``module`` could import from the other modules of its project
+    (``{"DEFAULT_TIMEOUT": "transport"}``): a top-level name defined in exactly one other module,
+    which does not import ``module`` itself (the import would be circular). ``modules`` maps
+    each module name to its source."""
+    owners: dict[str, list[str]] = {}
+    for name, source in modules.items():
+        if name == module:
+            continue
+        for defined in top_level_names(source):
+            owners.setdefault(defined, []).append(name)
+    imports_us = re.compile(rf"^\s*(?:from\s+{re.escape(module)}\s+import|import\s+"
+                            rf"{re.escape(module)}\b)", re.MULTILINE)
+    return {n: m[0] for n, m in owners.items()
+            if len(m) == 1 and not n.startswith("_") and not imports_us.search(modules[m[0]])}
+
+
+def missing_imports(source: str, project: Mapping[str, str] | None = None) -> list[str]:
+    """The import lines ``source`` lacks (``import re``, ``from typing import List``, and with
+    ``project`` — :func:`project_names` — ``from transport import DEFAULT_TIMEOUT``), in the
     order the names are first used; empty when it does not parse or lacks none."""
     try:
         tree = ast.parse(source)
@@ -87,6 +126,8 @@ def missing_imports(source: str) -> list[str]:
             line = f"import {name}"
         elif name in FROM_IMPORTS:
             line = f"from {FROM_IMPORTS[name]} import {name}"
+        elif project and name in project:
+            line = f"from {project[name]} import {name}"
         else:
             continue
         if line not in lines:
@@ -94,10 +135,11 @@ def missing_imports(source: str) -> list[str]:
     return lines
 
 
-def add_missing_imports(source: str) -> tuple[str, list[str]]:
+def add_missing_imports(source: str, project: Mapping[str, str] | None = None
+                        ) -> tuple[str, list[str]]:
     """``source`` with the imports it lacks (see :func:`missing_imports`) inserted after its
     docstring and ``from __future__`` imports, and the lines added."""
-    lines = missing_imports(source)
+    lines = missing_imports(source, project)
     if not lines:
         return source, []
     tree = ast.parse(source)
@@ -152,13 +194,14 @@ def python3_names(source: str) -> tuple[str, list[str]]:
     return "".join(lines), done
 
 
-def fix_names(source: str) -> tuple[str, list[str]]:
-    """:func:`python3_names`, then :func:`add_missing_imports`: the new source and what was
-    done (``unichr -> chr``, ``import re``)."""
+def fix_names(source: str, project: Mapping[str, str] | None = None) -> tuple[str, list[str]]:
+    """:func:`python3_names`, then :func:`add_missing_imports` (``project``: the names the
+    project's other modules define, :func:`project_names`): the new source and what was done
+    (``unichr -> chr``, ``import re``)."""
     source, renamed = python3_names(source)
-    source, added = add_missing_imports(source)
+    source, added = add_missing_imports(source, project)
     return source, renamed + added
 
 
 __all__ = ["FROM_IMPORTS", "PY2_METHODS", "PY2_NAMES", "add_missing_imports", "fix_names",
-           "missing_imports", "python3_names"]
+           "missing_imports", "project_names", "python3_names", "top_level_names"]

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..edit import testrunner
-from ..edit.imports import fix_names
+from ..edit.imports import fix_names, project_names
 from ..events import (
     AssistantText,
     CandidateEvent,
@@ -344,6 +344,10 @@ class Solver:
                            cut_off=not kept and reply.finish_reason == "length")
         files: dict[str, str] = {}
         problems = list(parsed.problems)
+        # the project's modules as this reply leaves them: a name one of them defines is
+        # imported where the reply uses it and forgot the import
+        modules = {module_name(r): t for r, t in {**located.files, **parsed.files}.items()
+                   if r.endswith(".py") and t is not None and not testrunner.is_test_file(r)}
         for rel, text in parsed.files.items():
             if rel not in located.editable:
                 problems.append(f"{rel} may not be changed here (read-only or unknown)")
@@ -358,7 +362,7 @@ class Solver:
             if rel.endswith(".py") and text != before:
                 # re.sub(...) without ``import re``, unichr(...): the code may be right; the
                 # NameError is not (a file the reply leaves as it was is not touched)
-                text, fixed = fix_names(text)
+                text, fixed = fix_names(text, project_names(modules, module_name(rel)))
                 if fixed:
                     await self.emit(NoticeEvent(message=f"candidate {number}: "
                                                         f"{', '.join(fixed)} in {rel}"))

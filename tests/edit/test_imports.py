@@ -61,3 +61,28 @@ def test_python_2_names_become_python_3_names_outside_strings(source, wanted, do
 def test_a_python_2_name_the_module_defines_is_its_own():
     source = "def unichr(n):\n    return str(n)\n\n\ndef f():\n    return unichr(3)\n"
     assert fix_names(source) == (source, [])
+
+
+def test_a_name_one_other_module_defines_is_imported_from_it():
+    from smallcode.core.edit.imports import fix_names, project_names
+
+    modules = {
+        "transport": "DEFAULT_TIMEOUT = 10\n\n\ndef make_request(url, timeout=DEFAULT_TIMEOUT):\n"
+                     "    return url\n",
+        "api": "from transport import make_request\n\n\ndef get(url, timeout=DEFAULT_TIMEOUT):\n"
+               "    return make_request(url, timeout)\n",
+        "client": "from api import get\n\nLIMIT = 3\n",
+        "other": "LIMIT = 4\n",
+    }
+    project = project_names(modules, "api")
+    assert project["DEFAULT_TIMEOUT"] == "transport"
+    assert "LIMIT" not in project  # defined in two modules: which one is meant is a guess
+    assert "get" not in project  # api's own name
+    # client imports api: importing client's names into api would be circular
+    assert "LIMIT" not in project_names({"client": modules["client"], "api": modules["api"]},
+                                        "api")
+    fixed, done = fix_names(modules["api"], project)
+    assert done == ["from transport import DEFAULT_TIMEOUT"]
+    assert fixed.startswith("from transport import DEFAULT_TIMEOUT\n")
+    # without the project's names nothing is guessed
+    assert fix_names(modules["api"]) == (modules["api"], [])

@@ -422,3 +422,27 @@ def test_a_candidates_test_timeout_follows_the_projects_own_test_time(start, exp
     from smallcode.core.solve.solver import candidate_test_timeout
 
     assert candidate_test_timeout(120.0, 10.0, start) == expected
+
+
+def test_a_name_the_candidate_uses_from_another_project_module_gets_its_import(tmp_path: Path):
+    (tmp_path / "transport.py").write_text(
+        "DEFAULT_TIMEOUT = 10\n\n\ndef make_request(url, timeout=DEFAULT_TIMEOUT):\n"
+        "    return {'url': url, 'timeout': timeout}\n")
+    (tmp_path / "api.py").write_text(
+        "from transport import make_request\n\n\ndef get_user(uid):\n"
+        "    return make_request(f'/users/{uid}')\n")
+    (tmp_path / "test_api.py").write_text(
+        "from api import get_user\n\n\ndef test_timeout():\n"
+        "    assert get_user(1, timeout=3)['timeout'] == 3\n"
+        "    assert get_user(1)['timeout'] == 10\n")
+    reply = ("api.py\n```python\nfrom transport import make_request\n\n\n"
+             "def get_user(uid, timeout=DEFAULT_TIMEOUT):\n"
+             "    return make_request(f'/users/{uid}', timeout=timeout)\n```\n")
+    with ScriptedServer([reply]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
+                       "let get_user take a timeout (default as in transport)")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "api.py").read_text().startswith(
+        "from transport import DEFAULT_TIMEOUT\n\nfrom transport import make_request\n")
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert "candidate 1: from transport import DEFAULT_TIMEOUT in api.py" in notices
