@@ -26,6 +26,7 @@ is not a rename unless it says rename.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..tools.refactor import files_using
@@ -136,15 +137,47 @@ def find_rename(task: str, ws: Workspace) -> RenameRequest | None:
     # name -> its first mention; a capitalised word that is a class of the project (``Cart``)
     # is a name even where it is not code-shaped
     found: dict[str, re.Match[str]] = {}
+    mentions: dict[str, list[re.Match[str]]] = {}  # every mention, for the sentence of each
     for m in IDENT.finditer(task):
         name = m.group(1)
-        if name not in found and (_is_name(m, task) or (name[0].isupper() and is_defined(name))):
-            found[name] = m
+        if name in found or _is_name(m, task) or (name[0].isupper() and is_defined(name)):
+            found.setdefault(name, m)
+            mentions.setdefault(name, []).append(m)
     olds = [n for n in found if is_defined(n) and files_using(ws, n)]
-    if len(olds) != 1:
+    # several defined names ("format_invoice and grand_total call calc_total; rename
+    # calc_total to compute_total"): the one the sentence renames, when only one is
+    asked = {(r.old, r.new): r for old in olds for at in mentions[old]
+             if (r := _in_sentence(task, old, at, found, is_defined)) is not None}
+    if len(asked) == 1:
+        return next(iter(asked.values()))
+    verb = RENAME_VERB.search(task)
+    if len(asked) > 1 and verb:
+        # "Rename calc_total, which format_invoice uses, to compute_total": the verb's object
+        after = [r for r in asked.values() if found[r.old].start() > verb.start()]
+        first = min(after, key=lambda r: found[r.old].start(), default=None)
+        return first if first is not None and len({r.new for r in asked.values()}) == 1 else None
+    if len(olds) != 1 or asked:
         return None
+    # the verb and the new name in a sentence of their own ("calc_total: rename it to
+    # compute_total", "Rename calc_total. New name: compute_total", "calc_total is a confusing
+    # name. compute_total, please"): the whole message says rename (or speaks of a name),
+    # asks for no new code, and writes one fresh name after the old one
     old = olds[0]
-    at = found[old]
+    fresh = [n for n, m in found.items() if m.start() > found[old].start() and n != old
+             and _is_name(m, task) and not is_defined(n)]
+    named = RENAME_VERB.search(task) or NAME_NOUN.search(task)
+    if named and not CREATES.search(task) and len(fresh) == 1:
+        return RenameRequest(old, fresh[0], f"the message asks for a new name for {old}, "
+                                            f"defined in the project; {fresh[0]} is not "
+                                            "defined yet")
+    return None
+
+
+def _in_sentence(task: str, old: str, at: re.Match[str], found: dict[str, re.Match[str]],
+                 is_defined: Callable[[str], bool]) -> RenameRequest | None:
+    """The rename of ``old`` (mentioned ``at``) its sentence asks for: a naming verb and one
+    fresh name after it, or a substitution of one fresh name for it; the sentence must write
+    no other fresh name (two renames in one sentence are not one rename)."""
     lo, hi = _sentence_of(task, at.start())
     sentence = task[lo:hi]
     if CREATES.search(sentence) and not RENAME_VERB.search(sentence):
@@ -153,7 +186,7 @@ def find_rename(task: str, ws: Workspace) -> RenameRequest | None:
               if lo <= m.start() < hi and n != old and _is_name(m, task) and not is_defined(n)]
     # a naming verb in the sentence: the new name is the one fresh name written after the old
     fresh = [n for n, m in others if m.start() > at.start()]
-    if len(fresh) == 1 and NAMING_VERB.search(sentence):
+    if len(fresh) == 1 and len(others) == 1 and NAMING_VERB.search(sentence):
         return RenameRequest(old, fresh[0], f"{old} is defined in the project; {fresh[0]} is not "
                                             "defined yet")
     # no naming verb: one name substituted for the other, with only the substitution between
@@ -161,17 +194,6 @@ def find_rename(task: str, ws: Workspace) -> RenameRequest | None:
     if len(others) == 1 and subst:
         return RenameRequest(old, subst[0], f"{old} is defined in the project; {subst[0]} is "
                                             "not defined yet and replaces it")
-    # the verb and the new name in a sentence of their own ("calc_total: rename it to
-    # compute_total", "Rename calc_total. New name: compute_total", "calc_total is a confusing
-    # name. compute_total, please"): the whole message says rename (or speaks of a name),
-    # asks for no new code, and writes one fresh name after the old one
-    fresh = [n for n, m in found.items() if m.start() > at.start() and n != old
-             and _is_name(m, task) and not is_defined(n)]
-    named = RENAME_VERB.search(task) or NAME_NOUN.search(task)
-    if named and not CREATES.search(task) and len(fresh) == 1:
-        return RenameRequest(old, fresh[0], f"the message asks for a new name for {old}, "
-                                            f"defined in the project; {fresh[0]} is not "
-                                            "defined yet")
     return None
 
 

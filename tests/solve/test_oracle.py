@@ -131,6 +131,33 @@ def test_a_rename_spread_over_the_message_is_recognised(cart_repo, task):
     assert req is not None and (req.old, req.new) == ("calc_total", "compute_total")
 
 
+@pytest.fixture
+def invoice_repo(cart_repo: Workspace) -> Workspace:
+    (cart_repo.root / "invoice.py").write_text(
+        "from cart import calc_total\n\n\ndef invoice_text(items):\n"
+        "    return f'{calc_total(items):.2f}'\n")
+    return cart_repo
+
+
+@pytest.mark.parametrize("task", [
+    "invoice_text calls calc_total; rename calc_total to compute_total",
+    "Rename calc_total, which invoice_text uses, to compute_total.",
+    "invoice_text uses calc_total -> compute_total",
+])
+def test_the_renamed_name_is_told_from_other_names_the_message_mentions(invoice_repo, task):
+    req = find_rename(task, invoice_repo)
+    assert req is not None and (req.old, req.new) == ("calc_total", "compute_total")
+
+
+@pytest.mark.parametrize("task", [
+    "Rename calc_total to compute_total and invoice_text to render_invoice",
+    "rename calc_total to compute_total, then rename invoice_text to render_invoice",
+    "calc_total -> compute_total, invoice_text -> render_invoice",
+])
+def test_two_renames_in_one_message_are_not_taken_for_one(invoice_repo, task):
+    assert find_rename(task, invoice_repo) is None
+
+
 @pytest.mark.parametrize("task", [
     # a bug report that mentions a name is not a rename
     "calc_total crashes when an item is named foo_bar",
