@@ -182,6 +182,7 @@ class Solver:
         self.vote_misses: list[tuple[str, str]] = []
         # the model's example calls and their worked-out results, once per task
         self._examples: list[Example] | None = None
+        self._untouched: dict[tuple[str, ...], tuple[str, ...]] = {}  # calls -> their results
 
     # ------------------------------------------------------------------ entry
     async def solve(self, task: str) -> SolveOutcome | None:
@@ -645,7 +646,9 @@ class Solver:
             with self._scratch({}) as root:
                 return behaviour(root, modules, calls)
 
-        before = await asyncio.to_thread(untouched) or ()
+        if tuple(calls) not in self._untouched:  # the same calls every round: run them once
+            self._untouched[tuple(calls)] = await asyncio.to_thread(untouched) or ()
+        before = self._untouched[tuple(calls)]
         already = frozenset(ex.call for value, ex in zip(before, examples, strict=False)
                             if ex.expected is not None and same_result(value, ex.expected))
         if already:
