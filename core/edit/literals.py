@@ -10,12 +10,23 @@ import re
 from pathlib import Path
 
 _MAKE_BEFORE = re.compile(r"\b(?:write|put|save|store|record|create|make|add|generate|produce|"
-                          r"output|dump|list)\b[^.;!?]{0,80}$", re.IGNORECASE)
+                          r"output|dump|list)\b(?:[^.;!?]|\.(?=\w)){0,80}$", re.IGNORECASE)
+
+
+# the file as the subject of what it must hold ("answer.txt must hold the count", "todos.txt
+# should list ...", "answer.txt: just the number"); "results.json holds the totals" describes
+# what a program writes, not a file to make
+_HOLDS_AFTER = re.compile(r"^`?\s*(?::\s|(?:must|should|shall|needs?\s+to|has\s+to|is\s+to|"
+                          r"will)\s+(?:only\s+)?(?:hold|contain|have|list|say|show|include|"
+                          r"give|be)\b)", re.IGNORECASE)
+# "the port goes in answer.txt"
+_GOES_BEFORE = re.compile(r"\b(?:goes|go|belongs?)\s+(?:in|into|to)\s*`?$", re.IGNORECASE)
 
 
 def asked_files(task: str, root: str | Path) -> list[str]:
     """Files the task asks to create: named, absent now, with a writing verb before them in the
-    same sentence ("write the number into `answer.txt`", "make a file todos.txt")."""
+    same sentence ("write the number into `answer.txt`", "make a file todos.txt") or said to
+    hold something after them ("answer.txt must hold the count")."""
     from smallcode.core.plan.depgraph import mentioned_paths
 
     out = []
@@ -23,7 +34,9 @@ def asked_files(task: str, root: str | Path) -> list[str]:
         if (Path(root) / path).exists() or path.endswith("/"):
             continue
         for m in re.finditer(re.escape(path), task):
-            if _MAKE_BEFORE.search(task[max(0, m.start() - 90):m.start()]):
+            before = task[max(0, m.start() - 90):m.start()]
+            if _MAKE_BEFORE.search(before) or _GOES_BEFORE.search(before) \
+                    or _HOLDS_AFTER.search(task[m.end():m.end() + 40]):
                 out.append(path)
                 break
     return out

@@ -612,7 +612,9 @@ class Solver:
         groups: dict[str, list[Candidate]] = {}
         for cand in tried:
             if cand.result is not None and cand.result.passed:
-                groups.setdefault(repr(sorted(cand.files.items())), []).append(cand)
+                # "7431\n" and "7431" are the same answer
+                key = repr(sorted((r, t.rstrip()) for r, t in cand.files.items()))
+                groups.setdefault(key, []).append(cand)
         if last and len(groups) <= 1 and self._examples is None:
             return best, []
         examples = await self._example_calls(task, located)
@@ -668,6 +670,21 @@ class Solver:
         if result is None:
             return best, []
         chosen = by_number[result.winner] if result.informative else best
+        if not result.informative:
+            # every candidate behaves the same on the calls (they differ where the calls do not
+            # reach: an answer file, a message): the change most candidates wrote word for word
+            # is the model's own majority answer (self-consistency), before the smallest diff
+            def has_best(g: list[Candidate]) -> bool:
+                return any(c is best for c in g)
+
+            same = max(groups.values(), key=lambda g: (len(g), has_best(g), -g[0].number))
+            if len(same) > 1 and not has_best(same):
+                chosen = same[0]
+                passing = sum(len(g) for g in groups.values())
+                await self.emit(NoticeEvent(message=f"vote: the candidates behave the same on "
+                                                    f"the calls; {len(same)} of the {passing} "
+                                                    f"that pass wrote the change of candidate "
+                                                    f"{chosen.number} word for word"))
         self.vote_results = (hits.get(chosen.number, 0), len(written) - len(already))
         chosen_sig = sigs.get(chosen.number) or ()
         self.vote_misses = [(ex.call, value) for value, ex in zip(chosen_sig, examples,

@@ -15,3 +15,20 @@ def test_asked_files_are_the_absent_files_the_task_says_to_write(tmp_path: Path)
         == ["todos.txt"]
     assert asked_files("Fix routes.py", tmp_path) == []  # exists
     assert asked_files("Why does config.yml not load?", tmp_path) == []  # no writing verb
+
+
+def test_a_file_said_to_hold_something_is_asked_for_whatever_comes_first(tmp_path: Path) -> None:
+    from smallcode.core.edit.literals import asked_files
+
+    (tmp_path / "routes.py").write_text("")
+    for task in ("answer.txt must hold how many routes routes.py registers",
+                 "Put the number of endpoints routes.py registers into answer.txt.",
+                 "answer.txt: just the number of routes, nothing else",
+                 "The number of routes goes in answer.txt",
+                 "answer.txt should contain the default port"):
+        assert asked_files(task, tmp_path) == ["answer.txt"], task
+    # what a program writes when it runs is not a file to make
+    for task in ("the script writes out.csv when run",
+                 "results.json holds the totals after a run",
+                 "backup.sh copies the folder to backup.tar"):
+        assert asked_files(task, tmp_path) == [], task

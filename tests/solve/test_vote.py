@@ -631,3 +631,30 @@ def test_a_worked_out_result_the_untouched_code_already_gives_earns_no_credit(
     notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
     assert any(n.startswith("vote: 2 worked-out result(s) the untouched code already gives")
                for n in notices), notices
+
+
+ROUTES = ("ROUTES = {}\n\n\ndef route(path):\n    def register(fn):\n        ROUTES[path] = fn\n"
+          "        return fn\n    return register\n\n\n@route('/a')\ndef a():\n    return 'a'\n\n\n"
+          "@route('/b')\ndef b():\n    return 'b'\n\n\n@route('/c')\ndef c():\n    return 'c'\n")
+
+
+@pytest.mark.parametrize("task", [
+    "Put the number of endpoints routes.py registers into answer.txt.",
+    "answer.txt must hold how many routes routes.py registers",
+    "Record in answer.txt the count of paths registered in routes.py",
+])
+def test_candidates_that_behave_the_same_are_chosen_by_their_majority_answer(
+        tmp_path: Path, task: str):
+    (tmp_path / "routes.py").write_text(ROUTES)
+    answers = ["answer.txt\n```\n2\n```\n", "answer.txt\n```\n3\n```\n",
+               "answer.txt\n```\n3\n```\n", "answer.txt\n```\n3\n```\n"]
+    probe = "```python\nassert len(ROUTES) == 3\na()\n```\n"
+    with ScriptedServer([*answers, probe], default=answers[1]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task,
+                       env_extra={"SMALLCODE_SOLVE__CANDIDATES": "4",
+                                  "SMALLCODE_SOLVE__REFINE_ROUNDS": "0"})
+    assert proc.returncode == 4, proc.stderr  # still unverified
+    assert (tmp_path / "answer.txt").read_text().strip() == "3"
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert any("3 of the 4 that pass wrote the change of candidate 2 word for word" in n
+               for n in notices), notices
