@@ -36,7 +36,7 @@ from ..tools.workspace import Workspace
 NAMING_VERB = re.compile(r"\b(?:renam\w*|renmae\w*|called|named?|naming)\b", re.IGNORECASE)
 # a cheap first look for a substitution; SUBSTITUTION below decides
 SUBSTITUTION_HINT = re.compile(r"->|→|=>|\b(?:to|with|by|instead|rather|place|known|becomes?|"
-                               r"be|now)\b", re.IGNORECASE)
+                               r"be|now|over|not)\b", re.IGNORECASE)
 RENAME_VERB = re.compile(r"\b(?:renam\w*|renmae\w*)\b", re.IGNORECASE)
 # the message asks for new code next to the old name, not for the old name to change
 CREATES = re.compile(r"\b(?:add\w*|writ\w*|creat\w*|implement\w*|defin\w*|introduc\w*)\b",
@@ -45,7 +45,14 @@ CREATES = re.compile(r"\b(?:add\w*|writ\w*|creat\w*|implement\w*|defin\w*|introd
 SUBSTITUTION = re.compile(r"^[\s`'\"]*(?:->|→|=>|to|with|by|instead\s+of|rather\s+than|"
                           r"in\s+place\s+of|(?:to\s+be\s+|is\s+)?(?:now\s+)?known\s+as|"
                           r"becomes?|(?:should|must|needs?\s+to|has\s+to|ought\s+to|will)\s+"
-                          r"be(?:come)?|is\s+now)[\s`'\"]*$", re.IGNORECASE)
+                          r"be(?:come)?|is\s+now|(?:now\s*)?,?\s*not|over)[\s`'\"]*$",
+                          re.IGNORECASE)
+# "change every occurrence to compute_total" after the old name ("grep for calc_total and ...")
+EVERY_USE_TO = re.compile(r"\b(?:chang\w*|replac\w*|turn\w*|switch\w*|renam\w*|updat\w*)\s+"
+                          r"(?:(?:every|all|each)\s+(?:of\s+)?(?:the\s+|its\s+)?)?"
+                          r"(?:occurrences?|uses?|usages?|instances?|references?|mentions?|"
+                          r"calls?|them|it)\s+(?:of\s+it\s+)?(?:to|into|with|by)\s*`?$",
+                          re.IGNORECASE)
 # sed's substitution, "s/calc_total/compute_total/"
 SED = re.compile(r"(?<![\w/])s/([A-Za-z_]\w*)/([A-Za-z_]\w*)/")
 # "with"/"by" only replace a name when replace governs that name ("replace the function a with
@@ -189,6 +196,11 @@ def _in_sentence(task: str, old: str, at: re.Match[str], found: dict[str, re.Mat
     if len(fresh) == 1 and len(others) == 1 and NAMING_VERB.search(sentence):
         return RenameRequest(old, fresh[0], f"{old} is defined in the project; {fresh[0]} is not "
                                             "defined yet")
+    # "grep for calc_total and change every occurrence to compute_total"
+    if len(others) == 1 and others[0][1].start() > at.start() \
+            and EVERY_USE_TO.search(task[at.end():others[0][1].start()]):
+        return RenameRequest(old, others[0][0], f"{old} is defined in the project; every use "
+                                                f"of it becomes {others[0][0]}")
     # no naming verb: one name substituted for the other, with only the substitution between
     subst = [n for n, m in others if _substitutes(task, at, m)]
     if len(others) == 1 and subst:
@@ -209,6 +221,6 @@ def _substitutes(task: str, old: re.Match[str], new: re.Match[str]) -> bool:
     word = between.strip(" `'\"").lower()
     if word in ("with", "by"):
         return first is old and bool(REPLACE_BEFORE.search(task[:old.start()]))
-    if word.startswith(("instead", "rather", "in place")):
-        return first is new  # "new instead of old"
+    if word.startswith(("instead", "rather", "in place", "over")) or word.endswith("not"):
+        return first is new  # "new instead of old", "new over old", "new now, not old"
     return first is old  # "old -> new", "old to new", "old becomes new", "old known as new"

@@ -57,6 +57,12 @@ REQUEST = re.compile(
     rf"i\s*(?:'d|would)\s+like|i\s+(?:need|want)|we\s+(?:need|want)|need\s+to|needs\s+to|"
     rf"has\s+to|have\s+to|let'?s|you\s+should|it\s+should|must)\b(?:\s+\w+){{0,3}}?\s+"
     rf"{CHANGE_VERB}\b"
+    # a change verb joined to a search or a question: "find every use of x and rename it",
+    # "search and replace", "explain the parser and fix it" (the base form: "what opens the
+    # file and changes its mode?" describes code)
+    r"|\band\s+(?:then\s+)?(?:fix|repair|correct|change|update|add|make|handle|implement|"
+    r"support|remove|delete|rename|replace|set|bump|refactor|rewrite|write|create|adjust|patch|"
+    r"resolve)\b"
     r"|\b(?:find|locate|track\s+down|hunt\s+down|spot|look\s+for|search\s+for)\s+(?:and\s+fix\s+)?"
     r"(?:the|this|that|a|what'?s?\s+causing\s+the)\s+(?:bug|problem|issue|cause|error|mistake)",
     re.IGNORECASE)

@@ -125,6 +125,11 @@ def test_a_rename_written_as_a_substitution_is_recognised(cart_repo, task):
     "s/calc_total/compute_total/ across the project",
     "calc_total should be compute_total",
     "calc_total is now compute_total everywhere",
+    # the new name first, or every use of the old one changed
+    "We call it compute_total now, not calc_total. Update the code and tests.",
+    "I'd prefer compute_total over calc_total as the function name",
+    "grep for calc_total and change every occurrence to compute_total",
+    "look up calc_total and replace all uses with compute_total",
 ])
 def test_a_rename_spread_over_the_message_is_recognised(cart_repo, task):
     req = find_rename(task, cart_repo)
@@ -424,6 +429,10 @@ def test_a_change_is_told_from_a_question_by_its_form_not_its_route(category, me
     ("run", "run the tests and fix whatever fails"),
     ("respond", "withdraw() crashes on zero"),
     ("search", "search for the bug that makes totals() skip the first row, and fix it"),
+    # a change verb joined to a search or an explanation
+    ("write", "find every use of calc_total and rename it to compute_total"),
+    ("search", "grep for calc_total and change every occurrence to compute_total"),
+    ("code_intel", "Explain how the parser works and fix the crash on empty input"),
 ])
 def test_a_change_asked_or_a_defect_reported_goes_to_the_solve_path(category, message):
     from smallcode.core.solve import is_question, wants_change
@@ -442,6 +451,8 @@ def test_a_change_asked_or_a_defect_reported_goes_to_the_solve_path(category, me
     ("code_intel", "Does calc_total handle an empty list?"),
     ("read", "I keep seeing 429s. Which setting controls the retry limit?"),
     ("respond", "what's the difference between a list and a tuple in python"),
+    ("read", "What function opens the file and changes its mode?"),
+    ("read", "Which function reads the config and sets the port?"),
 ])
 def test_commands_searches_and_questions_stay_in_the_tool_loop(category, message):
     from smallcode.core.solve import wants_change
