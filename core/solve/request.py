@@ -12,14 +12,16 @@ sentence:
   invalidated");
 - a **request for a change** is a change verb the sentence asks for — as its first word ("fix
   it", "please handle spaces"), after a request opener ("can you fix the backup script?",
-  "I'd like it to round up") or as "find the bug in ..." — whatever else the sentence says;
+  "I'd like it to round up"), joined by "and" to a search or an explanation ("find every use
+  of x and rename it") or as "find the bug in ..." — whatever else the sentence says;
 - a **defect report** is a statement (not a question) that says the code misbehaves: a symptom
   word ("crashes", "is wrong", "ignores", "instead of", "should be", a ``...Error``) or an example
   call and what it gave ("apply_discount(200, 10) returns 0").
 
-A message is a question when it holds a question and no request or defect report. A message
-the router sent to a run or search route goes to the solve path only on a defect report, or (a
-search) an asked-for change: "rename every .txt file to .md" and "run the tests" stay commands.
+A message is a question when it holds a question and no request or defect report (a request to
+write the answer into a file does not count). A message the router sent to a run, search or
+respond route goes to the solve path only on a defect report, or (not a run) an asked-for
+change: "rename every .txt file to .md" and "run the tests" stay commands.
 """
 
 from __future__ import annotations
