@@ -59,6 +59,7 @@ class Oracle:
     test_timeout: float = 120.0
     baseline: dict[str, str] = field(default_factory=dict)  # code files' text before any change
     from_document: bool = False  # the examples come from a specification with more rules
+    interface: list[InterfaceCheck] = field(default_factory=list)  # calls the task writes
 
     @property
     def no_result_checked(self) -> bool:
@@ -79,6 +80,7 @@ class Oracle:
         if problems:
             return CheckResult(False, 0.0, "\n".join(problems))
         parts: list[tuple[bool, str]] = [check.run(root) for check in self.repro]
+        parts += [check.run(root) for check in self.interface]
         pasted = pasted_answers(root, [r for r in changed if r.endswith(".py")], self.repro,
                                  self.baseline)
         if pasted:
@@ -651,6 +653,91 @@ def _module_defining(name: str, root: Path, files: list[str]) -> str | None:
         if rel.endswith(JS_EXT) and js.search(text):
             return rel
     return None
+
+
+# ---------------------------------------------------------------------------- interface
+
+# a call written in the task: a name, then its arguments without nested parentheses
+TASK_CALL = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\(([^()]*)\)")
+
+
+@dataclass(frozen=True)
+class InterfaceCheck:
+    """A call the task writes with a keyword or a placeholder (``Client(timeout=...)``,
+    ``to_csv(rows, sep=';')``): the candidate's ``name`` must accept those arguments — its
+    signature binds them — whatever it does with the values. Like a reproduction check, one
+    counts only when the untouched code fails it: the interface is what the task asks for."""
+
+    module: str  # a dotted Python module
+    name: str
+    positional: int
+    keywords: tuple[str, ...]
+    shown: str  # the call as the task writes it
+
+    def run(self, root: Path) -> tuple[bool, str]:
+        code, out = self._run(root)
+        if code == 0:
+            return True, ""
+        return False, out
+
+    def fails_now(self, root: Path) -> bool:
+        """True when the signature refuses the arguments (not when the check cannot run)."""
+        return self._run(root)[0] == 3
+
+    def _run(self, root: Path) -> tuple[int, str]:
+        args = ", ".join(["None"] * self.positional + [f"{k}=None" for k in self.keywords])
+        script = (
+            "import importlib, inspect, sys\n"
+            f"sys.path.insert(0, {str(root)!r})\n"
+            f"obj = getattr(importlib.import_module({self.module!r}), {self.name!r})\n"
+            "try:\n"
+            "    sig = inspect.signature(obj)\n"
+            "except (TypeError, ValueError):\n"
+            "    sys.exit(0)\n"
+            "try:\n"
+            f"    sig.bind({args})\n"
+            "except TypeError as exc:\n"
+            f"    print({self.shown!r} + ' as the task writes it does not fit ' + "
+            f"{self.name!r} + str(sig) + ': ' + str(exc))\n"
+            "    sys.exit(3)\n")
+        try:
+            done = subprocess.run([sys.executable, "-c", script], cwd=root, check=False,
+                                  capture_output=True, text=True, timeout=30,
+                                  stdin=subprocess.DEVNULL, env=_clean_env())
+        except subprocess.TimeoutExpired:
+            return 5, f"importing {self.module} to check {self.shown} did not finish in 30 s"
+        out = done.stdout.strip() or "\n".join(done.stderr.strip().splitlines()[-4:])
+        return done.returncode, out
+
+
+def interface_checks(task: str, root: Path, files: list[str]) -> list[InterfaceCheck]:
+    """The calls the task writes with a keyword argument or a placeholder (``...``, a bare
+    name) of a function or class one of the Python ``files`` defines at its top level, that the
+    untouched code's signature refuses."""
+    py = [r for r in files if r.endswith(".py")]
+    found: list[InterfaceCheck] = []
+    for m in TASK_CALL.finditer(task):
+        name, inner = m.group(1), m.group(2)
+        try:
+            call = ast.parse(f"f({inner})", mode="eval").body
+        except SyntaxError:
+            continue
+        if not isinstance(call, ast.Call) or any(isinstance(a, ast.Starred) for a in call.args) \
+                or any(k.arg is None for k in call.keywords):
+            continue
+        values = [*call.args, *(k.value for k in call.keywords)]
+        placeholder = any(isinstance(v, ast.Name) or (isinstance(v, ast.Constant)
+                                                      and v.value is Ellipsis) for v in values)
+        if not call.keywords and not placeholder:
+            continue  # a plain example call: the reproduction checks' business
+        module = _module_defining(name, root, py)
+        if module is None or not module.replace(".", "").replace("_", "").isalnum():
+            continue
+        check = InterfaceCheck(module, name, len(call.args),
+                               tuple(k.arg for k in call.keywords if k.arg), m.group(0))
+        if check not in found and check.fails_now(root):
+            found.append(check)
+    return found
 
 
 # ---------------------------------------------------------------------------- configs

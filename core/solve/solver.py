@@ -46,6 +46,7 @@ from .oracle import (
     Oracle,
     ReproCheck,
     config_values,
+    interface_checks,
     pasted_answers,
     repro_checks,
 )
@@ -256,29 +257,38 @@ class Solver:
         with self._scratch({}) as copy:
             repro = repro_checks(task, copy, code_files, docs)
             failures = [c.run(copy)[1] for c in repro]
+            # "Client(timeout=...)": the signature the task writes, refused by the code now
+            interface = interface_checks(task, copy, code_files)
+            failures += [c.run(copy)[1] for c in interface]
+        fits = ("; " + ", ".join(c.shown for c in interface) + " must fit the signature"
+                if interface else "")
         if repro:
             calls = ", ".join(c.describe() for c in repro)
             located.failure_text = "\n".join(failures)
-            return Oracle("repro", True, f"from the task's example: {calls} (fails now)",
+            return Oracle("repro", True, f"from the task's example: {calls} (fails now){fits}",
                           repro=repro, start_failures=start_ids, test_timeout=timeout,
                           baseline={r: located.files.get(r) or "" for r in code_files},
-                          from_document=any(c.call not in task for c in repro))
+                          from_document=any(c.call not in task for c in repro),
+                          interface=interface)
+        if interface:
+            located.failure_text = "\n".join(failures)
         configs = [r for r in located.shown if Path(r).suffix.lower() in CONFIG_EXT]
         wanted = config_values(task, self.ws.root, configs)
         if wanted:
             pairs = ", ".join(f"{k} = {v}" for k, v in wanted)
             if only_settings(task, wanted):
-                return Oracle("structural", True, f"the config parses and holds {pairs}",
+                return Oracle("structural", True, f"the config parses and holds {pairs}{fits}",
                               config_values=wanted, start_failures=start_ids,
-                              test_timeout=timeout)
+                              test_timeout=timeout, interface=interface)
             # the task asks for more than these values: holding them does not prove it done
             return Oracle("structural", False, f"weak: the config parses and holds {pairs}; the "
-                          "task's other changes are not checked", config_values=wanted,
-                          start_failures=start_ids, test_timeout=timeout)
+                          f"task's other changes are not checked{fits}", config_values=wanted,
+                          start_failures=start_ids, test_timeout=timeout, interface=interface)
         tests = "the existing tests still pass" if start is not None else "no tests exist"
-        return Oracle("structural", False, f"weak: the changed files parse and import; {tests} "
-                      "(nothing here can tell whether the request itself is met)",
-                      start_failures=start_ids, test_timeout=timeout)
+        # a signature that fits is not behaviour: the oracle stays weak
+        return Oracle("structural", False, f"weak: the changed files parse and import; {tests}"
+                      f"{fits} (nothing here can tell whether the request itself is met)",
+                      start_failures=start_ids, test_timeout=timeout, interface=interface)
 
     # ------------------------------------------------------------------ candidates
     def _prompt(self, task: str, located: Located, fmt: EditFormat) -> list[Message]:

@@ -614,3 +614,22 @@ def test_table_cells_keep_their_literal_type(tmp_path):
     doc = ("| input | returns |\n|---|---|\n| 4 | 'IV' |\n| [1, 2] | 3 |\n| 1, 2 | x |\n"
            "| | empty |\n")
     assert table_examples(doc) == [("4", "'IV'"), ("[1, 2]", "3"), ("'1, 2'", "'x'")]
+
+
+def test_interface_checks_are_the_calls_the_task_writes_that_the_code_refuses(tmp_path: Path):
+    from smallcode.core.solve.oracle import interface_checks
+
+    (tmp_path / "client.py").write_text("class Client:\n    def __init__(self, name='x'):\n"
+                                        "        self.name = name\n")
+    (tmp_path / "csvout.py").write_text("def to_csv(rows, sep=','):\n    return ''\n")
+    (tmp_path / "table.js").write_text("function toCsv(rows) { return ''; }\n"
+                                       "module.exports = { toCsv };\n")
+    task = ("Client(timeout=...) must work; to_csv(rows, sep=';') already does; "
+            "to_csv([[1]]) is an example, toCsv(rows, ';') is JavaScript, Client() works")
+    checks = interface_checks(task, tmp_path, ["client.py", "csvout.py", "table.js"])
+    assert [(c.name, c.positional, c.keywords) for c in checks] == [("Client", 0, ("timeout",))]
+    ok, detail = checks[0].run(tmp_path)
+    assert not ok and "unexpected keyword argument 'timeout'" in detail
+    (tmp_path / "client.py").write_text("class Client:\n    def __init__(self, name='x', **kw):\n"
+                                        "        self.name = name\n")
+    assert checks[0].run(tmp_path) == (True, "")

@@ -446,3 +446,39 @@ def test_a_name_the_candidate_uses_from_another_project_module_gets_its_import(t
         "from transport import DEFAULT_TIMEOUT\n\nfrom transport import make_request\n")
     notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
     assert "candidate 1: from transport import DEFAULT_TIMEOUT in api.py" in notices
+
+
+CLIENT = ("from transport import send\n\n\nclass Client:\n    def __init__(self, name='default'):\n"
+          "        self.name = name\n\n    def get(self, url):\n        return send(url)\n")
+TRANSPORT = "def send(url, timeout=10):\n    return {'url': url, 'timeout': timeout}\n"
+# changes the code, but Client(timeout=...) still does not fit
+HARD_CODED = ("client.py\n```python\nfrom transport import send\n\n\nclass Client:\n"
+              "    def __init__(self, name='default'):\n        self.name = name\n\n"
+              "    def get(self, url):\n        return send(url, timeout=10)\n```\n")
+THREADED = ("client.py\n```python\nfrom transport import send\n\n\nclass Client:\n"
+            "    def __init__(self, name='default', timeout=10):\n        self.name = name\n"
+            "        self.timeout = timeout\n\n    def get(self, url):\n"
+            "        return send(url, timeout=self.timeout)\n```\n")
+
+
+@pytest.mark.parametrize("task", [
+    "Let callers pass a timeout: Client(timeout=...) should use it for every request.",
+    "Client should take a timeout, as in Client(timeout=5), and use it for its requests",
+    "support Client(timeout=t) so that get() sends with t",
+])
+def test_a_call_the_task_writes_must_fit_the_candidates_signature(tmp_path: Path, task: str):
+    (tmp_path / "client.py").write_text(CLIENT)
+    (tmp_path / "transport.py").write_text(TRANSPORT)
+    with ScriptedServer([HARD_CODED, THREADED], default=THREADED) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task,
+                       env_extra={"SMALLCODE_SOLVE__VOTE": "false"})
+        prompt = srv.requests[0]["messages"][-1]["content"]
+    assert proc.returncode == 4, proc.stderr  # a signature is not behaviour: unverified
+    assert "self.timeout = timeout" in (tmp_path / "client.py").read_text()
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert any(n.startswith("oracle: structural — weak:") and "must fit the signature" in n
+               for n in notices), notices
+    assert any(n.startswith("candidate 1 ") and "does not fit Client(name='default')" in n
+               for n in notices), notices
+    # what goes wrong now is shown before the first candidate
+    assert "got an unexpected keyword argument 'timeout'" in prompt
