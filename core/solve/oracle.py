@@ -684,6 +684,12 @@ class InterfaceCheck:
         """True when the signature refuses the arguments (not when the check cannot run)."""
         return self._run(root)[0] == 3
 
+    def _wanted(self) -> str:
+        """What to change, said plainly (a 1.5B shown only the TypeError kept the signature)."""
+        if not self.keywords:
+            return f"{self.name} must take {self.positional} argument(s)"
+        return f"{self.name} must accept the parameter(s) {', '.join(self.keywords)}"
+
     def _run(self, root: Path) -> tuple[int, str]:
         args = ", ".join(["None"] * self.positional + [f"{k}=None" for k in self.keywords])
         script = (
@@ -698,7 +704,8 @@ class InterfaceCheck:
             f"    sig.bind({args})\n"
             "except TypeError as exc:\n"
             f"    print({self.shown!r} + ' as the task writes it does not fit ' + "
-            f"{self.name!r} + str(sig) + ': ' + str(exc))\n"
+            f"{self.name!r} + str(sig) + ': ' + str(exc) + ' (' + {self._wanted()!r}"
+            " + (' in its __init__' if inspect.isclass(obj) else '') + ')')\n"
             "    sys.exit(3)\n")
         try:
             done = subprocess.run([sys.executable, "-c", script], cwd=root, check=False,

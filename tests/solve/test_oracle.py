@@ -630,6 +630,8 @@ def test_interface_checks_are_the_calls_the_task_writes_that_the_code_refuses(tm
     assert [(c.name, c.positional, c.keywords) for c in checks] == [("Client", 0, ("timeout",))]
     ok, detail = checks[0].run(tmp_path)
     assert not ok and "unexpected keyword argument 'timeout'" in detail
+    # what to change, said plainly
+    assert detail.endswith("(Client must accept the parameter(s) timeout in its __init__)")
     (tmp_path / "client.py").write_text("class Client:\n    def __init__(self, name='x', **kw):\n"
                                         "        self.name = name\n")
     assert checks[0].run(tmp_path) == (True, "")
