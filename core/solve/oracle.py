@@ -102,6 +102,10 @@ class Oracle:
         imported = _imports_ok(root, [r for r in changed if r.endswith(".py")])
         if imported:
             parts.append((False, imported))
+        else:
+            misfit = _calls_fit(root, [r for r in changed if r.endswith(".py")])
+            if misfit:
+                parts.append((False, misfit))
         tests_share: float | None = None  # the share of the start's failing tests now fixed
         runner = testrunner.detect_test_runner(root)
         if runner is not None:
@@ -265,6 +269,58 @@ def _imports_ok(root: Path, py_files: list[str]) -> str:
             # the exception first: a verdict shown on one line still says what went wrong
             return (f"importing {rel} fails: {lines[-1] if lines else 'no message'}\n"
                     + "\n".join(lines[-6:]))
+    return ""
+
+
+# every call of a project function by its plain name, bound against that function's signature
+CALLS_FIT = r"""
+import ast, importlib, inspect, os, sys
+root, rel, module = sys.argv[1], sys.argv[2], sys.argv[3]
+sys.path.insert(0, root)
+tree = ast.parse(open(os.path.join(root, rel)).read())
+ns = vars(importlib.import_module(module))
+local = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+local |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments)
+          for a in [*n.posonlyargs, *n.args, *n.kwonlyargs, n.vararg, n.kwarg] if a}
+for node in ast.walk(tree):
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+        continue
+    name = node.func.id
+    obj = ns.get(name)
+    if name in local or obj is None or not (inspect.isfunction(obj) or inspect.isclass(obj)):
+        continue
+    src = getattr(sys.modules.get(getattr(obj, "__module__", "")), "__file__", None) or ""
+    if not os.path.abspath(src).startswith(os.path.abspath(root) + os.sep):
+        continue
+    if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+        continue
+    try:
+        sig = inspect.signature(obj)
+        sig.bind(*[None] * len(node.args), **{k.arg: None for k in node.keywords})
+    except ValueError:
+        continue
+    except TypeError as exc:
+        print(f"{rel} line {node.lineno}: {ast.unparse(node)[:80]} does not fit {name}{sig}: {exc}")
+        sys.exit(3)
+"""
+
+
+def _calls_fit(root: Path, py_files: list[str]) -> str:
+    """'' when every call of a project function by its plain name in the changed modules fits
+    that function's signature: a candidate that passes ``timeout=`` to a function of another
+    module it did not change raises TypeError the first time the line runs."""
+    for rel in py_files:
+        if testrunner.is_test_file(rel) or not (root / rel).exists():
+            continue
+        try:
+            done = subprocess.run([sys.executable, "-c", CALLS_FIT, str(root), rel,
+                                   module_name(rel)], cwd=root, capture_output=True,
+                                  check=False, text=True, timeout=30,
+                                  stdin=subprocess.DEVNULL, env=_clean_env())
+        except subprocess.TimeoutExpired:
+            continue  # importing it hangs: _imports_ok says so
+        if done.returncode == 3:
+            return done.stdout.strip()
     return ""
 
 

@@ -635,3 +635,26 @@ def test_interface_checks_are_the_calls_the_task_writes_that_the_code_refuses(tm
     (tmp_path / "client.py").write_text("class Client:\n    def __init__(self, name='x', **kw):\n"
                                         "        self.name = name\n")
     assert checks[0].run(tmp_path) == (True, "")
+
+
+def test_a_changed_call_of_a_project_function_must_fit_its_signature(tmp_path: Path):
+    from smallcode.core.solve.oracle import Oracle
+
+    (tmp_path / "api.py").write_text("def get_user(uid):\n    return uid\n")
+    (tmp_path / "client.py").write_text(
+        "from api import get_user\n\n\nclass Client:\n    def __init__(self, timeout=10):\n"
+        "        self.timeout = timeout\n\n    def user(self, uid):\n"
+        "        return get_user(uid, timeout=self.timeout)\n")
+    oracle = Oracle("structural", False, "weak")
+    result = oracle.check(tmp_path, ["client.py"])
+    assert not result.passed
+    assert ("client.py line 9: get_user(uid, timeout=self.timeout) does not fit get_user(uid): "
+            "got an unexpected keyword argument 'timeout'") in result.detail
+    # the callee changed too: it fits
+    (tmp_path / "api.py").write_text("def get_user(uid, timeout=10):\n    return uid\n")
+    assert oracle.check(tmp_path, ["client.py", "api.py"]).passed
+    # a parameter that shadows the name, a builtin, *args: not checked
+    (tmp_path / "client.py").write_text(
+        "from api import get_user\n\n\ndef run(get_user, args):\n    get_user(1, 2, 3)\n"
+        "    print(len(args), sep='')\n    return get_user(*args)\n")
+    assert oracle.check(tmp_path, ["client.py"]).passed
