@@ -87,6 +87,12 @@ class Oracle:
             parts.append((False, "the code special-cases the example instead of computing the "
                           "answer (it writes out the expected value of " + ", ".join(pasted)
                           + "): solve it for every input"))
+        keyed = keyed_inputs(root, [r for r in changed if r.endswith(".py")], self.repro,
+                             self.baseline)
+        if keyed:
+            parts.append((False, "the code special-cases the example's input instead of fixing "
+                          "the cause (it compares with a value from " + ", ".join(keyed)
+                          + "): the same fault would stay for any other input"))
         stubs = stubs_left(root, [r for r in changed if r.endswith(".py")])
         if self.kind == "tests":
             # a hook left empty by design (``def check_unused_args(...): pass`` in a library)
@@ -191,6 +197,63 @@ def pasted_answers(root: Path, py_files: list[str], checks: list[ReproCheck],
                 before = []
         for call, value in wanted:
             if call not in found and value in now and value not in before:
+                found.append(call)
+    return found
+
+
+def _call_inputs(call: str) -> list[object]:
+    """The distinctive literal arguments of an example call (``'amount'`` in
+    ``column_total('data/sales.csv', 'amount')``)."""
+    try:
+        tree = ast.parse(call, mode="eval")
+    except SyntaxError:
+        return []
+    out: list[object] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            for arg in [*node.args, *(k.value for k in node.keywords)]:
+                if isinstance(arg, ast.Constant) and _distinctive(arg.value):
+                    out.append(arg.value)
+    return out
+
+
+def _compared_literals(source: str) -> list[object]:
+    """The constants the code compares something with on their own (``x == 'amount'``,
+    ``x != 'N/A'``); one of several in a collection (``s in ('yes', 'y', 'on')``) is a set of
+    cases the code knows, not one input singled out."""
+    out: list[object] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Compare):
+            for side in [node.left, *node.comparators]:
+                if isinstance(side, ast.Constant):
+                    out.append(side.value)
+                elif isinstance(side, (ast.Tuple, ast.List, ast.Set)) and len(side.elts) == 1 \
+                        and isinstance(side.elts[0], ast.Constant):
+                    out.append(side.elts[0].value)
+    return out
+
+
+def keyed_inputs(root: Path, py_files: list[str], checks: list[ReproCheck],
+                 baseline: dict[str, str] | None = None) -> list[str]:
+    """The checks whose distinctive input the changed code now compares against (and did not
+    before): ``if row[i] != 'amount'`` for the example ``column_total(path, 'amount')`` makes
+    that one call work and leaves every other input as broken as it was."""
+    wanted = [(check.shown or check.call, value) for check in checks if not check.javascript
+              for value in _call_inputs(check.call)]
+    if not wanted:
+        return []
+    found: list[str] = []
+    for rel in py_files:
+        try:
+            now = _compared_literals((root / rel).read_text(errors="replace"))
+        except (OSError, SyntaxError, ValueError):
+            continue
+        try:
+            before = _compared_literals((baseline or {}).get(rel) or "")
+        except (SyntaxError, ValueError):
+            before = []
+        for call, value in wanted:
+            if call not in found and now.count(value) > before.count(value):
                 found.append(call)
     return found
 

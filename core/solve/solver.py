@@ -47,6 +47,7 @@ from .oracle import (
     ReproCheck,
     config_values,
     interface_checks,
+    keyed_inputs,
     pasted_answers,
     repro_checks,
 )
@@ -635,7 +636,8 @@ class Solver:
         calls = [ex.call for ex in examples]
         py_files = [r for r in located.editable if r.endswith(".py")]
         modules = [module_name(r) for r in py_files]
-        # a worked-out result the candidate writes out as a literal earns it nothing
+        # a worked-out result the candidate writes out as a literal, or gets by comparing with
+        # the example's input, earns it nothing
         written = [ReproCheck(modules[0], ex.call, ex.expected) for ex in examples
                    if ex.expected is not None]
         originals = {rel: text for rel, text in located.files.items() if text is not None}
@@ -643,7 +645,8 @@ class Solver:
         def run(cand: Candidate) -> tuple[tuple[str, ...] | None, frozenset[str]]:
             with self._scratch(cand.files) as root:
                 return (behaviour(root, modules, calls),
-                        frozenset(pasted_answers(root, py_files, written, originals)))
+                        frozenset(pasted_answers(root, py_files, written, originals))
+                        | frozenset(keyed_inputs(root, py_files, written, originals)))
 
         def broken(cand: Candidate) -> list[str]:
             with self._scratch(cand.files) as root:

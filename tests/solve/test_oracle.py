@@ -658,3 +658,57 @@ def test_a_changed_call_of_a_project_function_must_fit_its_signature(tmp_path: P
         "from api import get_user\n\n\ndef run(get_user, args):\n    get_user(1, 2, 3)\n"
         "    print(len(args), sep='')\n    return get_user(*args)\n")
     assert oracle.check(tmp_path, ["client.py"]).passed
+
+
+CSV_REPORT = ("import csv\n\n\ndef column_total(path, column):\n    with open(path) as f:\n"
+              "        rows = list(csv.reader(f))\n    index = rows[0].index(column)\n"
+              "    return sum(float(row[index]) for row in rows)\n")
+ROLES = ("LEVELS = {'viewer': 1}\n\n\ndef level(role):\n    return LEVELS[role]\n")
+PRICES = ("def parse_price(text):\n    return float(text.strip('$'))\n")
+
+
+@pytest.mark.parametrize("task,files,cheat,fix", [
+    ("column_total('data/sales.csv', 'amount') raises ValueError: could not convert string to "
+     "float: 'amount'. Fix it.",
+     {"report.py": CSV_REPORT, "data/sales.csv": "amount\n1.5\n2\n"},
+     CSV_REPORT.replace("for row in rows)", "for row in rows if row[index] != 'amount')"),
+     CSV_REPORT.replace("for row in rows)", "for row in rows[1:])")),
+    ("When I call level('admin') I get a KeyError, it should not crash",
+     {"roles.py": ROLES},
+     ROLES.replace("    return LEVELS[role]", "    if role == 'admin':\n        return 0\n"
+                   "    return LEVELS[role]"),
+     ROLES.replace("LEVELS[role]", "LEVELS.get(role, 0)")),
+    ("Calling parse_price('N/A') throws a ValueError.",
+     {"prices.py": PRICES},
+     PRICES.replace("    return", "    if text != 'N/A':\n        return") + "    return 0.0\n",
+     PRICES.replace("    return float(text.strip('$'))",
+                    "    try:\n        return float(text.strip('$'))\n    except ValueError:\n"
+                    "        return 0.0")),
+])
+def test_code_that_compares_with_the_examples_input_fails_the_oracle(tmp_path, task, files,
+                                                                      cheat, fix):
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    code = next(rel for rel in files if rel.endswith(".py"))
+    checks = repro_checks(task, tmp_path, list(files))
+    assert checks and all(not c.run(tmp_path)[0] for c in checks)
+    oracle = Oracle("repro", True, "example", repro=checks, baseline={code: files[code]})
+    (tmp_path / code).write_text(cheat)
+    result = oracle.check(tmp_path, [code])
+    assert not result.passed and "special-cases the example's input" in result.detail
+    (tmp_path / code).write_text(fix)
+    assert oracle.check(tmp_path, [code]).passed
+
+
+def test_a_value_among_several_cases_or_known_before_is_not_singled_out(tmp_path):
+    base = "def parse_flag(text):\n    return text == 'true'\n"
+    (tmp_path / "flags.py").write_text(base)
+    checks = [ReproCheck("flags", "parse_flag('yes')", "True")]
+    oracle = Oracle("repro", True, "example", repro=checks, baseline={"flags.py": base})
+    (tmp_path / "flags.py").write_text(
+        "def parse_flag(text):\n    return text.lower() in ('true', 'yes', 'on')\n")
+    assert oracle.check(tmp_path, ["flags.py"]).passed
+    again = "def parse_flag(text):\n    if text == 'yes':\n        return True\n    return text == 'yes'\n"
+    (tmp_path / "flags.py").write_text(again)
+    assert not oracle.check(tmp_path, ["flags.py"]).passed
