@@ -105,13 +105,9 @@ class Oracle:
         parts += [_config_holds(root, changed, key, value) for key, value in self.config_values]
         if self.rename is not None:
             parts.append(_rename_done(root, *self.rename))
-        imported = _imports_ok(root, [r for r in changed if r.endswith(".py")])
-        if imported:
-            parts.append((False, imported))
-        else:
-            misfit = _calls_fit(root, [r for r in changed if r.endswith(".py")])
-            if misfit:
-                parts.append((False, misfit))
+        loaded = _loads_and_fits(root, [r for r in changed if r.endswith(".py")])
+        if loaded:
+            parts.append((False, loaded))
         tests_share: float | None = None  # the share of the start's failing tests now fixed
         runner = testrunner.detect_test_runner(root)
         if runner is not None:
@@ -313,77 +309,91 @@ def _placeholder(stmt: ast.stmt) -> bool:
     return False
 
 
-def _imports_ok(root: Path, py_files: list[str]) -> str:
-    """'' when every changed Python module imports (runs its top level) in ``root``."""
-    for rel in py_files:
-        if testrunner.is_test_file(rel) or not (root / rel).exists():
+# each changed module imported (its top level run), then every call in it of a project function
+# by its plain name bound against that function's signature; one process for all the files.
+# Exit 2: a module failed to import (the traceback on stderr); 3: a call does not fit.
+LOADS_AND_FITS = r"""
+import ast, importlib, inspect, os, sys, traceback
+root, pairs = sys.argv[1], sys.argv[2:]
+sys.path.insert(0, root)
+
+
+def misfit(rel, tree, ns):
+    local = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    local |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments)
+              for a in [*n.posonlyargs, *n.args, *n.kwonlyargs, n.vararg, n.kwarg] if a}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
             continue
-        module = module_name(rel)
-        code = (f"import importlib, sys; sys.path.insert(0, {str(root)!r}); "
-                f"importlib.import_module({module!r})")
+        name = node.func.id
+        obj = ns.get(name)
+        if name in local or obj is None or not (inspect.isfunction(obj) or inspect.isclass(obj)):
+            continue
+        src = getattr(sys.modules.get(getattr(obj, "__module__", "")), "__file__", None) or ""
+        if not os.path.abspath(src).startswith(os.path.abspath(root) + os.sep):
+            continue
+        if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            continue
         try:
-            done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, check=False,
-                                  text=True, timeout=30, stdin=subprocess.DEVNULL,
-                                  env=_clean_env())
-        except subprocess.TimeoutExpired:
-            return f"importing {rel} did not finish in 30 s (does it wait for input?)"
-        if done.returncode != 0:
-            lines = done.stderr.strip().splitlines()
-            # the exception first: a verdict shown on one line still says what went wrong
-            return (f"importing {rel} fails: {lines[-1] if lines else 'no message'}\n"
-                    + "\n".join(lines[-6:]))
+            sig = inspect.signature(obj)
+            sig.bind(*[None] * len(node.args), **{k.arg: None for k in node.keywords})
+        except ValueError:
+            continue
+        except TypeError as exc:
+            return f"{rel} line {node.lineno}: {ast.unparse(node)[:80]} does not fit {name}{sig}: {exc}"
     return ""
 
 
-# every call of a project function by its plain name, bound against that function's signature
-CALLS_FIT = r"""
-import ast, importlib, inspect, os, sys
-root, rel, module = sys.argv[1], sys.argv[2], sys.argv[3]
-sys.path.insert(0, root)
-tree = ast.parse(open(os.path.join(root, rel)).read())
-ns = vars(importlib.import_module(module))
-local = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-local |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments)
-          for a in [*n.posonlyargs, *n.args, *n.kwonlyargs, n.vararg, n.kwarg] if a}
-for node in ast.walk(tree):
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
-        continue
-    name = node.func.id
-    obj = ns.get(name)
-    if name in local or obj is None or not (inspect.isfunction(obj) or inspect.isclass(obj)):
-        continue
-    src = getattr(sys.modules.get(getattr(obj, "__module__", "")), "__file__", None) or ""
-    if not os.path.abspath(src).startswith(os.path.abspath(root) + os.sep):
-        continue
-    if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
-        continue
+loaded = []
+for rel, module in zip(pairs[::2], pairs[1::2]):
+    print("loading " + rel, flush=True)
     try:
-        sig = inspect.signature(obj)
-        sig.bind(*[None] * len(node.args), **{k.arg: None for k in node.keywords})
-    except ValueError:
-        continue
-    except TypeError as exc:
-        print(f"{rel} line {node.lineno}: {ast.unparse(node)[:80]} does not fit {name}{sig}: {exc}")
+        loaded.append((rel, vars(importlib.import_module(module))))
+    except SystemExit as exc:  # a script that ends itself on import: as before, no calls checked
+        if exc.code not in (0, None):
+            traceback.print_exc()
+            sys.exit(2)
+    except BaseException:
+        traceback.print_exc()
+        sys.exit(2)
+for rel, ns in loaded:
+    problem = misfit(rel, ast.parse(open(os.path.join(root, rel)).read()), ns)
+    if problem:
+        print(problem)
         sys.exit(3)
 """
 
 
-def _calls_fit(root: Path, py_files: list[str]) -> str:
-    """'' when every call of a project function by its plain name in the changed modules fits
-    that function's signature: a candidate that passes ``timeout=`` to a function of another
-    module it did not change raises TypeError the first time the line runs."""
-    for rel in py_files:
-        if testrunner.is_test_file(rel) or not (root / rel).exists():
-            continue
-        try:
-            done = subprocess.run([sys.executable, "-c", CALLS_FIT, str(root), rel,
-                                   module_name(rel)], cwd=root, capture_output=True,
-                                  check=False, text=True, timeout=30,
-                                  stdin=subprocess.DEVNULL, env=_clean_env())
-        except subprocess.TimeoutExpired:
-            continue  # importing it hangs: _imports_ok says so
-        if done.returncode == 3:
-            return done.stdout.strip()
+def _loads_and_fits(root: Path, py_files: list[str]) -> str:
+    """'' when every changed Python module imports (runs its top level) in ``root`` and every
+    call in it of a project function by its plain name fits that function's signature: a
+    candidate that passes ``timeout=`` to a function of another module it did not change raises
+    TypeError the first time the line runs. Else what is wrong, the exception first."""
+    rels = [rel for rel in py_files if not testrunner.is_test_file(rel) and (root / rel).exists()]
+    if not rels:
+        return ""
+    args = [part for rel in rels for part in (rel, module_name(rel))]
+    try:
+        done = subprocess.run([sys.executable, "-c", LOADS_AND_FITS, str(root), *args], cwd=root,
+                              capture_output=True, check=False, text=True,
+                              timeout=30 * len(rels), stdin=subprocess.DEVNULL, env=_clean_env())
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        loading = [line[len("loading "):] for line in out.splitlines() if line.startswith("loading ")]
+        rel = loading[-1] if loading else rels[0]
+        return f"importing {rel} did not finish in 30 s (does it wait for input?)"
+    out = done.stdout.strip().splitlines()
+    if done.returncode == 2:
+        rel = out[-1][len("loading "):] if out and out[-1].startswith("loading ") else rels[0]
+        lines = done.stderr.strip().splitlines()
+        # the exception first: a verdict shown on one line still says what went wrong
+        return (f"importing {rel} fails: {lines[-1] if lines else 'no message'}\n"
+                + "\n".join(lines[-6:]))
+    if done.returncode == 3:
+        return out[-1] if out else "a changed call does not fit its function's signature"
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines()
+        return f"importing {rels[0]} fails: {lines[-1] if lines else 'no message'}"
     return ""
 
 

@@ -712,3 +712,26 @@ def test_a_value_among_several_cases_or_known_before_is_not_singled_out(tmp_path
     again = "def parse_flag(text):\n    if text == 'yes':\n        return True\n    return text == 'yes'\n"
     (tmp_path / "flags.py").write_text(again)
     assert not oracle.check(tmp_path, ["flags.py"]).passed
+
+
+@pytest.mark.parametrize("second,verdict", [
+    ("import sys\nNAME = sys.stdin.readline()\nwhile True:\n    pass\n",
+     "importing b.py did not finish in 30 s"),
+    ("from a import first\nVALUE = first(1, 2)\n", "importing b.py fails: TypeError"),
+    ("from a import first\n\n\ndef second():\n    return first(1, extra=2)\n",
+     "b.py line 5: first(1, extra=2) does not fit first(x)"),
+    ("import sys\nsys.exit(0)\n", ""),
+])
+def test_every_changed_module_is_loaded_and_its_calls_fitted_in_one_process(tmp_path, second,
+                                                                              verdict,
+                                                                              monkeypatch):
+    from smallcode.core.solve import oracle as oracle_module
+    (tmp_path / "a.py").write_text("def first(x):\n    return x\n")
+    (tmp_path / "b.py").write_text(second)
+    runs = []
+    real_run = oracle_module.subprocess.run
+    monkeypatch.setattr(oracle_module.subprocess, "run",
+                        lambda *a, **k: runs.append(a) or real_run(*a, **{**k, "timeout": 3}))
+    found = oracle_module._loads_and_fits(tmp_path, ["a.py", "b.py"])
+    assert found.startswith(verdict) if verdict else found == ""
+    assert len(runs) == 1
