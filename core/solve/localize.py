@@ -39,6 +39,7 @@ class Located:
     answer_file: bool = False  # a question whose answer is written into a new file
     how: str = ""
     failure_text: str = ""  # the start's failing test output, filled by the oracle
+    suspects: str = ""  # the lines only the failing tests run, filled by the oracle
 
     def describe(self) -> str:
         ro = [r for r in self.shown if r not in self.editable]

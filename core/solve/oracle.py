@@ -382,15 +382,16 @@ def _loads_and_fits(root: Path, py_files: list[str]) -> str:
         loading = [line[len("loading "):] for line in out.splitlines() if line.startswith("loading ")]
         rel = loading[-1] if loading else rels[0]
         return f"importing {rel} did not finish in 30 s (does it wait for input?)"
-    out = done.stdout.strip().splitlines()
+    printed = done.stdout.strip().splitlines()
     if done.returncode == 2:
-        rel = out[-1][len("loading "):] if out and out[-1].startswith("loading ") else rels[0]
+        rel = (printed[-1][len("loading "):] if printed and printed[-1].startswith("loading ")
+               else rels[0])
         lines = done.stderr.strip().splitlines()
         # the exception first: a verdict shown on one line still says what went wrong
         return (f"importing {rel} fails: {lines[-1] if lines else 'no message'}\n"
                 + "\n".join(lines[-6:]))
     if done.returncode == 3:
-        return out[-1] if out else "a changed call does not fit its function's signature"
+        return printed[-1] if printed else "a changed call does not fit its function's signature"
     if done.returncode != 0:
         lines = done.stderr.strip().splitlines()
         return f"importing {rels[0]} fails: {lines[-1] if lines else 'no message'}"

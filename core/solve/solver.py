@@ -35,6 +35,7 @@ from ..events import (
 )
 from ..model.types import ChatModel, Message, ModelError, Usage
 from ..tools.workspace import Workspace
+from . import faultloc
 from .checker import CandidateChecker, LocalChecker, scratch_copy
 from .configedit import only_settings, set_config_values
 from .formats import EditFormat, choose_format, dropped_names, language_of, merge_partial
@@ -244,6 +245,14 @@ class Solver:
         code_files = [r for r in located.shown if r.endswith((".py", ".js", ".cjs", ".mjs"))]
         if start is not None and not start.ok and not start.timed_out:
             located.failure_text = start.compact() + "\n" + (start.output_tail or "")
+            if runner is not None and runner.name in ("pytest", "unittest"):
+                # read in a copy: running the tests must not leave files in the user's tree
+                py_code = [r for r in located.files
+                           if r.endswith(".py") and not testrunner.is_test_file(r)]
+                with self._scratch({}) as copy:
+                    located.suspects = faultloc.describe(
+                        faultloc.suspects(copy, py_code, self.settings.test_timeout,
+                                          python=runner.command[0]))
             return Oracle("tests", True, f"{len(failing) or 'some'} test(s) fail now "
                           f"({start.command}) and must pass", start_failures=failing,
                           start_passed=start.passed_count(), test_timeout=timeout,
@@ -304,6 +313,8 @@ class Solver:
         if located.failure_text:
             failure = located.failure_text.strip()[-MAX_SHOWN_FAILURE:]
             parts.append(f"What goes wrong now:\n```\n{failure}\n```")
+        if located.suspects:
+            parts.append(located.suspects)
         parts.append(f"Task: {task}")
         parts.append(fmt.instructions(located.editable))
         return [{"role": "system", "content": SOLVE_SYSTEM},
