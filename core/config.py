@@ -71,6 +71,10 @@ class SolveSettings(_Section):
     whole_file_lines: int = Field(150, gt=0, description="files up to this many lines are "
                                   "written whole; longer ones by their changed functions "
                                   "(SEARCH/REPLACE blocks when they have none)")
+    excerpt_lines: int = Field(250, gt=0, description="a Python file longer than this, when "
+                               "changed by whole functions, is shown as an excerpt: the "
+                               "definitions the task, the failing tests and the fault "
+                               "localisation point at in full, the others by their first line")
     whole_repo_chars: int = Field(12000, ge=0, description="a project up to this size goes "
                                   "into the prompt whole")
     max_tokens: int = Field(4096, gt=0, description="completion tokens per candidate")

@@ -18,6 +18,7 @@ from pathlib import PurePosixPath
 from typing import Protocol
 
 from ..edit.patch import PatchError, apply_patch
+from .excerpt import drop_elided
 
 FENCE_RE = re.compile(r"^(`{3,}|~{3,})[ \t]*([\w+.#-]*)[ \t]*$")
 PATH_LINE_RE = re.compile(r"^[#*`\s>-]*(?:file(?:name)?\s*[:=]?\s*)?`?([\w./-]+\.[\w]+|"
@@ -405,6 +406,11 @@ class FunctionFormat:
             if not (current.get(path) or "").strip():
                 parsed.files[path] = body.rstrip("\n") + "\n"  # a new or empty file: whole
                 continue
+            if path.endswith(".py"):
+                # a definition written back with the excerpt's "..." body is no change to it
+                body = drop_elided(body, current[path])
+                if not body.strip():
+                    continue
             base = parsed.files.get(path, current[path])
             last_open = n == len(blocks) - 1 and _open_at_end(reply)
             if last_open and self._echo(body, current[path]):

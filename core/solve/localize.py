@@ -40,6 +40,7 @@ class Located:
     how: str = ""
     failure_text: str = ""  # the start's failing test output, filled by the oracle
     suspects: str = ""  # the lines only the failing tests run, filled by the oracle
+    suspect_functions: set[str] = field(default_factory=set)  # the functions holding them
 
     def describe(self) -> str:
         ro = [r for r in self.shown if r not in self.editable]

@@ -35,7 +35,7 @@ from ..events import (
 )
 from ..model.types import ChatModel, Message, ModelError, Usage
 from ..tools.workspace import Workspace
-from . import faultloc
+from . import excerpt, faultloc
 from .checker import CandidateChecker, LocalChecker, scratch_copy
 from .configedit import only_settings, set_config_values
 from .formats import EditFormat, choose_format, dropped_names, language_of, merge_partial
@@ -250,9 +250,10 @@ class Solver:
                 py_code = [r for r in located.files
                            if r.endswith(".py") and not testrunner.is_test_file(r)]
                 with self._scratch({}) as copy:
-                    located.suspects = faultloc.describe(
-                        faultloc.suspects(copy, py_code, self.settings.test_timeout,
-                                          python=runner.command[0]))
+                    found = faultloc.suspects(copy, py_code, self.settings.test_timeout,
+                                              python=runner.command[0])
+                located.suspects = faultloc.describe(found)
+                located.suspect_functions = {s.function for s in found if s.function}
             return Oracle("tests", True, f"{len(failing) or 'some'} test(s) fail now "
                           f"({start.command}) and must pass", start_failures=failing,
                           start_passed=start.passed_count(), test_timeout=timeout,
@@ -309,7 +310,11 @@ class Solver:
             if text is None:
                 parts.append(f"{rel}{note} (does not exist yet)")
                 continue
-            parts.append(f"{rel}{note}\n```{language_of(rel)}\n{text.rstrip()}\n```")
+            shown = self._excerpt(task, located, fmt, rel, text)
+            if shown is not None:
+                note += (" (an excerpt: the definitions that matter in full, every other "
+                         "function only by its first line, its body left out as ...)")
+            parts.append(f"{rel}{note}\n```{language_of(rel)}\n{(shown or text).rstrip()}\n```")
         if located.failure_text:
             failure = located.failure_text.strip()[-MAX_SHOWN_FAILURE:]
             parts.append(f"What goes wrong now:\n```\n{failure}\n```")
@@ -319,6 +324,17 @@ class Solver:
         parts.append(fmt.instructions(located.editable))
         return [{"role": "system", "content": SOLVE_SYSTEM},
                 {"role": "user", "content": "\n\n".join(parts)}]
+
+    def _excerpt(self, task: str, located: Located, fmt: EditFormat, rel: str,
+                 text: str) -> str | None:
+        """A long Python file to change by whole functions, shown as an excerpt when the task,
+        the failure or the fault localisation point at some of its definitions."""
+        if fmt.name != "function" or not rel.endswith(".py") or rel not in located.editable \
+                or text.count("\n") < self.settings.excerpt_lines:
+            return None
+        focus = excerpt.focus_of(text, excerpt.names_in(task + "\n" + located.failure_text),
+                                 located.suspect_functions)
+        return excerpt.excerpt(text, focus)
 
     def _max_tokens(self, located: Located, fmt: EditFormat) -> int:
         # a stub grows into a whole implementation, and the model explains first: the cap

@@ -668,8 +668,8 @@ PRICES = ("def parse_price(text):\n    return float(text.strip('$'))\n")
 
 
 @pytest.mark.parametrize("task,files,cheat,fix", [
-    ("column_total('data/sales.csv', 'amount') raises ValueError: could not convert string to "
-     "float: 'amount'. Fix it.",
+    (("column_total('data/sales.csv', 'amount') raises ValueError: could not convert string to "
+      "float: 'amount'. Fix it."),
      {"report.py": CSV_REPORT, "data/sales.csv": "amount\n1.5\n2\n"},
      CSV_REPORT.replace("for row in rows)", "for row in rows if row[index] != 'amount')"),
      CSV_REPORT.replace("for row in rows)", "for row in rows[1:])")),

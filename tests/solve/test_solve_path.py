@@ -482,3 +482,45 @@ def test_a_call_the_task_writes_must_fit_the_candidates_signature(tmp_path: Path
                for n in notices), notices
     # what goes wrong now is shown before the first candidate
     assert "got an unexpected keyword argument 'timeout'" in prompt
+
+
+def test_the_prompt_points_at_the_lines_only_the_failing_tests_run(tmp_path: Path):
+    from tests.solve.test_faultloc import WORDS, WORDS_TESTS
+    (tmp_path / "wordfreq.py").write_text(WORDS)
+    (tmp_path / "test_wordfreq.py").write_text(WORDS_TESTS)
+    fixed = WORDS.replace("words(text):\n        counts", "words(text.lower()):\n        counts")
+    with ScriptedServer([f"wordfreq.py\n```python\n{fixed}```\n"]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
+                       "The and the are counted as two different words")
+        prompt = srv.requests[0]["messages"][-1]["content"]
+    assert proc.returncode == 0, proc.stderr
+    assert ("Lines that only the failing tests run (no passing test runs them), so the fault is "
+            "most likely there:\nwordfreq.py line 9 (in frequencies): counts = Counter()"
+            in prompt)
+    assert "(in longest)" not in prompt and "(in words)" not in prompt
+    # the traced run happened in a copy: nothing of it is left in the user's tree
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [
+        "test_wordfreq.py", "wordfreq.py"]
+
+
+def test_a_long_file_is_shown_as_an_excerpt_and_the_reply_is_laid_over_the_whole_file(
+        tmp_path: Path):
+    from tests.solve.test_excerpt import module
+    text = module(90)  # 460 lines
+    (tmp_path / "shapes.py").write_text(text)
+    (tmp_path / "test_shapes.py").write_text(
+        "from shapes import Box, helper1\n\n\ndef test_total():\n"
+        "    assert Box([1, 2]).total() == 3\n\n\ndef test_helper():\n"
+        "    assert helper1(1) == 4\n")
+    reply = ("shapes.py\n```python\nclass Box:\n    def total(self):\n"
+             "        return sum(self.items)\n```\n")
+    with ScriptedServer([reply]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
+                       "a box's total comes out one short")
+        prompt = srv.requests[0]["messages"][-1]["content"]
+    assert proc.returncode == 0, proc.stderr
+    assert "shapes.py (an excerpt: the definitions that matter in full" in prompt
+    assert "def helper7(x):\n    ...\n" in prompt and "y = x + 7" not in prompt
+    assert "        return sum(self.items) - 1" in prompt  # found by the failing test alone
+    assert (tmp_path / "shapes.py").read_text() == text.replace("sum(self.items) - 1",
+                                                                "sum(self.items)")
