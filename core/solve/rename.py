@@ -72,7 +72,7 @@ IDENT = re.compile(r"(?<![\w./\\-])`?(?:[A-Za-z_]\w*\.)*([A-Za-z_][A-Za-z0-9_]*)
 FAULT = re.compile(r"\b(?:crash\w*|fail\w*|error\w*|exception|wrong|bug\w*|broken|raises?|"
                    r"traceback)\b|\w(?:Error|Exception)\b", re.IGNORECASE)
 # the noun ("a better name", "the name calc_total is confusing"), not "named"/"called"
-NAME_NOUN = re.compile(r"\bnames?\b(?!\s+(?:of|the|in|for)\b)", re.IGNORECASE)
+NAME_NOUN = re.compile(r"\bnames?\b(?!\s+(?:of|the|in|for)\b)|\bnew\s+name\b", re.IGNORECASE)
 DEFINES = (r"^\s*(?:async\s+)?def\s+{n}\b", r"^\s*class\s+{n}\b", r"^{n}\s*[:=]",
            r"\bfunction\s+{n}\b", r"\b(?:const|let|var)\s+{n}\s*=")
 CODE_EXT = (".py", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx")
@@ -168,10 +168,11 @@ def find_rename(task: str, ws: Workspace) -> RenameRequest | None:
     # the verb and the new name in a sentence of their own ("calc_total: rename it to
     # compute_total", "Rename calc_total. New name: compute_total", "calc_total is a confusing
     # name. compute_total, please"): the whole message says rename (or speaks of a name),
-    # asks for no new code, and writes one fresh name after the old one
+    # asks for no new code, and writes one fresh name, before or after the old one
+    # ("compute_total is the new name for calc_total")
     old = olds[0]
-    fresh = [n for n, m in found.items() if m.start() > found[old].start() and n != old
-             and _is_name(m, task) and not is_defined(n)]
+    fresh = [n for n, m in found.items() if n != old and _is_name(m, task)
+             and not is_defined(n)]
     named = RENAME_VERB.search(task) or NAME_NOUN.search(task)
     if named and not CREATES.search(task) and len(fresh) == 1:
         return RenameRequest(old, fresh[0], f"the message asks for a new name for {old}, "

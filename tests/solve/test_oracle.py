@@ -130,6 +130,10 @@ def test_a_rename_written_as_a_substitution_is_recognised(cart_repo, task):
     "I'd prefer compute_total over calc_total as the function name",
     "grep for calc_total and change every occurrence to compute_total",
     "look up calc_total and replace all uses with compute_total",
+    # the new name before the old one, in a message that speaks of a name
+    "compute_total is the new name for calc_total; update all references.",
+    "compute_total — that's the name calc_total should have had. Fix every use.",
+    "Let's go with the name compute_total for what is now calc_total.",
 ])
 def test_a_rename_spread_over_the_message_is_recognised(cart_repo, task):
     req = find_rename(task, cart_repo)
