@@ -130,7 +130,9 @@ class Oracle:
         when both runs say how many did (a candidate that breaks the test file's loading
         fixes nothing), else by the failures left."""
         start = len(self.start_failures or [])
-        if run.ok or not start:
+        if run.ok or not start or run.timed_out:
+            # a run stopped by its timeout names no failure: it fixed nothing (and a candidate
+            # kept for it would leave the user's tests hanging)
             return float(run.ok)
         passed = run.passed_count()
         if passed is not None and self.start_passed is not None:

@@ -555,6 +555,12 @@ def test_a_candidate_that_breaks_the_tests_loading_ranks_below_one_that_fixes_a_
     broken = oracle.check(tmp_path, ["calc.py"])
     assert not one_fixed.passed and not broken.passed
     assert one_fixed.score == 0.25 and broken.score == 0.0
+    # a candidate that makes the tests hang names no failure, and fixed nothing either
+    oracle.test_timeout = 3
+    (tmp_path / "calc.py").write_text(CALC.replace("    return a - b\n\n\ndef mul",
+                                                   "    while True:\n        pass\n\n\ndef mul"))
+    hangs = oracle.check(tmp_path, ["calc.py"])
+    assert not hangs.passed and hangs.score == 0.0
 
 
 INITIALS_STUB = "def initials(name):\n    pass\n"
