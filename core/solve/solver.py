@@ -54,12 +54,15 @@ from .oracle import (
 )
 from .rename import RenameRequest, find_rename
 from .vote import (
+    JS_CODE,
+    JS_WORDS,
     Example,
     behaviour,
     broken_calls,
     broken_examples,
     invented_names,
     parse_examples,
+    parse_js_examples,
     probe_messages,
     reproduced,
     same_result,
@@ -486,7 +489,7 @@ class Solver:
         # the error and returns 0 passes it too)
         votable = bool(s.vote and (not oracle.strong or oracle.from_document
                                    or oracle.no_result_checked)
-                       and any(r.endswith(".py") for r in located.editable))
+                       and bool(_vote_files(located)[0]))
         self.vote_note = ""
         self.vote_results = (0, 0)  # worked-out results the chosen candidate gives, of all
         self.vote_misses = []
@@ -599,8 +602,7 @@ class Solver:
         out from the task (when it can), written once per task and reused by every later vote."""
         if self._examples is not None:
             return self._examples
-        py = [r for r in located.editable if r.endswith(".py")]
-        modules = [module_name(r) for r in py]
+        py, modules = _vote_files(located)
         code = {r: located.files.get(r) or "" for r in py}
         # the documents the task reads from: their rules and examples are what the calls must
         # cover (without them the model guesses what "do what SPEC.md says" means)
@@ -624,10 +626,12 @@ class Solver:
         await self.emit(UsageEvent(prompt_tokens=reply.usage.prompt_tokens,
                                    completion_tokens=reply.usage.completion_tokens,
                                    cached_tokens=reply.usage.cached_tokens))
-        examples = parse_examples(reply.content)
+        javascript = modules[0].endswith(JS_CODE)
+        examples = (parse_js_examples if javascript else parse_examples)(reply.content)
         # a call of a name neither the task, its documents nor the code has (``main()``)
         # raises NameError on every candidate: the example is wrong, not the code
-        invented = invented_names(examples, "\n".join([task, *docs.values(), *code.values()]))
+        invented = invented_names(examples, "\n".join([task, *docs.values(), *code.values(),
+                                                       *(JS_WORDS if javascript else ())]))
         if invented:
             names = sorted({n for free in invented.values() for n in free})
             await self.emit(NoticeEvent(message=f"vote: {len(invented)} example call(s) left "
@@ -661,8 +665,7 @@ class Solver:
                                                 "best-ranked candidate"))
             return best, []
         calls = [ex.call for ex in examples]
-        py_files = [r for r in located.editable if r.endswith(".py")]
-        modules = [module_name(r) for r in py_files]
+        py_files, modules = _vote_files(located)
         # a worked-out result the candidate writes out as a literal, or gets by comparing with
         # the example's input, earns it nothing
         written = [ReproCheck(modules[0], ex.call, ex.expected) for ex in examples
@@ -857,6 +860,16 @@ class Solver:
 
 CODE_ONLY = ("\n\nThis time skip the explanation: reply with only the file blocks asked for "
              "above.")
+
+
+def _vote_files(located: Located) -> tuple[list[str], list[str]]:
+    """The files the vote's example calls run against and the names they are loaded by: the
+    Python modules that may change, else the CommonJS files (by path); none for other code."""
+    py = [r for r in located.editable if r.endswith(".py")]
+    if py:
+        return py, [module_name(r) for r in py]
+    js = [r for r in located.editable if r.endswith(JS_CODE) and not testrunner.is_test_file(r)]
+    return js, list(js)
 
 
 def _anew(base: list[Message], failure: str) -> list[Message]:

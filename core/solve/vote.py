@@ -21,7 +21,8 @@ others get the same request again. A vote is not verification: the outcome stays
 :class:`~smallcode.core.solve.solver.Solver` calls :func:`probe_messages`,
 :func:`parse_examples`, :func:`uncovered_calls`, :func:`behaviour`, :func:`reproduced` and
 :func:`vote` when its oracle
-is weak and the code to change is Python, and :func:`broken_examples` when the chosen candidate
+is weak and the code to change is Python (for CommonJS files :func:`parse_js_examples` reads
+the checks and the calls run under node), and :func:`broken_examples` when the chosen candidate
 raises a programming error on the calls (the errors and their lines are shown to the model for
 another round).
 """
@@ -49,7 +50,11 @@ PROBE_SYSTEM = ("You write example checks of Python code from its description. R
 # an exception that a specification never asks for: the code itself is broken
 PROGRAMMING_ERRORS = ("TypeError", "NameError", "AttributeError", "UnboundLocalError",
                       "NotImplementedError", "RecursionError", "TimeoutError", "SyntaxError",
-                      "ImportError", "ModuleNotFoundError")
+                      "ImportError", "ModuleNotFoundError", "ReferenceError")
+JS_CODE = (".js", ".cjs")  # CommonJS files the calls can require
+JS_WORDS = {"true": True, "false": False, "null": None, "undefined": None}
+JS_PROBE_SYSTEM = ("You write example checks of JavaScript code from its description. Reply with "
+                   "one fenced block of single-line checks, one per line, and nothing else.")
 FORBIDDEN_CALLS = ("print", "exec", "eval", "open", "input", "__import__", "exit", "quit",
                    "compile", "globals", "locals", "breakpoint")
 
@@ -57,9 +62,24 @@ FORBIDDEN_CALLS = ("print", "exec", "eval", "open", "input", "__import__", "exit
 def probe_messages(task: str, code: dict[str, str], modules: list[str],
                    documents: dict[str, str] | None = None) -> list[dict[str, str]]:
     """The request for example calls: the task, the documents it reads from (a specification's
-    rules are what the checks must cover), the code as it is now, and the module names."""
+    rules are what the checks must cover), the code as it is now, and the module names (for
+    JavaScript, the CommonJS files whose exports the calls use)."""
     docs = "".join(f"{rel}\n````\n{text.rstrip()}\n````\n\n"
                    for rel, text in (documents or {}).items())
+    if modules and modules[0].endswith(JS_CODE):
+        shown = "\n\n".join(f"{rel}\n```javascript\n{text.rstrip()}\n```"
+                             for rel, text in code.items())
+        return [{"role": "system", "content": JS_PROBE_SYSTEM},
+                {"role": "user", "content": (
+                    f"Task: {task}\n\n{docs}{shown}\n\nWrite {MAX_CALLS - 4} to {MAX_CALLS} "
+                    "different checks of the exported functions this task is about, one per "
+                    "line, each `assert(call === expected)` where the call passes plain values "
+                    "(strings, numbers, arrays, objects, true, false, null) and the expected "
+                    "value is a JSON value you work out by hand from the task's description and "
+                    "its documents' rules, not from the code above (it may be wrong or "
+                    "unfinished). Cover ordinary inputs and edge cases. When you cannot tell "
+                    "the expected value, write the call alone. No console.log, no comments, no "
+                    f"require. The functions come from: {', '.join(modules)}.")}]
     shown = "\n\n".join(f"{rel}\n```python\n{text.rstrip()}\n```" for rel, text in code.items())
     return [{"role": "system", "content": PROBE_SYSTEM},
             {"role": "user", "content": (
@@ -176,6 +196,88 @@ def parse_examples(reply: str) -> list[Example]:
         if text not in calls:
             calls.append(text)
             examples.append(Example(text, expected))
+    return examples[:MAX_CALLS]
+
+
+_JS_ASSERT = re.compile(r"\bassert\.(?:deep)?(?:strict)?equal\s*\(", re.IGNORECASE)
+JS_FORBIDDEN = ("require", "eval", "Function", "process", "console", "globalThis", "fetch",
+                "setTimeout", "setInterval", "import")
+
+
+class _JsLiterals(ast.NodeTransformer):
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id in JS_WORDS:
+            return ast.copy_location(ast.Constant(JS_WORDS[node.id]), node)
+        return node
+
+
+def _js(node: ast.AST) -> str:
+    """The JavaScript for a call written with plain values; ValueError for anything else."""
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if value is None or isinstance(value, bool):
+            return {None: "null", True: "true", False: "false"}[value]
+        if isinstance(value, (int, float)):
+            return repr(value)
+        if isinstance(value, str):
+            return json.dumps(value)
+    elif isinstance(node, (ast.List, ast.Tuple)):
+        return "[" + ", ".join(_js(e) for e in node.elts) + "]"
+    elif isinstance(node, ast.Dict):
+        if all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys):
+            return "{" + ", ".join(f"{json.dumps(k.value)}: {_js(v)}"  # type: ignore[union-attr]
+                                   for k, v in zip(node.keys, node.values, strict=True)) + "}"
+    elif isinstance(node, ast.Name) and node.id not in JS_FORBIDDEN:
+        return node.id
+    elif isinstance(node, ast.Attribute):
+        return f"{_js(node.value)}.{node.attr}"
+    elif isinstance(node, ast.Call) and not node.keywords:
+        return f"{_js(node.func)}({', '.join(_js(a) for a in node.args)})"
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return "-" + _js(node.operand)
+    elif isinstance(node, ast.Subscript):
+        return f"{_js(node.value)}[{_js(node.slice)}]"
+    raise ValueError(f"not a plain call: {ast.unparse(node)}")
+
+
+def parse_js_examples(reply: str) -> list[Example]:
+    """The one-line checks of a reply about JavaScript code (``assert(f(x) === y)``,
+    ``assert.deepStrictEqual(f(x), y)``, ``f(x) === y``, or a call alone): the call, written
+    with plain values only, kept as JavaScript; the expected JSON value as a Python literal
+    (compared with the JSON of what the call returns)."""
+    chunks = re.findall(r"```[\w+-]*\n(.*?)```", reply, flags=re.DOTALL) or [reply]
+    examples: list[Example] = []
+    for raw in (line for chunk in chunks for line in chunk.splitlines()):
+        line = raw.strip().rstrip(";,")
+        if not line or line.startswith(("//", "```")):
+            continue
+        line = _JS_ASSERT.sub("_assert_eq(", line).replace("console.assert(", "assert(")
+        line = line.replace("===", "==").replace("!==", "!=")
+        try:
+            body = ast.parse(line).body
+        except SyntaxError:
+            continue
+        if len(body) != 1 or not isinstance(body[0], (ast.Assert, ast.Expr)):
+            continue
+        node = _JsLiterals().visit(body[0].test if isinstance(body[0], ast.Assert)
+                                   else body[0].value)
+        if isinstance(node, ast.Tuple) and node.elts:  # assert(cond, "message")
+            node = node.elts[0]
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id == "_assert_eq" and len(node.args) >= 2:
+            node = ast.Compare(node.args[0], [ast.Eq()], [node.args[1]])
+        expected = None
+        if isinstance(node, ast.Compare):
+            expected = _expected(node)
+            node = node.left
+        if not any(isinstance(n, ast.Call) for n in ast.walk(node)):
+            continue
+        try:
+            call = _js(node)
+        except ValueError:
+            continue
+        if all(ex.call != call for ex in examples):
+            examples.append(Example(call, expected))
     return examples[:MAX_CALLS]
 
 
@@ -335,11 +437,12 @@ def broken_examples(root: Path, modules: list[str], calls: list[str]) -> list[st
 
 
 def _run(root: Path, modules: list[str], calls: list[str]) -> list[tuple[str, str]] | None:
+    javascript = bool(modules) and modules[0].endswith(JS_CODE)
+    command = (["node", "-e", JS_RUNNER] if javascript else [sys.executable, "-c", RUNNER])
     try:
-        proc = subprocess.run([sys.executable, "-c", RUNNER, json.dumps(calls),
-                               json.dumps(modules)], cwd=root, capture_output=True, text=True,
-                              timeout=RUN_SECONDS, check=False)
-    except subprocess.TimeoutExpired:
+        proc = subprocess.run([*command, json.dumps(calls), json.dumps(modules)], cwd=root,
+                              capture_output=True, text=True, timeout=RUN_SECONDS, check=False)
+    except (subprocess.TimeoutExpired, OSError):
         return None
     try:
         out = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -347,7 +450,41 @@ def _run(root: Path, modules: list[str], calls: list[str]) -> list[tuple[str, st
         return None
     if not isinstance(out, list) or len(out) != len(calls):
         return None
+    if javascript:  # a value as JSON: its Python repr, so results compare the same way
+        out = [[_from_json(value), detail] for value, detail in out]
     return [(str(value), str(detail)) for value, detail in out]
+
+
+def _from_json(value: str) -> str:
+    if value.startswith(("raises ", "<")):
+        return value
+    try:
+        return repr(json.loads(value))
+    except ValueError:
+        return value
+
+
+# the CommonJS files' exports in one namespace; each call evaluated in it, its value as JSON
+# ("raises <Error name>" when it throws; "<function>" and the like for what JSON cannot hold)
+JS_RUNNER = r"""
+const path = require("path");
+const calls = JSON.parse(process.argv[1]), mods = JSON.parse(process.argv[2]);
+const ns = {};
+for (const m of mods) Object.assign(ns, require(path.resolve(m)));
+const out = [];
+for (const call of calls) {
+  try {
+    const v = new Function(...Object.keys(ns), "return (" + call + ");")(...Object.values(ns));
+    let text;
+    try { text = v === undefined ? "null" : JSON.stringify(v); } catch (e) { text = undefined; }
+    out.push([text === undefined ? "<" + typeof v + ">" : text.slice(0, 400), ""]);
+  } catch (e) {
+    const name = (e && e.name) || "Error";
+    out.push(["raises " + name, String(e && e.message).slice(0, 200)]);
+  }
+}
+console.log(JSON.stringify(out));
+"""
 
 
 @dataclass

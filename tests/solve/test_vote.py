@@ -12,6 +12,7 @@ from smallcode.core.solve.vote import (
     broken_examples,
     invented_names,
     parse_examples,
+    parse_js_examples,
     reproduced,
     same_result,
     uncovered_calls,
@@ -658,3 +659,76 @@ def test_candidates_that_behave_the_same_are_chosen_by_their_majority_answer(
     notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
     assert any("3 of the 4 that pass wrote the change of candidate 2 word for word" in n
                for n in notices), notices
+
+
+JS_CSV = ("function formatCell(value) {\n  const text = String(value);\n"
+          "  if (text.includes(\",\")) return '\"' + text + '\"';\n  return text;\n}\n\n"
+          "function toCsv(rows) {\n  return rows.map((r) => r.map(formatCell).join(\",\"))"
+          ".join(\"\\n\");\n}\n\nmodule.exports = { formatCell, toCsv };\n")
+
+
+def test_javascript_checks_are_read_in_the_forms_a_model_writes_them():
+    reply = ("```javascript\n"
+             "assert(toCsv([[\"a\", \"b\"]], \";\") === \"a;b\");\n"
+             "assert.deepStrictEqual(toCsv([[\"a;b\"]], \";\"), '\"a;b\"');\n"
+             "assert.strictEqual(toCsv([[1, true, null]]), \"1,true,null\")\n"
+             "toCsv([{\"a\": -1}]) === [1, 2]\n"
+             "toCsv([])\n"
+             "console.log(toCsv([[\"x\"]]));\n"
+             "const rows = [[\"a\"]];\n"
+             "// a comment\n```\n")
+    assert parse_js_examples(reply) == [
+        Example('toCsv([["a", "b"]], ";")', "'a;b'"),
+        Example('toCsv([["a;b"]], ";")', "'\"a;b\"'"),
+        Example("toCsv([[1, true, null]])", "'1,true,null'"),
+        Example('toCsv([{"a": -1}])', "[1, 2]"),
+        Example("toCsv([])"),
+    ]
+
+
+def test_javascript_calls_run_on_the_candidates_exports(tmp_path: Path):
+    (tmp_path / "csv.js").write_text(JS_CSV)
+    calls = ['toCsv([["a", "b"], ["c,d"]])', 'formatCell(null)', "toCsv(null)", "nope(1)",
+             "toCsv([])"]
+    sig = behaviour(tmp_path, ["csv.js"], calls)
+    assert sig == ("'a,b\\n\"c,d\"'", "'null'", "raises TypeError", "raises ReferenceError",
+                   "''")
+    assert same_result(sig[0], "'a,b\\n\"c,d\"'")
+    broken = broken_examples(tmp_path, ["csv.js"], calls)
+    assert [b.split(":")[0] for b in broken] == ["toCsv(null) raised TypeError",
+                                                  "nope(1) raised ReferenceError"]
+
+
+JS_SEP_RIGHT = ("csv.js\n```javascript\n" + JS_CSV.replace("function formatCell(value) {",
+                "function formatCell(value, sep = \",\") {").replace(
+                "text.includes(\",\")", "text.includes(sep)").replace(
+                "function toCsv(rows) {", "function toCsv(rows, sep = \",\") {").replace(
+                "r.map(formatCell).join(\",\")", "r.map((c) => formatCell(c, sep)).join(sep)")
+                + "```\n")
+JS_SEP_HALF = ("csv.js\n```javascript\n" + JS_CSV.replace(
+    "function toCsv(rows) {", "function toCsv(rows, sep = \",\") {").replace(
+    "r.map(formatCell).join(\",\")", "r.map(formatCell).join(sep)") + "```\n")
+JS_SEP_CHECKS = ("```javascript\nassert(toCsv([[\"a\", \"b\"]], \";\") === \"a;b\");\n"
+                 "assert(toCsv([[\"a;b\", \"c\"]], \";\") === '\"a;b\";c');\n"
+                 "assert(toCsv([[\"a\", \"b\"]]) === \"a,b\");\n```\n")
+
+
+@pytest.mark.parametrize("task", [
+    "toCsv should accept a separator: toCsv(rows, ';'). Cells containing it get quoted.",
+    ("Let callers of toCsv in csv.js pick the separator (comma stays the default); quote cells "
+     "that contain the separator."),
+    "csv.js: add a sep parameter to toCsv, defaulting to ',', and quote cells that hold it",
+])
+def test_javascript_candidates_vote_on_the_worked_out_results_too(tmp_path: Path, task: str):
+    (tmp_path / "csv.js").write_text(JS_CSV)
+    with ScriptedServer([JS_SEP_HALF, JS_SEP_HALF, JS_SEP_RIGHT, JS_SEP_HALF,
+                         JS_SEP_CHECKS]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task)
+        probe = srv.requests[4]["messages"]
+    assert proc.returncode == 4, proc.stderr  # a vote, not verification
+    assert "formatCell(c, sep)" in (tmp_path / "csv.js").read_text()
+    assert "JavaScript" in probe[0]["content"] and "```javascript" in probe[1]["content"]
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    # the default separator's result the untouched code already gives earns nothing
+    assert any("1 of 4 candidates agree on the example calls, giving 2 of 2 worked-out "
+               "results; candidate 3" in n for n in notices), notices
