@@ -81,19 +81,18 @@ class Oracle:
             return CheckResult(False, 0.0, "\n".join(problems))
         parts: list[tuple[bool, str]] = [check.run(root) for check in self.repro]
         parts += [check.run(root) for check in self.interface]
-        pasted = pasted_answers(root, [r for r in changed if r.endswith(".py")], self.repro,
-                                 self.baseline)
+        py = [r for r in changed if r.endswith(".py")]
+        pasted = pasted_answers(root, py, self.repro, self.baseline)
         if pasted:
             parts.append((False, "the code special-cases the example instead of computing the "
                           "answer (it writes out the expected value of " + ", ".join(pasted)
                           + "): solve it for every input"))
-        keyed = keyed_inputs(root, [r for r in changed if r.endswith(".py")], self.repro,
-                             self.baseline)
+        keyed = keyed_inputs(root, py, self.repro, self.baseline)
         if keyed:
             parts.append((False, "the code special-cases the example's input instead of fixing "
                           "the cause (it compares with a value from " + ", ".join(keyed)
                           + "): the same fault would stay for any other input"))
-        stubs = stubs_left(root, [r for r in changed if r.endswith(".py")])
+        stubs = stubs_left(root, py)
         if self.kind == "tests":
             # a hook left empty by design (``def check_unused_args(...): pass`` in a library)
             # is the tests' business; a body the candidate emptied is still a stub
@@ -105,7 +104,7 @@ class Oracle:
         parts += [_config_holds(root, changed, key, value) for key, value in self.config_values]
         if self.rename is not None:
             parts.append(_rename_done(root, *self.rename))
-        loaded = _loads_and_fits(root, [r for r in changed if r.endswith(".py")])
+        loaded = _loads_and_fits(root, py)
         if loaded:
             parts.append((False, loaded))
         tests_share: float | None = None  # the share of the start's failing tests now fixed

@@ -744,7 +744,21 @@ class Solver:
         sig = sigs.get(chosen.number)
         if sig is None or not broken_calls(sig):
             return chosen, []
-        return chosen, await asyncio.to_thread(broken, chosen)
+        # a call that raises the same error on the untouched code and on every candidate says
+        # more about the call (a list where the code takes rows) than about the code: the
+        # model is not asked to make the code fit it
+        ran = [s for s in sigs.values() if s]
+        wrong_calls = {ex.call for i, ex in enumerate(examples)
+                       if i < len(before) and broken_calls((before[i],))
+                       and all(i < len(s) and s[i] == before[i] for s in ran)}
+        shown = [b for b in await asyncio.to_thread(broken, chosen)
+                 if not any(b.startswith(f"{call} raised ") for call in wrong_calls)]
+        if wrong_calls:
+            await self.emit(NoticeEvent(message=f"vote: {len(wrong_calls)} example call(s) "
+                                                "raise the same error on the untouched code "
+                                                "and on every candidate; not shown as errors "
+                                                "to fix"))
+        return chosen, shown
 
     def _debugging(self, base: list[Message], best: Candidate, broken: list[str],
                    fmt: EditFormat, located: Located) -> list[Message]:

@@ -379,6 +379,29 @@ def test_code_that_breaks_on_its_example_calls_is_shown_the_error_and_asked_agai
     assert any("2 of 8 candidates agree" in n for n in notices), notices
 
 
+@pytest.mark.parametrize("task", [
+    "merge in spans.py crashes on overlapping spans; fix it.",
+    "spans.py: merge blows up when two spans overlap",
+    "Overlapping spans make merge() fail. Please fix spans.py.",
+])
+def test_a_call_every_version_of_the_code_raises_on_is_not_sent_back_as_an_error_to_fix(
+        tmp_path: Path, task: str):
+    # merge(5) passes a number where the code takes spans: the untouched code and every
+    # candidate raise TypeError on it, and the model is not asked to make the code take it
+    broken_code = SPANS_BROKEN.split("```python\n")[1].split("```")[0]
+    (tmp_path / "spans.py").write_text(broken_code)
+    probe = SPANS_PROBE.replace("merge([])", "merge([])\nmerge(5)")
+    with ScriptedServer([SPANS_FIXED] * 4 + [probe] + [SPANS_FIXED] * 12) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task)
+        reqs = srv.requests
+    assert proc.returncode == 4, proc.stderr
+    assert "out[-1] = (out[-1][0]" in (tmp_path / "spans.py").read_text()
+    assert not any("merge(5) raised" in m["content"] for r in reqs for m in r["messages"])
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert any("1 example call(s) raise the same error on the untouched code and on every "
+               "candidate" in n for n in notices), notices
+
+
 def test_parse_examples_keeps_the_worked_out_result_of_each_check():
     reply = ("```python\n"
              "assert is_leap(2000) == True\n"
