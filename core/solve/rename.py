@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from ..tools.refactor import files_using
 from ..tools.workspace import Workspace
+from .request import WH_QUESTION
 
 # "called", never the verb "call" ("make calc_total call apply_tax" names nothing)
 NAMING_VERB = re.compile(r"\b(?:renam\w*|renmae\w*|called|named?|naming)\b", re.IGNORECASE)
@@ -53,6 +54,11 @@ EVERY_USE_TO = re.compile(r"\b(?:chang\w*|replac\w*|turn\w*|switch\w*|renam\w*|u
                           r"(?:occurrences?|uses?|usages?|instances?|references?|mentions?|"
                           r"calls?|them|it)\s+(?:of\s+it\s+)?(?:to|into|with|by)\s*`?$",
                           re.IGNORECASE)
+# English's naming verb with two objects, "call calc_total compute_total", "name the function
+# calc_total compute_total": the old name, then the new one, nothing between
+CALL_AS = re.compile(r"\b(?:call|name|renam\w*)\s+(?:(?:the|that|this|our)\s+(?:function|method|"
+                     r"class|variable|constant|helper)\s+)?`?([A-Za-z_]\w*)(?:\(\))?`?\s+"
+                     r"`?([A-Za-z_]\w*)(?:\(\))?`?(?=$|[\s.,;:!?)])", re.IGNORECASE)
 # sed's substitution, "s/calc_total/compute_total/"
 SED = re.compile(r"(?<![\w/])s/([A-Za-z_]\w*)/([A-Za-z_]\w*)/")
 # "with"/"by" only replace a name when replace governs that name ("replace the function a with
@@ -136,6 +142,15 @@ def find_rename(task: str, ws: Workspace) -> RenameRequest | None:
     if sed and is_defined(sed[1]) and not is_defined(sed[2]) and files_using(ws, sed[1]):
         return RenameRequest(sed[1], sed[2], f"s/{sed[1]}/{sed[2]}/: {sed[1]} is defined in "
                                              f"the project; {sed[2]} is not defined yet")
+    for m in CALL_AS.finditer(task):
+        old, new = m[1], m[2]
+        start, end = _sentence_of(task, m.start())
+        if WH_QUESTION.search(task[start:end + 1].strip()):
+            continue  # "why do we call calc_total items_total in the docs?" asks, not renames
+        if _code_like(new) and is_defined(old) and not is_defined(new) \
+                and files_using(ws, old):
+            return RenameRequest(old, new, f"call {old} {new}: {old} is defined in the project; "
+                                           f"{new} is not defined yet")
     if not NAMING_VERB.search(task) and not SUBSTITUTION_HINT.search(task):
         return None
     if FAULT.search(task) and not RENAME_VERB.search(task):

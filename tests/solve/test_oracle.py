@@ -134,6 +134,10 @@ def test_a_rename_written_as_a_substitution_is_recognised(cart_repo, task):
     "compute_total is the new name for calc_total; update all references.",
     "compute_total — that's the name calc_total should have had. Fix every use.",
     "Let's go with the name compute_total for what is now calc_total.",
+    # the naming verb with two objects
+    "Can we call calc_total compute_total instead? Callers and tests too.",
+    "Let's call calc_total compute_total from now on.",
+    "Please name the function calc_total compute_total everywhere.",
 ])
 def test_a_rename_spread_over_the_message_is_recognised(cart_repo, task):
     req = find_rename(task, cart_repo)
@@ -193,6 +197,9 @@ def test_a_name_in_a_bug_report_or_new_code_is_not_a_rename(cart_repo, task):
     "Change the rounding in calc_total to round_half_even.",
     "Move the check from calc_total to validate_items",
     "Switch calc_total to use Decimal.",
+    "Can we call calc_total with a list?",
+    "call calc_total twice",
+    "Why do we call calc_total items_total in the docs?",
 ])
 def test_new_code_beside_a_name_is_not_a_rename(cart_repo, task):
     assert find_rename(task, cart_repo) is None
