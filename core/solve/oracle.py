@@ -30,6 +30,7 @@ from typing import Literal
 from ..edit import testrunner
 from ..edit.validate import format_diagnostics, validate_file
 from .methods import method_examples, module_name, python_trees
+from .request import asks_for_change, reports_defect
 
 Kind = Literal["tests", "repro", "structural", "none"]
 CONFIG_EXT = {".json", ".toml", ".yaml", ".yml", ".ini", ".cfg"}
@@ -630,12 +631,52 @@ def repro_checks(task: str, root: Path, files: list[str],
         if check.fails_by_its_value(root):
             found.append(check)
             seen.add(call)
+    found += _quoted_errors(task, root, files, seen | {call for call, _ in wanted})
     for ex in method_examples([task, *documents], root, files):
         check = ReproCheck(ex.module, ex.call, ex.expected, ex.shown)
         if ex.call not in seen and check.fails_by_its_value(root):
             found.append(check)
             seen.add(ex.call)
     return found
+
+
+MAX_QUOTED_ERROR_PROBES = 3
+
+
+def _quoted_errors(task: str, root: Path, files: list[str], taken: set[str]) -> list[ReproCheck]:
+    """Calls the message writes beside the error they raise now, quoted without saying
+    "raises" ("column_total('data/sales.csv', 'amount') gives me 'could not convert string to
+    float: 'amount''"): each call is run on the untouched code, and when it raises an exception
+    whose message (or type) the task quotes, it must return without one."""
+    out: list[ReproCheck] = []
+    probes = 0
+    for m in re.finditer(_CALL, task):
+        call = m.group(1)
+        if call in taken or probes >= MAX_QUOTED_ERROR_PROBES:
+            continue
+        taken = taken | {call}
+        module = _module_defining(call.split("(", 1)[0].split(".")[0], root, files)
+        if module is None or module.endswith(JS_EXT):
+            continue
+        try:
+            ast.parse(call, mode="eval")
+        except SyntaxError:
+            continue
+        probes += 1
+        check = ReproCheck(module, call, None)
+        code, said = check._run(root)
+        if code != 4 or " raised " not in said:
+            continue
+        kind, _, message = said.split(" raised ", 1)[1].partition(": ")
+        message = message.split(" (line ", 1)[0].strip()
+        # the whole message, or its part before the value ("could not convert string to
+        # float"), or the exception's type
+        parts = [p for p in (message, message.split(": ", 1)[0]) if len(p) >= 12]
+        quoted = any(p.lower() in task.lower() for p in parts) \
+            or re.search(rf"\b{re.escape(kind)}\b", task) is not None
+        if quoted:
+            out.append(check)
+    return out
 
 
 _NAMED_FUNCTION = re.compile(r"\b([A-Za-z_]\w*)\(\s*[A-Za-z_]\w*\s*\)")
@@ -964,9 +1005,19 @@ def config_values(task: str, root: Path, config_files: list[str]) -> list[tuple[
             return
         out.append((key, value))
 
+    def says_what_is(pos: int) -> bool:
+        # "I set max_connections = 20 in settings.toml, but the pool still opens 4": a
+        # sentence that reports a defect and asks for nothing tells what is, not what to set
+        sentence = next((s for s in re.split(r"(?<=[.!?;])\s+", task)
+                         if task.find(s) <= pos < task.find(s) + len(s)), "")
+        return reports_defect(sentence) and not asks_for_change(sentence)
+
     for m in _PAIR.finditer(task):
-        add(m.group(1) or m.group(3), m.group(2) or m.group(4), False)
+        if not says_what_is(m.start()):
+            add(m.group(1) or m.group(3), m.group(2) or m.group(4), False)
     for clause in re.split(r"[.;]\s+", task):
+        if says_what_is(task.find(clause)):
+            continue
         verb = _SET_VERB.search(clause)
         if verb is None:
             continue

@@ -71,6 +71,19 @@ def test_config_values_are_asked_key_and_value_in_several_phrasings(tmp_path, ta
     assert config_values(task, tmp_path, ["config.json"]) == [("port", "9090")]
 
 
+@pytest.mark.parametrize("task", [
+    "I set max_connections = 20 in settings.toml but the pool still opens 4 connections.",
+    "We changed max_connections to 20 in settings.toml, yet the pool ignores it.",
+    "Even with `max_connections = 20` in settings.toml, the pool doesn't open more than 4.",
+])
+def test_a_value_a_bug_report_says_is_set_is_not_a_value_to_set(tmp_path, task):
+    (tmp_path / "settings.toml").write_text("[database]\nmax_connections = 8\n")
+    assert config_values(task, tmp_path, ["settings.toml"]) == []
+    # asked for in the same message, it still is one
+    asked = task + " Please set max_connections to 30 in settings.toml as well."
+    assert config_values(asked, tmp_path, ["settings.toml"]) == [("max_connections", "30")]
+
+
 def test_a_config_oracle_checks_the_parsed_value(tmp_path):
     (tmp_path / "config.json").write_text('{"server": {"port": 8080}}\n')
     oracle = Oracle("structural", True, "cfg", config_values=[("port", "9090")])
@@ -752,3 +765,23 @@ def test_every_changed_module_is_loaded_and_its_calls_fitted_in_one_process(tmp_
     found = oracle_module._loads_and_fits(tmp_path, ["a.py", "b.py"])
     assert found.startswith(verdict) if verdict else found == ""
     assert len(runs) == 1
+
+
+@pytest.mark.parametrize("task,checked", [
+    ("Running column_total('data/sales.csv', 'amount') gives me \"could not convert string to "
+     "float: 'amount'\". The header row shouldn't be summed.", True),
+    ("column_total('data/sales.csv', 'amount') → could not convert string to float: 'amount'",
+     True),
+    ("I tried column_total('data/sales.csv', 'amount') and all I got was: could not convert "
+     "string to float", True),
+    # the call is named, but the message quotes no error it raises: no crash check
+    ("column_total('data/sales.csv', 'amount') should skip the header", False),
+    ("column_total('data/sales.csv', 'amount') gives me 'division by zero'", False),
+])
+def test_a_call_beside_the_error_it_raises_now_quoted_is_a_crash_check(tmp_path, task, checked):
+    (tmp_path / "report.py").write_text(CSV_REPORT)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "sales.csv").write_text("amount\n1.5\n2\n")
+    checks = repro_checks(task, tmp_path, ["report.py", "data/sales.csv"])
+    assert [c.describe() for c in checks] == (
+        ["column_total('data/sales.csv', 'amount') returns without an error"] if checked else [])
