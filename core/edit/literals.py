@@ -19,8 +19,9 @@ _MAKE_BEFORE = re.compile(r"\b(?:write|put|save|store|record|create|make|add|gen
 _HOLDS_AFTER = re.compile(r"^`?\s*(?::\s|(?:must|should|shall|needs?\s+to|has\s+to|is\s+to|"
                           r"will)\s+(?:only\s+)?(?:hold|contain|have|list|say|show|include|"
                           r"give|be)\b)", re.IGNORECASE)
-# "the port goes in answer.txt"
-_GOES_BEFORE = re.compile(r"\b(?:goes|go|belongs?)\s+(?:in|into|to)\s*`?$", re.IGNORECASE)
+# "the port goes in answer.txt", "default port -> answer.txt"
+_GOES_BEFORE = re.compile(r"(?:\b(?:goes|go|belongs?)\s+(?:in|into|to)|->|=>|→|>>)\s*`?$",
+                          re.IGNORECASE)
 
 
 def asked_files(task: str, root: str | Path) -> list[str]:

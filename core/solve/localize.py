@@ -18,7 +18,7 @@ from ..edit.literals import asked_files, tests_protected
 from ..edit.testrunner import is_test_file
 from ..prefetch import TRACE_FILE_RE, files_defining, identifiers, local_imports, mentioned_paths
 from ..tools.workspace import Workspace, WorkspaceError
-from .request import is_question
+from .request import asks_for_change, is_question, reports_defect
 
 MAX_FILE_CHARS = 60_000
 BINARY_SNIFF = 2048
@@ -186,7 +186,10 @@ def locate(task: str, ws: Workspace, whole_repo_chars: int, graph: Any = None) -
             shown.insert(0, rel)
     located.shown = shown
     asked = [r for r in shown if located.files.get(r) is None]
-    if asked and is_question(task):  # the answer goes into the asked file; the code is context
+    # a question, or a terse note that asks for nothing but the file ("default port ->
+    # answer.txt"): the answer goes into the asked file; the code is context
+    if asked and (is_question(task) or not (asks_for_change(task, answer_file=False)
+                                            or reports_defect(task))):
         located.editable = asked
         located.answer_file = True
     else:

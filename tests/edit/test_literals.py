@@ -25,7 +25,11 @@ def test_a_file_said_to_hold_something_is_asked_for_whatever_comes_first(tmp_pat
                  "Put the number of endpoints routes.py registers into answer.txt.",
                  "answer.txt: just the number of routes, nothing else",
                  "The number of routes goes in answer.txt",
-                 "answer.txt should contain the default port"):
+                 "answer.txt should contain the default port",
+                 # an arrow to the file, in a terse note
+                 "default listening port → answer.txt (number only)",
+                 "routes count -> answer.txt",
+                 "number of routes => `answer.txt`"):
         assert asked_files(task, tmp_path) == ["answer.txt"], task
     # what a program writes when it runs is not a file to make
     for task in ("the script writes out.csv when run",

@@ -255,6 +255,22 @@ def test_a_document_the_task_asks_to_change_stays_editable(tmp_path, task):
     assert "README.md" in located.editable
 
 
+@pytest.mark.parametrize("task,answer", [
+    ("What port does the server listen on by default? Write the number into answer.txt.", True),
+    ("default listening port → answer.txt (number only)", True),
+    ("Put the default port in answer.txt", True),
+    ("Change the default port to 9090 and write the old one into answer.txt", False),
+])
+def test_only_the_asked_file_may_change_when_nothing_else_is_asked(tmp_path, task, answer):
+    from smallcode.core.solve.localize import locate
+    from smallcode.core.tools.workspace import Workspace
+
+    (tmp_path / "server.py").write_text("PORT = 8080\n")
+    located = locate(task, Workspace(tmp_path), 8000)
+    assert located.answer_file is answer
+    assert (located.editable == ["answer.txt"]) is answer and "answer.txt" in located.editable
+
+
 def test_a_reply_that_changes_nothing_never_outranks_an_attempt():
     from smallcode.core.solve.oracle import CheckResult
     from smallcode.core.solve.solver import Candidate
