@@ -9,14 +9,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-_MAKE_BEFORE = re.compile(r"\b(?:write|put|save|store|record|create|make|add|generate|produce|"
-                          r"output|dump|list)\b(?:[^.;!?]|\.(?=\w)){0,80}$", re.IGNORECASE)
+_MAKE_BEFORE = re.compile(r"\b(?:write|written|put|save|saved|store|stored|record|recorded|create|"
+                          r"make|add|generate|produce|output|dump|list)\b(?:[^.;!?]|\.(?=\w)){0,80}$", re.IGNORECASE)
 
 
 # the file as the subject of what it must hold ("answer.txt must hold the count", "todos.txt
 # should list ...", "answer.txt: just the number"); "results.json holds the totals" describes
 # what a program writes, not a file to make
-_HOLDS_AFTER = re.compile(r"^`?\s*(?::\s|(?:must|should|shall|needs?\s+to|has\s+to|is\s+to|"
+_HOLDS_AFTER = re.compile(r"^`?\s*(?::\s|<-|←|<<|(?:must|should|shall|needs?\s+to|has\s+to|is\s+to|"
                           r"will)\s+(?:only\s+)?(?:hold|contain|have|list|say|show|include|"
                           r"give|be)\b)", re.IGNORECASE)
 # "the port goes in answer.txt", "default port -> answer.txt"

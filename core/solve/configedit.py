@@ -111,6 +111,12 @@ def only_settings(task: str, wanted: list[tuple[str, str]]) -> bool:
     asks for another kind of change (adding a dependency, removing a section) without naming one
     of those settings. "Set the port to 9090 in settings.json" is; "Bump the version to 0.4.0
     and add requests to the dependencies" is not."""
+    # a value the task writes that none of the settings holds ("It should listen on 9090, and
+    # the server section needs "debug": false") asks for something else too
+    values = {value.lower().strip("'\"") for _, value in wanted}
+    for number in re.findall(r"(?<![\w.])\d+(?:\.\d+)*(?![\w.]*\.\w)", task):
+        if number not in values:
+            return False
     for clause in _CLAUSE_SPLIT.split(task):
         if _OTHER_ACTION.search(clause) and not any(
                 key.split(".")[-1].lower() in clause.lower() and value.lower() in clause.lower()

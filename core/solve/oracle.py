@@ -924,11 +924,14 @@ def interface_checks(task: str, root: Path, files: list[str]) -> list[InterfaceC
 _SET_VERB = re.compile(r"\b(?:set|chang|make|bump|rais|lower|updat|switch|put|increas|"
                        r"decreas|mov|turn)(?:e|es|s|ed|d|ing)?\b", re.IGNORECASE)
 # "port to 9090", "port = 9090" after a setting verb in the same clause
-_KEY_TO_VALUE = re.compile(r"[`'\"]?([A-Za-z_][\w.-]*)[`'\"]?(?:\s+(?:is\s+|be\s+)?\w+ed)?\s+"
-                           r"(?:to|=)\s+[`'\"]?([^\s`'\",;]+)")
+_KEY_TO_VALUE = re.compile(r"[`'\"]?([A-Za-z_][\w.-]*)[`'\"]?(?:\s+(?:is\s+|be\s+)?\w+ed)?"
+                           r"(?:\s+in\s+`?[\w./-]+\.\w+`?)?\s+"  # "version in pyproject.toml to"
+                           r"(?:to|=)\s+[`'\"]?([^\s`'\",;()\[\]]+)")
 # "a \"debug\": false setting", "DEBUG=1", "`retries: 5`": a key and its value written out
-_PAIR = re.compile(r"[`'\"]([A-Za-z_][\w.-]*)[`'\"]?\s*[:=]\s*[`'\"]?([^\s`'\",;}]+)"
-                   r"|\b([A-Za-z_][\w.-]*)=([^\s`'\",;]+)")
+_PAIR = re.compile(r"[`'\"]([A-Za-z_][\w.-]*)[`'\"]?\s*[:=]\s*[`'\"]?([^\s`'\",;}()\[\]]+)"
+                   r"|\b([A-Za-z_][\w.-]*)=([^\s`'\",;()\[\]]+)"
+                   # a dotted key path, "server.port = 9090"
+                   r"|\b([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)\s*[:=]\s*[`'\"]?([^\s`'\",;}()\[\]]+)")
 
 
 def _config_tree(path: Path) -> object:
@@ -982,6 +985,10 @@ def _values_at(tree: object, key: str) -> list[object]:
     return out
 
 
+_FILE_NAME = re.compile(r"\.(?:toml|json|ya?ml|ini|cfg|conf|env|py|js|txt|md|sh|lock)$",
+                        re.IGNORECASE)
+
+
 def config_values(task: str, root: Path, config_files: list[str]) -> list[tuple[str, str]]:
     """(key, value) pairs the task asks a config file to hold: a key that exists now, named
     after a setting verb with ``to``/``=`` and a value it does not hold yet ("change the server
@@ -998,9 +1005,11 @@ def config_values(task: str, root: Path, config_files: list[str]) -> list[tuple[
 
     def add(key: str, value: str, must_exist: bool) -> None:
         value = value.rstrip(".")
+        if _FILE_NAME.search(key):
+            return  # "pyproject.toml: version 0.4.0" names the file, not a key
         values = [v for tree in trees for v in _values_at(tree, key)]
-        if must_exist and not values:
-            return
+        if must_exist and (not values or all(isinstance(v, (dict, list)) for v in values)):
+            return  # "move the server to port 9090": a section is not a value to set
         if any(same_value(v, value) for v in values) or (key, value) in out:
             return
         out.append((key, value))
@@ -1014,7 +1023,8 @@ def config_values(task: str, root: Path, config_files: list[str]) -> list[tuple[
 
     for m in _PAIR.finditer(task):
         if not says_what_is(m.start()):
-            add(m.group(1) or m.group(3), m.group(2) or m.group(4), False)
+            add(m.group(1) or m.group(3) or m.group(5), m.group(2) or m.group(4) or m.group(6),
+                False)
     for clause in re.split(r"[.;]\s+", task):
         if says_what_is(task.find(clause)):
             continue

@@ -49,7 +49,9 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+|\s+[—–]\s+|\s+-\s+|;\s+")
 CHANGE_VERB = (r"(?:fix\w*|fxi|repair\w*|correct\w*|chang\w*|updat\w*|add|adding|mak(?:e|ing)|"
                r"handl\w*|implement\w*|support|remov\w*|delet\w*|renam\w*|replac\w*|set|bump|"
                r"refactor\w*|rewrit\w*|writ(?:e|ing)|creat\w*|adjust\w*|patch\w*|resolv\w*|"
-               r"sort\s+out|get\s+rid\s+of|stop|allow|let|prevent|ensure|restore|use)")
+               r"sort\s+out|get\s+rid\s+of|stop|allow|let|prevent|ensure|restore|use|mov(?:e|ing)|"
+               r"turn|switch|enabl\w*|disabl\w*|increas\w*|decreas\w*|rais(?:e|ing)|lower|"
+               r"convert\w*)")
 # "please fix it", "just make it ...", "then add ..." at the start of a sentence
 IMPERATIVE = re.compile(rf"^\s*(?:(?:please|pls|just|then|and|also|so|now|kindly)\s+)*"
                         rf"{CHANGE_VERB}\b", re.IGNORECASE)

@@ -29,7 +29,10 @@ def test_a_file_said_to_hold_something_is_asked_for_whatever_comes_first(tmp_pat
                  # an arrow to the file, in a terse note
                  "default listening port → answer.txt (number only)",
                  "routes count -> answer.txt",
-                 "number of routes => `answer.txt`"):
+                 "number of routes => `answer.txt`",
+                 "answer.txt ← the number of routes",
+                 "I need the number of routes routes.py registers, written to answer.txt.",
+                 "the route count, saved in answer.txt"):
         assert asked_files(task, tmp_path) == ["answer.txt"], task
     # what a program writes when it runs is not a file to make
     for task in ("the script writes out.csv when run",

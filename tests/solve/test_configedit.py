@@ -65,3 +65,15 @@ def test_a_task_asking_for_more_than_its_values_is_not_only_settings(task, expec
 
     assert only_settings(task, [("port", "9090"), ("debug", "true"), ("version", "0.4.0")]) \
         is expected
+
+
+@pytest.mark.parametrize("task", [
+    "It should listen on 9090, and the server section needs \"debug\": true too.",
+    "Turn on debug (\"debug\": true) and use port 9090.",
+    "debug = true; the port becomes 9090",
+])
+def test_a_value_the_task_writes_that_no_setting_holds_asks_for_more(task):
+    from smallcode.core.solve.configedit import only_settings
+
+    assert not only_settings(task, [("debug", "true")])
+    assert only_settings(task, [("debug", "true"), ("port", "9090")])

@@ -71,6 +71,27 @@ def test_config_values_are_asked_key_and_value_in_several_phrasings(tmp_path, ta
     assert config_values(task, tmp_path, ["config.json"]) == [("port", "9090")]
 
 
+@pytest.mark.parametrize("task,pairs", [
+    # a dotted key path written out
+    ("config/app.json → server.port = 9090, server.debug = false",
+     [("server.debug", "false"), ("server.port", "9090")]),
+    ("Please make it server.port: 9090", [("server.port", "9090")]),
+    ("`server.port = 9090` in config/app.json", [("server.port", "9090")]),
+    # the file between the key and its value
+    ("Bump the version in pyproject.toml to 0.4.0", [("version", "0.4.0")]),
+    ("set version in `pyproject.toml` to 0.4.0 please", [("version", "0.4.0")]),
+    ("Change the version in pyproject.toml to 0.4.0 and add requests", [("version", "0.4.0")]),
+    # a section is not a value, a file name is not a key
+    ("Can you move the server to port 9090?", []),
+    ("pyproject.toml: version 0.4.0", []),
+    ("switch the server to tls", []),
+])
+def test_config_pairs_in_more_forms(tmp_path, task, pairs):
+    (tmp_path / "app.json").write_text('{"server": {"port": 8080, "debug": true}}\n')
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "0.3.0"\n')
+    assert sorted(config_values(task, tmp_path, ["app.json", "pyproject.toml"])) == pairs
+
+
 @pytest.mark.parametrize("task", [
     "I set max_connections = 20 in settings.toml but the pool still opens 4 connections.",
     "We changed max_connections to 20 in settings.toml, yet the pool ignores it.",
@@ -268,6 +289,10 @@ def test_questions_are_recognised_by_their_form(message):
 @pytest.mark.parametrize("message", [
     "the calculator gives the wrong answers",
     "add(2, 3) returns -1. It should add.",
+    # a yes/no question asking for a change with a verb of moving or switching
+    "Can you move the server to port 9090 and turn debug off in config/app.json?",
+    "Could you switch the logger to JSON output?",
+    "Can we raise the retry limit to 5?",
     "Solve the exercise described in .docs/instructions.md by implementing it in bob.py.",
 ])
 def test_requests_for_a_change_are_not_questions(message):
@@ -768,12 +793,12 @@ def test_every_changed_module_is_loaded_and_its_calls_fitted_in_one_process(tmp_
 
 
 @pytest.mark.parametrize("task,checked", [
-    ("Running column_total('data/sales.csv', 'amount') gives me \"could not convert string to "
-     "float: 'amount'\". The header row shouldn't be summed.", True),
+    (("Running column_total('data/sales.csv', 'amount') gives me \"could not convert string to "
+      "float: 'amount'\". The header row shouldn't be summed."), True),
     ("column_total('data/sales.csv', 'amount') → could not convert string to float: 'amount'",
      True),
-    ("I tried column_total('data/sales.csv', 'amount') and all I got was: could not convert "
-     "string to float", True),
+    (("I tried column_total('data/sales.csv', 'amount') and all I got was: could not convert "
+      "string to float"), True),
     # the call is named, but the message quotes no error it raises: no crash check
     ("column_total('data/sales.csv', 'amount') should skip the header", False),
     ("column_total('data/sales.csv', 'amount') gives me 'division by zero'", False),
