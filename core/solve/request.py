@@ -13,10 +13,14 @@ sentence:
 - a **request for a change** is a change verb the sentence asks for — as its first word ("fix
   it", "please handle spaces"), after a request opener ("can you fix the backup script?",
   "I'd like it to round up"), joined by "and" to a search or an explanation ("find every use
-  of x and rename it") or as "find the bug in ..." — whatever else the sentence says;
+  of x and rename it"), asked as a possibility or a suggestion ("is it possible to make it
+  return 0.0?", "how about renaming it?") or as "find the bug in ..." — whatever else the
+  sentence says;
 - a **defect report** is a statement (not a question) that says the code misbehaves: a symptom
   word ("crashes", "is wrong", "ignores", "instead of", "should be", a ``...Error``) or an example
-  call and what it gave ("apply_discount(200, 10) returns 0").
+  call and what it gave ("apply_discount(200, 10) returns 0"); a why-question beside a
+  statement of what the code should do ("Why does average([]) crash? It should return 0.0.")
+  reports one too.
 
 A message is a question when it holds a question and no request or defect report (a request to
 write the answer into a file does not count). A message the router sent to a run, search or
@@ -58,6 +62,7 @@ IMPERATIVE = re.compile(rf"^\s*(?:(?:please|pls|just|then|and|also|so|now|kindly
 # "can you fix ...", "could someone please make ...", "I'd like it to ...", "we need to add ..."
 REQUEST = re.compile(
     rf"\b(?:(?:can|could|would|will)\s+(?:you|we|someone|somebody)|please|pls|"
+    rf"(?:is|would)\s+it\s+(?:be\s+)?possible\s+to|"
     rf"i\s*(?:'d|would)\s+like|i\s+(?:need|want)|we\s+(?:need|want)|need\s+to|needs\s+to|"
     rf"has\s+to|have\s+to|let'?s|you\s+should|it\s+should|must)\b(?:\s+\w+){{0,3}}?\s+"
     rf"{CHANGE_VERB}\b"
@@ -67,6 +72,8 @@ REQUEST = re.compile(
     r"|\band\s+(?:then\s+)?(?:fix|repair|correct|change|update|add|make|handle|implement|"
     r"support|remove|delete|rename|replace|set|bump|refactor|rewrite|write|create|adjust|patch|"
     r"resolve)\b"
+    # a suggestion: "how about renaming it", "what about returning 0.0 instead"
+    r"|^\s*(?:how|what)\s+about\s+\w+ing\b"
     r"|\b(?:find|locate|track\s+down|hunt\s+down|spot|look\s+for|search\s+for)\s+(?:and\s+fix\s+)?"
     r"(?:the|this|that|a|what'?s?\s+causing\s+the)\s+(?:bug|problem|issue|cause|error|mistake)",
     re.IGNORECASE)
@@ -81,6 +88,11 @@ SYMPTOM = re.compile(
     r"the|we|i))\b|,\s*but\b|\b\w+(?:Error|Exception)\b|[\w.]+\([^()]*\)\s*(?:returns?|gives?|yields?|"
     r"prints?|produces?|outputs?|is|equals|==|->|→)\s",
     re.IGNORECASE)
+
+
+# what the code should do, stated: "it should return 0.0", "the result must be sorted"
+EXPECTS = re.compile(r"\b(?:should|must|ought\s+to|(?:is|are)\s+(?:supposed|expected)\s+to)\s+"
+                     r"(?:not\s+)?\w+", re.IGNORECASE)
 
 
 def _sentences(message: str) -> list[str]:
@@ -101,11 +113,15 @@ def asks_for_change(message: str, *, answer_file: bool = True) -> bool:
 
 def reports_defect(message: str) -> bool:
     """A statement (not a question) saying the code misbehaves; a message that asks what,
-    which, where or how many is asking for information about it, not reporting it."""
+    which, where or how many is asking for information about it, not reporting it — unless a
+    statement says what the code should do instead ("Why does average([]) crash? It should
+    return 0.0.")."""
     sentences = _sentences(message)
-    if any(WH_QUESTION.search(s) for s in sentences if _asks(s)):
+    asked = any(WH_QUESTION.search(s) for s in sentences if _asks(s))
+    expects = any(not _asks(s) and EXPECTS.search(s) for s in sentences)
+    if asked and not expects:
         return False
-    return any(not _asks(s) and SYMPTOM.search(s) for s in sentences)
+    return expects and asked or any(not _asks(s) and SYMPTOM.search(s) for s in sentences)
 
 
 def is_question(message: str) -> bool:

@@ -482,6 +482,15 @@ def test_a_change_is_told_from_a_question_by_its_form_not_its_route(category, me
     ("write", "find every use of calc_total and rename it to compute_total"),
     ("search", "grep for calc_total and change every occurrence to compute_total"),
     ("code_intel", "Explain how the parser works and fix the crash on empty input"),
+    # a change asked as a possibility or a suggestion
+    ("read", "Is it possible to make average([]) return 0.0 instead of crashing?"),
+    ("read", "Would it be possible to add a --verbose flag to cli.py?"),
+    ("read", "How about returning 0.0 from average([]) instead of dividing by zero?"),
+    ("read", "What about adding a timeout to Client?"),
+    # a why-question beside what the code should do instead
+    ("code_intel", "Why does average([]) crash? It should return 0.0."),
+    ("code_intel", "Why is the header row summed? column_total must skip it."),
+    ("read", "Why do warnings never reach the log? They are supposed to be written."),
 ])
 def test_a_change_asked_or_a_defect_reported_goes_to_the_solve_path(category, message):
     from smallcode.core.solve import is_question, wants_change
@@ -502,6 +511,9 @@ def test_a_change_asked_or_a_defect_reported_goes_to_the_solve_path(category, me
     ("respond", "what's the difference between a list and a tuple in python"),
     ("read", "What function opens the file and changes its mode?"),
     ("read", "Which function reads the config and sets the port?"),
+    ("code_intel", "Why does backup.sh fail with 'source: unbound variable'?"),
+    ("read", "How about the tests, do they still pass?"),
+    ("read", "Is it possible that the cache is stale?"),
 ])
 def test_commands_searches_and_questions_stay_in_the_tool_loop(category, message):
     from smallcode.core.solve import wants_change
