@@ -559,7 +559,9 @@ def test_a_candidate_that_swallows_the_reported_error_does_not_win_by_not_raisin
         proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task)
     assert "rows[1:]" in (tmp_path / "report.py").read_text(), proc.stdout[-3000:]
     done = next(e for e in events(proc.stdout) if e["type"] == "done")
-    assert done["verified"] == "repro" and proc.returncode == 0, done
+    # the crash is gone, but "returns without an error" never checked the total: unverified
+    assert done["verified"] == "none" and proc.returncode == 4, done
+    assert "returns without an error, but what it returns is NOT verified" in done["reason"]
 
 
 GRADEBOOK = (
