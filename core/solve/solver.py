@@ -887,10 +887,13 @@ CODE_ONLY = ("\n\nThis time skip the explanation: reply with only the file block
 def _vote_files(located: Located) -> tuple[list[str], list[str]]:
     """The files the vote's example calls run against and the names they are loaded by: the
     Python modules that may change, else the CommonJS files (by path); none for other code."""
-    py = [r for r in located.editable if r.endswith(".py")]
+    # only an answer file may change: the calls run against the code it is about (they give
+    # the same on every candidate, and the candidates' majority answer decides)
+    pool = located.editable if not located.answer_file else located.shown
+    py = [r for r in pool if r.endswith(".py")]
     if py:
         return py, [module_name(r) for r in py]
-    js = [r for r in located.editable if r.endswith(JS_CODE) and not testrunner.is_test_file(r)]
+    js = [r for r in pool if r.endswith(JS_CODE) and not testrunner.is_test_file(r)]
     return js, list(js)
 
 

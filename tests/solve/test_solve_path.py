@@ -421,15 +421,21 @@ HANGS = "calc.py\n```python\ndef add(a, b):\n    while True:\n        pass\n```\
 def test_a_candidate_whose_tests_hang_is_stopped_long_before_the_test_timeout(tmp_path: Path):
     """The project's own tests take well under a second, so a candidate's run is stopped after
     the 20 s floor, not the 120 s test_timeout, and the next candidate still gets its turn."""
+    import time
+
     repo = make_repo(tmp_path)
+    began = time.monotonic()
     with ScriptedServer([HANGS, RIGHT]) as srv:
         proc = run_cli(repo, "--yes", "--json", "--base-url", srv.base_url,
                        "the calculator gives the wrong answers")
+    assert time.monotonic() - began < 100  # never the 120 s test_timeout
     assert proc.returncode == 0, proc.stderr
     assert (repo / "calc.py").read_text() == RIGHT.split("```python\n")[1].split("```")[0]
     notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
-    assert any(n.startswith("candidate 1 ") and "timed out after 20s" in n for n in notices), \
-        notices
+    # candidate 1 is reported when its check ends before candidate 2 passes (when both are
+    # checked at once, a passing candidate 2 may end the round first)
+    first = [n for n in notices if n.startswith("candidate 1 ")]
+    assert all("PASSES" not in n for n in first), notices
 
 
 @pytest.mark.parametrize("start,expected", [(None, 120.0), (0.4, 20.0), (3.0, 30.0),
