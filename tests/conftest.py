@@ -8,6 +8,13 @@ import pytest
 
 os.environ.setdefault("RAY_DEDUP_LOGS", "0")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+# The pytest runs the product makes inside these tests (a toy project's tests at the start, each
+# candidate's, the traced fault-localisation run) load no third-party plugin: their projects use
+# none, and autoloading the ones this environment has installed (ray's, anyio's, ...) costs
+# ~1.4 s per run, most of the default test run's time. This session's own plugins are already
+# loaded by the time this file is read. A user's project keeps its plugins: the product sets
+# nothing.
+os.environ.setdefault("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
 
 
 @pytest.fixture(scope="session")

@@ -94,7 +94,10 @@ def test_pytest_failure_location_skips_frames_outside_the_workspace(tmp_path):
 
 @pytest.mark.skipif(importlib.util.find_spec("pytest_asyncio") is None,
                     reason="pytest-asyncio not installed")
-def test_async_pytest_failure_location_is_in_the_workspace(tmp_path):
+def test_async_pytest_failure_location_is_in_the_workspace(tmp_path, monkeypatch):
+    # this project uses a plugin: the user's installed plugins load (tests/conftest.py turns
+    # their autoloading off for the toy projects that use none)
+    monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
     # no asyncio_default_fixture_loop_scope: pytest-asyncio 1.x warns about it on stderr with
     # its own file:line, after the failures; that must not pass for the failure's location
     write(tmp_path, "calc.py", "async def add(a, b):\n    return a - b\n")
