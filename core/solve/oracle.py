@@ -29,6 +29,7 @@ from typing import Literal
 
 from ..edit import testrunner
 from ..edit.validate import format_diagnostics, validate_file
+from .commands import CommandCheck
 from .methods import method_examples, module_name, python_trees
 from .request import asks_for_change, reports_defect
 
@@ -61,12 +62,13 @@ class Oracle:
     baseline: dict[str, str] = field(default_factory=dict)  # code files' text before any change
     from_document: bool = False  # the examples come from a specification with more rules
     interface: list[InterfaceCheck] = field(default_factory=list)  # calls the task writes
+    commands: list[CommandCheck] = field(default_factory=list)  # scripts that must exit 0
 
     @property
     def no_result_checked(self) -> bool:
         """Only "the example returns without an error" is checked: a candidate can pass by
         catching the error and returning anything, so passing ones still vote on behaviour."""
-        return self.kind == "repro" and bool(self.repro) and all(
+        return self.kind == "repro" and bool(self.repro or self.commands) and all(
             c.expected is None for c in self.repro)
 
     def check(self, root: Path, changed: list[str]) -> CheckResult:
@@ -82,6 +84,7 @@ class Oracle:
             return CheckResult(False, 0.0, "\n".join(problems))
         parts: list[tuple[bool, str]] = [check.run(root) for check in self.repro]
         parts += [check.run(root) for check in self.interface]
+        parts += [check.run(root) for check in self.commands]
         py = [r for r in changed if r.endswith(".py")]
         pasted = pasted_answers(root, py, self.repro, self.baseline)
         if pasted:

@@ -37,6 +37,7 @@ from ..model.types import ChatModel, Message, ModelError, Usage
 from ..tools.workspace import Workspace
 from . import excerpt, faultloc
 from .checker import CandidateChecker, LocalChecker, scratch_copy
+from .commands import SCRIPT_EXT, command_checks
 from .configedit import only_settings, set_config_values
 from .formats import EditFormat, choose_format, dropped_names, language_of, merge_partial
 from .localize import DOC_SUFFIXES, Located, locate
@@ -274,16 +275,20 @@ class Solver:
             # "Client(timeout=...)": the signature the task writes, refused by the code now
             interface = interface_checks(task, copy, code_files)
             failures += [c.run(copy)[1] for c in interface]
+            # a shell script that fails when run as the task or its usage line says
+            commands = command_checks(task, copy, [r for r in located.editable
+                                                   if r.endswith(SCRIPT_EXT)])
+            failures += [c.run(copy)[1] for c in commands]
         fits = ("; " + ", ".join(c.shown for c in interface) + " must fit the signature"
                 if interface else "")
-        if repro:
-            calls = ", ".join(c.describe() for c in repro)
+        if repro or commands:
+            calls = ", ".join([c.describe() for c in repro] + [c.describe() for c in commands])
             located.failure_text = "\n".join(failures)
             return Oracle("repro", True, f"from the task's example: {calls} (fails now){fits}",
                           repro=repro, start_failures=start_ids, test_timeout=timeout,
                           baseline={r: located.files.get(r) or "" for r in code_files},
                           from_document=any(c.call not in task for c in repro),
-                          interface=interface)
+                          interface=interface, commands=commands)
         if interface:
             located.failure_text = "\n".join(failures)
         configs = [r for r in located.shown if Path(r).suffix.lower() in CONFIG_EXT]
@@ -833,7 +838,8 @@ class Solver:
             voted = f" ({self.vote_note})" if self.vote_note else ""
             return SolveOutcome(True, f"applied candidate {best.number} of {n}{voted} "
                                 f"({', '.join(changed)}): {oracle.description.split(' (fails')[0]}"
-                                f", but what it returns is NOT verified", "none", changed,
+                                f", but what it {'returns' if oracle.repro else 'does'} is "
+                                "NOT verified", "none", changed,
                                 self.usage, self.calls)
         if r.passed and oracle.strong and not oracle.from_document:
             return SolveOutcome(True, f"{best.name} of {n} passed the oracle "
