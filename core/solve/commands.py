@@ -11,6 +11,11 @@ path outside it (with a space in it: a script that breaks on one is not fixed). 
 takes no argument runs bare. Runs happen in the scratch copy being checked, never in the user's
 tree.
 
+A Python or Node.js script is run the same way when the task writes its command line
+("`python report.py sales.csv` crashes with KeyError", "node cli.js --count fails"), never
+from a guess, and its start run must end in an uncaught error (a traceback, a thrown error), not
+in a usage message.
+
 Like "the call returns without an error", an exit 0 says the crash is gone, not that the script
 does the right thing: the solver applies such a candidate as unverified.
 :func:`command_checks` is called by :meth:`smallcode.core.solve.solver.Solver._oracle`; the
@@ -19,14 +24,21 @@ checks run in :meth:`smallcode.core.solve.oracle.Oracle.check`.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 SCRIPT_EXT = (".sh", ".bash")
+# scripts run only by a command line the task writes: their interpreter, and what their
+# output shows when the run ended in an uncaught error
+WRITTEN_ONLY = {".py": ("python", "Traceback (most recent call last)"),
+                ".js": ("node", "Error"), ".cjs": ("node", "Error")}
+RUNNABLE_EXT = SCRIPT_EXT + tuple(WRITTEN_ONLY)
 RUN_SECONDS = 20
 USAGE = re.compile(r"^\s*#\s*usage:\s*(?:\S*/)?(\S+)[ \t]*(.*)$", re.IGNORECASE | re.MULTILINE)
 # placeholders of a usage line: SOURCE_DIR, <src>, FILE...
@@ -44,10 +56,14 @@ class CommandCheck:
     args: tuple[str, ...]  # a FRESH-prefixed argument is a new path made per run
     start_output: str = ""  # what the untouched run printed (its last lines)
 
+    @property
+    def interpreter(self) -> str:
+        return WRITTEN_ONLY.get(Path(self.script).suffix, ("bash", ""))[0]
+
     def shown(self) -> str:
         args = [a[len(FRESH):].replace("_", " ") if a.startswith(FRESH) else a
                 for a in self.args]
-        return shlex.join(["bash", self.script, *args])
+        return shlex.join([self.interpreter, self.script, *args])
 
     def describe(self) -> str:
         return f"`{self.shown()}` exits 0"
@@ -59,39 +75,62 @@ class CommandCheck:
         return False, f"reproduction check failed: `{self.shown()}` exited {code}: {out}"
 
     def execute(self, root: Path) -> tuple[int, str]:
+        """The run's exit code and the last lines it printed (stderr first)."""
+        done = self.complete(root)
+        return done if isinstance(done, tuple) else (done.returncode, _tail(done, root))
+
+    def complete(self, root: Path) -> subprocess.CompletedProcess[str] | tuple[int, str]:
+        """The finished run in ``root``, or (code, why) when it could not start or finish."""
         with tempfile.TemporaryDirectory(prefix="smallcode-run-") as tmp:
             argv = [str(Path(tmp) / a[len(FRESH):].replace("_", " ")) if a.startswith(FRESH)
                     else a for a in self.args]
+            program = sys.executable if self.interpreter == "python" else self.interpreter
             try:
-                done = subprocess.run(["bash", self.script, *argv], cwd=root, check=False,
+                return subprocess.run([program, self.script, *argv], cwd=root, check=False,
                                       capture_output=True, text=True, timeout=RUN_SECONDS,
-                                      stdin=subprocess.DEVNULL)
+                                      stdin=subprocess.DEVNULL,
+                                      env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
             except subprocess.TimeoutExpired:
                 return 124, f"did not finish in {RUN_SECONDS} s"
             except OSError as exc:
-                return 126, f"cannot run bash: {exc}"
-        lines = (done.stderr.strip() or done.stdout.strip()).splitlines()
-        return done.returncode, "\n".join(lines[-4:]).replace(str(root) + "/", "")
+                return 126, f"cannot run {self.interpreter}: {exc}"
 
 
 def command_checks(task: str, root: Path, files: list[str]) -> list[CommandCheck]:
-    """The runs of the shell scripts among ``files`` that fail on the untouched code (``root``
-    is a scratch copy), at most one per script."""
+    """The runs of the scripts among ``files`` that fail on the untouched code (``root`` is a
+    scratch copy), at most one per script: shell scripts as the task or their usage line says,
+    Python and Node.js scripts only as the task writes them."""
     out: list[CommandCheck] = []
     for rel in files:
-        if not rel.endswith(SCRIPT_EXT) or not (root / rel).is_file():
+        if not rel.endswith(RUNNABLE_EXT) or not (root / rel).is_file():
             continue
-        usage = _usage_args(root, rel)
         written = _outside_kept_out(_task_command(task, rel, root))
-        # fewer arguments than the usage line asks for would fail for that alone
-        args = written if written is not None and len(written) >= len(usage or []) else usage
+        crash = WRITTEN_ONLY.get(Path(rel).suffix, ("", ""))[1]
+        if crash:
+            args = written
+        else:
+            usage = _usage_args(root, rel)
+            # fewer arguments than the usage line asks for would fail for that alone
+            args = written if written is not None and len(written) >= len(usage or []) \
+                else usage
         if args is None:
             continue
         check = CommandCheck(rel, tuple(args))
-        code, said = check.execute(root)
-        if code not in (0, 124, 126):
-            out.append(CommandCheck(rel, tuple(args), said))
+        done = check.complete(root)
+        # a Python or Node.js run must end in an uncaught error, not a usage message
+        if isinstance(done, tuple) or done.returncode == 0 or crash not in done.stderr:
+            continue
+        out.append(CommandCheck(rel, tuple(args), _tail(done, root)))
     return out
+
+
+def _tail(done: subprocess.CompletedProcess[str], root: Path) -> str:
+    """The last lines a run printed, stderr first, without Node.js's stack frames and version
+    line (its error message stands above them)."""
+    lines = [line for line in (done.stderr.strip() or done.stdout.strip()).splitlines()
+             if not line.lstrip().startswith("at ") and not line.startswith("Node.js v")
+             and line.strip()]
+    return "\n".join(lines[-4:]).replace(str(root) + "/", "")
 
 
 def _task_command(task: str, rel: str, root: Path) -> list[str] | None:
@@ -143,7 +182,8 @@ def _after_script(command: str, name: str) -> list[str] | None:
         return None
     for i, w in enumerate(words):
         if re.fullmatch(rf"(?:\./)?(?:[\w./-]*/)?{name}", w) and (
-                i == 0 or words[i - 1] in ("bash", "sh") or (i == 1 and words[0] == "sudo")):
+                i == 0 or words[i - 1] in ("bash", "sh", "python", "python3", "node")
+                or (i == 1 and words[0] == "sudo")):
             return words[i + 1:]
     return None
 

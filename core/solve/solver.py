@@ -37,7 +37,7 @@ from ..model.types import ChatModel, Message, ModelError, Usage
 from ..tools.workspace import Workspace
 from . import excerpt, faultloc
 from .checker import CandidateChecker, LocalChecker, scratch_copy
-from .commands import SCRIPT_EXT, command_checks
+from .commands import RUNNABLE_EXT, command_checks
 from .configedit import only_settings, set_config_values
 from .formats import EditFormat, choose_format, dropped_names, language_of, merge_partial
 from .localize import DOC_SUFFIXES, Located, locate
@@ -275,9 +275,10 @@ class Solver:
             # "Client(timeout=...)": the signature the task writes, refused by the code now
             interface = interface_checks(task, copy, code_files)
             failures += [c.run(copy)[1] for c in interface]
-            # a shell script that fails when run as the task or its usage line says
+            # a script that fails when run as the task (or a shell script's usage line) says
             commands = command_checks(task, copy, [r for r in located.editable
-                                                   if r.endswith(SCRIPT_EXT)])
+                                                   if r.endswith(RUNNABLE_EXT)
+                                                   and not testrunner.is_test_file(r)])
             failures += [c.run(copy)[1] for c in commands]
         fits = ("; " + ", ".join(c.shown for c in interface) + " must fit the signature"
                 if interface else "")

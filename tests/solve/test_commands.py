@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import stat
 from pathlib import Path
 
@@ -117,3 +118,57 @@ def test_a_candidate_that_still_fails_the_run_is_not_applied(tmp_path: Path):
     assert proc.returncode == 4
     cands = [(e["number"], e["passed"]) for e in evs if e["type"] == "candidate"]
     assert cands[:2] == [(1, False), (2, True)]
+
+
+REPORT = """import csv
+import sys
+
+
+def total(path):
+    with open(path) as f:
+        return sum(float(row["amount"]) for row in csv.DictReader(f))
+
+
+if __name__ == "__main__":
+    print(total(sys.argv[1]))
+"""
+
+
+def _py_project(root: Path) -> Path:
+    (root / "report.py").write_text(REPORT)
+    (root / "sales.csv").write_text("item,price\npen,1.5\n")
+    return root
+
+
+@pytest.mark.parametrize("task", [
+    "`python report.py sales.csv` crashes with KeyError: 'amount'",
+    "Running python report.py sales.csv gives a traceback, the column is called price",
+    "report.py sales.csv dies with a KeyError; fix it",
+])
+def test_a_python_command_the_task_writes_that_crashes_is_a_check(tmp_path: Path, task: str):
+    root = _py_project(tmp_path)
+    [check] = command_checks(task, root, ["report.py"])
+    assert check.args == ("sales.csv",)
+    assert check.describe() == "`python report.py sales.csv` exits 0"
+    assert "KeyError: 'amount'" in check.start_output
+    (root / "report.py").write_text(REPORT.replace('row["amount"]', 'row["price"]'))
+    assert check.run(root) == (True, "")
+
+
+def test_a_python_script_is_never_run_from_a_guess_or_on_a_usage_error(tmp_path: Path):
+    root = _py_project(tmp_path)
+    # no command line written: a Python file is not run
+    assert command_checks("report.py crashes on sales.csv", root, ["report.py"]) == []
+    # a usage error is not a crash ("exit 2" from argparse, no traceback)
+    (root / "cli.py").write_text("import argparse\np = argparse.ArgumentParser()\n"
+                                 "p.add_argument('n', type=int)\np.parse_args()\n")
+    assert command_checks("`python cli.py abc` fails", root, ["cli.py"]) == []
+
+
+def test_a_node_command_that_throws_is_a_check(tmp_path: Path):
+    if shutil.which("node") is None:
+        pytest.skip("node not installed")
+    (tmp_path / "cli.js").write_text("const n = Number(process.argv[2]);\n"
+                                     "console.log(undefinedHelper(n));\n")
+    [check] = command_checks("`node cli.js 3` throws", tmp_path, ["cli.js"])
+    assert check.shown() == "node cli.js 3" and "ReferenceError" in check.start_output
