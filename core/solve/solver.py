@@ -190,6 +190,8 @@ class Solver:
         # the model's example calls and their worked-out results, once per task
         self._examples: list[Example] | None = None
         self._untouched: dict[tuple[str, ...], tuple[str, ...]] = {}  # calls -> their results
+        self._probe_reply = ""  # the model's reply that wrote the example calls
+        self._reprobed = False  # the example calls were written again once (their shape)
 
     # ------------------------------------------------------------------ entry
     async def solve(self, task: str) -> SolveOutcome | None:
@@ -603,9 +605,12 @@ class Solver:
             others = _code_only(_anew(base, best.result.detail if best.result else ""))
         return await self._finish(best, tried, oracle, located)
 
-    async def _example_calls(self, task: str, located: Located) -> list[Example]:
+    async def _example_calls(self, task: str, located: Located,
+                             misfits: list[str] | None = None) -> list[Example]:
         """Example calls of the code the task is about, each with the result the model works
-        out from the task (when it can), written once per task and reused by every later vote."""
+        out from the task (when it can), written once per task and reused by every later vote.
+        ``misfits``: calls of the last reply that raise the same error on every version of the
+        code, with that error: the calls are written again, shown those errors."""
         if self._examples is not None:
             return self._examples
         py, modules = _vote_files(located)
@@ -618,8 +623,19 @@ class Solver:
             # streamed like the candidates: on a busy server the read timeout then bounds a
             # stall between tokens, not the whole reply (seen: a probe waiting behind two
             # lanes timed out after 300 s, and the vote was lost)
-            reply = await self.model.chat(probe_messages(task, code, modules, docs),
-                                          temperature=0.0, max_tokens=400,
+            messages = probe_messages(task, code, modules, docs)
+            if misfits:
+                errors = "\n".join(misfits[:4])
+                messages += [{"role": "assistant", "content": self._probe_reply},
+                             {"role": "user", "content": (
+                                 "Those checks were run on the code as it is and on several "
+                                 "rewrites of it. These calls fail the same way on every "
+                                 f"version, before reaching what the task is about:\n```\n"
+                                 f"{errors}\n```\nTheir arguments do not have the shape the "
+                                 "code takes: look at how the code uses each parameter. Write "
+                                 "the checks again, one per line, in one fenced block, with "
+                                 "arguments of the right shape.")}]
+            reply = await self.model.chat(messages, temperature=0.0, max_tokens=400,
                                           on_delta=lambda _piece: False)
         except ModelError as exc:
             # the candidates already made are kept; only the vote is given up
@@ -629,6 +645,7 @@ class Solver:
             return self._examples
         self.calls += 1
         self.usage.add(reply.usage)
+        self._probe_reply = reply.content
         await self.emit(UsageEvent(prompt_tokens=reply.usage.prompt_tokens,
                                    completion_tokens=reply.usage.completion_tokens,
                                    cached_tokens=reply.usage.cached_tokens))
@@ -715,6 +732,31 @@ class Solver:
                 by_number[cand.number] = cand
                 sigs[cand.number] = sig
                 hits[cand.number] = reproduced(sig, examples, pasted | already) if sig else 0
+        # a call that raises the same error on the untouched code and on every candidate says
+        # more about the call (a list where the code takes rows) than about the code
+        ran = [s for s in sigs.values() if s]
+        wrong_calls = {ex.call for i, ex in enumerate(examples)
+                       if i < len(before) and broken_calls((before[i],))
+                       and all(i < len(s) and s[i] == before[i] for s in ran)}
+        if ran and len(wrong_calls) * 2 >= len(calls) and not self._reprobed:
+            # most calls do not fit the code: they can tell nothing apart. Written again
+            # once, shown their errors (the code as it is says what shape it takes)
+            self._reprobed = True
+
+            def misfits() -> list[str]:
+                with self._scratch({}) as root:
+                    return [b for b in broken_examples(root, modules, calls)
+                            if any(b.startswith(f"{call} raised ") for call in wrong_calls)]
+
+            shown_errors = await asyncio.to_thread(misfits)
+            await self.emit(NoticeEvent(message=f"vote: {len(wrong_calls)} of {len(calls)} "
+                                                "example calls raise the same error on the "
+                                                "untouched code and on every candidate; "
+                                                "asking for the example calls again with "
+                                                "those errors"))
+            self._examples = None
+            await self._example_calls(task, located, shown_errors)
+            return await self._vote(task, located, tried, best, last=last)
         result = vote(sigs, hits, len(written) - len(already))
         if result is None:
             return best, []
@@ -750,13 +792,7 @@ class Solver:
         sig = sigs.get(chosen.number)
         if sig is None or not broken_calls(sig):
             return chosen, []
-        # a call that raises the same error on the untouched code and on every candidate says
-        # more about the call (a list where the code takes rows) than about the code: the
-        # model is not asked to make the code fit it
-        ran = [s for s in sigs.values() if s]
-        wrong_calls = {ex.call for i, ex in enumerate(examples)
-                       if i < len(before) and broken_calls((before[i],))
-                       and all(i < len(s) and s[i] == before[i] for s in ran)}
+        # the model is not asked to make the code fit a call every version raises on
         shown = [b for b in await asyncio.to_thread(broken, chosen)
                  if not any(b.startswith(f"{call} raised ") for call in wrong_calls)]
         if wrong_calls:

@@ -16,7 +16,10 @@ results are never shown to the model writing code, and a candidate that writes o
 literal gets no credit for it: nothing can be settled by pasting a value. When the chosen code
 misses some, the solver samples another round for the vote: its first candidate is shown what the
 chosen code gives on those calls (not the worked-out values) to check against the task, the
-others get the same request again. A vote is not verification: the outcome stays unverified.
+others get the same request again. When at least half of the calls raise the same error on the
+untouched code and on every candidate (a flat list where the code takes rows: the calls cannot
+tell the candidates apart), the model writes the calls once more, shown those errors. A vote is
+not verification: the outcome stays unverified.
 
 :class:`~smallcode.core.solve.solver.Solver` calls :func:`probe_messages`,
 :func:`parse_examples`, :func:`uncovered_calls`, :func:`behaviour`, :func:`reproduced` and
@@ -24,7 +27,7 @@ others get the same request again. A vote is not verification: the outcome stays
 is weak and the code to change is Python (for CommonJS files :func:`parse_js_examples` reads
 the checks and the calls run under node), and :func:`broken_examples` when the chosen candidate
 raises a programming error on the calls (the errors and their lines are shown to the model for
-another round).
+another round) and on the untouched code for calls that fit no version of it.
 """
 
 from __future__ import annotations

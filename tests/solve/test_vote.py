@@ -757,3 +757,41 @@ def test_javascript_candidates_vote_on_the_worked_out_results_too(tmp_path: Path
     # the default separator's result the untouched code already gives earns nothing
     assert any("1 of 4 candidates agree on the example calls, giving 2 of 2 worked-out "
                "results; candidate 3" in n for n in notices), notices
+
+
+CSV_CODE = 'def to_csv(rows):\n    return "\\n".join(",".join(map(str, row)) for row in rows)\n'
+CSV_SEP = ("csv.py\n```python\ndef to_csv(rows, sep=\",\"):\n"
+           "    return \"\\n\".join(sep.join(map(str, row)) for row in rows)\n```\n")
+CSV_IGNORES_SEP = ("csv.py\n```python\ndef to_csv(rows, sep=\",\"):\n"
+                   "    return \"\\n\".join(\",\".join(map(str, row)) for row in rows)\n```\n")
+FLAT_PROBE = ("```python\nassert to_csv([1, 2, 3]) == '1,2,3'\n"
+              "assert to_csv([1, 2], ';') == '1;2'\nassert to_csv([4]) == '4'\n```\n")
+ROWS_PROBE = ("```python\nassert to_csv([[1, 2], [3, 4]], ';') == '1;2\\n3;4'\n"
+              "assert to_csv([[5]], '|') == '5'\n```\n")
+
+
+@pytest.mark.parametrize("task", [
+    "to_csv should accept a separator: to_csv(rows, ';'). Comma stays the default.",
+    "csv.py: let callers choose the separator of to_csv (default ',')",
+    "I need semicolon-separated output from to_csv sometimes; add a sep parameter.",
+])
+def test_example_calls_of_the_wrong_shape_are_written_again_with_their_errors(
+        tmp_path: Path, task: str):
+    """Seen on dev's js-thread-separator: the 1.5B's checks passed a flat list where the code
+    takes rows, so every version of the code raised on them and the vote chose blind."""
+    (tmp_path / "csv.py").write_text(CSV_CODE)
+    replies = [CSV_IGNORES_SEP, CSV_SEP, CSV_IGNORES_SEP, CSV_SEP, FLAT_PROBE, ROWS_PROBE]
+    with ScriptedServer(replies, default=CSV_SEP) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task,
+                       env_extra={"SMALLCODE_SOLVE__REFINE_ROUNDS": "0"})
+        reqs = srv.requests
+    assert proc.returncode == 4, proc.stderr  # a vote: not verified
+    assert "sep.join" in (tmp_path / "csv.py").read_text()
+    again = reqs[5]["messages"]
+    assert [m["role"] for m in again[-3:]] == ["user", "assistant", "user"]
+    assert again[-2]["content"] == FLAT_PROBE
+    assert "to_csv([1, 2, 3]) raised TypeError" in again[-1]["content"]
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert any("3 of 3 example calls raise the same error on the untouched code and on every "
+               "candidate; asking for the example calls again" in n for n in notices), notices
+    assert any("giving 2 of 2 worked-out results" in n for n in notices), notices
