@@ -136,6 +136,30 @@ def test_a_rename_phrased_freely_is_one_deterministic_operation(tmp_path: Path):
     assert done["verified"] == "structural"
 
 
+@pytest.mark.parametrize("task", [
+    "Rename calc_total to compute_total across all the files, tests included.",
+    ("Rename calc_total to compute_total. Update every caller. Fix the imports. Keep the "
+     "tests green."),
+    "calc_total should be called compute_total. " + ("It is used in the cart module and the "
+                                                     "app module, and people keep asking what "
+                                                     "it calculates, as the name does not "
+                                                     "say. ") * 6,
+])
+def test_a_rename_that_looks_big_enough_for_a_plan_is_still_one_operation(tmp_path: Path,
+                                                                           task: str):
+    (tmp_path / "cart.py").write_text("def calc_total(items):\n    return sum(items)\n")
+    (tmp_path / "app.py").write_text("from cart import calc_total\n\nTOTAL = calc_total([1])\n")
+    with ScriptedServer([]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task)
+        calls = len(srv.requests)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
+    assert calls == 0  # no plan asked of the model, no tool loop
+    assert (tmp_path / "app.py").read_text() == ("from cart import compute_total\n\n"
+                                                 "TOTAL = compute_total([1])\n")
+    done = next(e for e in events(proc.stdout) if e["type"] == "done")
+    assert done["verified"] == "structural"
+
+
 def test_without_yes_the_chosen_candidate_is_not_applied_headless(tmp_path: Path):
     repo = make_repo(tmp_path)
     with ScriptedServer([RIGHT]) as srv:
