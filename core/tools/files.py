@@ -101,12 +101,15 @@ def unified_diff(rel: str, old: str, new: str) -> str:
                                         f"a/{rel}", f"b/{rel}", n=2))
 
 
-def check_edit_allowed(ctx: ToolContext, rel: str) -> None:
+def check_edit_allowed(ctx: ToolContext, rel: str, *, rename: bool = False) -> None:
+    """Raise when ``rel`` may not be edited now: another plan step owns it, or it is a test
+    file and the task does not ask to change the tests. ``rename``: the edit renames a name
+    everywhere, and a test that uses the name must follow it (its meaning does not change)."""
     allowed = ctx.allowed_edit_paths
     if allowed is not None and rel not in allowed:
         raise ToolError(f"this step may only edit {', '.join(sorted(allowed)) or 'no files'}; "
                         f"{rel} belongs to another step")
-    if ctx.task_state.protect_tests and (ctx.workspace.root / rel).is_file():
+    if ctx.task_state.protect_tests and not rename and (ctx.workspace.root / rel).is_file():
         from smallcode.core.edit.testrunner import is_test_file
 
         if is_test_file(rel):
@@ -150,12 +153,13 @@ def restore_escapes(new: str, old: str) -> str:
                         else f"\\x{ord(m.group()):02x}", new)
 
 
-def write_checked(ctx: ToolContext, rel: str, p: Path, new: str) -> ToolResult:
+def write_checked(ctx: ToolContext, rel: str, p: Path, new: str, *,
+                  rename: bool = False) -> ToolResult:
     """Write ``new`` to ``p`` after the guards; returns the result with diff and validation.
 
     An edit that turns a valid file into an invalid one is not kept: the file is put back and
     the model gets the errors (a broken file would otherwise collect more broken edits)."""
-    check_edit_allowed(ctx, rel)
+    check_edit_allowed(ctx, rel, rename=rename)
     new = restore_escapes(new, read_text(p) if p.exists() else "")
     existed = p.exists()
     old_bytes = p.read_bytes() if existed else b""

@@ -109,7 +109,8 @@ def rename_symbol(args: RenameArgs, ctx: ToolContext) -> ToolResult:
     for rel, count in targets:
         p = ctx.workspace.resolve(rel)
         text = _text(p) or ""
-        result = write_checked(ctx, rel, p, rx.sub(new, text))
+        # the tests follow the name (protected tests stay protected from other edits)
+        result = write_checked(ctx, rel, p, rx.sub(new, text), rename=True)
         diffs.append(result.diff)
         if result.data.get("reverted") or not result.ok:
             failed.append(f"{rel}: {result.output.strip()}")

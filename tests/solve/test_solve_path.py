@@ -160,6 +160,26 @@ def test_a_rename_that_looks_big_enough_for_a_plan_is_still_one_operation(tmp_pa
     assert done["verified"] == "structural"
 
 
+@pytest.mark.parametrize("task", [
+    "Rename calc_total to compute_total everywhere.",
+    "calc_total -> compute_total",
+    "Can we call calc_total compute_total instead?",
+])
+def test_a_rename_follows_the_name_into_tests_the_task_does_not_mention(tmp_path: Path,
+                                                                         task: str):
+    """The guard that keeps a task from editing tests it does not mention made the rename
+    raise at the test file (the tool loop then took over and stopped unfinished)."""
+    (tmp_path / "cart.py").write_text("def calc_total(items):\n    return sum(items)\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_cart.py").write_text(
+        "from cart import calc_total\n\n\ndef test_total():\n    assert calc_total([1, 2]) == 3\n")
+    with ScriptedServer([]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
+    assert "compute_total([1, 2]) == 3" in (tmp_path / "tests" / "test_cart.py").read_text()
+    assert "def compute_total" in (tmp_path / "cart.py").read_text()
+
+
 def test_without_yes_the_chosen_candidate_is_not_applied_headless(tmp_path: Path):
     repo = make_repo(tmp_path)
     with ScriptedServer([RIGHT]) as srv:
