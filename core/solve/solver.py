@@ -606,11 +606,11 @@ class Solver:
         return await self._finish(best, tried, oracle, located)
 
     async def _example_calls(self, task: str, located: Located,
-                             misfits: list[str] | None = None) -> list[Example]:
+                             feedback: str = "") -> list[Example]:
         """Example calls of the code the task is about, each with the result the model works
         out from the task (when it can), written once per task and reused by every later vote.
-        ``misfits``: calls of the last reply that raise the same error on every version of the
-        code, with that error: the calls are written again, shown those errors."""
+        ``feedback``: what was wrong with the last reply's calls (they fit no version of the
+        code, or reach nothing the candidates change): the calls are written again, shown it."""
         if self._examples is not None:
             return self._examples
         py, modules = _vote_files(located)
@@ -624,17 +624,9 @@ class Solver:
             # stall between tokens, not the whole reply (seen: a probe waiting behind two
             # lanes timed out after 300 s, and the vote was lost)
             messages = probe_messages(task, code, modules, docs)
-            if misfits:
-                errors = "\n".join(misfits[:4])
+            if feedback:
                 messages += [{"role": "assistant", "content": self._probe_reply},
-                             {"role": "user", "content": (
-                                 "Those checks were run on the code as it is and on several "
-                                 "rewrites of it. These calls fail the same way on every "
-                                 f"version, before reaching what the task is about:\n```\n"
-                                 f"{errors}\n```\nTheir arguments do not have the shape the "
-                                 "code takes: look at how the code uses each parameter. Write "
-                                 "the checks again, one per line, in one fenced block, with "
-                                 "arguments of the right shape.")}]
+                             {"role": "user", "content": feedback}]
             reply = await self.model.chat(messages, temperature=0.0, max_tokens=400,
                                           on_delta=lambda _piece: False)
         except ModelError as exc:
@@ -738,24 +730,43 @@ class Solver:
         wrong_calls = {ex.call for i, ex in enumerate(examples)
                        if i < len(before) and broken_calls((before[i],))
                        and all(i < len(s) and s[i] == before[i] for s in ran)}
-        if ran and len(wrong_calls) * 2 >= len(calls) and not self._reprobed:
-            # most calls do not fit the code: they can tell nothing apart. Written again
-            # once, shown their errors (the code as it is says what shape it takes)
-            self._reprobed = True
-
+        # and a call every candidate answers as the untouched code does reaches nothing the
+        # candidates change (checks of the existing flatten() where the task adds chunk())
+        inert = [i for i in range(min(len(before), len(calls)))
+                 if all(i < len(s) and s[i] == before[i] for s in ran)]
+        feedback = ""
+        if ran and len(wrong_calls) * 2 >= len(calls):
+            # most calls do not fit the code: shown their errors (the code as it is says what
+            # shape it takes)
             def misfits() -> list[str]:
                 with self._scratch({}) as root:
                     return [b for b in broken_examples(root, modules, calls)
                             if any(b.startswith(f"{call} raised ") for call in wrong_calls)]
 
-            shown_errors = await asyncio.to_thread(misfits)
-            await self.emit(NoticeEvent(message=f"vote: {len(wrong_calls)} of {len(calls)} "
-                                                "example calls raise the same error on the "
-                                                "untouched code and on every candidate; "
-                                                "asking for the example calls again with "
-                                                "those errors"))
+            errors = "\n".join((await asyncio.to_thread(misfits))[:4])
+            why = (f"{len(wrong_calls)} of {len(calls)} example calls raise the same error on "
+                   "the untouched code and on every candidate")
+            feedback = ("Those checks were run on the code as it is and on several rewrites of "
+                        "it. These calls fail the same way on every version, before reaching "
+                        f"what the task is about:\n```\n{errors}\n```\nTheir arguments do not "
+                        "have the shape the code takes: look at how the code uses each "
+                        "parameter. Write the checks again, one per line, in one fenced block, "
+                        "with arguments of the right shape.")
+        elif ran and calls and len(inert) == len(calls):
+            why = (f"all {len(calls)} example calls give the same results on the untouched "
+                   "code as on every candidate (they do not reach the change)")
+            feedback = ("Those checks were run on the code as it is and on several rewrites of "
+                        "it made for the task: every check gives the same result on all of "
+                        "them, so none of them checks what the task adds or changes. Write "
+                        "checks of what the task asks for (the functions, parameters and "
+                        "behaviour it adds or changes), one per line, in one fenced block.")
+        if feedback and not self._reprobed:
+            # written again once; the calls that tell nothing apart are dropped
+            self._reprobed = True
+            await self.emit(NoticeEvent(message=f"vote: {why}; asking for the example calls "
+                                                "again"))
             self._examples = None
-            await self._example_calls(task, located, shown_errors)
+            await self._example_calls(task, located, feedback)
             return await self._vote(task, located, tried, best, last=last)
         result = vote(sigs, hits, len(written) - len(already))
         if result is None:

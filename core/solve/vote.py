@@ -18,8 +18,9 @@ misses some, the solver samples another round for the vote: its first candidate 
 chosen code gives on those calls (not the worked-out values) to check against the task, the
 others get the same request again. When at least half of the calls raise the same error on the
 untouched code and on every candidate (a flat list where the code takes rows: the calls cannot
-tell the candidates apart), the model writes the calls once more, shown those errors. A vote is
-not verification: the outcome stays unverified.
+tell the candidates apart), the model writes the calls once more, shown those errors; so it does
+when every call gives on every candidate what it gives on the untouched code (they reach nothing
+the candidates change). A vote is not verification: the outcome stays unverified.
 
 :class:`~smallcode.core.solve.solver.Solver` calls :func:`probe_messages`,
 :func:`parse_examples`, :func:`uncovered_calls`, :func:`behaviour`, :func:`reproduced` and

@@ -795,3 +795,42 @@ def test_example_calls_of_the_wrong_shape_are_written_again_with_their_errors(
     assert any("3 of 3 example calls raise the same error on the untouched code and on every "
                "candidate; asking for the example calls again" in n for n in notices), notices
     assert any("giving 2 of 2 worked-out results" in n for n in notices), notices
+
+
+ARRAYS = "def flatten(xs):\n    return [y for x in xs for y in x]\n"
+CHUNK_RIGHT = ("arrays.py\n```python\ndef flatten(xs):\n    return [y for x in xs for y in x]\n\n\n"
+               "def chunk(items, size):\n"
+               "    return [items[i:i + size] for i in range(0, len(items), size)]\n```\n")
+CHUNK_DROPS = ("arrays.py\n```python\ndef flatten(xs):\n    return [y for x in xs for y in x]\n\n\n"
+               "def chunk(items, size):\n"
+               "    return [items[i:i + size] for i in range(0, len(items) - size + 1, size)]\n"
+               "```\n")
+FLATTEN_PROBE = ("```python\nassert flatten([[1], [2, 3]]) == [1, 2, 3]\n"
+                 "assert flatten([]) == []\n```\n")
+CHUNK_PROBE = ("```python\nassert chunk([1, 2, 3, 4, 5], 2) == [[1, 2], [3, 4], [5]]\n"
+               "assert chunk([], 3) == []\n```\n")
+
+
+@pytest.mark.parametrize("task", [
+    "arrays.py: add chunk(items, size): groups of size items, the last may be shorter.",
+    "I need a chunk function next to flatten: chunk(items, size), remainder last.",
+    "New helper in arrays.py: chunk(items, size). Keep the leftovers as the last group.",
+])
+def test_example_calls_that_reach_nothing_the_candidates_change_are_written_again(
+        tmp_path: Path, task: str):
+    """Seen on dev's js-chunk: the 1.5B checked the existing flatten() where the task adds
+    chunk(); every candidate answered as the untouched code did and the vote chose blind."""
+    (tmp_path / "arrays.py").write_text(ARRAYS)
+    replies = [CHUNK_DROPS, CHUNK_RIGHT, CHUNK_DROPS, CHUNK_RIGHT, FLATTEN_PROBE, CHUNK_PROBE]
+    with ScriptedServer(replies, default=CHUNK_RIGHT) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task,
+                       env_extra={"SMALLCODE_SOLVE__REFINE_ROUNDS": "0"})
+        reqs = srv.requests
+    assert proc.returncode == 4, proc.stderr
+    assert "range(0, len(items), size)" in (tmp_path / "arrays.py").read_text()
+    again = reqs[5]["messages"]
+    assert again[-2]["content"] == FLATTEN_PROBE
+    assert "none of them checks what the task adds or changes" in again[-1]["content"]
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert any("all 2 example calls give the same results on the untouched code as on every "
+               "candidate" in n for n in notices), notices
