@@ -760,6 +760,14 @@ class Solver:
                         "them, so none of them checks what the task adds or changes. Write "
                         "checks of what the task asks for (the functions, parameters and "
                         "behaviour it adds or changes), one per line, in one fenced block.")
+            # the calls the task writes of names no code has yet ("chunk(array, size)")
+            current = "\n".join(located.files.get(r) or "" for r in py_files)
+            added = [n for n in dict.fromkeys(re.findall(r"\b([A-Za-z_]\w*)\s*\(", task))
+                     if not re.search(rf"\b{re.escape(n)}\b", current)]
+            if added:
+                feedback += (f" The task adds {', '.join(added[:4])}, which the code does not "
+                             "have yet: call "
+                             + ("it" if len(added) == 1 else "them") + " in the checks.")
         if feedback and not self._reprobed:
             # written again once; the calls that tell nothing apart are dropped
             self._reprobed = True

@@ -831,6 +831,8 @@ def test_example_calls_that_reach_nothing_the_candidates_change_are_written_agai
     again = reqs[5]["messages"]
     assert again[-2]["content"] == FLATTEN_PROBE
     assert "none of them checks what the task adds or changes" in again[-1]["content"]
+    assert again[-1]["content"].endswith("The task adds chunk, which the code does not have "
+                                         "yet: call it in the checks.")
     notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
     assert any("all 2 example calls give the same results on the untouched code as on every "
                "candidate" in n for n in notices), notices
