@@ -770,6 +770,20 @@ ROWS_PROBE = ("```python\nassert to_csv([[1, 2], [3, 4]], ';') == '1;2\\n3;4'\n"
               "assert to_csv([[5]], '|') == '5'\n```\n")
 
 
+def _asked_again(root: Path, task: str, replies: list[str]) -> tuple[list[dict], list[str]]:
+    """One round of four candidates, the first example calls and the second ones: the second
+    request's messages and the run's notices (exit 4: a vote is not verification)."""
+    with ScriptedServer(replies, default=replies[1]) as srv:
+        proc = run_cli(root, "--yes", "--json", "--base-url", srv.base_url, task,
+                       env_extra={"SMALLCODE_SOLVE__REFINE_ROUNDS": "0"})
+        reqs = srv.requests
+    assert proc.returncode == 4, proc.stderr
+    again = reqs[5]["messages"]
+    assert [m["role"] for m in again[-3:]] == ["user", "assistant", "user"]
+    assert again[-2]["content"] == replies[4]  # the first calls, then what was wrong with them
+    return again, [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+
+
 @pytest.mark.parametrize("task", [
     "to_csv should accept a separator: to_csv(rows, ';'). Comma stays the default.",
     "csv.py: let callers choose the separator of to_csv (default ',')",
@@ -780,18 +794,10 @@ def test_example_calls_of_the_wrong_shape_are_written_again_with_their_errors(
     """Seen on dev's js-thread-separator: the 1.5B's checks passed a flat list where the code
     takes rows, so every version of the code raised on them and the vote chose blind."""
     (tmp_path / "csv.py").write_text(CSV_CODE)
-    replies = [CSV_IGNORES_SEP, CSV_SEP, CSV_IGNORES_SEP, CSV_SEP, FLAT_PROBE, ROWS_PROBE]
-    with ScriptedServer(replies, default=CSV_SEP) as srv:
-        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task,
-                       env_extra={"SMALLCODE_SOLVE__REFINE_ROUNDS": "0"})
-        reqs = srv.requests
-    assert proc.returncode == 4, proc.stderr  # a vote: not verified
+    again, notices = _asked_again(tmp_path, task, [CSV_IGNORES_SEP, CSV_SEP, CSV_IGNORES_SEP,
+                                                   CSV_SEP, FLAT_PROBE, ROWS_PROBE])
     assert "sep.join" in (tmp_path / "csv.py").read_text()
-    again = reqs[5]["messages"]
-    assert [m["role"] for m in again[-3:]] == ["user", "assistant", "user"]
-    assert again[-2]["content"] == FLAT_PROBE
     assert "to_csv([1, 2, 3]) raised TypeError" in again[-1]["content"]
-    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
     assert any("3 of 3 example calls raise the same error on the untouched code and on every "
                "candidate; asking for the example calls again" in n for n in notices), notices
     assert any("giving 2 of 2 worked-out results" in n for n in notices), notices
@@ -821,18 +827,11 @@ def test_example_calls_that_reach_nothing_the_candidates_change_are_written_agai
     """Seen on dev's js-chunk: the 1.5B checked the existing flatten() where the task adds
     chunk(); every candidate answered as the untouched code did and the vote chose blind."""
     (tmp_path / "arrays.py").write_text(ARRAYS)
-    replies = [CHUNK_DROPS, CHUNK_RIGHT, CHUNK_DROPS, CHUNK_RIGHT, FLATTEN_PROBE, CHUNK_PROBE]
-    with ScriptedServer(replies, default=CHUNK_RIGHT) as srv:
-        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task,
-                       env_extra={"SMALLCODE_SOLVE__REFINE_ROUNDS": "0"})
-        reqs = srv.requests
-    assert proc.returncode == 4, proc.stderr
+    again, notices = _asked_again(tmp_path, task, [CHUNK_DROPS, CHUNK_RIGHT, CHUNK_DROPS,
+                                                   CHUNK_RIGHT, FLATTEN_PROBE, CHUNK_PROBE])
     assert "range(0, len(items), size)" in (tmp_path / "arrays.py").read_text()
-    again = reqs[5]["messages"]
-    assert again[-2]["content"] == FLATTEN_PROBE
     assert "none of them checks what the task adds or changes" in again[-1]["content"]
     assert again[-1]["content"].endswith("The task adds chunk, which the code does not have "
                                          "yet: call it in the checks.")
-    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
     assert any("all 2 example calls give the same results on the untouched code as on every "
                "candidate" in n for n in notices), notices
