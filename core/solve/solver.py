@@ -13,6 +13,7 @@ partial rather than thrown away.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import difflib
 import re
@@ -78,6 +79,8 @@ You are an expert programmer. You change the user's project exactly as the task 
 everything else as it is. You answer with code in fenced blocks, each after its file path.\
 """
 MAX_SHOWN_FAILURE = 2500
+# names every Python program has: a task's print(...) adds no function
+BUILTIN_NAMES = frozenset(dir(builtins))
 MAX_PROBE_DOC = 6000  # characters of each document shown to the example-call probe
 
 
@@ -735,7 +738,9 @@ class Solver:
         inert = [i for i in range(min(len(before), len(calls)))
                  if all(i < len(s) and s[i] == before[i] for s in ran)]
         feedback = ""
-        if ran and len(wrong_calls) * 2 >= len(calls):
+        if self._reprobed or not ran:
+            pass  # the calls are written again at most once
+        elif len(wrong_calls) * 2 >= len(calls):
             # most calls do not fit the code: shown their errors (the code as it is says what
             # shape it takes)
             def misfits() -> list[str]:
@@ -752,7 +757,7 @@ class Solver:
                         "have the shape the code takes: look at how the code uses each "
                         "parameter. Write the checks again, one per line, in one fenced block, "
                         "with arguments of the right shape.")
-        elif ran and calls and len(inert) == len(calls):
+        elif calls and len(inert) == len(calls):
             why = (f"all {len(calls)} example calls give the same results on the untouched "
                    "code as on every candidate (they do not reach the change)")
             feedback = ("Those checks were run on the code as it is and on several rewrites of "
@@ -763,13 +768,13 @@ class Solver:
             # the calls the task writes of names no code has yet ("chunk(array, size)")
             current = "\n".join(located.files.get(r) or "" for r in py_files)
             added = [n for n in dict.fromkeys(re.findall(r"\b([A-Za-z_]\w*)\s*\(", task))
-                     if not re.search(rf"\b{re.escape(n)}\b", current)]
+                     if n not in BUILTIN_NAMES and not re.search(rf"\b{re.escape(n)}\b", current)]
             if added:
                 feedback += (f" The task adds {', '.join(added[:4])}, which the code does not "
                              "have yet: call "
                              + ("it" if len(added) == 1 else "them") + " in the checks.")
-        if feedback and not self._reprobed:
-            # written again once; the calls that tell nothing apart are dropped
+        if feedback:
+            # the new calls replace the ones that tell nothing apart
             self._reprobed = True
             await self.emit(NoticeEvent(message=f"vote: {why}; asking for the example calls "
                                                 "again"))
