@@ -284,7 +284,8 @@ class Solver:
             commands = command_checks(task, copy, [r for r in located.editable
                                                    if r.endswith(RUNNABLE_EXT)
                                                    and not testrunner.is_test_file(r)])
-            failures += [c.run(copy)[1] for c in commands]
+            # their failing run was just made: its output is what goes wrong now
+            failures += [f"`{c.shown()}` fails now: {c.start_output}" for c in commands]
         fits = ("; " + ", ".join(c.shown for c in interface) + " must fit the signature"
                 if interface else "")
         if repro or commands:
