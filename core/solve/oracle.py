@@ -44,6 +44,9 @@ class CheckResult:
     passed: bool
     score: float  # 0..1, the share of the oracle that holds (for ranking partial progress)
     detail: str  # what failed, compact, for the model's next try
+    # tests that passed when the task started fail now: the candidate breaks working code, and
+    # whatever else it gets right, keeping it would hand the user a regression
+    regressed: bool = False
 
 
 @dataclass
@@ -112,21 +115,25 @@ class Oracle:
         if loaded:
             parts.append((False, loaded))
         tests_share: float | None = None  # the share of the start's failing tests now fixed
+        regressed = False
         runner = testrunner.detect_test_runner(root)
         if runner is not None:
             run = testrunner.run_tests(runner, [], self.test_timeout)
             if self.kind == "tests":
                 tests_share = self._tests_share(run)
                 parts.append((run.ok, "" if run.ok else run.compact()))
+                regressed = bool(run.regressions(self.start_failures))
             else:
                 broken = run.regressions(self.start_failures or [])
                 if not run.ok and (broken or self.start_failures is None):
+                    regressed = True
                     parts.append((False, "tests that passed before now fail:\n" + run.compact()))
         passed = all(ok for ok, _ in parts)
         score = (sum(ok for ok, _ in parts) / len(parts)) if parts else 1.0
         if tests_share is not None:
             score = (score + tests_share) / 2
-        return CheckResult(passed, score, "\n".join(d for ok, d in parts if not ok))
+        return CheckResult(passed, score, "\n".join(d for ok, d in parts if not ok),
+                           regressed=regressed)
 
     def _tests_share(self, run: testrunner.TestRun) -> float:
         """The share of the start's failing tests that pass now. Counted by tests that pass

@@ -101,12 +101,13 @@ class Candidate:
     def name(self) -> str:
         return "the in-place config edit" if self.in_place else f"candidate {self.number}"
 
-    def rank(self) -> tuple[bool, float, bool, int]:
-        """Passes > a larger share of the oracle > changes something at all > a smaller diff
-        (a reply that changes nothing never outranks an attempt, whose failure is worth
-        showing in the next round)."""
+    def rank(self) -> tuple[bool, bool, float, bool, int]:
+        """Passes > breaks no test that passed at the start > a larger share of the oracle >
+        changes something at all > a smaller diff (a reply that changes nothing never outranks
+        an attempt, whose failure is worth showing in the next round)."""
         r = self.result
-        return (bool(r and r.passed), r.score if r else 0.0, bool(self.files), -self.diff_lines)
+        return (bool(r and r.passed), not (r and r.regressed), r.score if r else 0.0,
+                bool(self.files), -self.diff_lines)
 
 
 @dataclass
@@ -883,8 +884,11 @@ class Solver:
             return SolveOutcome(False, f"no usable candidate in {n}: {why}", "none", [],
                                 self.usage, self.calls)
         r = best.result
-        # some of the failing tests or of the task's examples now pass: keep that much
-        partial = not r.passed and r.score > 0 and oracle.kind in ("tests", "repro")
+        # some of the failing tests or of the task's examples now pass: keep that much, unless
+        # it breaks tests that passed at the start (seen: a candidate that stopped the crash by
+        # deleting every space from the text was kept, and the user's passing test failed)
+        partial = (not r.passed and r.score > 0 and not r.regressed
+                   and oracle.kind in ("tests", "repro"))
         if not r.passed and not partial:
             first = r.detail.strip().splitlines()[0] if r.detail.strip() else "failed"
             return SolveOutcome(False, f"no candidate of {n} passed the oracle ({oracle.kind}): "

@@ -822,3 +822,14 @@ def test_a_call_beside_the_error_it_raises_now_quoted_is_a_crash_check(tmp_path,
     checks = repro_checks(task, tmp_path, ["report.py", "data/sales.csv"])
     assert [c.describe() for c in checks] == (
         ["column_total('data/sales.csv', 'amount') returns without an error"] if checked else [])
+
+
+def test_a_candidate_that_breaks_passing_tests_ranks_below_one_that_breaks_nothing():
+    from smallcode.core.solve.oracle import CheckResult
+    from smallcode.core.solve.solver import Candidate
+
+    breaks = Candidate(1, 0.0, "", {"a.py": "x"}, [], CheckResult(False, 0.5, "", regressed=True))
+    safe = Candidate(2, 0.7, "", {"a.py": "y"}, [], CheckResult(False, 0.0, ""))
+    passes = Candidate(3, 0.7, "", {"a.py": "z"}, [], CheckResult(True, 1.0, ""))
+    assert sorted([breaks, safe, passes], key=Candidate.rank, reverse=True) == [
+        passes, safe, breaks]

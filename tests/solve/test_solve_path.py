@@ -590,3 +590,43 @@ def test_a_long_file_is_shown_as_an_excerpt_and_the_reply_is_laid_over_the_whole
     assert "        return sum(self.items) - 1" in prompt  # found by the failing test alone
     assert (tmp_path / "shapes.py").read_text() == text.replace("sum(self.items) - 1",
                                                                 "sum(self.items)")
+
+
+def _words_repo(root: Path) -> Path:
+    (root / "words.py").write_text(
+        "def capitalize(word):\n    return word[0].upper() + word[1:]\n\n\n"
+        "def title_case(text):\n    return ' '.join(capitalize(w) for w in text.split(' '))\n")
+    (root / "tests").mkdir()
+    (root / "tests" / "test_words.py").write_text(
+        "from words import title_case\n\n\ndef test_title_case():\n"
+        "    assert title_case('hello world') == 'Hello World'\n")
+    return root
+
+
+@pytest.mark.parametrize("task", [
+    "title_case('hello  world') (two spaces) raises IndexError. Fix it.",
+    "Calling title_case('hello  world') with a double space crashes with IndexError: "
+    "string index out of range",
+    "fix the IndexError from title_case('hello  world')",
+])
+def test_a_candidate_that_stops_the_crash_by_breaking_a_passing_test_is_not_kept(
+        tmp_path: Path, task: str):
+    # it deletes every space: the example no longer raises, the user's passing test fails
+    squash = ("words.py\n```python\ndef capitalize(word):\n    return word[0].upper() + word[1:]"
+              "\n\n\ndef title_case(text):\n    text = text.replace(' ', '')\n"
+              "    return ' '.join(capitalize(w) for w in text.split(' '))\n```\n")
+    repo = _words_repo(tmp_path)
+    before = (repo / "words.py").read_text()
+    with ScriptedServer(default=squash) as srv:
+        proc = run_cli(repo, "--yes", "--json", "--base-url", srv.base_url,
+                       "--max-turns", "2", task)
+    evs = events(proc.stdout)
+    notices = [e["message"] for e in evs if e["type"] == "notice"]
+    assert any(n.startswith("oracle: repro") for n in notices), notices
+    assert any("tests that passed before now fail" in n for n in notices), notices
+    # never "partial: kept candidate ...": the regression is not handed to the user
+    assert proc.returncode == 1, proc.stderr
+    assert (repo / "words.py").read_text() == before
+    done = next(e for e in evs if e["type"] == "done")
+    assert done["success"] is False
+    assert done["reason"].startswith("no candidate of"), done["reason"]
