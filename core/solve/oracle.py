@@ -505,6 +505,77 @@ def where(exc, root):
 """
 
 
+# The same for JavaScript: node's inspector, attached to its own thread, pauses at every
+# exception; at one raised in the project's code it records the line and the local names'
+# values ('line 2 of strings.js: return word[0].toUpperCase() ...; values: word = ""'), so the
+# model reads that the word is empty, not only "Cannot read properties of undefined". Defines
+# ``where()`` (the text for the last such exception) and needs ROOT (the project, with a
+# trailing slash) defined first; without an inspector in the node build it gives "".
+JS_WHERE_SOURCE = r"""
+let where = () => '';
+try {
+  const inspector = require('node:inspector');
+  const { fileURLToPath } = require('node:url');
+  const fs = require('node:fs');
+  const session = new inspector.Session();
+  session.connect();
+  const scripts = {};
+  let last = '';
+  const post = (method, params) => {
+    let out = null;
+    session.post(method, params, (err, res) => { if (!err) out = res; });
+    return out;  // a session on the same thread answers before post returns
+  };
+  const show = (v) => {
+    if (v.type === 'string') return JSON.stringify(v.value).slice(0, 60);
+    if (v.type === 'object' && v.objectId && v.subtype !== 'null') {
+      const res = post('Runtime.callFunctionOn', { objectId: v.objectId, returnByValue: true,
+        functionDeclaration: 'function () { try { return JSON.stringify(this); } ' +
+                             'catch (e) { return String(this); } }' });
+      if (res && typeof res.result.value === 'string') return res.result.value.slice(0, 60);
+    }
+    return String(v.description !== undefined ? v.description : v.value).slice(0, 60);
+  };
+  session.on('Debugger.scriptParsed', (m) => { scripts[m.params.scriptId] = m.params.url; });
+  session.on('Debugger.paused', (m) => {
+    const frame = m.params.callFrames[0];
+    const url = frame ? (scripts[frame.location.scriptId] || frame.url || '') : '';
+    if (!url.startsWith('file:')) return;
+    let file;
+    try { file = fs.realpathSync(fileURLToPath(url)); } catch (e) { return; }
+    if (!file.startsWith(ROOT) || file.includes('/node_modules/')) return;
+    const shown = [];
+    for (const scope of frame.scopeChain) {
+      if (scope.type !== 'local' && scope.type !== 'block') continue;
+      const props = post('Runtime.getProperties', { objectId: scope.object.objectId,
+                                                    ownProperties: true });
+      for (const p of (props ? props.result : [])) {
+        if (p.value && p.value.type !== 'function') shown.push(p.name + ' = ' + show(p.value));
+      }
+      if (scope.type === 'local') break;
+    }
+    const self = frame.this;
+    if (self && self.type === 'object' && self.objectId && self.className !== 'global') {
+      const own = post('Runtime.getProperties', { objectId: self.objectId, ownProperties: true });
+      for (const p of (own ? own.result : [])) {
+        if (p.value && p.value.type !== 'function') shown.push('this.' + p.name + ' = ' + show(p.value));
+      }
+    }
+    const line = frame.location.lineNumber + 1;
+    let code = '';
+    try { code = fs.readFileSync(file, 'utf8').split('\n')[line - 1].trim().replace(/;$/, ''); } catch (e) {}
+    let values = [...new Set(shown)].join(', ');
+    if (values.length > 400) values = values.slice(0, 397) + '...';
+    last = ` (line ${line} of ${file.slice(ROOT.length)}: ${code}` +
+           (values ? `; values: ${values})` : ')');
+  });
+  post('Debugger.enable', {});
+  post('Debugger.setPauseOnExceptions', { state: 'all' });
+  where = () => { post('Debugger.setPauseOnExceptions', { state: 'none' }); return last; };
+} catch (e) { /* no inspector: the error alone */ }
+"""
+
+
 @dataclass
 class ReproCheck:
     """``call`` evaluated with ``module``'s names must equal ``expected`` (a Python literal), or
@@ -556,14 +627,17 @@ class ReproCheck:
                        f"  console.log({json.dumps(self.call)} + ' returned ' + "
                        "JSON.stringify(got) + ', expected ' + JSON.stringify(expected));\n"
                        "  process.exit(3);\n}\n")
-        return (f"const ns = require({path});\n"
+        real = os.path.realpath(root) + os.sep
+        return (f"const ROOT = {json.dumps(real)};\n" + JS_WHERE_SOURCE +
+                f"const ns = require({path});\n"
                 "let got;\n"
                 "try {\n"
                 f"  got = new Function(...Object.keys(ns), 'return (' + {json.dumps(self.call)} "
                 "+ ');')(...Object.values(ns));\n"
                 "} catch (e) {\n"
-                f"  console.log({json.dumps(self.call)} + ' threw ' + e);\n"
-                "  process.exit(4);\n}\n" + compare)
+                f"  console.log({json.dumps(self.call)} + ' threw ' + e + where());\n"
+                "  process.exit(4);\n}\n"
+                "where();\n" + compare)
 
     def run(self, root: Path) -> tuple[bool, str]:
         code, out = self._run(root)

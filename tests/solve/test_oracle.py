@@ -833,3 +833,32 @@ def test_a_candidate_that_breaks_passing_tests_ranks_below_one_that_breaks_nothi
     passes = Candidate(3, 0.7, "", {"a.py": "z"}, [], CheckResult(True, 1.0, ""))
     assert sorted([breaks, safe, passes], key=Candidate.rank, reverse=True) == [
         passes, safe, breaks]
+
+
+@pytest.mark.skipif(__import__("shutil").which("node") is None, reason="node not installed")
+def test_a_javascript_crash_names_the_line_and_the_values_there(tmp_path: Path):
+    (tmp_path / "strings.js").write_text(
+        "function capitalize(word) {\n  return word[0].toUpperCase() + word.slice(1);\n}\n\n"
+        "function titleCase(text) {\n  return text.split(' ').map(capitalize).join(' ');\n}\n\n"
+        "class Cart {\n  constructor() { this.items = { pen: 2 }; }\n"
+        "  total() {\n    let sum = 0;\n"
+        "    for (const [, [price, qty]] of Object.entries(this.items)) sum += price * qty;\n"
+        "    return sum;\n  }\n}\n\nmodule.exports = { capitalize, titleCase, Cart };\n")
+    ok, detail = ReproCheck("strings.js", "titleCase('hello  world')", None).run(tmp_path)
+    assert not ok
+    assert detail.endswith("threw TypeError: Cannot read properties of undefined (reading "
+                           "'toUpperCase') (line 2 of strings.js: return word[0].toUpperCase() "
+                           "+ word.slice(1); values: word = \"\")"), detail
+    # a method: its object's fields too
+    ok, detail = ReproCheck("strings.js", "new Cart().total()", None).run(tmp_path)
+    assert not ok and "(line 13 of strings.js: for (const [, [price, qty]]" in detail, detail
+    assert 'sum = 0' in detail and 'this.items = {"pen":2}' in detail, detail
+    # an error caught and handled inside the project is not what the call failed with
+    (tmp_path / "safe.js").write_text(
+        "function parse(t) {\n  try { return JSON.parse(t); } catch (e) { return null; }\n}\n"
+        "function first(t) {\n  const data = parse(t);\n  return data.items[0];\n}\n"
+        "module.exports = { parse, first };\n")
+    ok, detail = ReproCheck("safe.js", "first('{')", None).run(tmp_path)
+    assert not ok and "(line 6 of safe.js: return data.items[0]; values: t = \"{\", data = null)" \
+        in detail, detail
+    assert ReproCheck("safe.js", "first('{\"items\": [4]}')", "4").run(tmp_path) == (True, "")
