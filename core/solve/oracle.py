@@ -509,8 +509,9 @@ def where(exc, root):
 # exception; at one raised in the project's code it records the line and the local names'
 # values ('line 2 of strings.js: return word[0].toUpperCase() ...; values: word = ""'), so the
 # model reads that the word is empty, not only "Cannot read properties of undefined". Defines
-# ``where()`` (the text for the last such exception) and needs ROOT (the project, with a
-# trailing slash) defined first; without an inspector in the node build it gives "".
+# ``where()`` (the text for the last such exception since the previous ``where()``) and needs
+# ROOT (the project's real path, with a trailing slash) defined first; without an inspector in
+# the node build it gives "".
 JS_WHERE_SOURCE = r"""
 let where = () => '';
 try {
@@ -571,7 +572,7 @@ try {
   });
   post('Debugger.enable', {});
   post('Debugger.setPauseOnExceptions', { state: 'all' });
-  where = () => { post('Debugger.setPauseOnExceptions', { state: 'none' }); return last; };
+  where = () => { const text = last; last = ''; return text; };
 } catch (e) { /* no inspector: the error alone */ }
 """
 
@@ -636,8 +637,7 @@ class ReproCheck:
                 "+ ');')(...Object.values(ns));\n"
                 "} catch (e) {\n"
                 f"  console.log({json.dumps(self.call)} + ' threw ' + e + where());\n"
-                "  process.exit(4);\n}\n"
-                "where();\n" + compare)
+                "  process.exit(4);\n}\n" + compare)
 
     def run(self, root: Path) -> tuple[bool, str]:
         code, out = self._run(root)

@@ -43,7 +43,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .oracle import WHERE_SOURCE, required_arguments
+from .oracle import JS_WHERE_SOURCE, WHERE_SOURCE, required_arguments
 
 MAX_CALLS = 12
 CALL_SECONDS = 2
@@ -472,11 +472,14 @@ def _from_json(value: str) -> str:
 # ("raises <Error name>" when it throws; "<function>" and the like for what JSON cannot hold)
 JS_RUNNER = r"""
 const path = require("path");
+const ROOT = require("fs").realpathSync(".") + path.sep;
+JS_WHERE_SOURCE
 const calls = JSON.parse(process.argv[1]), mods = JSON.parse(process.argv[2]);
 const ns = {};
 for (const m of mods) Object.assign(ns, require(path.resolve(m)));
 const out = [];
 for (const call of calls) {
+  where();
   try {
     const v = new Function(...Object.keys(ns), "return (" + call + ");")(...Object.values(ns));
     let text;
@@ -484,11 +487,11 @@ for (const call of calls) {
     out.push([text === undefined ? "<" + typeof v + ">" : text.slice(0, 400), ""]);
   } catch (e) {
     const name = (e && e.name) || "Error";
-    out.push(["raises " + name, String(e && e.message).slice(0, 200)]);
+    out.push(["raises " + name, String(e && e.message).slice(0, 200) + where()]);
   }
 }
 console.log(JSON.stringify(out));
-"""
+""".replace("JS_WHERE_SOURCE", JS_WHERE_SOURCE)
 
 
 @dataclass

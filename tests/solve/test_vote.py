@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -339,6 +340,23 @@ def test_broken_examples_name_the_call_the_error_and_the_line_that_raised(tmp_pa
     assert found == [("merge([(1, 2)]) raised TypeError: 'tuple' object does not support item "
                      "assignment (line 3 of spans.py: out[-1][1] = 9; values: spans = "
                      "[(1, 2)], out = [(1, 2)])")]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
+def test_broken_javascript_examples_name_the_line_and_the_values_there(tmp_path: Path):
+    (tmp_path / "csv.js").write_text(
+        "function formatCell(c) { return String(c); }\n"
+        "function formatRow(row) {\n  return row.map(formatCell).join(',');\n}\n"
+        "function toCsv(rows) { return rows.map(formatRow).join('\\n'); }\n"
+        "module.exports = { toCsv, formatRow, formatCell };\n")
+    calls = ['toCsv(["a", "b"])', 'toCsv([["a", "b"], ["c"]])', "formatRow(3)"]
+    # the flat list reaches formatRow with a string: the model reads that rows hold rows
+    assert broken_examples(tmp_path, ["csv.js"], calls) == [
+        'toCsv(["a", "b"]) raised TypeError: row.map is not a function (line 3 of csv.js: '
+        "return row.map(formatCell).join(','); values: row = \"a\")",
+        "formatRow(3) raised TypeError: row.map is not a function (line 3 of csv.js: "
+        "return row.map(formatCell).join(','); values: row = 3)"]
+    assert behaviour(tmp_path, ["csv.js"], calls)[1] == "'a,b\\nc'"
 
 
 SPANS_STUB = "def merge(spans):\n    pass\n"
