@@ -412,7 +412,7 @@ class Agent:
     async def _solve(self, task: str) -> DoneEvent | None:
         """The solve path for edit tasks (and renames, whatever the route): candidates as plain
         code checked by an oracle. None when it does not apply; the tool loop then runs."""
-        from .solve import Solver, find_rename, outcome_event, wants_change
+        from .solve import Solver, find_module_move, find_rename, outcome_event, wants_change
 
         conf = self.settings.solve
         if not conf.enabled:
@@ -420,12 +420,17 @@ class Agent:
         # a question whose answer goes into a file ("... Write the number into answer.txt")
         # is an edit of that file alone
         edit_like = wants_change(self.state.category, task, bool(self.state.asked_files))
-        if not edit_like and find_rename(task, self.workspace) is None:
+        if not edit_like and find_rename(task, self.workspace) is None \
+                and find_module_move(task, self.workspace) is None:
             return None
+        from .tools.module_move import MoveModuleArgs, move_module
         from .tools.refactor import RenameArgs, rename_symbol
 
         def rename(old: str, new: str) -> ToolResult:
             return rename_symbol(RenameArgs(old=old, new=new), self.ctx)
+
+        def move(old: str, new: str) -> ToolResult:
+            return move_module(MoveModuleArgs(old_path=old, new_path=new), self.ctx)
 
         async def allow_edit(detail: str) -> bool:
             if self.settings.agent.permission_mode != "ask":
@@ -437,6 +442,7 @@ class Agent:
 
         solver = Solver(self.model, self.workspace, conf, snapshots=self.ctx.services.snapshots,
                         graph=self.ctx.services.graph, emit=self._emit, rename_tool=rename,
+                        move_tool=move,
                         allow_edit=allow_edit, checker=self.ctx.services.candidate_checker)
         try:
             outcome = await solver.solve(task)

@@ -11,11 +11,12 @@ from .formats import (
 )
 from .localize import Located, locate
 from .oracle import CheckResult, Oracle, ReproCheck, config_values, repro_checks
-from .rename import RenameRequest, find_rename
+from .rename import ModuleMove, RenameRequest, find_module_move, find_rename
 from .request import is_question, wants_change
 from .solver import Candidate, SolveOutcome, Solver, outcome_event
 
 __all__ = ["FORMATS", "Candidate", "CheckResult", "EditFormat", "FunctionFormat", "Located",
-           "Oracle", "RenameRequest", "ReproCheck", "SearchReplaceFormat", "SolveOutcome",
-           "Solver", "WholeFileFormat", "choose_format", "config_values", "find_rename",
+           "ModuleMove", "Oracle", "RenameRequest", "ReproCheck", "SearchReplaceFormat", "SolveOutcome",
+           "Solver", "WholeFileFormat", "choose_format", "config_values", "find_module_move",
+           "find_rename",
            "is_question", "locate", "outcome_event", "repro_checks", "wants_change"]

@@ -61,6 +61,7 @@ class Oracle:
     repro: list[ReproCheck] = field(default_factory=list)
     config_values: list[tuple[str, str]] = field(default_factory=list)  # (key, value)
     rename: tuple[str, str] | None = None
+    module_move: tuple[str, str] | None = None  # (old file, new file) of a moved module
     test_timeout: float = 120.0
     baseline: dict[str, str] = field(default_factory=dict)  # code files' text before any change
     from_document: bool = False  # the examples come from a specification with more rules
@@ -111,6 +112,8 @@ class Oracle:
         parts += [_config_holds(root, changed, key, value) for key, value in self.config_values]
         if self.rename is not None:
             parts.append(_rename_done(root, *self.rename))
+        if self.module_move is not None:
+            parts.append(_module_moved(root, *self.module_move))
         loaded = _loads_and_fits(root, py)
         if loaded:
             parts.append((False, loaded))
@@ -1154,3 +1157,26 @@ def _rename_done(root: Path, old: str, new: str) -> tuple[bool, str]:
         if rx.search(p.read_text(errors="replace")):
             left.append(str(p.relative_to(root)))
     return (not left, f"{old} is still used in {', '.join(left)}" if left else "")
+
+
+def _module_moved(root: Path, old: str, new: str) -> tuple[bool, str]:
+    """The module file ``old`` is gone, ``new`` is there, and no Python file imports the old
+    module any more (by any name the project can import it by)."""
+    from ..tools.module_move import import_names, uses_of
+
+    problems = []
+    if (root / old).exists():
+        problems.append(f"{old} still exists")
+    if not (root / new).is_file():
+        problems.append(f"{new} does not exist")
+    names = import_names(root, old)
+    for p in sorted(root.rglob("*.py")):
+        if not p.is_file() or {".git", ".smallcode", "node_modules"} & set(p.parts):
+            continue
+        rel = str(p.relative_to(root))
+        text = p.read_text(errors="replace")
+        lines = sorted({n for name in names for n in uses_of(rel, text, name)})
+        if lines:
+            problems.append(f"{rel} line {', '.join(map(str, lines))} still imports "
+                            f"{names[0]}")
+    return (not problems, "; ".join(problems))

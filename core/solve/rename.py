@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..tools.refactor import files_using
 from ..tools.workspace import Workspace
@@ -240,3 +241,79 @@ def _substitutes(task: str, old: re.Match[str], new: re.Match[str]) -> bool:
     if word.startswith(("instead", "rather", "in place", "over")) or word.endswith("not"):
         return first is new  # "new instead of old", "new over old", "new now, not old"
     return first is old  # "old -> new", "old to new", "old becomes new", "old known as new"
+
+
+# a Python module file written as a path ("app/helpers.py", "`helpers.py`")
+PY_PATH = re.compile(r"(?<![\w./\\-])`?((?:[\w.-]+/)*[A-Za-z_]\w*\.py)`?(?![\w/])")
+# a module written as a name next to the word module ("the helpers module", "module app.helpers")
+MODULE_NAME = re.compile(r"`?\b([A-Za-z_][\w.]*)`?\s+module\b|\bmodule\s+`?([A-Za-z_][\w.]*)`?",
+                         re.IGNORECASE)
+# the new name after the old one ("... to text_tools", "-> text_tools", "as text_tools")
+NEW_NAME = re.compile(r"^\s*(?:to|into|as|->|→|=>)\s+`?([A-Za-z_]\w*)`?(?![\w./])", re.IGNORECASE)
+MOVE_VERB = re.compile(r"\b(?:renam\w*|renmae\w*|mov(?:e|es|ed|ing)|mv|called|named?)\b|->|→|=>",
+                       re.IGNORECASE)
+TOP_DEFINES = re.compile(r"^(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)|^([A-Za-z_]\w*)\s*=",
+                         re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class ModuleMove:
+    old: str  # the module file now (relative path)
+    new: str  # where it goes
+    evidence: str
+
+
+def find_module_move(task: str, ws: Workspace) -> ModuleMove | None:
+    """(old file, new file) when the message asks to rename or move one Python module of the
+    project, else None. Not a phrase rule: the message must use a naming or moving verb (or an
+    arrow), name exactly one module the project has (as a path, a file name, or a name next to
+    the word "module") and, after it, exactly one that does not exist yet; a message that
+    mentions a function or class the module defines moves that name, not the module."""
+    if not MOVE_VERB.search(task):
+        return None
+    files = [ws.rel(p) for p in ws.iter_files() if p.suffix == ".py"]
+
+    def existing(written: str) -> str | None:
+        if written in files:
+            return written
+        if "/" not in written:
+            same = [f for f in files if f.rsplit("/", 1)[-1] == written]
+            return same[0] if len(same) == 1 else None
+        return None
+
+    # (position, written as, the project's file or None)
+    mentions: list[tuple[int, str, str | None]] = []
+    for m in PY_PATH.finditer(task):
+        mentions.append((m.start(), m.group(1), existing(m.group(1))))
+    for m in MODULE_NAME.finditer(task):
+        name = m.group(1) or m.group(2)
+        if name.lower() in ("the", "a", "this", "that", "python", "new", "old", "whole"):
+            continue
+        path = name.replace(".", "/") + ".py"
+        found = existing(path)
+        if found is None:
+            continue
+        mentions.append((m.start(), path, found))
+        after = NEW_NAME.match(task[m.end():])
+        if after and existing(after.group(1) + ".py") is None:
+            mentions.append((m.end() + after.start(1), after.group(1) + ".py", None))
+    olds = {found for _, _, found in mentions if found is not None}
+    news = [(pos, written) for pos, written, found in mentions if found is None]
+    if len(olds) != 1 or len({w for _, w in news}) != 1:
+        return None
+    old = next(iter(olds))
+    first_old = min(pos for pos, _, found in mentions if found == old)
+    pos, new = news[0]
+    if pos < first_old or not re.fullmatch(r"[A-Za-z_]\w*", Path(new).stem):
+        return None
+    if "/" not in new and "/" in old:
+        new = old.rsplit("/", 1)[0] + "/" + new
+    try:
+        source = (ws.root / old).read_text(errors="replace")
+    except OSError:
+        return None
+    defined = {a or b for a, b in TOP_DEFINES.findall(source)}
+    if any(re.search(rf"(?<![\w.]){re.escape(n)}(?![\w])", task) for n in defined
+           if n != Path(old).stem):
+        return None  # "move slug from helpers.py to text_tools.py" moves a function
+    return ModuleMove(old, new, f"{old} is a module of the project; {new} does not exist yet")

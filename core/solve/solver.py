@@ -54,7 +54,7 @@ from .oracle import (
     pasted_answers,
     repro_checks,
 )
-from .rename import RenameRequest, find_rename
+from .rename import ModuleMove, RenameRequest, find_module_move, find_rename
 from .vote import (
     JS_CODE,
     JS_WORDS,
@@ -172,6 +172,7 @@ class Solver:
     def __init__(self, model: ChatModel, workspace: Workspace, settings: Any, *,
                  snapshots: Any = None, graph: Any = None, emit: Emit,
                  rename_tool: Callable[[str, str], Any] | None = None,
+                 move_tool: Callable[[str, str], Any] | None = None,
                  allow_edit: Callable[[str], Awaitable[bool]] | None = None,
                  checker: CandidateChecker | None = None) -> None:
         """``checker`` runs the oracle on each candidate (default: in this process; under
@@ -183,6 +184,7 @@ class Solver:
         self.graph = graph
         self.emit = emit
         self.rename_tool = rename_tool
+        self.move_tool = move_tool
         self.allow_edit = allow_edit
         self.checker: CandidateChecker = checker or LocalChecker()
         self.usage = Usage()
@@ -201,6 +203,9 @@ class Solver:
     async def solve(self, task: str) -> SolveOutcome | None:
         """Solve ``task`` or return None when it is not an edit this path can take (no file to
         change was found): the caller then uses the tool loop."""
+        move = find_module_move(task, self.ws)
+        if move is not None and self.move_tool is not None:
+            return await self._move(move)
         rename = find_rename(task, self.ws)
         if rename is not None and self.rename_tool is not None:
             return await self._rename(rename)
@@ -221,13 +226,15 @@ class Solver:
         if self.allow_edit is not None and not await self.allow_edit(
                 f"rename {req.old} to {req.new} in every file that uses it"):
             return SolveOutcome(False, "the user did not allow the edit", "none")
+        # the tests as they were before the rename: a test it breaks is a regression
+        start_failures = await asyncio.to_thread(self._start_failures)
         result = await asyncio.to_thread(self.rename_tool, req.old, req.new)
         await self.emit(ToolResultEvent(call_id="solve-rename", name="rename_symbol", ok=result.ok,
                                         output=result.output,
                                         diff=result.diff))
         oracle = Oracle("structural", True, f"no {req.old} left, every file compiles and "
                         "imports, the tests pass", rename=(req.old, req.new),
-                        start_failures=await asyncio.to_thread(self._start_failures))
+                        start_failures=start_failures)
         check = await asyncio.to_thread(oracle.check, self.ws.root, list(result.changed_files))
         if check.passed:
             return SolveOutcome(True, f"renamed {req.old} to {req.new} in "
@@ -235,6 +242,30 @@ class Solver:
                                 "left, everything compiles, tests pass", "structural",
                                 list(result.changed_files))
         return SolveOutcome(False, f"the rename of {req.old} left problems: {check.detail}",
+                            "structural", list(result.changed_files))
+
+    async def _move(self, req: ModuleMove) -> SolveOutcome:
+        await self.emit(NoticeEvent(message=f"solve: move the module {req.old} -> {req.new} "
+                                            f"(a deterministic operation; {req.evidence})"))
+        assert self.move_tool is not None
+        if self.allow_edit is not None and not await self.allow_edit(
+                f"move {req.old} to {req.new} and update every import of it"):
+            return SolveOutcome(False, "the user did not allow the edit", "none")
+        start_failures = await asyncio.to_thread(self._start_failures)
+        result = await asyncio.to_thread(self.move_tool, req.old, req.new)
+        await self.emit(ToolResultEvent(call_id="solve-move", name="move_module", ok=result.ok,
+                                        output=result.output, diff=result.diff))
+        oracle = Oracle("structural", True, f"{req.old} gone, no import of it left, every file "
+                        "compiles and imports, the tests pass", module_move=(req.old, req.new),
+                        start_failures=start_failures)
+        changed = [r for r in result.changed_files if (self.ws.root / r).exists()]
+        check = await asyncio.to_thread(oracle.check, self.ws.root, changed)
+        if check.passed:
+            return SolveOutcome(True, f"moved {req.old} to {req.new} and updated the imports in "
+                                f"{len(changed) - 1} files; verified: no import of the old "
+                                "module left, everything compiles, tests pass", "structural",
+                                list(result.changed_files))
+        return SolveOutcome(False, f"the move of {req.old} left problems: {check.detail}",
                             "structural", list(result.changed_files))
 
     def _start_failures(self) -> list[str] | None:
