@@ -124,8 +124,16 @@ class Oracle:
             run = testrunner.run_tests(runner, [], self.test_timeout)
             if self.kind == "tests":
                 tests_share = self._tests_share(run)
+                broken = run.regressions(self.start_failures)
+                regressed = bool(broken)
+                if broken:
+                    # said first and plainly: a 1.5B that swaps the old behaviour for the new
+                    # one ("%d/%m/%Y" replaced by "%Y-%m-%d") reads the next failure as the
+                    # new one's and swaps back
+                    parts.append((False, "tests that passed before this change fail now: "
+                                  + ", ".join(broken[:5]) + " — the code must keep doing what "
+                                  "they check, as well as what the task asks"))
                 parts.append((run.ok, "" if run.ok else run.compact()))
-                regressed = bool(run.regressions(self.start_failures))
             else:
                 broken = run.regressions(self.start_failures or [])
                 if not run.ok and (broken or self.start_failures is None):

@@ -862,3 +862,37 @@ def test_a_javascript_crash_names_the_line_and_the_values_there(tmp_path: Path):
     assert not ok and "(line 6 of safe.js: return data.items[0]; values: t = \"{\", data = null)" \
         in detail, detail
     assert ReproCheck("safe.js", "first('{\"items\": [4]}')", "4").run(tmp_path) == (True, "")
+
+
+def test_a_candidate_that_swaps_the_old_behaviour_for_the_new_is_told_which_tests_it_broke(
+        tmp_path: Path):
+    from smallcode.core.edit import testrunner
+
+    (tmp_path / "dates.py").write_text(
+        "from datetime import datetime\n\n\ndef parse_date(text):\n"
+        "    return datetime.strptime(text, '%d/%m/%Y').date()\n")
+    (tmp_path / "test_dates.py").write_text(
+        "from datetime import date\n\nfrom dates import parse_date\n\n\n"
+        "def test_parse_european():\n    assert parse_date('05/03/2024') == date(2024, 3, 5)\n\n\n"
+        "def test_parse_iso():\n    assert parse_date('2024-03-05') == date(2024, 3, 5)\n")
+    start = testrunner.run_tests(testrunner.detect_test_runner(tmp_path), [])
+    oracle = Oracle("tests", True, "1 test fails now", start_failures=start.failure_ids(),
+                    start_passed=start.passed_count())
+    (tmp_path / "dates.py").write_text(
+        "from datetime import datetime\n\n\ndef parse_date(text):\n"
+        "    return datetime.strptime(text, '%Y-%m-%d').date()\n")
+    swapped = oracle.check(tmp_path, ["dates.py"])
+    assert not swapped.passed and swapped.regressed
+    assert swapped.detail.startswith(
+        "tests that passed before this change fail now: test_dates.py::test_parse_european — "
+        "the code must keep doing what they check, as well as what the task asks"), swapped.detail
+    (tmp_path / "dates.py").write_text(
+        "from datetime import datetime\n\n\ndef parse_date(text):\n    return None\n")
+    assert oracle.check(tmp_path, ["dates.py"]).regressed
+    # the fix that keeps the old format breaks nothing
+    (tmp_path / "dates.py").write_text(
+        "from datetime import datetime\n\n\ndef parse_date(text):\n"
+        "    fmt = '%Y-%m-%d' if '-' in text else '%d/%m/%Y'\n"
+        "    return datetime.strptime(text, fmt).date()\n")
+    fixed = oracle.check(tmp_path, ["dates.py"])
+    assert fixed.passed and not fixed.regressed
