@@ -218,55 +218,48 @@ class Solver:
         await self.emit(NoticeEvent(message=f"oracle: {oracle.kind} — {oracle.description}"))
         return await self._candidates(task, located, oracle)
 
-    # ------------------------------------------------------------------ rename
+    # ------------------------------------------------------------------ rename, module move
     async def _rename(self, req: RenameRequest) -> SolveOutcome:
-        await self.emit(NoticeEvent(message=f"solve: rename {req.old} -> {req.new} "
-                                            f"(a deterministic operation; {req.evidence})"))
         assert self.rename_tool is not None
-        if self.allow_edit is not None and not await self.allow_edit(
-                f"rename {req.old} to {req.new} in every file that uses it"):
-            return SolveOutcome(False, "the user did not allow the edit", "none")
-        # the tests as they were before the rename: a test it breaks is a regression
-        start_failures = await asyncio.to_thread(self._start_failures)
-        result = await asyncio.to_thread(self.rename_tool, req.old, req.new)
-        await self.emit(ToolResultEvent(call_id="solve-rename", name="rename_symbol", ok=result.ok,
-                                        output=result.output,
-                                        diff=result.diff))
-        oracle = Oracle("structural", True, f"no {req.old} left, every file compiles and "
-                        "imports, the tests pass", rename=(req.old, req.new),
-                        start_failures=start_failures)
-        check = await asyncio.to_thread(oracle.check, self.ws.root, list(result.changed_files))
-        if check.passed:
-            return SolveOutcome(True, f"renamed {req.old} to {req.new} in "
-                                f"{len(result.changed_files)} files; verified: no old name "
-                                "left, everything compiles, tests pass", "structural",
-                                list(result.changed_files))
-        return SolveOutcome(False, f"the rename of {req.old} left problems: {check.detail}",
-                            "structural", list(result.changed_files))
+        return await self._operation(
+            f"rename {req.old} -> {req.new} (a deterministic operation; {req.evidence})",
+            f"rename {req.old} to {req.new} in every file that uses it",
+            lambda: self.rename_tool(req.old, req.new), "rename_symbol",
+            Oracle("structural", True, f"no {req.old} left, every file compiles and imports, "
+                   "the tests pass", rename=(req.old, req.new)),
+            f"renamed {req.old} to {req.new}", "no old name left", f"the rename of {req.old}")
 
     async def _move(self, req: ModuleMove) -> SolveOutcome:
-        await self.emit(NoticeEvent(message=f"solve: move the module {req.old} -> {req.new} "
-                                            f"(a deterministic operation; {req.evidence})"))
         assert self.move_tool is not None
-        if self.allow_edit is not None and not await self.allow_edit(
-                f"move {req.old} to {req.new} and update every import of it"):
+        return await self._operation(
+            f"move the module {req.old} -> {req.new} (a deterministic operation; "
+            f"{req.evidence})",
+            f"move {req.old} to {req.new} and update every import of it",
+            lambda: self.move_tool(req.old, req.new), "move_module",
+            Oracle("structural", True, f"{req.old} gone, no import of it left, every file "
+                   "compiles and imports, the tests pass", module_move=(req.old, req.new)),
+            f"moved {req.old} to {req.new}", "no import of the old module left",
+            f"the move of {req.old}")
+
+    async def _operation(self, notice: str, ask: str, run: Callable[[], Any], tool: str,
+                         oracle: Oracle, done: str, holds: str, what: str) -> SolveOutcome:
+        """A deterministic operation (a rename, a module move): asked for, run once, checked by
+        its structural ``oracle`` against the tests as they were before it."""
+        await self.emit(NoticeEvent(message=f"solve: {notice}"))
+        if self.allow_edit is not None and not await self.allow_edit(ask):
             return SolveOutcome(False, "the user did not allow the edit", "none")
-        start_failures = await asyncio.to_thread(self._start_failures)
-        result = await asyncio.to_thread(self.move_tool, req.old, req.new)
-        await self.emit(ToolResultEvent(call_id="solve-move", name="move_module", ok=result.ok,
+        # the tests as they were before: a test the operation breaks is a regression
+        oracle.start_failures = await asyncio.to_thread(self._start_failures)
+        result = await asyncio.to_thread(run)
+        await self.emit(ToolResultEvent(call_id=f"solve-{tool}", name=tool, ok=result.ok,
                                         output=result.output, diff=result.diff))
-        oracle = Oracle("structural", True, f"{req.old} gone, no import of it left, every file "
-                        "compiles and imports, the tests pass", module_move=(req.old, req.new),
-                        start_failures=start_failures)
-        changed = [r for r in result.changed_files if (self.ws.root / r).exists()]
-        check = await asyncio.to_thread(oracle.check, self.ws.root, changed)
+        changed = list(result.changed_files)
+        present = [r for r in changed if (self.ws.root / r).exists()]  # a moved file is gone
+        check = await asyncio.to_thread(oracle.check, self.ws.root, present)
         if check.passed:
-            return SolveOutcome(True, f"moved {req.old} to {req.new} and updated the imports in "
-                                f"{len(changed) - 1} files; verified: no import of the old "
-                                "module left, everything compiles, tests pass", "structural",
-                                list(result.changed_files))
-        return SolveOutcome(False, f"the move of {req.old} left problems: {check.detail}",
-                            "structural", list(result.changed_files))
+            return SolveOutcome(True, f"{done} ({len(changed)} files changed); verified: {holds}"
+                                ", everything compiles, tests pass", "structural", changed)
+        return SolveOutcome(False, f"{what} left problems: {check.detail}", "structural", changed)
 
     def _start_failures(self) -> list[str] | None:
         runner = testrunner.detect_test_runner(self.ws.root)

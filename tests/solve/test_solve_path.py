@@ -136,6 +136,24 @@ def test_a_rename_phrased_freely_is_one_deterministic_operation(tmp_path: Path):
     assert done["verified"] == "structural"
 
 
+def test_a_rename_that_breaks_a_passing_test_is_reported_not_verified(tmp_path: Path):
+    # the test reads the public names from a text file, which a rename leaves alone: it
+    # passes before the rename and fails after it
+    (tmp_path / "cart.py").write_text("def calc_total(items):\n    return sum(items)\n")
+    (tmp_path / "api.txt").write_text("calc_total\n")
+    (tmp_path / "test_api.py").write_text(
+        "import cart\n\n\ndef test_api():\n"
+        "    for name in open('api.txt').read().split():\n"
+        "        assert hasattr(cart, name)\n")
+    with ScriptedServer([]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
+                       "rename calc_total to compute_total")
+    assert proc.returncode == 1, proc.stdout
+    done = next(e for e in events(proc.stdout) if e["type"] == "done")
+    assert done["reason"].startswith("the rename of calc_total left problems: tests that "
+                                     "passed before now fail"), done["reason"]
+
+
 @pytest.mark.parametrize("task", [
     "Rename calc_total to compute_total across all the files, tests included.",
     ("Rename calc_total to compute_total. Update every caller. Fix the imports. Keep the "
