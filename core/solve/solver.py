@@ -96,6 +96,7 @@ class Candidate:
     result: CheckResult | None = None
     diff_lines: int = 0
     in_place: bool = False  # a deterministic edit (a config value set in place), no model call
+    stopped: bool = False  # its reply was stopped unfinished: another of its batch had passed
 
     @property
     def name(self) -> str:
@@ -389,7 +390,7 @@ class Solver:
 
     async def _generate(self, number: int, messages: list[Message], temperature: float,
                         fmt: EditFormat, located: Located, max_tokens: int,
-                        task: str) -> Candidate:
+                        task: str, stop: asyncio.Event | None = None) -> Candidate:
         # a fixed seed per candidate: the same task gives the same candidates on one machine;
         # streamed, so the read timeout bounds a stall between tokens, not a whole file that
         # a busy CPU takes minutes to write; and ended as soon as the edit is whole (the
@@ -400,6 +401,8 @@ class Solver:
 
         def on_delta(piece: str) -> bool:
             streamed.append(piece)
+            if stop is not None and stop.is_set():
+                return True  # another candidate of the batch passed: no need for this one
             if "\n" not in piece:
                 return False
             cut = fmt.complete("".join(streamed), current)
@@ -418,6 +421,10 @@ class Solver:
         await self.emit(UsageEvent(prompt_tokens=reply.usage.prompt_tokens,
                                    completion_tokens=reply.usage.completion_tokens,
                                    cached_tokens=reply.usage.cached_tokens))
+        if not kept and stop is not None and stop.is_set() and reply.finish_reason == "stop" \
+                and fmt.complete(reply.content, current) is None:
+            # ended by ``stop``, unfinished (the tokens it made are counted above)
+            return Candidate(number, temperature, reply.content, {}, [], stopped=True)
         await self.emit(AssistantText(text=reply.content))
         parsed = fmt.parse(reply.content, current,
                            cut_off=not kept and reply.finish_reason == "length")
@@ -449,6 +456,21 @@ class Solver:
                 files[rel] = text
         cand = Candidate(number, temperature, reply.content, files, problems)
         cand.diff_lines = _diff_size(located.files, files)
+        return cand
+
+    async def _checked_early(self, call: Awaitable[Candidate], oracle: Oracle, located: Located,
+                             task: str, seen: dict[str, CheckResult],
+                             stop: asyncio.Event) -> Candidate:
+        """The candidate ``call`` makes, checked as soon as it is back (the verdict goes into
+        ``seen``, where the batch's checks find it); a pass sets ``stop``."""
+        cand = await call
+        if cand.stopped or stop.is_set():
+            return cand
+        key = repr(sorted(cand.files.items()))
+        if key not in seen:
+            seen[key] = await self._check(cand, oracle, located, task)
+        if seen[key].passed:
+            stop.set()
         return cand
 
     async def _check(self, cand: Candidate, oracle: Oracle, located: Located,
@@ -540,19 +562,32 @@ class Solver:
             round_start = number
             while pending and time.monotonic() < deadline:
                 batch, pending = pending[:slots], pending[slots:]
+                # with a check that decides alone (no vote), the first candidate of the batch
+                # that passes ends the others' replies where they are: their code is not needed
+                # (on a CPU server the slots share the cores, so the passing one also comes
+                # back sooner)
+                stop = asyncio.Event() if len(batch) > 1 and not votable else None
                 # the first candidate of a round reasons before its code; the others don't
                 calls = [self._generate(number + i + 1, messages if number + i == round_start
                                         else others, t, fmt, located,
-                                        max_tokens, task) for i, t in enumerate(batch)]
+                                        max_tokens, task, stop) for i, t in enumerate(batch)]
                 if best is not None:
                     # a later batch must not outlive the budget (a busy shared server can take
                     # minutes per reply): what is not back by then is given up
                     left = max(deadline - time.monotonic(), 1.0)
                     calls = [asyncio.wait_for(c, left) for c in calls]
+                if stop is not None:
+                    calls = [self._checked_early(c, oracle, located, task, seen, stop)
+                             for c in calls]
                 results = await asyncio.gather(*calls, return_exceptions=True)
                 number += len(batch)
                 errors = [r for r in results if isinstance(r, BaseException)]
-                made = [r for r in results if isinstance(r, Candidate)]
+                made = [r for r in results if isinstance(r, Candidate) and not r.stopped]
+                for cand in results:
+                    if isinstance(cand, Candidate) and cand.stopped:
+                        await self.emit(NoticeEvent(message=f"candidate {cand.number}: stopped "
+                                                            "unfinished, another candidate of "
+                                                            "its batch passes"))
                 if errors and not made and best is None:
                     raise errors[0]  # nothing to keep: the caller reports the model error
                 if errors:
@@ -902,7 +937,8 @@ class Solver:
 
     async def _finish(self, best: Candidate | None, tried: list[Candidate], oracle: Oracle,
                       located: Located) -> SolveOutcome:
-        n = len(tried)
+        # candidates asked for (one stopped unfinished is not among those tried)
+        n = max([len(tried), *(c.number for c in tried)])
         if best is None or best.result is None or not best.files:
             why = best.result.detail.splitlines()[0] if best and best.result else "no reply"
             return SolveOutcome(False, f"no usable candidate in {n}: {why}", "none", [],

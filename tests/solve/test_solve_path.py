@@ -648,3 +648,34 @@ def test_a_candidate_that_stops_the_crash_by_breaking_a_passing_test_is_not_kept
     done = next(e for e in evs if e["type"] == "done")
     assert done["success"] is False
     assert done["reason"].startswith("no candidate of"), done["reason"]
+
+
+def test_with_two_slots_the_first_passing_candidate_stops_the_other_reply(tmp_path):
+    from tests.support.scripted_server import Reply
+
+    repo = make_repo(tmp_path)
+    # the greedy candidate explains at length before its (wrong) code; the sampled one is
+    # right at once: once it passes, the long reply is not needed and is ended where it is
+    slow = Reply(chunks=[f"Step {i}: think about add.\n" for i in range(60)]
+                 + ["calc.py\n```python\n", "def add(a, b):\n", "    return a * b\n", "```\n"],
+                 piece_delay=0.1)
+
+    def reply(body):
+        return slow if body.get("temperature") == 0.0 else RIGHT
+
+    with ScriptedServer(default=reply, total_slots=2) as srv:
+        proc = run_cli(repo, "--yes", "--json", "--base-url", srv.base_url, "fix test_add")
+        sent = dict(srv.pieces_sent)
+        asked = [r.get("temperature") for r in srv.requests if "messages" in r]
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
+    assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a + b\n"
+    assert sorted(asked) == [0.0, 0.7]  # one batch of two, nothing more
+    assert min(sent.values()) < 40, sent  # the long reply was left early
+    evs = events(proc.stdout)
+    notices = [e["message"] for e in evs if e["type"] == "notice"]
+    assert "candidate 1: stopped unfinished, another candidate of its batch passes" in notices
+    done = next(e for e in evs if e["type"] == "done")
+    assert done["reason"].startswith("candidate 2 of 2 passed the oracle"), done["reason"]
+    # the stopped reply's tokens are still counted
+    assert len([e for e in evs if e["type"] == "usage"]) == 2
+    assert [e["number"] for e in evs if e["type"] == "candidate"] == [2]

@@ -57,13 +57,14 @@ class ScriptedServer:
     def __init__(self, replies: list[ReplySpec] | None = None, *, latency: float = 0.0,
                  slots: int | None = None, context_window: int = 16384,
                  model: str = "scripted-model", default: ReplySpec | None = None,
-                 props: bool = True):
+                 props: bool = True, total_slots: int = 1):
         self._replies: list[ReplySpec] = list(replies or [])
         self.default = default
         self.latency = latency
         self.context_window = context_window
         self.model = model
         self.props = props
+        self.total_slots = total_slots  # what /props reports (llama.cpp's -np)
         self.requests: list[dict[str, Any]] = []
         self.paths: list[str] = []
         self._lock = threading.Lock()
@@ -152,7 +153,7 @@ def _make_handler(srv: ScriptedServer) -> type[BaseHTTPRequestHandler]:
                      "meta": {"n_ctx_train": srv.context_window}}]})
             elif self.path.startswith("/props") and srv.props:
                 self._json(200, {"default_generation_settings": {"n_ctx": srv.context_window},
-                                 "total_slots": 1, "model_path": srv.model})
+                                 "total_slots": srv.total_slots, "model_path": srv.model})
             else:
                 self._json(404, {"error": {"message": f"not found: {self.path}"}})
 
