@@ -548,7 +548,7 @@ class Solver:
         # the error and returns 0 passes it too)
         votable = bool(s.vote and (not oracle.strong or oracle.from_document
                                    or oracle.no_result_checked)
-                       and bool(_vote_files(located)[0]))
+                       and (bool(located.answer_file) or bool(_vote_files(located)[0])))
         self.vote_note = ""
         self.vote_results = (0, 0)  # worked-out results the chosen candidate gives, of all
         self.vote_misses = []
@@ -738,6 +738,16 @@ class Solver:
                 groups.setdefault(key, []).append(cand)
         if last and len(groups) <= 1 and self._examples is None:
             return best, []
+        if located.answer_file:
+            # only the answer changes: no call of the code can tell the answers apart, so the
+            # model's majority answer decides without writing any
+            chosen = await self._majority(groups, best, "only the answer file changes")
+            same = next(len(g) for g in groups.values() if any(c is chosen for c in g)) \
+                if any(c is chosen for g in groups.values() for c in g) else 1
+            if len(groups) > 1 or same > 1:
+                self.vote_note = (f"{same} of the {sum(map(len, groups.values()))} answers "
+                                  f"that pass are this one")
+            return chosen, []
         examples = await self._example_calls(task, located)
         if not examples:
             await self.emit(NoticeEvent(message="vote: no usable example calls; keeping the "
@@ -848,19 +858,9 @@ class Solver:
         chosen = by_number[result.winner] if result.informative else best
         if not result.informative:
             # every candidate behaves the same on the calls (they differ where the calls do not
-            # reach: an answer file, a message): the change most candidates wrote word for word
-            # is the model's own majority answer (self-consistency), before the smallest diff
-            def has_best(g: list[Candidate]) -> bool:
-                return any(c is best for c in g)
-
-            same = max(groups.values(), key=lambda g: (len(g), has_best(g), -g[0].number))
-            if len(same) > 1 and not has_best(same):
-                chosen = same[0]
-                passing = sum(len(g) for g in groups.values())
-                await self.emit(NoticeEvent(message=f"vote: the candidates behave the same on "
-                                                    f"the calls; {len(same)} of the {passing} "
-                                                    f"that pass wrote the change of candidate "
-                                                    f"{chosen.number} word for word"))
+            # reach: a message)
+            chosen = await self._majority(groups, best,
+                                          "the candidates behave the same on the calls")
         self.vote_results = (hits.get(chosen.number, 0), len(written) - len(already))
         chosen_sig = sigs.get(chosen.number) or ()
         self.vote_misses = [(ex.call, value) for value, ex in zip(chosen_sig, examples,
@@ -886,6 +886,23 @@ class Solver:
                                                 "and on every candidate; not shown as errors "
                                                 "to fix"))
         return chosen, shown
+
+    async def _majority(self, groups: dict[str, list[Candidate]], best: Candidate,
+                        why: str) -> Candidate:
+        """The change most passing candidates wrote word for word: the model's own majority
+        answer (self-consistency), before the best-ranked one."""
+        def has_best(g: list[Candidate]) -> bool:
+            return any(c is best for c in g)
+
+        same = max(groups.values(), key=lambda g: (len(g), has_best(g), -g[0].number),
+                   default=[best])
+        if len(same) > 1 and not has_best(same):
+            passing = sum(len(g) for g in groups.values())
+            await self.emit(NoticeEvent(message=f"vote: {why}; {len(same)} of the {passing} "
+                                                f"that pass wrote the change of candidate "
+                                                f"{same[0].number} word for word"))
+            return same[0]
+        return best
 
     def _debugging(self, base: list[Message], best: Candidate, broken: list[str],
                    fmt: EditFormat, located: Located) -> list[Message]:
@@ -1019,9 +1036,9 @@ CODE_ONLY = ("\n\nThis time skip the explanation: reply with only the file block
 def _vote_files(located: Located) -> tuple[list[str], list[str]]:
     """The files the vote's example calls run against and the names they are loaded by: the
     Python modules that may change, else the CommonJS files (by path); none for other code."""
-    # only an answer file may change: the calls run against the code it is about (they give
-    # the same on every candidate, and the candidates' majority answer decides)
-    pool = located.editable if not located.answer_file else located.shown
+    # (a task whose only change is an answer file writes no calls: the candidates' majority
+    # answer decides)
+    pool = located.editable
     py = [r for r in pool if r.endswith(".py")]
     if py:
         return py, [module_name(r) for r in py]
