@@ -738,15 +738,20 @@ class Solver:
                 groups.setdefault(key, []).append(cand)
         if last and len(groups) <= 1 and self._examples is None:
             return best, []
-        if located.answer_file:
-            # only the answer changes: no call of the code can tell the answers apart, so the
-            # model's majority answer decides without writing any
-            chosen = await self._majority(groups, best, "only the answer file changes")
+        vote_files = set(_vote_files(located)[0])
+        if located.answer_file or not any(rel in vote_files for g in groups.values()
+                                          for c in g for rel in c.files):
+            # only an answer (or another file no code runs: a list the task asks for) changes:
+            # no call of the code can tell the candidates apart, so the model's majority
+            # answer decides without writing any
+            chosen = await self._majority(groups, best, "only the answer file changes"
+                                          if located.answer_file else "no candidate changes "
+                                          "code the example calls could run")
             same = next(len(g) for g in groups.values() if any(c is chosen for c in g)) \
                 if any(c is chosen for g in groups.values() for c in g) else 1
             if len(groups) > 1 or same > 1:
-                self.vote_note = (f"{same} of the {sum(map(len, groups.values()))} answers "
-                                  f"that pass are this one")
+                self.vote_note = (f"{same} of the {sum(map(len, groups.values()))} "
+                                  "candidates that pass wrote this change")
             return chosen, []
         examples = await self._example_calls(task, located)
         if not examples:

@@ -708,6 +708,34 @@ def test_candidates_that_behave_the_same_are_chosen_by_their_majority_answer(
     assert len(requests) == 4 and srv_left == 1
 
 
+@pytest.mark.parametrize("task", [
+    "Make a file todos.txt that lists every module of the project with a TODO, one per line.",
+    "Create todos.txt listing the .py files that still contain TODO comments",
+    "Write the names of the files containing TODO into todos.txt, sorted.",
+])
+def test_a_list_file_no_code_runs_is_chosen_by_majority_without_example_calls(
+        tmp_path: Path, task: str):
+    (tmp_path / "app.py").write_text("def main():\n    return 1  # TODO: parse arguments\n")
+    (tmp_path / "db.py").write_text("def connect(url):\n    return url\n")
+    # the majority is not the smallest change (the best-ranked one without a vote)
+    lists = ["todos.txt\n```\napp.py\n```\n", "todos.txt\n```\napp.py\ndb.py\n```\n",
+             "todos.txt\n```\napp.py\ndb.py\n```\n", "todos.txt\n```\napp.py\ndb.py\n```\n"]
+    probe = "```python\nassert main() == 1\n```\n"
+    with ScriptedServer([*lists, probe], default=lists[1]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task,
+                       env_extra={"SMALLCODE_SOLVE__CANDIDATES": "4",
+                                  "SMALLCODE_SOLVE__REFINE_ROUNDS": "0"})
+        requests = [r for r in srv.requests if "messages" in r]
+    assert proc.returncode == 4, proc.stderr
+    assert (tmp_path / "todos.txt").read_text() == "app.py\ndb.py\n"
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    # read as the answer file the task asks for, or as a file any candidate may write
+    assert any(n.startswith("vote: ") and n.endswith("; 3 of the 4 that pass wrote the change "
+                                                     "of candidate 2 word for word")
+               for n in notices), notices
+    assert len(requests) == 4
+
+
 JS_CSV = ("function formatCell(value) {\n  const text = String(value);\n"
           "  if (text.includes(\",\")) return '\"' + text + '\"';\n  return text;\n}\n\n"
           "function toCsv(rows) {\n  return rows.map((r) => r.map(formatCell).join(\",\"))"
