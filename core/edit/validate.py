@@ -449,3 +449,49 @@ def validate_file(path: Path, workspace_root: Path) -> list[Diagnostic]:
     if suffix == ".rs":
         return _rust(path, rel, root)
     return []
+
+
+# one %-conversion: %% or %[(key)][flags][width][.precision][length]type
+_PERCENT = re.compile(r"%(?:%|(\([^)]*\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?(.))")
+_PERCENT_TYPES = set("diouxXeEfFgGcrsa")
+
+
+def percent_format_errors(source: str) -> list[tuple[int, str]]:
+    """``'...' % values`` expressions that raise whatever the values are: a conversion Python
+    does not have (``'%d/%m/%Y' % text``: strftime's codes, ValueError "unsupported format
+    character"), or a tuple of values written out whose length is not the number of
+    conversions (TypeError "not enough arguments"). (line, message) each; [] when the source
+    does not parse."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    out: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod)
+                and isinstance(node.left, ast.Constant) and isinstance(node.left.value, str)):
+            continue
+        fmt = node.left.value
+        specs = [m for m in _PERCENT.finditer(fmt) if m.group(0) != "%%"]
+        bad = sorted({"%" + m.group(2) for m in specs if m.group(2) not in _PERCENT_TYPES})
+        if bad:
+            out.append((node.lineno, f"{fmt[:60]!r} % ...: {', '.join(bad)} is no %-format "
+                                     "conversion (strftime's codes only work in strftime/"
+                                     "strptime): this line raises an error whenever it runs"))
+            continue
+        if any(m.group(1) for m in specs) or any("*" in m.group(0) for m in specs):
+            continue  # by key, or widths taken from the values: not counted here
+        right = node.right
+        if isinstance(right, ast.Tuple) and not any(isinstance(e, ast.Starred) for e in right.elts):
+            given = len(right.elts)
+        elif isinstance(right, ast.Constant) and not isinstance(right.value, tuple):
+            given = 1
+        else:
+            continue  # a name may hold a tuple of any length
+        if given != len(specs):
+            out.append((node.lineno, f"{fmt[:60]!r} % ...: {len(specs)} conversion(s) but "
+                                     f"{given} value(s): this line raises an error whenever it "
+                                     "runs"))
+    return out

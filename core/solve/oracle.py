@@ -117,6 +117,9 @@ class Oracle:
         loaded = _loads_and_fits(root, py)
         if loaded:
             parts.append((False, loaded))
+        formats = _new_format_errors(root, py, self.baseline)
+        if formats:
+            parts.append((False, formats))
         tests_share: float | None = None  # the share of the start's failing tests now fixed
         regressed = False
         runner = testrunner.detect_test_runner(root)
@@ -1188,3 +1191,21 @@ def _module_moved(root: Path, old: str, new: str) -> tuple[bool, str]:
             problems.append(f"{rel} line {', '.join(map(str, lines))} still imports "
                             f"{names[0]}")
     return (not problems, "; ".join(problems))
+
+
+def _new_format_errors(root: Path, py_files: list[str], baseline: dict[str, str]) -> str:
+    """The ``'...' % values`` lines of the changed files that raise whenever they run (a
+    strftime code in a %-format, a wrong count of values), and that the file did not have
+    before: an error path the checks never reach can still be wrong on every call."""
+    from ..edit.validate import percent_format_errors
+
+    found: list[str] = []
+    for rel in py_files:
+        path = root / rel
+        if not path.is_file():
+            continue
+        before = {msg for _, msg in percent_format_errors(baseline.get(rel) or "")}
+        found += [f"{rel} line {line}: {msg}"
+                  for line, msg in percent_format_errors(path.read_text(errors="replace"))
+                  if msg not in before]
+    return "\n".join(found[:3])

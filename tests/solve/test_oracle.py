@@ -896,3 +896,26 @@ def test_a_candidate_that_swaps_the_old_behaviour_for_the_new_is_told_which_test
         "    return datetime.strptime(text, fmt).date()\n")
     fixed = oracle.check(tmp_path, ["dates.py"])
     assert fixed.passed and not fixed.regressed
+
+
+def test_a_percent_format_that_raises_on_every_run_fails_the_check_unless_it_was_there(
+        tmp_path: Path):
+    from smallcode.core.edit.validate import percent_format_errors
+
+    bad = ("from datetime import datetime\n\n\ndef parse_date(text):\n    try:\n"
+           "        return datetime.strptime(text, '%Y-%m-%d').date()\n    except ValueError:\n"
+           "        raise ValueError(\"%r does not match '%d/%m/%Y'\" % text)\n")
+    (tmp_path / "dates.py").write_text(bad)
+    oracle = Oracle("structural", False, "parses", baseline={"dates.py": "def parse_date(t):\n"
+                                                              "    return t\n"})
+    result = oracle.check(tmp_path, ["dates.py"])
+    assert not result.passed
+    assert "dates.py line 8: " in result.detail and "%Y, %d, %m" not in result.detail
+    assert "%Y, %m is no %-format conversion" in result.detail, result.detail
+    # the same line in the code before the change is not the candidate's doing
+    oracle.baseline = {"dates.py": bad}
+    assert oracle.check(tmp_path, ["dates.py"]).passed
+    # counted values: a tuple of the wrong length; a name may hold any tuple
+    assert [m.split(":", 1)[1].strip() for _, m in percent_format_errors(
+        "a = '%s-%s' % (x,)\nb = '%s-%s' % pair\nc = '%d%%' % (5,)\nd = '%(k)s' % m\n")] == [
+        "2 conversion(s) but 1 value(s): this line raises an error whenever it runs"]
