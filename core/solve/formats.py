@@ -209,6 +209,12 @@ def _owner(body: str, lang: str, current: dict[str, str]) -> str | None:
     return owners[0] if len(owners) == 1 else None
 
 
+# a block that stands for "this file stays as it is" rather than holding its content
+NO_CHANGE = re.compile(r"[<(\[]?\s*(?:#\s*|//\s*)?(?:no\s+changes?(?:\s+(?:needed|here|"
+                       r"required))?|unchanged|(?:the\s+)?same\s+as\s+before)\s*[.>)\]]?",
+                       re.IGNORECASE)
+
+
 class WholeFileFormat:
     """The whole file back, each in a fence after its path: the format small models do best."""
 
@@ -254,6 +260,9 @@ class WholeFileFormat:
                     parsed.problems.append("a code block without a file path before it")
                 continue
             text = body.rstrip("\n") + "\n"
+            if NO_CHANGE.fullmatch(body.strip()):
+                # "<no changes>" for a file the reply leaves as it is: not its new content
+                continue
             if path in parsed.files:  # the last complete version wins
                 parsed.problems.append(f"{path} was written twice; the last one is used")
             parsed.files[path] = text

@@ -410,3 +410,13 @@ def test_a_function_reply_ends_where_a_block_for_a_read_only_file_opens():
     head = "wrap.py\n```python\ndef wrap(self, text):\n    return text.split()\n```\n\n"
     reply = head + "tests/test_wrap.py\n```python\nimport pytest\n"
     assert FunctionFormat().complete(reply, {"wrap.py": WRAP}) == len(head.rstrip("\n")) + 1
+
+
+@pytest.mark.parametrize("stands_for", ["<no changes>", "(no changes needed)", "# unchanged",
+                                        "No changes."])
+def test_a_block_that_says_the_file_stays_is_no_new_content(stands_for):
+    fmt = WholeFileFormat()
+    current = {"shop/__init__.py": "", "shop/pricing.py": "def price():\n    return 1\n"}
+    reply = (f"shop/__init__.py\n```python\n{stands_for}\n```\n\n"
+             "shop/pricing.py\n```python\ndef price():\n    return 2\n```\n")
+    assert fmt.parse(reply, current).files == {"shop/pricing.py": "def price():\n    return 2\n"}
