@@ -21,6 +21,9 @@ a sentence of its own ("calc_total: rename it to compute_total", "calc_total is 
 name. compute_total, please") when the message asks for no new code and writes one fresh name
 after the old one. A bug report that mentions a name ("crashes when an item is named foo_bar")
 is not a rename unless it says rename.
+
+A move of a Python module ("rename app/helpers.py to app/text_tools.py", "rename the helpers
+module to text_tools") is recognised by :func:`find_module_move` and done by ``move_module``.
 """
 
 from __future__ import annotations
