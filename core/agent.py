@@ -410,8 +410,9 @@ class Agent:
         return self._done(False, f"stopped: {max_turns} turns without finishing")
 
     async def _solve(self, task: str) -> DoneEvent | None:
-        """The solve path for edit tasks (and renames, whatever the route): candidates as plain
-        code checked by an oracle. None when it does not apply; the tool loop then runs."""
+        """The solve path for edit tasks (and renames and module moves, whatever the route):
+        candidates as plain code checked by an oracle. None when it does not apply; the tool
+        loop then runs."""
         from .solve import Solver, find_module_move, find_rename, outcome_event, wants_change
 
         conf = self.settings.solve
