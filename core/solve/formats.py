@@ -531,6 +531,65 @@ def dropped_names(path: str, before: str, after: str, task: str) -> list[str]:
     return sorted(n for n in gone if not re.search(rf"\b{re.escape(n)}\b", task))
 
 
+_EXPORT_LISTS = {
+    # the export list of a CommonJS module and of a Python package: the body, its entries
+    "js": re.compile(r"^(?:module\.)?exports\s*=\s*\{([^{}]*)\}", re.MULTILINE),
+    "py": re.compile(r"^__all__\s*(?::[^=]*)?=\s*[\[(]([^\[\]()]*)[\])]", re.MULTILINE),
+}
+_ENTRY = re.compile(r"""\s*['"]?([A-Za-z_$][\w$]*)['"]?""")
+
+
+def _export_entries(body: str) -> dict[str, str]:
+    """name -> entry text of the entries of an export list's body (``a, b: helper`` or
+    ``"a", "b"``); comments are not entries."""
+    out: dict[str, str] = {}
+    for entry in body.split(","):
+        lines = [ln for ln in entry.strip().splitlines()
+                 if ln.strip() and not ln.strip().startswith(("//", "#"))]
+        text = " ".join(ln.strip() for ln in lines)
+        m = _ENTRY.match(text)
+        if m:
+            out[m.group(1)] = text
+    return out
+
+
+def kept_exports(path: str, before: str, after: str, task: str) -> tuple[str, list[str]]:
+    """``after`` with the names its export list (``module.exports = {...}``, ``__all__``)
+    lost put back, and those names. A small model adding a function often writes the export
+    list anew with only the new name, and every user of the old ones breaks. A name goes back
+    only while it is still defined in ``after`` and the task does not name it (it may ask to
+    stop exporting it)."""
+    lang = "py" if path.endswith(".py") else "js" if path.endswith((".js", ".cjs")) else None
+    if lang is None:
+        return after, []
+    rx = _EXPORT_LISTS[lang]
+    old, new = rx.search(before), rx.search(after)
+    if old is None or new is None:
+        return after, []
+    was, now = _export_entries(old.group(1)), _export_entries(new.group(1))
+    defined = top_level_names(path, after)
+
+    def still_defined(name: str, entry: str) -> bool:
+        value = re.search(r":\s*([A-Za-z_$][\w$]*)\s*$", entry)  # ``run: helper``
+        return (value.group(1) if value else name) in defined
+
+    lost = [name for name, entry in was.items() if name not in now
+            and still_defined(name, entry) and not re.search(rf"\b{re.escape(name)}\b", task)]
+    if not lost:
+        return after, []
+    body = new.group(1)
+    entries = [was[n] for n in lost] + list(now.values())
+    if "\n" in body.strip("\n ") or body.startswith("\n"):
+        indent = re.search(r"\n([ \t]*)\S", body)
+        pad = indent.group(1) if indent else "  "
+        joined = "\n" + "".join(f"{pad}{e},\n" for e in entries)
+    else:
+        space = " " if body.startswith(" ") else ""
+        joined = f"{space}{', '.join(entries)}{space}"
+    start, end = new.span(1)
+    return after[:start] + joined + after[end:], lost
+
+
 def _py_spans(text: str) -> dict[str, tuple[int, int]] | None:
     """name -> (first line, end line) (0-based, end exclusive) of each top-level definition of
     Python source, decorators included; None when the text does not parse."""

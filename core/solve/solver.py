@@ -40,7 +40,8 @@ from . import excerpt, faultloc
 from .checker import CandidateChecker, LocalChecker, scratch_copy
 from .commands import RUNNABLE_EXT, command_checks
 from .configedit import only_settings, set_config_values
-from .formats import EditFormat, choose_format, dropped_names, language_of, merge_partial
+from .formats import (EditFormat, choose_format, dropped_names, kept_exports, language_of,
+                      merge_partial)
 from .localize import DOC_SUFFIXES, Located, locate
 from .methods import module_name
 from .oracle import (
@@ -445,6 +446,11 @@ class Solver:
             if before.strip() and fmt.name == "whole" and dropped_names(rel, before, text, task):
                 # only the changed definitions came back: lay them over the current file
                 text = merge_partial(rel, before, text) or text
+            text, exported = kept_exports(rel, before, text, task)
+            if exported:
+                # ``module.exports = { chunk }`` written anew for the one added function
+                await self.emit(NoticeEvent(message=f"candidate {number}: kept "
+                                                    f"{', '.join(exported)} exported in {rel}"))
             if rel.endswith(".py") and text != before:
                 # re.sub(...) without ``import re``, unichr(...): the code may be right; the
                 # NameError is not (a file the reply leaves as it was is not touched)

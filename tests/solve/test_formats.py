@@ -132,6 +132,58 @@ def test_a_javascript_partial_reply_keeps_the_other_functions_and_replaces_the_e
     assert "module.exports = { flatten, last };" not in merged
 
 
+@pytest.mark.parametrize("after, exported", [
+    # the 1.5B's reply to "add chunk (and export it)", laid over the file
+    ("function flatten(a) {}\n\nfunction chunk(a, n) {}\n\nmodule.exports = { chunk };\n",
+     "module.exports = { flatten, chunk };"),
+    # written as a list, one entry a line
+    ("function flatten(a) {}\nfunction chunk(a, n) {}\nmodule.exports = {\n    chunk,\n};\n",
+     "module.exports = {\n    flatten,\n    chunk,\n};"),
+    ("function flatten(a) {}\nconst chunk = (a, n) => [];\nmodule.exports={chunk};\n",
+     "module.exports={flatten, chunk};"),
+])
+def test_an_export_list_written_anew_keeps_the_names_it_had(after, exported):
+    from smallcode.core.solve.formats import kept_exports
+
+    before = "function flatten(a) {}\n\nmodule.exports = { flatten };\n"
+    fixed, lost = kept_exports("arrays.js", before, after, "Add chunk(array, size) and export it")
+    assert lost == ["flatten"]
+    assert exported in fixed
+
+
+def test_an_export_list_keeps_renamed_entries_and_python_all():
+    from smallcode.core.solve.formats import kept_exports
+
+    before = "function helper() {}\nconst x = 1;\nmodule.exports = {\n  run: helper,\n  x,\n};\n"
+    after = "function helper() {}\nconst x = 1;\nfunction y() {}\nmodule.exports = {\n  y,\n};\n"
+    fixed, lost = kept_exports("a.js", before, after, "add y")
+    assert lost == ["run", "x"]
+    assert "module.exports = {\n  run: helper,\n  x,\n  y,\n};" in fixed
+    before_py = "def a():\n    pass\n\n\ndef b():\n    pass\n\n\n__all__ = ['a', 'b']\n"
+    after_py = before_py.replace("__all__ = ['a', 'b']", "def c():\n    pass\n\n\n__all__ = ['c']")
+    fixed, lost = kept_exports("pkg/m.py", before_py, after_py, "add c")
+    assert lost == ["a", "b"] and "__all__ = ['a', 'b', 'c']" in fixed
+
+
+@pytest.mark.parametrize("after, task", [
+    # the task names it: it may ask to stop exporting it
+    ("function flatten(a) {}\nfunction chunk() {}\nmodule.exports = { chunk };\n",
+     "Stop exporting flatten and add chunk"),
+    # no longer defined: exporting it would break the module
+    ("function chunk() {}\nmodule.exports = { chunk };\n", "Replace the old helper with chunk"),
+    # no export list in the reply, or the same names
+    ("function flatten(a) {}\nfunction chunk() {}\n", "add chunk"),
+    ("function flatten(a) {}\nfunction chunk() {}\nmodule.exports = { chunk, flatten };\n",
+     "add chunk"),
+])
+def test_an_export_list_is_left_alone_when_nothing_was_lost_by_mistake(after, task):
+    from smallcode.core.solve.formats import kept_exports
+
+    before = "function flatten(a) {}\n\nmodule.exports = { flatten };\n"
+    assert kept_exports("arrays.js", before, after, task) == (after, [])
+    assert kept_exports("notes.md", before, after, "add chunk") == (after, [])
+
+
 @pytest.mark.parametrize("lead", [
     "Here's the updated code for `report.py`:",
     "The fixed version of report.py is below:",

@@ -679,3 +679,28 @@ def test_with_two_slots_the_first_passing_candidate_stops_the_other_reply(tmp_pa
     # the stopped reply's tokens are still counted
     assert len([e for e in evs if e["type"] == "usage"]) == 2
     assert [e["number"] for e in evs if e["type"] == "candidate"] == [2]
+
+
+def test_a_reply_that_writes_the_exports_anew_keeps_the_old_ones(tmp_path: Path):
+    """Seen with the real 1.5B asked to add chunk to arrays.js: every candidate wrote back only
+    chunk and ``module.exports = { chunk };``. Laid over the file, flatten stayed but was no
+    longer exported, and its test broke; the export list keeps the names it had."""
+    (tmp_path / "arrays.js").write_text("function flatten(arrays) {\n  return [].concat(...arrays);"
+                                        "\n}\n\nmodule.exports = { flatten };\n")
+    (tmp_path / "test").mkdir()
+    (tmp_path / "test" / "arrays.test.js").write_text(
+        'const test = require("node:test");\nconst assert = require("node:assert/strict");\n'
+        'const { chunk, flatten } = require("../arrays.js");\n\n'
+        'test("chunk", () => {\n  assert.deepEqual(chunk([1, 2, 3], 2), [[1, 2], [3]]);\n});\n\n'
+        'test("flatten", () => {\n  assert.deepEqual(flatten([[1], [2]]), [1, 2]);\n});\n')
+    reply = ("arrays.js\n```javascript\nfunction chunk(array, size) {\n  const out = [];\n"
+             "  for (let i = 0; i < array.length; i += size) out.push(array.slice(i, i + size));\n"
+             "  return out;\n}\n\nmodule.exports = { chunk };\n```\n")
+    with ScriptedServer([reply]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
+                       "Add a chunk(array, size) function to arrays.js and export it")
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
+    text = (tmp_path / "arrays.js").read_text()
+    assert "function flatten" in text and "module.exports = { flatten, chunk };" in text
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert "candidate 1: kept flatten exported in arrays.js" in notices
