@@ -40,8 +40,14 @@ from . import excerpt, faultloc
 from .checker import CandidateChecker, LocalChecker, scratch_copy
 from .commands import RUNNABLE_EXT, command_checks
 from .configedit import only_settings, set_config_values
-from .formats import (EditFormat, choose_format, dropped_names, kept_exports, language_of,
-                      merge_partial)
+from .formats import (
+    EditFormat,
+    choose_format,
+    dropped_names,
+    kept_exports,
+    language_of,
+    merge_partial,
+)
 from .localize import DOC_SUFFIXES, Located, locate
 from .methods import module_name
 from .oracle import (
@@ -56,6 +62,7 @@ from .oracle import (
     repro_checks,
 )
 from .rename import ModuleMove, RenameRequest, find_module_move, find_rename
+from .scriptvote import SCRIPT_SUFFIXES, majority_output, runnable_script, script_output
 from .vote import (
     JS_CODE,
     JS_WORDS,
@@ -554,7 +561,8 @@ class Solver:
         # the error and returns 0 passes it too)
         votable = bool(s.vote and (not oracle.strong or oracle.from_document
                                    or oracle.no_result_checked)
-                       and (bool(located.answer_file) or bool(_vote_files(located)[0])))
+                       and (bool(located.answer_file) or bool(_vote_files(located)[0])
+                            or any(r.endswith(SCRIPT_SUFFIXES) for r in located.editable)))
         self.vote_note = ""
         self.vote_results = (0, 0)  # worked-out results the chosen candidate gives, of all
         self.vote_misses = []
@@ -744,6 +752,14 @@ class Solver:
                 groups.setdefault(key, []).append(cand)
         if last and len(groups) <= 1 and self._examples is None:
             return best, []
+        scripts = sorted({rel for g in groups.values() for c in g
+                          for rel, text in c.files.items() if runnable_script(rel, text)})
+        if scripts and len(groups) > 1:
+            # a script the task asks for: what each prints decides before any example call
+            # (the calls are Python or JavaScript and never reach it)
+            by_output = await self._script_vote(groups, best, scripts)
+            if by_output is not None:
+                return by_output, []
         vote_files = set(_vote_files(located)[0])
         if located.answer_file or not any(rel in vote_files for g in groups.values()
                                           for c in g for rel in c.files):
@@ -897,6 +913,37 @@ class Solver:
                                                 "and on every candidate; not shown as errors "
                                                 "to fix"))
         return chosen, shown
+
+    async def _script_vote(self, groups: dict[str, list[Candidate]], best: Candidate,
+                           scripts: list[str]) -> Candidate | None:
+        """Among passing candidates that write shell scripts, one of those whose scripts print
+        what most of them print, run in a copy of the project (the best-ranked one when it is
+        among them); None when the outputs do not tell the candidates apart."""
+        def outputs(cand: Candidate) -> tuple[tuple[int, str], ...]:
+            with self._scratch(cand.files) as root:
+                return tuple(script_output(root, rel) if (root / rel).is_file() else (127, "")
+                             for rel in scripts)
+
+        sigs = {key: await asyncio.to_thread(outputs, same[0]) for key, same in groups.items()}
+        weights: dict[tuple[tuple[int, str], ...], int] = {}
+        for key, same in groups.items():
+            weights[sigs[key]] = weights.get(sigs[key], 0) + len(same)
+        best_sig = next((sigs[k] for k, g in groups.items() if any(c is best for c in g)), None)
+        winner = majority_output(weights, best_sig)
+        if winner is None:
+            return None
+        members = [c for key, g in groups.items() if sigs[key] == winner for c in g]
+        chosen = best if any(c is best for c in members) else min(members,
+                                                                  key=lambda c: c.number)
+        shown = "; ".join(f"{rel}: {out.splitlines()[0][:60] if out else '(nothing)'}"
+                          for rel, (_rc, out) in zip(scripts, winner, strict=True))
+        total = sum(weights.values())
+        self.vote_note = (f"{weights[winner]} of the {total} candidates that pass print the "
+                          f"same ({shown})")
+        await self.emit(NoticeEvent(message=f"vote: ran {', '.join(scripts)} for each "
+                                            f"candidate: {weights[winner]} of {total} print the "
+                                            f"same ({shown}); keeping candidate {chosen.number}"))
+        return chosen
 
     async def _majority(self, groups: dict[str, list[Candidate]], best: Candidate,
                         why: str) -> Candidate:

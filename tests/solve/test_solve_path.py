@@ -623,8 +623,8 @@ def _words_repo(root: Path) -> Path:
 
 @pytest.mark.parametrize("task", [
     "title_case('hello  world') (two spaces) raises IndexError. Fix it.",
-    "Calling title_case('hello  world') with a double space crashes with IndexError: "
-    "string index out of range",
+    ("Calling title_case('hello  world') with a double space crashes with IndexError: "
+    "string index out of range"),
     "fix the IndexError from title_case('hello  world')",
 ])
 def test_a_candidate_that_stops_the_crash_by_breaking_a_passing_test_is_not_kept(
@@ -704,3 +704,38 @@ def test_a_reply_that_writes_the_exports_anew_keeps_the_old_ones(tmp_path: Path)
     assert "function flatten" in text and "module.exports = { flatten, chunk };" in text
     notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
     assert "candidate 1: kept flatten exported in arrays.js" in notices
+
+
+def _script_reply(body: str) -> str:
+    return f"scripts/count_lines.sh\n```bash\n#!/bin/bash\n{body}\n```\n"
+
+
+@pytest.mark.parametrize("task", [
+    "Write a shell script scripts/count_lines.sh that prints the total number of lines in all "
+    ".py files under src/ (including subfolders) — just the number.",
+    "I need scripts/count_lines.sh: it should output how many lines the Python files in src "
+    "have altogether, subfolders included",
+    "create scripts/count_lines.sh to count the lines of every .py file below src/ and print "
+    "one total",
+])
+def test_the_script_most_candidates_agree_on_by_its_output_is_kept(tmp_path: Path, task: str):
+    """Nothing checks a new script but its parsing, and the vote's example calls never reach
+    it: the candidates' scripts are run and the output most of them print decides (seen on
+    dev's sh-count-lines: the kept one printed a line per file where one total was asked)."""
+    (tmp_path / "src" / "sub").mkdir(parents=True)
+    (tmp_path / "src" / "app.py").write_text("import os\n\nprint(os.getcwd())\n")
+    (tmp_path / "src" / "sub" / "util.py").write_text("def one():\n    return 1\n")
+    per_file = _script_reply('find src -name "*.py" -exec wc -l {} \\;')
+    total = _script_reply("find src -name '*.py' -print0 | xargs -0 cat | wc -l")
+    total_too = _script_reply("cat $(find src -type f -name '*.py') | wc -l")
+    with ScriptedServer([per_file, total, total_too, per_file.replace("\\;", "+")]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task,
+                       env_extra={"SMALLCODE_SOLVE__CANDIDATES": "4",
+                                  "SMALLCODE_SOLVE__REFINE_ROUNDS": "0"})
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert any(n.startswith("vote: ran scripts/count_lines.sh for each candidate: 2 of 4 print "
+                            "the same (scripts/count_lines.sh: 5)") for n in notices), notices
+    script = (tmp_path / "scripts" / "count_lines.sh").read_text()
+    assert "wc -l" in script and "-exec" not in script
+    # a script's output is agreement, not a check: the run says it is not verified
+    assert proc.returncode == 4, proc.stdout[-2000:] + proc.stderr

@@ -352,10 +352,10 @@ def test_broken_javascript_examples_name_the_line_and_the_values_there(tmp_path:
     calls = ['toCsv(["a", "b"])', 'toCsv([["a", "b"], ["c"]])', "formatRow(3)"]
     # the flat list reaches formatRow with a string: the model reads that rows hold rows
     assert broken_examples(tmp_path, ["csv.js"], calls) == [
-        'toCsv(["a", "b"]) raised TypeError: row.map is not a function (line 3 of csv.js: '
-        "return row.map(formatCell).join(','); values: row = \"a\")",
-        "formatRow(3) raised TypeError: row.map is not a function (line 3 of csv.js: "
-        "return row.map(formatCell).join(','); values: row = 3)"]
+        ('toCsv(["a", "b"]) raised TypeError: row.map is not a function (line 3 of csv.js: '
+        "return row.map(formatCell).join(','); values: row = \"a\")"),
+        ("formatRow(3) raised TypeError: row.map is not a function (line 3 of csv.js: "
+        "return row.map(formatCell).join(','); values: row = 3)")]
     assert behaviour(tmp_path, ["csv.js"], calls)[1] == "'a,b\\nc'"
 
 

@@ -1,0 +1,71 @@
+"""What a shell script a candidate writes prints, for the vote among candidates.
+
+A task that asks for a script ("write scripts/count_lines.sh that prints the total number of
+lines...") has nothing that checks it but the shell parsing it, and the vote's example calls are
+Python or JavaScript calls that never reach a script. Run in a throw-away copy of the project,
+each candidate's script prints something: candidates sampled independently that print the same
+thing agree on what the task asks (the model's majority, by behaviour rather than by text), and
+one that stops with an error or prints nothing is worth less than one that runs.
+
+Only a script that takes no arguments is run (one that reads ``$1`` or ``"$@"`` needs values
+nobody gave); it runs from the project's root, with ``HOME`` pointing into the copy, no input,
+and a timeout.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+SCRIPT_SUFFIXES = (".sh", ".bash")
+_SHEBANG = re.compile(r"^#!\s*\S*(?:/|\benv\s+)(?:ba)?sh\b")
+# a positional parameter, its count, or option parsing: the script wants arguments
+_TAKES_ARGS = re.compile(r"\$\{?[1-9#@*]|\bgetopts\b|\bshift\b")
+SCRIPT_TIMEOUT = 10.0
+MAX_OUTPUT = 2000
+
+
+def runnable_script(rel: str, text: str) -> bool:
+    """Whether ``text`` (at ``rel``) is a shell script that can run without arguments."""
+    if not (rel.endswith(SCRIPT_SUFFIXES) or _SHEBANG.match(text)):
+        return False
+    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    return not _TAKES_ARGS.search(code)
+
+
+def script_output(root: Path, rel: str, timeout: float = SCRIPT_TIMEOUT) -> tuple[int, str]:
+    """The exit code and the output (stripped, at most ``MAX_OUTPUT`` characters) of running
+    ``bash rel`` in ``root``; -1 when it does not finish in ``timeout`` seconds."""
+    env = {**os.environ, "HOME": str(root)}
+    try:
+        proc = subprocess.run(["bash", rel], cwd=root, env=env, stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=timeout, check=False,
+                              errors="replace")
+    except subprocess.TimeoutExpired:
+        return -1, ""
+    return proc.returncode, proc.stdout.strip()[:MAX_OUTPUT]
+
+
+def runs_cleanly(outputs: tuple[tuple[int, str], ...]) -> bool:
+    """Every script exits 0 and at least one prints something."""
+    return all(rc == 0 for rc, _ in outputs) and any(out for _, out in outputs)
+
+
+def majority_output(weights: dict[tuple[tuple[int, str], ...], int],
+                    preferred: tuple[tuple[int, str], ...] | None
+                    ) -> tuple[tuple[int, str], ...] | None:
+    """The outputs most candidates share, those that run cleanly first (``preferred``, the
+    best-ranked candidate's, breaks ties); None when they do not tell the candidates apart (one
+    output for all, or none that runs cleanly)."""
+    if len(weights) < 2:
+        return None
+    clean = {sig: n for sig, n in weights.items() if runs_cleanly(sig)}
+    if not clean:
+        return None
+    return max(clean, key=lambda sig: (clean[sig], sig == preferred))
+
+
+__all__ = ["SCRIPT_SUFFIXES", "majority_output", "runnable_script", "runs_cleanly",
+           "script_output"]
