@@ -315,6 +315,52 @@ def _yaml(rel: str, source: str) -> list[Diagnostic]:
 
 
 # ----------------------------------------------------------------------------------------------
+# shell scripts and Makefiles
+
+SHELL_SUFFIXES = {".sh", ".bash"}
+MAKEFILE_NAMES = {"makefile", "gnumakefile"}
+_BASH_AT = re.compile(r"line (\d+): (.+)$", re.MULTILINE)
+_MAKE_AT = re.compile(r"^[^:\n]*:(\d+): \*\*\* (.+?)\.?\s+Stop\.", re.MULTILINE)
+
+
+def is_makefile(path: Path | str) -> bool:
+    name = Path(path).name
+    return name.lower() in MAKEFILE_NAMES or name.endswith(".mk")
+
+
+def _shell(path: Path, rel: str) -> list[Diagnostic]:
+    """``bash -n``: the script parses (nothing of it runs)."""
+    bash = shutil.which("bash")
+    if bash is None:
+        return []
+    run = run_command([bash, "-n", str(path)], path.parent, DEFAULT_TIMEOUT)
+    if run.returncode in (0, None):
+        return []
+    m = _BASH_AT.search(run.stderr)
+    line, msg = (int(m.group(1)), m.group(2).strip()) if m else (0, _last_line(run.stderr))
+    return [Diagnostic(rel, line, 0, f"shell syntax error: {msg}", "bash")]
+
+
+def _makefile(path: Path, rel: str, source: str) -> list[Diagnostic]:
+    """``make`` reads the file (a recipe indented with spaces is "missing separator"); no
+    recipe runs: it is asked for a target no Makefile has. A file that runs commands while it is
+    read (``$(shell ...)``) or reads others (``include``) is left alone."""
+    make = shutil.which("make")
+    if make is None or "$(shell" in source or re.search(r"^\s*-?include\s", source, re.MULTILINE):
+        return []
+    run = run_command([make, "-n", "-f", path.name, "--no-print-directory",
+                       ".smallcode-parse-check"], path.parent, DEFAULT_TIMEOUT,
+                      env={**os.environ, "MAKEFLAGS": ""})
+    m = _MAKE_AT.search(run.stderr)
+    if run.returncode is None or m is None:
+        return []
+    hint = (" (recipe lines must start with a tab, not spaces)"
+            if "missing separator" in m.group(2) else "")
+    return [Diagnostic(rel, int(m.group(1)), 0, f"invalid Makefile: {m.group(2)}{hint}",
+                       "make")]
+
+
+# ----------------------------------------------------------------------------------------------
 # Go / Rust
 
 _GO_LOC = re.compile(
@@ -423,7 +469,9 @@ def validate_file(path: Path, workspace_root: Path) -> list[Diagnostic]:
     if not path.is_file():
         return [Diagnostic(rel, 0, 0, "file does not exist", "fs")]
     suffix = path.suffix.lower()
-    if suffix in PY_SUFFIXES | JS_SUFFIXES | TS_SUFFIXES | {".json", ".toml"} | YAML_SUFFIXES:
+    makefile = is_makefile(path)
+    if suffix in PY_SUFFIXES | JS_SUFFIXES | TS_SUFFIXES | {".json", ".toml"} | YAML_SUFFIXES \
+            or makefile:
         try:
             source = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
@@ -444,6 +492,10 @@ def validate_file(path: Path, workspace_root: Path) -> list[Diagnostic]:
         return _toml(rel, source)
     if suffix in YAML_SUFFIXES:
         return _yaml(rel, source)
+    if suffix in SHELL_SUFFIXES:
+        return _shell(path, rel)
+    if makefile:
+        return _makefile(path, rel, source)
     if suffix == ".go":
         return _go(path, rel, root)
     if suffix == ".rs":
@@ -477,9 +529,9 @@ def percent_format_errors(source: str) -> list[tuple[int, str]]:
         specs = [m for m in _PERCENT.finditer(fmt) if m.group(0) != "%%"]
         bad = sorted({"%" + m.group(2) for m in specs if m.group(2) not in _PERCENT_TYPES})
         if bad:
-            out.append((node.lineno, f"{fmt[:60]!r} % ...: {', '.join(bad)} is no %-format "
+            out.append((node.lineno, (f"{fmt[:60]!r} % ...: {', '.join(bad)} is no %-format "
                                      "conversion (strftime's codes only work in strftime/"
-                                     "strptime): this line raises an error whenever it runs"))
+                                     "strptime): this line raises an error whenever it runs")))
             continue
         if any(m.group(1) for m in specs) or any("*" in m.group(0) for m in specs):
             continue  # by key, or widths taken from the values: not counted here
@@ -491,7 +543,7 @@ def percent_format_errors(source: str) -> list[tuple[int, str]]:
         else:
             continue  # a name may hold a tuple of any length
         if given != len(specs):
-            out.append((node.lineno, f"{fmt[:60]!r} % ...: {len(specs)} conversion(s) but "
+            out.append((node.lineno, (f"{fmt[:60]!r} % ...: {len(specs)} conversion(s) but "
                                      f"{given} value(s): this line raises an error whenever it "
-                                     "runs"))
+                                     "runs")))
     return out

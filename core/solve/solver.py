@@ -47,6 +47,7 @@ from .formats import (
     kept_exports,
     language_of,
     merge_partial,
+    recipe_tabs,
 )
 from .localize import DOC_SUFFIXES, Located, locate
 from .methods import module_name
@@ -453,6 +454,10 @@ class Solver:
             if before.strip() and fmt.name == "whole" and dropped_names(rel, before, text, task):
                 # only the changed definitions came back: lay them over the current file
                 text = merge_partial(rel, before, text) or text
+            text, tabbed = recipe_tabs(rel, text)
+            if tabbed:
+                await self.emit(NoticeEvent(message=f"candidate {number}: {tabbed} recipe "
+                                                    f"line(s) of {rel} indented with a tab"))
             text, exported = kept_exports(rel, before, text, task)
             if exported:
                 # ``module.exports = { chunk }`` written anew for the one added function

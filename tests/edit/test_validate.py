@@ -141,3 +141,31 @@ def test_rust_error_from_cargo_check(tmp_path):
     assert diags[0].message.startswith("error[E0425]: cannot find value `x` in this scope")
     p.write_text("fn main() {\n    let _y = 1;\n}\n")
     assert validate_file(p, tmp_path) == []
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash not installed")
+def test_a_shell_script_must_parse_and_none_of_it_runs(tmp_path):
+    ok = write(tmp_path, "scripts/ok.sh", "#!/bin/bash\ntouch ran.txt\nfor f in *; do echo $f; done\n")
+    assert validate_file(ok, tmp_path) == []
+    assert not (tmp_path / "scripts" / "ran.txt").exists()
+    bad = write(tmp_path, "scripts/bad.sh", "if [ -d build ]; then\n  rm -rf build\n")
+    [diag] = validate_file(bad, tmp_path)
+    assert diag.file == "scripts/bad.sh" and diag.line == 3 and diag.tool == "bash"
+    assert "syntax error" in diag.message
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")
+@pytest.mark.parametrize("name", ["Makefile", "GNUmakefile", "build/rules.mk"])
+def test_a_makefile_must_parse_and_no_recipe_runs(tmp_path, name):
+    good = write(tmp_path, name, "all: build\n\nbuild:\n\ttouch built.txt\n")
+    assert validate_file(good, tmp_path) == []
+    assert not (good.parent / "built.txt").exists()
+    # the 1.5B's recipe indented with spaces
+    bad = write(tmp_path, name, "build:\n\ttouch built.txt\n\nclean:\n    rm -rf build\n")
+    [diag] = validate_file(bad, tmp_path)
+    assert (diag.file, diag.line, diag.tool) == (name, 5, "make")
+    assert "missing separator" in diag.message and "tab" in diag.message
+    # one that runs commands while it is read is not read here
+    risky = write(tmp_path, name, "V := $(shell touch read.txt)\nclean:\n    rm -rf build\n")
+    assert validate_file(risky, tmp_path) == []
+    assert not (risky.parent / "read.txt").exists()

@@ -184,6 +184,24 @@ def test_an_export_list_is_left_alone_when_nothing_was_lost_by_mistake(after, ta
     assert kept_exports("notes.md", before, after, "add chunk") == (after, [])
 
 
+def test_makefile_recipes_written_with_spaces_get_a_tab_and_nothing_else_changes():
+    from smallcode.core.solve.formats import recipe_tabs
+
+    text = (".PHONY: build clean\n\nCC := gcc\nFILES = a \\\n    b\n\nbuild: src/a \\\n"
+            "    src/b\n\tmkdir -p build\n\nclean:\n    rm -rf build\n"
+            "    find . -name '*.pyc' -delete\n\ntest: build\n  python -m pytest\n"
+            "ifeq ($(CC),gcc)\n  X = 1\nendif\n")
+    fixed, n = recipe_tabs("Makefile", text)
+    assert n == 3
+    assert "clean:\n\trm -rf build\n\tfind . -name '*.pyc' -delete\n" in fixed
+    assert "test: build\n\tpython -m pytest\n" in fixed
+    # a variable's continuation, a rule's continued prerequisites, a conditional: as they were
+    assert "FILES = a \\\n    b\n" in fixed and "build: src/a \\\n    src/b\n" in fixed
+    assert "ifeq ($(CC),gcc)\n  X = 1\n" in fixed
+    assert recipe_tabs("notes.md", text) == (text, 0)
+    assert recipe_tabs("rules.mk", "x:\n  echo\n") == ("x:\n\techo\n", 1)
+
+
 @pytest.mark.parametrize("lead", [
     "Here's the updated code for `report.py`:",
     "The fixed version of report.py is below:",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -738,4 +740,26 @@ def test_the_script_most_candidates_agree_on_by_its_output_is_kept(tmp_path: Pat
     script = (tmp_path / "scripts" / "count_lines.sh").read_text()
     assert "wc -l" in script and "-exec" not in script
     # a script's output is agreement, not a check: the run says it is not verified
+    assert proc.returncode == 4, proc.stdout[-2000:] + proc.stderr
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")
+def test_a_makefile_recipe_written_with_spaces_is_indented_with_a_tab(tmp_path: Path):
+    """A chat model's code block turns a recipe's tab into spaces, and make stops with
+    "missing separator": the recipe lines get their tab back before the check."""
+    (tmp_path / "Makefile").write_text(".PHONY: build\n\nbuild:\n\tmkdir -p build\n")
+    reply = ("Makefile\n```makefile\n.PHONY: build clean\n\nbuild:\n    mkdir -p build\n\n"
+             "clean:\n    rm -rf build\n    find . -name '*.pyc' -delete\n```\n")
+    with ScriptedServer([reply]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
+                       "Add a clean target to the Makefile that removes build/ and .pyc files",
+                       env_extra={"SMALLCODE_SOLVE__CANDIDATES": "1"})
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert "candidate 1: 3 recipe line(s) of Makefile indented with a tab" in notices, notices
+    assert (tmp_path / "Makefile").read_text() == (
+        ".PHONY: build clean\n\nbuild:\n\tmkdir -p build\n\nclean:\n\trm -rf build\n"
+        "\tfind . -name '*.pyc' -delete\n")
+    dry = subprocess.run(["make", "-n", "clean"], cwd=tmp_path, capture_output=True, text=True,
+                         check=False)
+    assert dry.returncode == 0 and "rm -rf build" in dry.stdout, dry.stderr
     assert proc.returncode == 4, proc.stdout[-2000:] + proc.stderr
