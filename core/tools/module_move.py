@@ -190,7 +190,7 @@ def rewrite_imports(rel: str, source: str, old: str, new: str) -> str:
             if "f" in prefix.lower() and bound_names:
                 # before Python 3.12 an f-string is one token: its {fields} are code too
                 names = "|".join(map(re.escape, bound_names))
-                text = re.sub(r"(?<!\{)\{[^{}]*\}", lambda m: re.sub(
+                text = re.sub(r"(?<!\{)\{[^{}]*\}", lambda m, names=names: re.sub(
                     rf"(?<![\w.])(?:{names})(?![\w])", new_last, m.group()), text)
             if text != t.string:
                 edits.append(_Edit(t.start, t.end, text))

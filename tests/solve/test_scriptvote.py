@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from smallcode.core.solve.scriptvote import (
     majority_output,
     runnable_script,

@@ -713,12 +713,12 @@ def _script_reply(body: str) -> str:
 
 
 @pytest.mark.parametrize("task", [
-    "Write a shell script scripts/count_lines.sh that prints the total number of lines in all "
-    ".py files under src/ (including subfolders) — just the number.",
-    "I need scripts/count_lines.sh: it should output how many lines the Python files in src "
-    "have altogether, subfolders included",
-    "create scripts/count_lines.sh to count the lines of every .py file below src/ and print "
-    "one total",
+    ("Write a shell script scripts/count_lines.sh that prints the total number of lines in all "
+    ".py files under src/ (including subfolders) — just the number."),
+    ("I need scripts/count_lines.sh: it should output how many lines the Python files in src "
+    "have altogether, subfolders included"),
+    ("create scripts/count_lines.sh to count the lines of every .py file below src/ and print "
+    "one total"),
 ])
 def test_the_script_most_candidates_agree_on_by_its_output_is_kept(tmp_path: Path, task: str):
     """Nothing checks a new script but its parsing, and the vote's example calls never reach

@@ -75,8 +75,8 @@ def _project(root: Path) -> Path:
 
 
 @pytest.mark.parametrize("task", [
-    "Rename app/helpers.py to app/text_tools.py and fix every import that used the old module "
-    "name.",
+    ("Rename app/helpers.py to app/text_tools.py and fix every import that used the old module "
+    "name."),
     "Move app/helpers.py to app/text_tools.py; update the imports.",
     "app/helpers.py should be called text_tools.py",
     "rename the helpers module to text_tools",
