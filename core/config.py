@@ -90,6 +90,10 @@ class SolveSettings(_Section):
                        "or only the task's examples can, generate every candidate of the first "
                        "round and keep the one (of those that pass) whose behaviour on "
                        "model-written example calls most candidates share")
+    compute_answers: bool = Field(True, description="when the task's only new file is data (a "
+                                  "count, a list of files: answer.txt, todos.txt), also ask for "
+                                  "shell commands that print it and run them in a copy of the "
+                                  "project; their outputs join the vote, counted twice")
 
 
 class EscalationSettings(_Section):

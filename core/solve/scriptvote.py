@@ -7,6 +7,10 @@ each candidate's script prints something: candidates sampled independently that 
 thing agree on what the task asks (the model's majority, by behaviour rather than by text), and
 one that stops with an error or prints nothing is worth less than one that runs.
 
+The same runs compute a new data file's content (a count, a list of files): the model writes
+a command that prints it (``grep -rl TODO src | sort``), which reads the files instead of
+recalling them, and its output is a candidate like any other.
+
 Only a script that takes no arguments is run (one that reads ``$1`` or ``"$@"`` needs values
 nobody gave); it runs from the project's root, with ``HOME`` pointing into the copy, no input,
 and a timeout.
@@ -48,6 +52,37 @@ def script_output(root: Path, rel: str, timeout: float = SCRIPT_TIMEOUT) -> tupl
     return proc.returncode, proc.stdout.strip()[:MAX_OUTPUT]
 
 
+def command_output(root: Path, command: str,
+                   timeout: float = SCRIPT_TIMEOUT) -> tuple[int, str]:
+    """Like :func:`script_output`, for one command line run by ``bash -c``."""
+    env = {**os.environ, "HOME": str(root)}
+    try:
+        proc = subprocess.run(["bash", "-c", command], cwd=root, env=env,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=timeout, check=False, errors="replace")
+    except subprocess.TimeoutExpired:
+        return -1, ""
+    return proc.returncode, proc.stdout.strip()[:MAX_OUTPUT]
+
+
+_FENCE = re.compile(r"```[\w-]*\n(.*?)```", re.DOTALL)
+
+
+def reply_command(reply: str, target: str) -> str | None:
+    """The shell command of a reply asked for one (its first fenced block): the lines joined,
+    ``$ `` prompts and comments dropped, and a redirect into ``target`` taken off (the command
+    is to print the file's content). None when there is none."""
+    fenced = _FENCE.search(reply)
+    if fenced is None:
+        return None
+    cmd = [ln.strip().removeprefix("$ ").strip() for ln in fenced.group(1).splitlines()]
+    cmd = [ln for ln in cmd if ln and not ln.startswith("#")]
+    text = " ".join(ln.removesuffix("\\").strip() for ln in cmd).strip()
+    name = re.escape(target)
+    text = re.sub(rf"\s*(?:>>?|\|\s*tee(?:\s+-a)?)\s*(?:\./)?{name}\s*$", "", text)
+    return text or None
+
+
 def runs_cleanly(outputs: tuple[tuple[int, str], ...]) -> bool:
     """Every script exits 0 and at least one prints something."""
     return all(rc == 0 for rc, _ in outputs) and any(out for _, out in outputs)
@@ -67,5 +102,5 @@ def majority_output(weights: dict[tuple[tuple[int, str], ...], int],
     return max(clean, key=lambda sig: (clean[sig], sig == preferred))
 
 
-__all__ = ["SCRIPT_SUFFIXES", "majority_output", "runnable_script", "runs_cleanly",
-           "script_output"]
+__all__ = ["SCRIPT_SUFFIXES", "command_output", "majority_output", "reply_command",
+           "runnable_script", "runs_cleanly", "script_output"]

@@ -63,7 +63,14 @@ from .oracle import (
     repro_checks,
 )
 from .rename import ModuleMove, RenameRequest, find_module_move, find_rename
-from .scriptvote import SCRIPT_SUFFIXES, majority_output, runnable_script, script_output
+from .scriptvote import (
+    SCRIPT_SUFFIXES,
+    command_output,
+    majority_output,
+    reply_command,
+    runnable_script,
+    script_output,
+)
 from .vote import (
     JS_CODE,
     JS_WORDS,
@@ -106,6 +113,7 @@ class Candidate:
     diff_lines: int = 0
     in_place: bool = False  # a deterministic edit (a config value set in place), no model call
     stopped: bool = False  # its reply was stopped unfinished: another of its batch had passed
+    command: str = ""  # the shell command whose output is its file (a computed answer)
 
     @property
     def name(self) -> str:
@@ -397,6 +405,61 @@ class Solver:
             chars = min(chars, 6000)
         return min(self.settings.max_tokens, max(2048, int(chars / 2.8) + 600))
 
+    async def _count(self, reply: Any) -> None:
+        """One model call's tokens, added to the run's and reported."""
+        self.calls += 1
+        self.usage.add(reply.usage)
+        await self.emit(UsageEvent(prompt_tokens=reply.usage.prompt_tokens,
+                                   completion_tokens=reply.usage.completion_tokens,
+                                   cached_tokens=reply.usage.cached_tokens))
+
+    async def _computed(self, base: list[Message], target: str, temperatures: list[float],
+                        first: int, located: Located, oracle: Oracle,
+                        task: str) -> list[Candidate]:
+        """Candidates whose new data file (``target``: a count, a list of files) is what a
+        shell command the model writes prints, run in a copy of the project: read off the
+        files, not recalled from them. One model call a temperature, numbered from ``first``;
+        a reply with no command, a command that only prints text it was given, or one that
+        fails or prints nothing makes no candidate."""
+        asked = _appended(base, COMPUTE_ASK.format(file=target))
+        replies = await asyncio.gather(*(
+            self.model.chat(asked, temperature=t, max_tokens=COMMAND_TOKENS,
+                            seed=self.settings.seed + first + i if self.settings.seed is not None
+                            else None) for i, t in enumerate(temperatures)),
+            return_exceptions=True)
+        made: list[Candidate] = []
+        for i, (t, reply) in enumerate(zip(temperatures, replies, strict=True)):
+            number = first + i + 1
+            if isinstance(reply, BaseException):
+                if not isinstance(reply, Exception):
+                    raise reply  # cancelled
+                # the answers the model writes itself follow: they meet the same server
+                await self.emit(NoticeEvent(message=f"candidate {number}: model error while "
+                                                    f"asking for a command ({reply})"))
+                continue
+            await self._count(reply)
+            await self.emit(AssistantText(text=reply.content))
+            cmd = reply_command(reply.content, target)
+            if cmd is None or _LITERAL_ONLY.match(cmd):
+                await self.emit(NoticeEvent(message=f"candidate {number}: no command that "
+                                                    f"reads the files for {target}"))
+                continue
+
+            def run(command: str = cmd) -> tuple[int, str]:
+                with self._scratch({}) as root:
+                    return command_output(root, command)
+
+            rc, out = await asyncio.to_thread(run)
+            if rc != 0 or not out:
+                await self.emit(NoticeEvent(message=f"candidate {number}: `{cmd[:120]}` "
+                                                    + (f"exits {rc}" if rc else "prints nothing")))
+                continue
+            cand = Candidate(number, t, reply.content, {target: out + "\n"}, [], command=cmd)
+            cand.diff_lines = _diff_size(located.files, cand.files)
+            cand.result = await self._check(cand, oracle, located, task)
+            made.append(cand)
+        return made
+
     async def _generate(self, number: int, messages: list[Message], temperature: float,
                         fmt: EditFormat, located: Located, max_tokens: int,
                         task: str, stop: asyncio.Event | None = None) -> Candidate:
@@ -425,11 +488,7 @@ class Solver:
                                       is not None else None, on_delta=on_delta)
         if kept:
             reply.content = kept[0]
-        self.calls += 1
-        self.usage.add(reply.usage)
-        await self.emit(UsageEvent(prompt_tokens=reply.usage.prompt_tokens,
-                                   completion_tokens=reply.usage.completion_tokens,
-                                   cached_tokens=reply.usage.cached_tokens))
+        await self._count(reply)
         if not kept and stop is not None and stop.is_set() and reply.finish_reason == "stop" \
                 and fmt.complete(reply.content, current) is None:
             # ended by ``stop``, unfinished (the tokens it made are counted above)
@@ -571,6 +630,20 @@ class Solver:
         self.vote_note = ""
         self.vote_results = (0, 0)  # worked-out results the chosen candidate gives, of all
         self.vote_misses = []
+        target = _computed_file(located) if votable and s.compute_answers else None
+        if target is not None:
+            # a count or a list of files: commands read it off the files, and their outputs
+            # join the vote with the answers the model writes itself
+            for cand in await self._computed(base, target, [0.0, s.temperature], number,
+                                             located, oracle, task):
+                tried.append(cand)
+                await self.emit(NoticeEvent(message=self._verdict(cand, fmt)))
+                await self.emit(CandidateEvent(number=cand.number, temperature=cand.temperature,
+                                               files=cand.files, passed=bool(
+                                                   cand.result and cand.result.passed)))
+                if best is None or cand.rank() > best.rank():
+                    best = cand
+            number += 2
         stop = False
         resampled = False  # a round was sampled again for the vote
         for round_no in range(1 + s.refine_rounds):
@@ -718,12 +791,8 @@ class Solver:
                                                 f"calls ({exc})"))
             self._examples = []
             return self._examples
-        self.calls += 1
-        self.usage.add(reply.usage)
+        await self._count(reply)
         self._probe_reply = reply.content
-        await self.emit(UsageEvent(prompt_tokens=reply.usage.prompt_tokens,
-                                   completion_tokens=reply.usage.completion_tokens,
-                                   cached_tokens=reply.usage.cached_tokens))
         javascript = modules[0].endswith(JS_CODE)
         examples = (parse_js_examples if javascript else parse_examples)(reply.content)
         # a call of a name neither the task, its documents nor the code has (``main()``)
@@ -774,11 +843,14 @@ class Solver:
             chosen = await self._majority(groups, best, "only the answer file changes"
                                           if located.answer_file else "no candidate changes "
                                           "code the example calls could run")
-            same = next(len(g) for g in groups.values() if any(c is chosen for c in g)) \
-                if any(c is chosen for g in groups.values() for c in g) else 1
+            group = next((g for g in groups.values() if any(c is chosen for c in g)),
+                         [chosen])
+            same, computed = len(group), sum(1 for c in group if c.command)
             if len(groups) > 1 or same > 1:
                 self.vote_note = (f"{same} of the {sum(map(len, groups.values()))} "
-                                  "candidates that pass wrote this change")
+                                  "candidates that pass wrote this change" + (
+                                      f", {computed} of them computed by a command (counted "
+                                      "twice)" if computed else ""))
             return chosen, []
         examples = await self._example_calls(task, located)
         if not examples:
@@ -957,13 +1029,19 @@ class Solver:
         def has_best(g: list[Candidate]) -> bool:
             return any(c is best for c in g)
 
-        same = max(groups.values(), key=lambda g: (len(g), has_best(g), -g[0].number),
+        def votes(g: list[Candidate]) -> int:
+            # an answer a command read off the files counts twice one the model recalled
+            return sum(2 if c.command else 1 for c in g)
+
+        same = max(groups.values(), key=lambda g: (votes(g), has_best(g), -g[0].number),
                    default=[best])
-        if len(same) > 1 and not has_best(same):
+        if votes(same) > 1 and not has_best(same):
             passing = sum(len(g) for g in groups.values())
+            computed = sum(1 for c in same if c.command)
+            by = f" ({computed} computed by a command, counted twice)" if computed else ""
             await self.emit(NoticeEvent(message=f"vote: {why}; {len(same)} of the {passing} "
                                                 f"that pass wrote the change of candidate "
-                                                f"{same[0].number} word for word"))
+                                                f"{same[0].number} word for word{by}"))
             return same[0]
         return best
 
@@ -1012,7 +1090,8 @@ class Solver:
         files = ", ".join(cand.files) or "nothing"
         state = "PASSES the oracle" if r and r.passed else (
             f"fails ({(r.detail if r else '').strip().splitlines()[0][:160] if r and r.detail else '?'})")
-        return (f"candidate {cand.number} ({fmt.name}, temperature {cand.temperature:g}): "
+        how = f"output of `{cand.command[:120]}`" if cand.command else fmt.name
+        return (f"candidate {cand.number} ({how}, temperature {cand.temperature:g}): "
                 f"changes {files}; {state}")
 
     async def _finish(self, best: Candidate | None, tried: list[Candidate], oracle: Oracle,
@@ -1090,6 +1169,26 @@ class Solver:
             path.write_text(text, encoding="utf-8")
             changed.append(rel)
         return changed
+
+
+COMPUTE_ASK = ("\n\nDo not write {file} yourself: its content is computed from the project's "
+               "files. Reply with one shell command, run from the project's root (grep, find, "
+               "wc, sort and the like), whose output is exactly what {file} must contain, in "
+               "one ```bash block, and nothing else.")
+COMMAND_TOKENS = 200
+# a command that prints only text written into it computes nothing
+_LITERAL_ONLY = re.compile(r"^\s*(?:echo|printf)\b[^|;&`$]*$|<<")
+# a new file whose content is data a command can print
+COMPUTED_SUFFIXES = ("", ".txt", ".csv", ".tsv", ".list", ".lst")
+
+
+def _computed_file(located: Located) -> str | None:
+    """The one new data file the task asks for (``answer.txt``, ``todos.txt``), when the
+    task's only new file is one."""
+    new = [r for r in located.editable if located.files.get(r) is None]
+    if len(new) != 1 or Path(new[0]).suffix.lower() not in COMPUTED_SUFFIXES:
+        return None
+    return new[0]
 
 
 CODE_ONLY = ("\n\nThis time skip the explanation: reply with only the file blocks asked for "

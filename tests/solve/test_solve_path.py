@@ -213,10 +213,14 @@ def test_without_yes_the_chosen_candidate_is_not_applied_headless(tmp_path: Path
 
 def test_a_question_answered_into_a_new_file_writes_only_that_file(tmp_path: Path):
     (tmp_path / "settings.py").write_text("DEFAULT_PORT = 7431\n")
-    with ScriptedServer(["answer.txt\n```\n7431\n```\n"]) as srv:
+    # two commands that print the answer (one wrong), then the model's own answer
+    replies = ["```bash\ngrep -o '[0-9]\\+' settings.py\n```\n",
+               "```bash\ngrep -c PORT settings.py\n```\n", "answer.txt\n```\n7431\n```\n"]
+    with ScriptedServer(replies) as srv:
         proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
-                       "What port is the default? Write just the number into answer.txt.")
-        prompt = srv.requests[0]["messages"][-1]["content"]
+                       "What port is the default? Write just the number into answer.txt.",
+                       env_extra={"SMALLCODE_SOLVE__CANDIDATES": "1"})
+        prompt = srv.requests[2]["messages"][-1]["content"]
     assert (tmp_path / "answer.txt").read_text() == "7431\n"
     assert (tmp_path / "settings.py").read_text() == "DEFAULT_PORT = 7431\n"
     assert "Answer by writing the content of answer.txt" in prompt

@@ -696,7 +696,9 @@ def test_candidates_that_behave_the_same_are_chosen_by_their_majority_answer(
     with ScriptedServer([*answers, probe], default=answers[1]) as srv:
         proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task,
                        env_extra={"SMALLCODE_SOLVE__CANDIDATES": "4",
-                                  "SMALLCODE_SOLVE__REFINE_ROUNDS": "0"})
+                                  "SMALLCODE_SOLVE__REFINE_ROUNDS": "0",
+                                  # the model's own answers alone (computed ones: below)
+                                  "SMALLCODE_SOLVE__COMPUTE_ANSWERS": "false"})
         requests = [r for r in srv.requests if "messages" in r]
         srv_left = srv.remaining
     assert proc.returncode == 4, proc.stderr  # still unverified
@@ -724,7 +726,9 @@ def test_a_list_file_no_code_runs_is_chosen_by_majority_without_example_calls(
     with ScriptedServer([*lists, probe], default=lists[1]) as srv:
         proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task,
                        env_extra={"SMALLCODE_SOLVE__CANDIDATES": "4",
-                                  "SMALLCODE_SOLVE__REFINE_ROUNDS": "0"})
+                                  "SMALLCODE_SOLVE__REFINE_ROUNDS": "0",
+                                  # the model's own answers alone (computed ones: below)
+                                  "SMALLCODE_SOLVE__COMPUTE_ANSWERS": "false"})
         requests = [r for r in srv.requests if "messages" in r]
     assert proc.returncode == 4, proc.stderr
     assert (tmp_path / "todos.txt").read_text() == "app.py\ndb.py\n"
@@ -734,6 +738,59 @@ def test_a_list_file_no_code_runs_is_chosen_by_majority_without_example_calls(
                                                      "of candidate 2 word for word")
                for n in notices), notices
     assert len(requests) == 4
+
+
+@pytest.mark.parametrize("task", [
+    "Make a file todos.txt that lists every module of the project with a TODO, one per line.",
+    "Create todos.txt listing the .py files that still contain TODO comments",
+    "Write the names of the files containing TODO into todos.txt, sorted.",
+])
+def test_a_list_a_command_reads_off_the_files_outvotes_the_recalled_majority(
+        tmp_path: Path, task: str):
+    """Asked to list or count, the 1.5B recalls the files wrong more often than it writes a
+    wrong grep: two commands are asked for first, run in a copy, and their output counts
+    twice in the majority (3 recalled lists name db.py, which has no TODO)."""
+    (tmp_path / "app.py").write_text("def main():\n    return 1  # TODO: parse arguments\n")
+    (tmp_path / "db.py").write_text("def connect(url):\n    return url\n")
+    commands = ["```bash\ngrep -l TODO *.py | sort\n```\n",
+                ("Run this:\n```sh\n$ grep -rl 'TODO' --include='*.py' . | sed 's|^./||' | sort "
+                "> todos.txt\n```\n")]
+    lists = ["todos.txt\n```\napp.py\ndb.py\n```\n", "todos.txt\n```\napp.py\n```\n",
+             "todos.txt\n```\napp.py\ndb.py\n```\n", "todos.txt\n```\napp.py\ndb.py\n```\n"]
+    with ScriptedServer([*commands, *lists], default=lists[0]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task,
+                       env_extra={"SMALLCODE_SOLVE__CANDIDATES": "4",
+                                  "SMALLCODE_SOLVE__REFINE_ROUNDS": "0"})
+        asked = [r["messages"][-1]["content"] for r in srv.requests if "messages" in r]
+    assert proc.returncode == 4, proc.stderr  # agreement, not a check
+    assert (tmp_path / "todos.txt").read_text() == "app.py\n"
+    assert all("one shell command" in a for a in asked[:2])
+    assert not any("one shell command" in a for a in asked[2:]) and len(asked) == 6
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert ("candidate 1 (output of `grep -l TODO *.py | sort`, temperature 0): changes "
+            "todos.txt; PASSES the oracle") in notices, notices
+    assert any(n.startswith("candidate 2 (output of `grep -rl 'TODO' --include='*.py' . | "
+                            "sed 's|^./||' | sort`") for n in notices), notices
+    done = next(e for e in events(proc.stdout) if e["type"] == "done")
+    assert done["reason"].startswith("applied candidate 1 of 6 (3 of the 6 candidates that pass "
+                                     "wrote this change, 2 of them computed by a command "
+                                     "(counted twice))"), done["reason"]
+
+
+def test_a_command_that_only_echoes_or_fails_makes_no_candidate(tmp_path: Path):
+    (tmp_path / "routes.py").write_text(ROUTES)
+    commands = ["```bash\necho 3\n```\n", "```bash\ngrep -c '@route(' missing.py\n```\n"]
+    answers = ["answer.txt\n```\n3\n```\n", "answer.txt\n```\n3\n```\n"]
+    with ScriptedServer([*commands, *answers], default=answers[0]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
+                       "How many endpoints does routes.py register? Put the number in answer.txt",
+                       env_extra={"SMALLCODE_SOLVE__CANDIDATES": "2",
+                                  "SMALLCODE_SOLVE__REFINE_ROUNDS": "0"})
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert "candidate 1: no command that reads the files for answer.txt" in notices, notices
+    assert "candidate 2: `grep -c '@route(' missing.py` exits 2" in notices, notices
+    assert (tmp_path / "answer.txt").read_text() == "3\n"
+    assert proc.returncode == 4, proc.stderr
 
 
 JS_CSV = ("function formatCell(value) {\n  const text = String(value);\n"
