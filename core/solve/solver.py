@@ -713,6 +713,15 @@ class Solver:
                 if best is not None and best.result is not None and best.result.passed \
                         and not votable:
                     break
+                if votable and pending and (lead := self._settled(tried, located,
+                                                                len(pending))):
+                    # the answers that agree are more than the rest could outvote: the other
+                    # replies would not change what is kept
+                    await self.emit(NoticeEvent(message=f"vote: {lead} of the "
+                                                        f"{len(tried)} candidates agree; the "
+                                                        f"{len(pending)} left could not change "
+                                                        "the majority"))
+                    pending = []
                 same = _same_failure([c for c in tried if c.number > round_start])
                 passed = best is not None and best.result is not None and best.result.passed
                 if pending and same and not (votable and passed):
@@ -1022,6 +1031,27 @@ class Solver:
                                             f"same ({shown}); keeping candidate {chosen.number}"))
         return chosen
 
+    def _settled(self, tried: list[Candidate], located: Located, left: int) -> str:
+        """When the vote is the model's majority answer (only an answer or data file changes)
+        and the passing candidates that wrote one answer lead the next by more votes than
+        ``left`` more candidates could bring: how many they are ("3", "2 + 2 computed");
+        else ""."""
+        vote_files = set(_vote_files(located)[0])
+        groups: dict[str, list[Candidate]] = {}
+        for cand in tried:
+            if cand.result is not None and cand.result.passed:
+                if any(rel in vote_files or runnable_script(rel, text)
+                       for rel, text in cand.files.items()) and not located.answer_file:
+                    return ""  # code or a script changes: its behaviour votes, not its text
+                key = repr(sorted((r, t.rstrip()) for r, t in cand.files.items()))
+                groups.setdefault(key, []).append(cand)
+        counts = sorted((_votes(g) for g in groups.values()), reverse=True) + [0, 0]
+        if not groups or counts[0] - counts[1] <= left:
+            return ""
+        lead = max(groups.values(), key=_votes)
+        computed = sum(1 for c in lead if c.command)
+        return str(len(lead)) + (f" ({computed} computed, counted twice)" if computed else "")
+
     async def _majority(self, groups: dict[str, list[Candidate]], best: Candidate,
                         why: str) -> Candidate:
         """The change most passing candidates wrote word for word: the model's own majority
@@ -1029,13 +1059,9 @@ class Solver:
         def has_best(g: list[Candidate]) -> bool:
             return any(c is best for c in g)
 
-        def votes(g: list[Candidate]) -> int:
-            # an answer a command read off the files counts twice one the model recalled
-            return sum(2 if c.command else 1 for c in g)
-
-        same = max(groups.values(), key=lambda g: (votes(g), has_best(g), -g[0].number),
+        same = max(groups.values(), key=lambda g: (_votes(g), has_best(g), -g[0].number),
                    default=[best])
-        if votes(same) > 1 and not has_best(same):
+        if _votes(same) > 1 and not has_best(same):
             passing = sum(len(g) for g in groups.values())
             computed = sum(1 for c in same if c.command)
             by = f" ({computed} computed by a command, counted twice)" if computed else ""
@@ -1180,6 +1206,12 @@ COMMAND_TOKENS = 200
 _LITERAL_ONLY = re.compile(r"^\s*(?:echo|printf)\b[^|;&`$]*$|<<")
 # a new file whose content is data a command can print
 COMPUTED_SUFFIXES = ("", ".txt", ".csv", ".tsv", ".list", ".lst")
+
+
+def _votes(group: list[Candidate]) -> int:
+    """The votes of candidates that wrote the same answer: an answer a command read off the
+    files counts twice one the model recalled."""
+    return sum(2 if c.command else 1 for c in group)
 
 
 def _computed_file(located: Located) -> str | None:

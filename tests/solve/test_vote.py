@@ -755,8 +755,8 @@ def test_a_list_a_command_reads_off_the_files_outvotes_the_recalled_majority(
     commands = ["```bash\ngrep -l TODO *.py | sort\n```\n",
                 ("Run this:\n```sh\n$ grep -rl 'TODO' --include='*.py' . | sed 's|^./||' | sort "
                 "> todos.txt\n```\n")]
-    lists = ["todos.txt\n```\napp.py\ndb.py\n```\n", "todos.txt\n```\napp.py\n```\n",
-             "todos.txt\n```\napp.py\ndb.py\n```\n", "todos.txt\n```\napp.py\ndb.py\n```\n"]
+    lists = ["todos.txt\n```\napp.py\ndb.py\n```\n", "todos.txt\n```\napp.py\ndb.py\n```\n",
+             "todos.txt\n```\napp.py\n```\n", "todos.txt\n```\napp.py\ndb.py\n```\n"]
     with ScriptedServer([*commands, *lists], default=lists[0]) as srv:
         proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task,
                        env_extra={"SMALLCODE_SOLVE__CANDIDATES": "4",
@@ -765,16 +765,41 @@ def test_a_list_a_command_reads_off_the_files_outvotes_the_recalled_majority(
     assert proc.returncode == 4, proc.stderr  # agreement, not a check
     assert (tmp_path / "todos.txt").read_text() == "app.py\n"
     assert all("one shell command" in a for a in asked[:2])
-    assert not any("one shell command" in a for a in asked[2:]) and len(asked) == 6
+    # one at a time (one slot): after the fifth, the sixth could not outvote the list read
+    # off the files
+    assert not any("one shell command" in a for a in asked[2:]) and len(asked) == 5
     notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
     assert ("candidate 1 (output of `grep -l TODO *.py | sort`, temperature 0): changes "
             "todos.txt; PASSES the oracle") in notices, notices
     assert any(n.startswith("candidate 2 (output of `grep -rl 'TODO' --include='*.py' . | "
                             "sed 's|^./||' | sort`") for n in notices), notices
     done = next(e for e in events(proc.stdout) if e["type"] == "done")
-    assert done["reason"].startswith("applied candidate 1 of 6 (3 of the 6 candidates that pass "
+    assert ("vote: 3 (2 computed, counted twice) of the 5 candidates agree; the 1 left could "
+            "not change the majority") in notices, notices
+    assert done["reason"].startswith("applied candidate 1 of 5 (3 of the 5 candidates that pass "
                                      "wrote this change, 2 of them computed by a command "
                                      "(counted twice))"), done["reason"]
+
+
+def test_sampling_stops_once_the_rest_could_not_change_the_majority(tmp_path: Path):
+    (tmp_path / "routes.py").write_text(ROUTES)
+    commands = ["```bash\ngrep -c '^@route(' routes.py\n```\n",
+                "```bash\ngrep '@route' routes.py | wc -l\n```\n"]
+    answers = ["answer.txt\n```\n3\n```\n", "answer.txt\n```\n2\n```\n"]
+    with ScriptedServer([*commands, *answers], default=answers[1]) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url,
+                       "How many endpoints does routes.py register? Put the number in answer.txt",
+                       env_extra={"SMALLCODE_SOLVE__CANDIDATES": "4",
+                                  "SMALLCODE_SOLVE__REFINE_ROUNDS": "0"})
+        asked = [r for r in srv.requests if "messages" in r]
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    # one slot: 2 computed (4 votes) + 1 recalled, against none: the 3 candidates left of the
+    # round could not outvote them
+    assert ("vote: 3 (2 computed, counted twice) of the 3 candidates agree; the 3 left could "
+            "not change the majority") in notices, notices
+    assert len(asked) == 3
+    assert (tmp_path / "answer.txt").read_text() == "3\n"
+    assert proc.returncode == 4, proc.stderr
 
 
 def test_a_command_that_only_echoes_or_fails_makes_no_candidate(tmp_path: Path):
