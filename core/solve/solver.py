@@ -634,8 +634,9 @@ class Solver:
         if target is not None:
             # a count or a list of files: commands read it off the files, and their outputs
             # join the vote with the answers the model writes itself
-            for cand in await self._computed(base, target, [0.0, s.temperature], number,
-                                             located, oracle, task):
+            temps = [0.0, s.temperature]
+            for cand in await self._computed(base, target, temps, number, located, oracle,
+                                             task):
                 tried.append(cand)
                 await self.emit(NoticeEvent(message=self._verdict(cand, fmt)))
                 await self.emit(CandidateEvent(number=cand.number, temperature=cand.temperature,
@@ -643,7 +644,7 @@ class Solver:
                                                    cand.result and cand.result.passed)))
                 if best is None or cand.rank() > best.rank():
                     best = cand
-            number += 2
+            number += len(temps)
         stop = False
         resampled = False  # a round was sampled again for the vote
         for round_no in range(1 + s.refine_rounds):
@@ -1034,8 +1035,8 @@ class Solver:
     def _settled(self, tried: list[Candidate], located: Located, left: int) -> str:
         """When the vote is the model's majority answer (only an answer or data file changes)
         and the passing candidates that wrote one answer lead the next by more votes than
-        ``left`` more candidates could bring: how many they are ("3", "2 + 2 computed");
-        else ""."""
+        ``left`` more candidates could bring: how many they are ("3", "3 (2 computed, counted
+        twice)"); else ""."""
         vote_files = set(_vote_files(located)[0])
         groups: dict[str, list[Candidate]] = {}
         for cand in tried:
