@@ -410,10 +410,17 @@ class Agent:
         return self._done(False, f"stopped: {max_turns} turns without finishing")
 
     async def _solve(self, task: str) -> DoneEvent | None:
-        """The solve path for edit tasks (and renames and module moves, whatever the route):
-        candidates as plain code checked by an oracle. None when it does not apply; the tool
-        loop then runs."""
-        from .solve import Solver, find_module_move, find_rename, outcome_event, wants_change
+        """The solve path for edit tasks (and renames, module moves and extension changes,
+        whatever the route): candidates as plain code checked by an oracle. None when it does
+        not apply; the tool loop then runs."""
+        from .solve import (
+            Solver,
+            find_module_move,
+            find_rename,
+            find_suffix_change,
+            outcome_event,
+            wants_change,
+        )
 
         conf = self.settings.solve
         if not conf.enabled:
@@ -422,8 +429,10 @@ class Agent:
         # is an edit of that file alone
         edit_like = wants_change(self.state.category, task, bool(self.state.asked_files))
         if not edit_like and find_rename(task, self.workspace) is None \
-                and find_module_move(task, self.workspace) is None:
+                and find_module_move(task, self.workspace) is None \
+                and find_suffix_change(task, self.workspace) is None:
             return None
+        from .tools.file_suffix import ChangeSuffixArgs, change_suffix
         from .tools.module_move import MoveModuleArgs, move_module
         from .tools.refactor import RenameArgs, rename_symbol
 
@@ -432,6 +441,10 @@ class Agent:
 
         def move(old: str, new: str) -> ToolResult:
             return move_module(MoveModuleArgs(old_path=old, new_path=new), self.ctx)
+
+        def suffix(folder: str, old: str, new: str) -> ToolResult:
+            return change_suffix(ChangeSuffixArgs(folder=folder, old_suffix=old,
+                                                  new_suffix=new), self.ctx)
 
         async def allow_edit(detail: str) -> bool:
             if self.settings.agent.permission_mode != "ask":
@@ -443,7 +456,7 @@ class Agent:
 
         solver = Solver(self.model, self.workspace, conf, snapshots=self.ctx.services.snapshots,
                         graph=self.ctx.services.graph, emit=self._emit, rename_tool=rename,
-                        move_tool=move,
+                        move_tool=move, suffix_tool=suffix,
                         allow_edit=allow_edit, checker=self.ctx.services.candidate_checker)
         try:
             outcome = await solver.solve(task)

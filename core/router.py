@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from smallcode.core.tools.file_suffix import CHANGE_SUFFIX_RE
 from smallcode.core.tools.module_move import MOVE_RE
 from smallcode.core.tools.refactor import RENAME_RE
 from smallcode.core.tools.registry import CATEGORIES, ToolRegistry
@@ -29,12 +30,12 @@ PRIORITY: tuple[str, ...] = (
 ROUTE_TABLE: dict[str, tuple[str, ...]] = {
     "read": ("read_file", "find_files", "finish", "find_and_read", "memory_list"),
     "write": ("read_file", "write_file", "patch", "finish", "edit_and_verify",
-              "memory_remember", "memory_forget", "rename_symbol", "move_module"),
+              "memory_remember", "memory_forget", "rename_symbol", "move_module", "change_suffix"),
     "search": ("search", "finish", "graph_search", "explain_symbol", "find_references",
                "memory_search"),
     "run": ("bash", "finish", "create_and_run", "edit_and_verify"),
     "plan": ("read_file", "write_file", "patch", "find_files", "search", "bash", "finish",
-             "read_and_patch", "rename_symbol", "move_module"),
+             "read_and_patch", "rename_symbol", "move_module", "change_suffix"),
     "code_intel": ("read_file", "finish", "graph_search", "explain_symbol", "find_references"),
     "web": ("finish", "web_fetch", "web_search"),
     "respond": (),
@@ -45,6 +46,7 @@ ROUTE_TABLE: dict[str, tuple[str, ...]] = {
 TRIGGERED_TOOLS: dict[str, re.Pattern[str]] = {
     "rename_symbol": RENAME_RE,  # a name to a name, not files
     "move_module": MOVE_RE,  # a Python module file to a new name or place
+    "change_suffix": CHANGE_SUFFIX_RE,  # the files of one kind in a folder to another extension
 }
 
 # Offered with a category whenever they are registered, whatever they declare.

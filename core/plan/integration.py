@@ -186,14 +186,15 @@ async def run_plan(agent: Any, task: str, emit: Emit, *, runner: StepRunner | No
     if derived is None and not (force or detect_plan_needed(task)):
         return None
     if derived is None and not force and agent.settings.solve.enabled:
-        from ..solve import find_module_move, find_rename
+        from ..solve import find_module_move, find_rename, find_suffix_change
 
         if find_rename(task, agent.workspace) is not None \
-                or find_module_move(task, agent.workspace) is not None:
+                or find_module_move(task, agent.workspace) is not None \
+                or find_suffix_change(task, agent.workspace) is not None:
             # one rename, however many files and words it takes: a deterministic operation on
             # the solve path, not steps a model plans and runs in the tool loop ("rename a to b
             # across all the modules, tests included" had been planned, then stopped unfinished);
-            # so is the move of one module
+            # so is the move of one module, and an extension change of a folder's files
             return None
     tracker: PlanTracker | None
     if derived is not None:

@@ -62,6 +62,7 @@ class Oracle:
     config_values: list[tuple[str, str]] = field(default_factory=list)  # (key, value)
     rename: tuple[str, str] | None = None
     module_move: tuple[str, str] | None = None  # (old file, new file) of a moved module
+    suffix_change: tuple[str, str, str] | None = None  # (folder, old, new) extension change
     test_timeout: float = 120.0
     baseline: dict[str, str] = field(default_factory=dict)  # code files' text before any change
     from_document: bool = False  # the examples come from a specification with more rules
@@ -114,6 +115,8 @@ class Oracle:
             parts.append(_rename_done(root, *self.rename))
         if self.module_move is not None:
             parts.append(_module_moved(root, *self.module_move))
+        if self.suffix_change is not None:
+            parts.append(_suffix_changed(root, *self.suffix_change))
         loaded = _loads_and_fits(root, py)
         if loaded:
             parts.append((False, loaded))
@@ -1168,6 +1171,13 @@ def _rename_done(root: Path, old: str, new: str) -> tuple[bool, str]:
         if rx.search(p.read_text(errors="replace")):
             left.append(str(p.relative_to(root)))
     return (not left, f"{old} is still used in {', '.join(left)}" if left else "")
+
+
+def _suffix_changed(root: Path, folder: str, old: str, new: str) -> tuple[bool, str]:
+    """No file in ``folder`` ends in ``old`` any more."""
+    left = sorted(p.relative_to(root).as_posix() for p in (root / folder).rglob(f"*{old}")
+                  if p.is_file())
+    return (not left, f"files still ending in {old}: {', '.join(left[:5])}" if left else "")
 
 
 def _module_moved(root: Path, old: str, new: str) -> tuple[bool, str]:

@@ -320,3 +320,57 @@ def find_module_move(task: str, ws: Workspace) -> ModuleMove | None:
            if n != Path(old).stem):
         return None  # "move slug from helpers.py to text_tools.py" moves a function
     return ModuleMove(old, new, f"{old} is a module of the project; {new} does not exist yet")
+
+
+# ---------------------------------------------------------------------------- file extensions
+
+_EXT = r"\.[A-Za-z][A-Za-z0-9]{0,7}"
+# ".txt", "*.txt", "notes/*.txt", "`.md`": an extension written on its own, not a file's name
+SUFFIX_MENTION = re.compile(rf"(?:(?<=\s)|(?<=^)|(?<=[`'\"(/*]))\*?({_EXT})(?![\w.])")
+# the verbs of a rename of files (not "convert": a conversion changes the contents too)
+SUFFIX_VERB = re.compile(r"\b(?:renam\w*|mv|extensions?|suffix(?:es)?|file\s*endings?)\b|->|→",
+                         re.IGNORECASE)
+# the extension after one of these is the one the files have now
+_FROM_CUE = re.compile(r"\b(?:instead\s+of|from|rather\s+than|not)\s+(?:the\s+)?\*?$",
+                       re.IGNORECASE)
+_FOLDER = re.compile(r"[`'\"]?((?:[\w.-]+/)*[\w.-]+)/?[`'\"]?")
+
+
+@dataclass(frozen=True)
+class SuffixChange:
+    folder: str  # relative, "." for the project's root
+    old: str  # ".txt"
+    new: str  # ".md"
+    evidence: str
+
+
+def find_suffix_change(task: str, ws: Workspace) -> SuffixChange | None:
+    """(folder, old extension, new extension) when the message asks to give the files of one
+    kind in a folder another extension ("rename every .txt file in notes/ to .md", "notes/*.txt
+    -> *.md", "give the .txt files in notes the .md extension"), else None. Not a phrase rule:
+    it needs a renaming verb or the word extension, exactly two extensions written on their own,
+    and exactly one folder of the project named, which holds files with one of them and none
+    with the other's names; the extension after "from" / "instead of" is the old one, else the
+    first one written. A message that names code to write, or a file rather than a kind of file,
+    gives nothing."""
+    if not SUFFIX_VERB.search(task) or "convert" in task.lower():
+        return None
+    mentions = [(m.start(), m.group(1).lower()) for m in SUFFIX_MENTION.finditer(task)]
+    kinds = list(dict.fromkeys(s for _, s in mentions))
+    if len(kinds) != 2:
+        return None
+    folders = []
+    for m in _FOLDER.finditer(task):
+        name = m.group(1).rstrip(".")
+        if name and not name.startswith(".") and (ws.root / name).is_dir() \
+                and name not in folders:
+            folders.append(name)
+    if len(folders) != 1:
+        return None
+    folder = folders[0]
+    old = next((s for pos, s in mentions if _FROM_CUE.search(task[:pos])), kinds[0])
+    new = kinds[1] if old == kinds[0] else kinds[0]
+    files = [p for p in ws.iter_files(folder) if p.suffix.lower() == old]
+    if not files or any(p.with_suffix(new).exists() for p in files):
+        return None
+    return SuffixChange(folder, old, new, f"{len(files)} {old} file(s) in {folder}/, to {new}")

@@ -62,7 +62,14 @@ from .oracle import (
     pasted_answers,
     repro_checks,
 )
-from .rename import ModuleMove, RenameRequest, find_module_move, find_rename
+from .rename import (
+    ModuleMove,
+    RenameRequest,
+    SuffixChange,
+    find_module_move,
+    find_rename,
+    find_suffix_change,
+)
 from .scriptvote import (
     SCRIPT_SUFFIXES,
     command_output,
@@ -191,6 +198,7 @@ class Solver:
                  snapshots: Any = None, graph: Any = None, emit: Emit,
                  rename_tool: Callable[[str, str], Any] | None = None,
                  move_tool: Callable[[str, str], Any] | None = None,
+                 suffix_tool: Callable[[str, str, str], Any] | None = None,
                  allow_edit: Callable[[str], Awaitable[bool]] | None = None,
                  checker: CandidateChecker | None = None) -> None:
         """``checker`` runs the oracle on each candidate (default: in this process; under
@@ -203,6 +211,7 @@ class Solver:
         self.emit = emit
         self.rename_tool = rename_tool
         self.move_tool = move_tool
+        self.suffix_tool = suffix_tool
         self.allow_edit = allow_edit
         self.checker: CandidateChecker = checker or LocalChecker()
         self.usage = Usage()
@@ -227,6 +236,9 @@ class Solver:
         rename = find_rename(task, self.ws)
         if rename is not None and self.rename_tool is not None:
             return await self._rename(rename)
+        suffix = find_suffix_change(task, self.ws)
+        if suffix is not None and self.suffix_tool is not None:
+            return await self._suffix(suffix)
         located = await asyncio.to_thread(locate, task, self.ws, self.settings.whole_repo_chars,
                                           self.graph)
         if not located.editable:
@@ -258,6 +270,18 @@ class Solver:
                    "compiles and imports, the tests pass", module_move=(req.old, req.new)),
             f"moved {req.old} to {req.new}", "no import of the old module left",
             f"the move of {req.old}")
+
+    async def _suffix(self, req: SuffixChange) -> SolveOutcome:
+        assert self.suffix_tool is not None
+        return await self._operation(
+            f"give the {req.old} files in {req.folder}/ the extension {req.new} (a "
+            f"deterministic operation; {req.evidence})",
+            f"rename every {req.old} file in {req.folder}/ to {req.new}, contents kept",
+            lambda: self.suffix_tool(req.folder, req.old, req.new), "change_suffix",
+            Oracle("structural", True, f"no {req.old} file left in {req.folder}/, contents "
+                   "kept, the tests pass", suffix_change=(req.folder, req.old, req.new)),
+            f"renamed the {req.old} files in {req.folder}/ to {req.new}",
+            f"no {req.old} file left", f"the renaming of the {req.old} files")
 
     async def _operation(self, notice: str, ask: str, run: Callable[[], Any], tool: str,
                          oracle: Oracle, done: str, holds: str, what: str) -> SolveOutcome:

@@ -24,6 +24,7 @@ FAMILIES: tuple[str, ...] = (
     "smallcode.core.tools.compound",
     "smallcode.core.tools.refactor",
     "smallcode.core.tools.module_move",
+    "smallcode.core.tools.file_suffix",
     "smallcode.core.tools.graph_tools",
     "smallcode.core.tools.memory_tools",
     "smallcode.core.tools.web_tools",
