@@ -72,6 +72,12 @@ REQUEST = re.compile(
     r"|\band\s+(?:then\s+)?(?:fix|repair|correct|change|update|add|make|handle|implement|"
     r"support|remove|delete|rename|replace|set|bump|refactor|rewrite|write|create|adjust|patch|"
     r"resolve)\b"
+    # a thing wanted in the code: "I want a `clean` rule in the Makefile", "we need a
+    # --reverse flag for sortlines.py", "I'd like a retry option in the client"
+    r"|\b(?:(?:i|we)\s+(?:need|want|would\s+like)|i\s*'d\s+like)\s+(?:a|an|another|some|one)"
+    r"\s+[^.?!]{1,60}?\b(?:in|into|to|for|on)\s+(?:the\s+|this\s+|our\s+|my\s+)?"
+    r"(?:`[^`]+`|[\w/-]+\.\w+\b|makefile|readme|project|repo\w*|code\w*|script|module|"
+    r"class|function|api|cli|config\w*|app\w*|client|server|library|package)"
     # a suggestion: "how about renaming it", "what about returning 0.0 instead"
     r"|^\s*(?:how|what)\s+about\s+\w+ing\b"
     r"|\b(?:find|locate|track\s+down|hunt\s+down|spot|look\s+for|search\s+for)\s+(?:and\s+fix\s+)?"

@@ -11,6 +11,10 @@ The same runs compute a new data file's content (a count, a list of files): the 
 a command that prints it (``grep -rl TODO src | sort``), which reads the files instead of
 recalling them, and its output is a candidate like any other.
 
+A Makefile target a candidate adds is run the same way: one whose recipe fails (a ``find``
+missing its ``\\;``, an ``rm`` of what is not there without ``-f``) loses the vote to those that
+run.
+
 Only a script that takes no arguments is run (one that reads ``$1`` or ``"$@"`` needs values
 nobody gave); it runs from the project's root, with ``HOME`` pointing into the copy, no input,
 and a timeout.
@@ -83,6 +87,34 @@ def reply_command(reply: str, target: str) -> str | None:
     return text or None
 
 
+_TARGET = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.-]*)\s*:(?![:=])", re.MULTILINE)
+
+
+def new_targets(before: str, after: str) -> list[str]:
+    """The make targets ``after`` defines that ``before`` did not (special ones like
+    ``.PHONY`` and pattern rules left out)."""
+    had = set(_TARGET.findall(before))
+    return [t for t in dict.fromkeys(_TARGET.findall(after)) if t not in had]
+
+
+def target_runs(root: Path, rel: str, target: str,
+                timeout: float = SCRIPT_TIMEOUT) -> tuple[int, str]:
+    """The exit code (-1 on timeout) and the last line of the errors of ``make target`` run
+    with the Makefile ``rel`` in ``root``."""
+    path = root / rel
+    env = {**os.environ, "HOME": str(root), "MAKEFLAGS": ""}
+    try:
+        proc = subprocess.run(["make", "-f", path.name, target], cwd=path.parent, env=env,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                              timeout=timeout, check=False, errors="replace")
+    except subprocess.TimeoutExpired:
+        return -1, "timed out"
+    except FileNotFoundError:
+        return 0, ""  # no make here: nothing to tell the candidates apart by
+    errors = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    return proc.returncode, errors[-1][:200] if errors else ""
+
+
 def runs_cleanly(outputs: tuple[tuple[int, str], ...]) -> bool:
     """Every script exits 0 and at least one prints something."""
     return all(rc == 0 for rc, _ in outputs) and any(out for _, out in outputs)
@@ -102,5 +134,5 @@ def majority_output(weights: dict[tuple[tuple[int, str], ...], int],
     return max(clean, key=lambda sig: (clean[sig], sig == preferred))
 
 
-__all__ = ["SCRIPT_SUFFIXES", "command_output", "majority_output", "reply_command",
-           "runnable_script", "runs_cleanly", "script_output"]
+__all__ = ["SCRIPT_SUFFIXES", "command_output", "majority_output", "new_targets",
+           "reply_command", "runnable_script", "runs_cleanly", "script_output", "target_runs"]

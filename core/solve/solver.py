@@ -25,6 +25,7 @@ from typing import Any
 
 from ..edit import testrunner
 from ..edit.imports import fix_names, project_names
+from ..edit.validate import is_makefile
 from ..events import (
     AssistantText,
     CandidateEvent,
@@ -74,9 +75,11 @@ from .scriptvote import (
     SCRIPT_SUFFIXES,
     command_output,
     majority_output,
+    new_targets,
     reply_command,
     runnable_script,
     script_output,
+    target_runs,
 )
 from .vote import (
     JS_CODE,
@@ -650,7 +653,8 @@ class Solver:
         votable = bool(s.vote and (not oracle.strong or oracle.from_document
                                    or oracle.no_result_checked)
                        and (bool(located.answer_file) or bool(_vote_files(located)[0])
-                            or any(r.endswith(SCRIPT_SUFFIXES) for r in located.editable)))
+                            or any(r.endswith(SCRIPT_SUFFIXES) or is_makefile(r)
+                                   for r in located.editable)))
         self.vote_note = ""
         self.vote_results = (0, 0)  # worked-out results the chosen candidate gives, of all
         self.vote_misses = []
@@ -860,6 +864,10 @@ class Solver:
                 groups.setdefault(key, []).append(cand)
         if last and len(groups) <= 1 and self._examples is None:
             return best, []
+        makefiles = sorted({rel for g in groups.values() for c in g for rel in c.files
+                            if is_makefile(rel)})
+        if makefiles and len(groups) > 1:
+            groups, best = await self._targets_run(groups, best, located, makefiles)
         scripts = sorted({rel for g in groups.values() for c in g
                           for rel, text in c.files.items() if runnable_script(rel, text)})
         if scripts and len(groups) > 1:
@@ -1055,6 +1063,37 @@ class Solver:
                                             f"candidate: {weights[winner]} of {total} print the "
                                             f"same ({shown}); keeping candidate {chosen.number}"))
         return chosen
+
+    async def _targets_run(self, groups: dict[str, list[Candidate]], best: Candidate,
+                           located: Located, makefiles: list[str]
+                           ) -> tuple[dict[str, list[Candidate]], Candidate]:
+        """The groups of passing candidates whose new make targets all run (``make target``
+        in a copy of the project), and the best-ranked candidate among them; all of them when
+        none or every one runs."""
+        def failures(cand: Candidate) -> list[str]:
+            out: list[str] = []
+            with self._scratch(cand.files) as root:
+                for rel in makefiles:
+                    after = cand.files.get(rel)
+                    for target in new_targets(located.files.get(rel) or "", after or ""):
+                        rc, err = target_runs(root, rel, target)
+                        if rc != 0:
+                            out.append(f"make {target}: {err or f'exit {rc}'}")
+            return out
+
+        failed = {key: await asyncio.to_thread(failures, same[0])
+                  for key, same in groups.items()}
+        running = {key: same for key, same in groups.items() if not failed[key]}
+        if not running or len(running) == len(groups):
+            return groups, best
+        lost = sorted(c.number for key, same in groups.items() if failed[key] for c in same)
+        why = next(f[0] for f in failed.values() if f)
+        await self.emit(NoticeEvent(message=f"vote: the make targets candidate(s) "
+                                            f"{', '.join(map(str, lost))} add fail when run "
+                                            f"({why}); they are left out"))
+        if not any(c is best for same in running.values() for c in same):
+            best = max((c for same in running.values() for c in same), key=Candidate.rank)
+        return running, best
 
     def _settled(self, tried: list[Candidate], located: Located, left: int) -> str:
         """When the vote is the model's majority answer (only an answer or data file changes)

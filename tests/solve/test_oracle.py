@@ -301,6 +301,28 @@ def test_requests_for_a_change_are_not_questions(message):
     assert not is_question(message)
 
 
+@pytest.mark.parametrize("message", [
+    "I want a `clean` rule in the Makefile: wipe build/ and any compiled .pyc files",
+    "We need a --reverse flag for sortlines.py",
+    "I'd like a retry option in the client, three tries by default",
+])
+def test_a_thing_wanted_in_the_code_is_a_request_for_a_change(message):
+    from smallcode.core.solve.request import asks_for_change
+
+    assert asks_for_change(message)
+
+
+@pytest.mark.parametrize("message", [
+    "I need a hint on how the cache works?",
+    "I want a coffee before we start",
+    "Which file defines the TokenBucket class? Write its path into answer.txt.",
+])
+def test_a_wish_that_is_no_change_is_not_one(message):
+    from smallcode.core.solve.request import asks_for_change
+
+    assert not asks_for_change(message, answer_file=False)
+
+
 @pytest.fixture
 def js_repo(tmp_path: Path) -> Path:
     (tmp_path / "strings.js").write_text(

@@ -767,3 +767,29 @@ def test_a_makefile_recipe_written_with_spaces_is_indented_with_a_tab(tmp_path: 
                          check=False)
     assert dry.returncode == 0 and "rm -rf build" in dry.stdout, dry.stderr
     assert proc.returncode == 4, proc.stdout[-2000:] + proc.stderr
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")
+@pytest.mark.parametrize("task", [
+    "Add a clean target to the Makefile that deletes the build/ directory and every .pyc file",
+    "make clean should remove build/ and all the .pyc files; add it to the Makefile",
+    "I want a `clean` rule in the Makefile: wipe build/ and any compiled .pyc files",
+])
+def test_a_make_target_that_fails_when_run_loses_the_vote(tmp_path: Path, task: str):
+    """Nothing checks a new target but make reading the file: each candidate's new targets are
+    run in a copy, and one whose recipe fails (``rm build`` with no build/ there) is left out,
+    though its diff is the smallest."""
+    (tmp_path / "Makefile").write_text(".PHONY: build\n\nbuild:\n\tmkdir -p build\n")
+    (tmp_path / "app.py").write_text("def main():\n    return 1\n")
+    fails = "Makefile\n```makefile\n.PHONY: build\n\nbuild:\n\tmkdir -p build\n\nclean:\n\trm build\n```\n"
+    runs = ("Makefile\n```makefile\n.PHONY: build clean\n\nbuild:\n\tmkdir -p build\n\nclean:\n"
+            "\trm -rf build\n\tfind . -name '*.pyc' -delete\n```\n")
+    with ScriptedServer([fails, runs, fails, runs], default=runs) as srv:
+        proc = run_cli(tmp_path, "--yes", "--json", "--base-url", srv.base_url, task,
+                       env_extra={"SMALLCODE_SOLVE__CANDIDATES": "4",
+                                  "SMALLCODE_SOLVE__REFINE_ROUNDS": "0"})
+    notices = [e["message"] for e in events(proc.stdout) if e["type"] == "notice"]
+    assert any(n.startswith("vote: the make targets candidate(s) 1, 3 add fail when run (make "
+                            "clean: ") for n in notices), notices
+    assert "rm -rf build" in (tmp_path / "Makefile").read_text()
+    assert proc.returncode == 4, proc.stdout[-2000:] + proc.stderr
