@@ -773,7 +773,7 @@ def test_a_makefile_recipe_written_with_spaces_is_indented_with_a_tab(tmp_path: 
 @pytest.mark.parametrize("task", [
     "Add a clean target to the Makefile that deletes the build/ directory and every .pyc file",
     "make clean should remove build/ and all the .pyc files; add it to the Makefile",
-    "I want a `clean` rule in the Makefile: wipe build/ and any compiled .pyc files",
+    "Please update the Makefile with a clean rule that deletes build/ and every .pyc file",
 ])
 def test_a_make_target_that_fails_when_run_loses_the_vote(tmp_path: Path, task: str):
     """Nothing checks a new target but make reading the file: each candidate's new targets are
