@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
+import shutil
 from pathlib import Path
+
+from ..edit.validate import run_command
 
 SCRIPT_SUFFIXES = (".sh", ".bash")
 _SHEBANG = re.compile(r"^#!\s*\S*(?:/|\benv\s+)(?:ba)?sh\b")
@@ -46,27 +48,23 @@ def runnable_script(rel: str, text: str) -> bool:
 def script_output(root: Path, rel: str, timeout: float = SCRIPT_TIMEOUT) -> tuple[int, str]:
     """The exit code and the output (stripped, at most ``MAX_OUTPUT`` characters) of running
     ``bash rel`` in ``root``; -1 when it does not finish in ``timeout`` seconds."""
-    env = {**os.environ, "HOME": str(root)}
-    try:
-        proc = subprocess.run(["bash", rel], cwd=root, env=env, stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, timeout=timeout, check=False,
-                              errors="replace")
-    except subprocess.TimeoutExpired:
-        return -1, ""
-    return proc.returncode, proc.stdout.strip()[:MAX_OUTPUT]
+    return _run(["bash", rel], root, timeout)
 
 
 def command_output(root: Path, command: str,
                    timeout: float = SCRIPT_TIMEOUT) -> tuple[int, str]:
     """Like :func:`script_output`, for one command line run by ``bash -c``."""
-    env = {**os.environ, "HOME": str(root)}
-    try:
-        proc = subprocess.run(["bash", "-c", command], cwd=root, env=env,
-                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=timeout, check=False, errors="replace")
-    except subprocess.TimeoutExpired:
+    return _run(["bash", "-c", command], root, timeout)
+
+
+def _run(argv: list[str], root: Path, timeout: float) -> tuple[int, str]:
+    """(exit code, stdout stripped and cut) of ``argv`` in ``root`` with ``HOME`` there; on a
+    timeout its whole process group is killed (a ``find /`` it started too) and the code is
+    -1."""
+    run = run_command(argv, root, timeout, env={**os.environ, "HOME": str(root)})
+    if run.returncode is None:
         return -1, ""
-    return proc.returncode, proc.stdout.strip()[:MAX_OUTPUT]
+    return run.returncode, run.stdout.strip()[:MAX_OUTPUT]
 
 
 _FENCE = re.compile(r"```[\w-]*\n(.*?)```", re.DOTALL)
@@ -101,18 +99,16 @@ def target_runs(root: Path, rel: str, target: str,
                 timeout: float = SCRIPT_TIMEOUT) -> tuple[int, str]:
     """The exit code (-1 on timeout) and the last line of the errors of ``make target`` run
     with the Makefile ``rel`` in ``root``."""
-    path = root / rel
-    env = {**os.environ, "HOME": str(root), "MAKEFLAGS": ""}
-    try:
-        proc = subprocess.run(["make", "-f", path.name, target], cwd=path.parent, env=env,
-                              stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=timeout, check=False, errors="replace")
-    except subprocess.TimeoutExpired:
-        return -1, "timed out"
-    except FileNotFoundError:
+    make = shutil.which("make")
+    if make is None:
         return 0, ""  # no make here: nothing to tell the candidates apart by
-    errors = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-    return proc.returncode, errors[-1][:200] if errors else ""
+    path = root / rel
+    run = run_command([make, "-f", path.name, target], path.parent, timeout,
+                      env={**os.environ, "HOME": str(root), "MAKEFLAGS": ""})
+    if run.returncode is None:
+        return -1, "timed out"
+    errors = [ln for ln in run.stderr.splitlines() if ln.strip()]
+    return run.returncode, errors[-1][:200] if errors else ""
 
 
 def runs_cleanly(outputs: tuple[tuple[int, str], ...]) -> bool:

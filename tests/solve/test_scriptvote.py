@@ -56,3 +56,15 @@ def test_the_output_most_candidates_print_wins_when_it_runs_cleanly():
     assert majority_output({right: 4}, right) is None
     assert majority_output({broken: 2, ((2, "usage"),): 1}, broken) is None
     assert runs_cleanly(((0, ""), (0, "x"))) and not runs_cleanly(((0, ""),))
+
+
+def test_a_command_that_outlives_its_timeout_is_killed_with_what_it_started(tmp_path: Path):
+    import time
+
+    from smallcode.core.solve.scriptvote import command_output
+
+    began = time.monotonic()
+    # the background sleep keeps the output pipe open: killing bash alone would wait for it
+    assert command_output(tmp_path, "sleep 30 & wait", timeout=0.5) == (-1, "")
+    assert time.monotonic() - began < 10
+    assert command_output(tmp_path, "printf 'a\\nb\\n' | wc -l") == (0, "2")
