@@ -1,4 +1,5 @@
-"""What a shell script a candidate writes prints, for the vote among candidates.
+"""What the shell makes of what candidates write (scripts, commands, make targets), for the
+vote among candidates.
 
 A task that asks for a script ("write scripts/count_lines.sh that prints the total number of
 lines...") has nothing that checks it but the shell parsing it, and the vote's example calls are
