@@ -547,3 +547,35 @@ def percent_format_errors(source: str) -> list[tuple[int, str]]:
                                      f"{given} value(s): this line raises an error whenever it "
                                      "runs")))
     return out
+
+
+# a named JavaScript function and its parameters: ``function f(a, b)``, ``const f = (a, b) =>``
+_JS_FUNCTION = re.compile(r"\bfunction\s+([A-Za-z_$][\w$]*)\s*\(([^)]*)\)|"
+                          r"\b(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*(?:async\s+)?"
+                          r"(?:function\s*)?\(([^)]*)\)\s*(?:=>|\{)")
+# a function passed as it is to an array method that calls it with (element, index, array)
+_JS_CALLBACK = re.compile(r"\.(map|forEach|filter|flatMap|some|every|find|findIndex)\(\s*"
+                          r"([A-Za-z_$][\w$]*)\s*\)")
+
+
+def js_index_traps(sources: dict[str, str]) -> set[tuple[str, str, str]]:
+    """(function, array method, its second parameter) for each function of ``sources`` (path
+    -> JavaScript) that takes two or more parameters and is passed as it is to ``.map(f)``,
+    ``.forEach(f)`` and the like, which call it with each element's *index* as its second
+    argument (``row.map(formatCell)`` once ``formatCell(value, sep)`` takes a separator:
+    ``sep`` is 0, 1, 2...)."""
+    params: dict[str, list[str]] = {}
+    for text in sources.values():
+        for m in _JS_FUNCTION.finditer(text):
+            name, args = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+            if "{" in args or "[" in args:
+                continue  # destructured: its commas are not between parameters
+            names = [a.split("=")[0].strip().lstrip(".") for a in args.split(",") if a.strip()]
+            params[name] = names
+    found: set[tuple[str, str, str]] = set()
+    for text in sources.values():
+        for m in _JS_CALLBACK.finditer(text):
+            method, fn = m.group(1), m.group(2)
+            if len(params.get(fn, [])) >= 2:
+                found.add((fn, method, params[fn][1]))
+    return found

@@ -123,6 +123,9 @@ class Oracle:
         formats = _new_format_errors(root, py, self.baseline)
         if formats:
             parts.append((False, formats))
+        traps = _new_index_traps(root, changed, self.baseline)
+        if traps:
+            parts.append((False, traps))
         tests_share: float | None = None  # the share of the start's failing tests now fixed
         regressed = False
         runner = testrunner.detect_test_runner(root)
@@ -1201,6 +1204,25 @@ def _module_moved(root: Path, old: str, new: str) -> tuple[bool, str]:
             problems.append(f"{rel} line {', '.join(map(str, lines))} still imports "
                             f"{names[0]}")
     return (not problems, "; ".join(problems))
+
+
+def _new_index_traps(root: Path, changed: list[str], baseline: dict[str, str]) -> str:
+    """The functions the changed JavaScript files now pass as they are to ``.map()`` and the
+    like while taking a second parameter the method fills with the index (the code as it was
+    did not): each call gets 0, 1, 2... where a separator or an option was meant."""
+    from ..edit.validate import js_index_traps
+
+    js = [r for r in changed if r.endswith((".js", ".cjs", ".mjs")) and (root / r).is_file()]
+    if not js:
+        return ""
+    before = js_index_traps({r: t for r, t in baseline.items()
+                             if r.endswith((".js", ".cjs", ".mjs"))})
+    now = js_index_traps({r: (root / r).read_text(errors="replace") for r in js})
+    new = sorted(now - before)
+    return "\n".join(f"{fn} is passed to .{method}() as it is and takes a second parameter "
+                     f"({param}): .{method}() passes each element's index there, not a "
+                     f"{param}. Call it with the arguments it needs: "
+                     f".{method}((x) => {fn}(x, {param}))" for fn, method, param in new[:3])
 
 
 def _new_format_errors(root: Path, py_files: list[str], baseline: dict[str, str]) -> str:

@@ -368,6 +368,8 @@ class Solver:
                           interface=interface, commands=commands)
         if interface:
             located.failure_text = "\n".join(failures)
+        # the code as it was: a problem a candidate's code shares with it is not the candidate's
+        baseline = {r: located.files.get(r) or "" for r in code_files}
         configs = [r for r in located.shown if Path(r).suffix.lower() in CONFIG_EXT]
         wanted = config_values(task, self.ws.root, configs)
         if wanted:
@@ -375,16 +377,18 @@ class Solver:
             if only_settings(task, wanted):
                 return Oracle("structural", True, f"the config parses and holds {pairs}{fits}",
                               config_values=wanted, start_failures=start_ids,
-                              test_timeout=timeout, interface=interface)
+                              test_timeout=timeout, interface=interface, baseline=baseline)
             # the task asks for more than these values: holding them does not prove it done
             return Oracle("structural", False, f"weak: the config parses and holds {pairs}; the "
                           f"task's other changes are not checked{fits}", config_values=wanted,
-                          start_failures=start_ids, test_timeout=timeout, interface=interface)
+                          start_failures=start_ids, test_timeout=timeout, interface=interface,
+                          baseline=baseline)
         tests = "the existing tests still pass" if start is not None else "no tests exist"
         # a signature that fits is not behaviour: the oracle stays weak
         return Oracle("structural", False, f"weak: the changed files parse and import; {tests}"
                       f"{fits} (nothing here can tell whether the request itself is met)",
-                      start_failures=start_ids, test_timeout=timeout, interface=interface)
+                      start_failures=start_ids, test_timeout=timeout, interface=interface,
+                      baseline=baseline)
 
     # ------------------------------------------------------------------ candidates
     def _prompt(self, task: str, located: Located, fmt: EditFormat) -> list[Message]:

@@ -169,3 +169,19 @@ def test_a_makefile_must_parse_and_no_recipe_runs(tmp_path, name):
     risky = write(tmp_path, name, "V := $(shell touch read.txt)\nclean:\n    rm -rf build\n")
     assert validate_file(risky, tmp_path) == []
     assert not (risky.parent / "read.txt").exists()
+
+
+def test_a_function_given_a_second_parameter_and_passed_to_map_gets_the_index():
+    from smallcode.core.edit.validate import js_index_traps
+
+    src = ("function formatCell(value, sep = ',') {\n  return String(value);\n}\n"
+           "const formatRow = (row, sep) => row.map(formatCell).join(sep);\n"
+           "function toCsv(rows, sep) {\n  return rows.map(formatRow).join('\\n');\n}\n"
+           "function one(x) { return x; }\nconst ok = [1].map(one).filter(Boolean);\n"
+           "function pick({ a, b }) { return a; }\nconst picked = [{}].map(pick);\n"
+           "const fine = [1].map((x, i) => formatCell(x, ';'));\n")
+    assert js_index_traps({"csv.js": src}) == {("formatCell", "map", "sep"),
+                                               ("formatRow", "map", "sep")}
+    # defined in one file, passed in another
+    assert js_index_traps({"a.js": "function add(a, b) { return a + b; }\n",
+                           "b.js": "[1, 2].forEach(add);\n"}) == {("add", "forEach", "b")}

@@ -941,3 +941,28 @@ def test_a_percent_format_that_raises_on_every_run_fails_the_check_unless_it_was
     assert [m.split(":", 1)[1].strip() for _, m in percent_format_errors(
         "a = '%s-%s' % (x,)\nb = '%s-%s' % pair\nc = '%d%%' % (5,)\nd = '%(k)s' % m\n")] == [
         "2 conversion(s) but 1 value(s): this line raises an error whenever it runs"]
+
+
+def test_a_callback_that_now_takes_the_index_as_its_separator_fails_the_check(tmp_path: Path):
+    """Seen on dev's js-thread-separator: threading ``sep`` through ``formatCell(value, sep)``
+    while ``row.map(formatCell)`` stays hands it 0, 1, 2 as the separator."""
+    before = ("function formatCell(value) {\n  return String(value);\n}\n\n"
+              "function formatRow(row) {\n  return row.map(formatCell).join(',');\n}\n\n"
+              "module.exports = { formatCell, formatRow };\n")
+    oracle = Oracle("structural", False, "weak", baseline={"csv.js": before})
+    trapped = (before.replace("formatCell(value)", "formatCell(value, sep = ',')")
+               .replace("formatRow(row)", "formatRow(row, sep = ',')")
+               .replace(".join(',')", ".join(sep)"))
+    (tmp_path / "csv.js").write_text(trapped)
+    result = oracle.check(tmp_path, ["csv.js"])
+    assert not result.passed
+    assert ("formatCell is passed to .map() as it is and takes a second parameter (sep): .map() "
+            "passes each element's index there") in result.detail
+    (tmp_path / "csv.js").write_text(trapped.replace("row.map(formatCell)",
+                                                     "row.map((cell) => formatCell(cell, sep))"))
+    assert oracle.check(tmp_path, ["csv.js"]).passed
+    # a callback that took the index before is the code as it was, not the candidate's doing
+    indexed = before.replace("formatCell(value)", "formatCell(value, i)")
+    (tmp_path / "csv.js").write_text(indexed + "// changed\n")
+    assert Oracle("structural", False, "weak", baseline={"csv.js": indexed}).check(
+        tmp_path, ["csv.js"]).passed
