@@ -328,6 +328,30 @@ def is_makefile(path: Path | str) -> bool:
     return name.lower() in MAKEFILE_NAMES or name.endswith(".mk")
 
 
+_RULE = re.compile(r"^[^\s#=:][^=#]*?(?<!:):(?![:=])(?!.*\\$)")  # ``target: deps``, not ``X := y``
+_CONDITIONAL = re.compile(r"^\s*(?:ifn?eq|ifn?def|else|endif)\b")
+
+
+def recipe_tabs(path: str, text: str) -> tuple[str, int]:
+    """A Makefile's recipe lines indented with spaces (a chat model's code block turns tabs
+    into spaces; make then stops at "missing separator") indented with a tab, and how many.
+    A recipe line follows a rule line (``target: deps``) and runs to the next line that is
+    blank, a comment at the margin, or not indented."""
+    if not is_makefile(path):
+        return text, 0
+    lines = text.split("\n")
+    fixed, in_recipe = 0, False
+    for i, line in enumerate(lines):
+        if not line.strip() or not line[0].isspace() and line.startswith("#"):
+            in_recipe = False
+        elif not line[0].isspace():
+            in_recipe = bool(_RULE.match(line)) and not _CONDITIONAL.match(line)
+        elif in_recipe and line.startswith(" ") and not _CONDITIONAL.match(line):
+            lines[i] = "\t" + line.lstrip(" \t")
+            fixed += 1
+    return "\n".join(lines), fixed
+
+
 def _shell(path: Path, rel: str) -> list[Diagnostic]:
     """``bash -n``: the script parses (nothing of it runs)."""
     bash = shutil.which("bash")

@@ -590,32 +590,6 @@ def kept_exports(path: str, before: str, after: str, task: str) -> tuple[str, li
     return after[:start] + joined + after[end:], lost
 
 
-_RULE = re.compile(r"^[^\s#=:][^=#]*?(?<!:):(?![:=])(?!.*\\$)")  # ``target: deps``, not ``X := y``
-_CONDITIONAL = re.compile(r"^\s*(?:ifn?eq|ifn?def|else|endif)\b")
-
-
-def recipe_tabs(path: str, text: str) -> tuple[str, int]:
-    """A Makefile's recipe lines indented with spaces (a chat model's code block turns tabs
-    into spaces; make then stops at "missing separator") indented with a tab, and how many.
-    A recipe line follows a rule line (``target: deps``) and runs to the next line that is
-    blank, a comment at the margin, or not indented."""
-    from ..edit.validate import is_makefile
-
-    if not is_makefile(path):
-        return text, 0
-    lines = text.split("\n")
-    fixed, in_recipe = 0, False
-    for i, line in enumerate(lines):
-        if not line.strip() or not line[0].isspace() and line.startswith("#"):
-            in_recipe = False
-        elif not line[0].isspace():
-            in_recipe = bool(_RULE.match(line)) and not _CONDITIONAL.match(line)
-        elif in_recipe and line.startswith(" ") and not _CONDITIONAL.match(line):
-            lines[i] = "\t" + line.lstrip(" \t")
-            fixed += 1
-    return "\n".join(lines), fixed
-
-
 def _py_spans(text: str) -> dict[str, tuple[int, int]] | None:
     """name -> (first line, end line) (0-based, end exclusive) of each top-level definition of
     Python source, decorators included; None when the text does not parse."""

@@ -25,7 +25,7 @@ from typing import Any
 
 from ..edit import testrunner
 from ..edit.imports import fix_names, project_names
-from ..edit.validate import is_makefile
+from ..edit.validate import is_makefile, recipe_tabs
 from ..events import (
     AssistantText,
     CandidateEvent,
@@ -48,7 +48,6 @@ from .formats import (
     kept_exports,
     language_of,
     merge_partial,
-    recipe_tabs,
 )
 from .localize import DOC_SUFFIXES, Located, locate
 from .methods import module_name

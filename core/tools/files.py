@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ..edit.validate import recipe_tabs
 from .registry import Tool, ToolContext, ToolError, ToolRegistry, ToolResult
 from .workspace import WorkspaceError
 
@@ -161,6 +162,8 @@ def write_checked(ctx: ToolContext, rel: str, p: Path, new: str, *,
     the model gets the errors (a broken file would otherwise collect more broken edits)."""
     check_edit_allowed(ctx, rel, rename=rename)
     new = restore_escapes(new, read_text(p) if p.exists() else "")
+    # a Makefile's recipe lines written with spaces (JSON arguments rarely carry a tab)
+    new, _tabbed = recipe_tabs(rel, new)
     existed = p.exists()
     old_bytes = p.read_bytes() if existed else b""
     old = read_text(p) if existed else ""

@@ -185,7 +185,7 @@ def test_an_export_list_is_left_alone_when_nothing_was_lost_by_mistake(after, ta
 
 
 def test_makefile_recipes_written_with_spaces_get_a_tab_and_nothing_else_changes():
-    from smallcode.core.solve.formats import recipe_tabs
+    from smallcode.core.edit.validate import recipe_tabs
 
     text = (".PHONY: build clean\n\nCC := gcc\nFILES = a \\\n    b\n\nbuild: src/a \\\n"
             "    src/b\n\tmkdir -p build\n\nclean:\n    rm -rf build\n"

@@ -239,3 +239,13 @@ def test_tool_context_keywords_are_services_fields_and_unknown_ones_are_refused(
         ToolContext(Workspace(tmp_path), task="fix it")
     with pytest.raises(AttributeError):  # a misspelt field fails instead of reading a default
         ctx.services.patch_ladr = False  # type: ignore[attr-defined]
+
+
+def test_a_makefile_written_with_space_indented_recipes_gets_tabs(tmp_path):
+    from smallcode.core.tools.files import write_checked
+
+    ctx = ToolContext(Workspace(tmp_path))
+    result = write_checked(ctx, "Makefile", tmp_path / "Makefile",
+                           "build:\n    mkdir -p build\n\nclean:\n    rm -rf build\n")
+    assert result.ok, result.output
+    assert (tmp_path / "Makefile").read_text() == "build:\n\tmkdir -p build\n\nclean:\n\trm -rf build\n"
