@@ -56,8 +56,10 @@ def test_real_model_candidates_are_checked_and_the_best_is_kept(tmp_path: Path, 
              "SMALLCODE_SOLVE__CANDIDATES": "4", "SMALLCODE_SOLVE__REFINE_ROUNDS": "1",
              "SMALLCODE_SOLVE__TIME_BUDGET": "150"})
     events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    # the verdicts ("candidate 2 (whole, temperature 0.7): ..."), not the notes on a candidate
+    # ("candidate 1: kept flatten exported in arrays.js")
     verdicts = [e["message"] for e in events
-                if e["type"] == "notice" and e["message"].startswith("candidate ")]
+                if e["type"] == "notice" and re.match(r"candidate \d+ \(", e["message"])]
     print("\n".join(verdicts))
     assert verdicts, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert verdicts[0].startswith("candidate 1 (whole, temperature 0): ")
